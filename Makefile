@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The PostgreSQL the second test pass runs against (trust auth on the development machines).
+GVRS_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export GVRS_TEST_POSTGRES_URL
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/gvrs demo
+
+lint: install
+	$(BIN)/ruff check gvrs tests bench
+	$(BIN)/ruff format --check gvrs tests bench
+
+# The suite runs twice: everything on SQLite, then every database test on PostgreSQL.
+test: lint
+	GVRS_HOME=$(CURDIR)/.test-home $(BIN)/python -m pytest
+	GVRS_HOME=$(CURDIR)/.test-home GVRS_DATABASE_URL=$(GVRS_TEST_POSTGRES_URL) \
+		$(BIN)/python -m pytest -m django_db
+
+bench: install
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) .test-home .pytest_cache .ruff_cache

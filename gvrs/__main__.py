@@ -1,0 +1,3 @@
+from gvrs.cli import main
+
+main()

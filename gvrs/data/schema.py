@@ -1,0 +1,176 @@
+"""The canonical incident, defined once.
+
+A canonical row describes one victim of one incident (or the incident alone when nobody was
+hit); rows sharing a ``source_id`` belong to the same incident and must agree on its
+incident-level fields. Every reader, mapping and validator works in terms of these names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    HOMICIDE = "homicide"
+    NONFATAL_SHOOTING = "nonfatal_shooting"
+    SHOTS_FIRED = "shots_fired"
+    OFFICER_INVOLVED_SHOOTING = "officer_involved_shooting"
+
+
+class Weapon(StrEnum):
+    FIREARM = "firearm"
+    KNIFE = "knife"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class GroupInvolvement(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class Circumstance(StrEnum):
+    GROUP_CONFLICT = "group_conflict"
+    PERSONAL_DISPUTE = "personal_dispute"
+    DOMESTIC = "domestic"
+    ROBBERY = "robbery"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column.
+
+    ``level`` says whether the value belongs to the incident (and must agree across the
+    incident's rows) or to the row's victim.
+    """
+
+    name: str
+    type: str  # "text" | "choice" | "datetime" | "float" | "count" | "age"
+    level: str  # "incident" | "victim"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+    doc: str = ""
+
+
+def _values(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+FIELDS: tuple[Field, ...] = (
+    Field(
+        "source_id",
+        "text",
+        "incident",
+        required=True,
+        doc="The record's number in its source system; rows of one incident repeat it.",
+    ),
+    Field(
+        "kind",
+        "choice",
+        "incident",
+        required=True,
+        choices=_values(Kind),
+        doc="What happened: " + ", ".join(_values(Kind)) + ".",
+    ),
+    Field(
+        "occurred_at",
+        "datetime",
+        "incident",
+        required=True,
+        doc="Local date and optional time, ISO 8601: 2022-07-04 or 2022-07-04T23:15.",
+    ),
+    Field(
+        "reported_at",
+        "datetime",
+        "incident",
+        doc="When the police were told (optional), ISO 8601 local time.",
+    ),
+    Field(
+        "jurisdiction",
+        "text",
+        "incident",
+        required=True,
+        doc="The city or county; 'Kern County > Bakersfield' also names its parent.",
+    ),
+    Field("area", "text", "incident", doc="Neighborhood or beat (optional)."),
+    Field("latitude", "float", "incident", doc="WGS84 degrees, -90 to 90 (optional)."),
+    Field("longitude", "float", "incident", doc="WGS84 degrees, -180 to 180 (optional)."),
+    Field(
+        "block_address",
+        "text",
+        "incident",
+        doc="Block-level address; restricted: shown only to roles allowed.",
+    ),
+    Field(
+        "weapon",
+        "choice",
+        "incident",
+        choices=_values(Weapon),
+        default="unknown",
+        doc="firearm, knife, other or unknown (the default).",
+    ),
+    Field(
+        "group_involvement",
+        "choice",
+        "incident",
+        choices=_values(GroupInvolvement),
+        default="unknown",
+        doc="yes, no or unknown (the default).",
+    ),
+    Field(
+        "circumstance",
+        "choice",
+        "incident",
+        choices=_values(Circumstance),
+        default="unknown",
+        doc=", ".join(_values(Circumstance)) + " (default unknown).",
+    ),
+    Field("case_status", "text", "incident", doc="Free text from the source (optional)."),
+    Field(
+        "killed",
+        "count",
+        "victim",
+        required=True,
+        doc="People killed that this row describes: 1 or 0 for a one-victim row.",
+    ),
+    Field(
+        "injured",
+        "count",
+        "victim",
+        required=True,
+        doc="People injured that this row describes: 1 or 0 for a one-victim row.",
+    ),
+    Field("victim_age", "age", "victim", doc="Age in years (optional)."),
+    Field(
+        "victim_age_group",
+        "text",
+        "victim",
+        doc="Age band as published, e.g. 18-24, when the exact age is withheld.",
+    ),
+    Field(
+        "victim_sex",
+        "choice",
+        "victim",
+        choices=_values(Sex),
+        doc="male, female, other or unknown.",
+    ),
+    Field("victim_race", "text", "victim", doc="Race/ethnicity as recorded."),
+)
+
+FIELDS_BY_NAME = {field.name: field for field in FIELDS}
+INCIDENT_FIELDS = tuple(f.name for f in FIELDS if f.level == "incident")
+VICTIM_FIELDS = tuple(f.name for f in FIELDS if f.level == "victim")
+REQUIRED_COLUMNS = tuple(f.name for f in FIELDS if f.required)
+CANONICAL_COLUMNS = tuple(f.name for f in FIELDS)

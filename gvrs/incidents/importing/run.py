@@ -1,0 +1,286 @@
+"""One import, end to end: read, map, validate, stage, merge, record.
+
+The registry changes in one transaction: with any invalid row and no ``accept_valid``, nothing
+is written and the run is recorded as failed with every error listed. With ``accept_valid``,
+an incident with any bad row is set aside whole (a half-imported incident would undercount its
+victims) and its rows go to the rejects file with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from gvrs.data.errors import FileError, RowError
+from gvrs.data.mapping import Mapping
+from gvrs.data.readers import open_table
+from gvrs.data.validate import validate_rows
+from gvrs.incidents.importing import merge, staging
+from gvrs.incidents.importing.places import PlaceResolver
+from gvrs.incidents.importing.published import import_published_counts
+from gvrs.incidents.importing.rejects import write_rejects
+from gvrs.incidents.models import ImportRun
+
+# The first place on Earth to reach a date is at UTC+14: an incident is "in the future" only
+# when it is after today everywhere, so no jurisdiction's late-evening incident is refused.
+_EARLIEST_ZONE = dt.timezone(dt.timedelta(hours=14))
+
+Progress = Callable[[int, int, int], None]  # (bytes read, total bytes, rows read)
+
+
+@dataclass
+class ImportReport:
+    run: ImportRun
+    errors: list[RowError] = field(default_factory=list)
+    rejected: dict[int, str] = field(default_factory=dict)  # line -> reason
+    warnings: list[RowError] = field(default_factory=list)  # values skipped, not errors
+    created_jurisdictions: list[str] = field(default_factory=list)
+    conflicts_resolved: int = 0
+    rejects_written: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.run.status != ImportRun.Status.FAILED
+
+
+class _RollbackError(Exception):
+    """Raised inside the transaction to undo an import that found invalid rows."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _label_for(mapping: Mapping) -> Callable[[str], str]:
+    """The file's column name for a canonical or staged field, for error messages."""
+
+    def label(name: str) -> str:
+        name = {
+            "occurred_on": "occurred_at",
+            "occurred_time": "occurred_at",
+            "jurisdiction_id": "jurisdiction",
+            "area_id": "area",
+        }.get(name, name)
+        rule = mapping.rules.get(name)
+        if rule is None or not rule.columns or rule.columns == (name,):
+            return name
+        return "+".join(rule.columns)
+
+    return label
+
+
+def import_file(
+    path: str | Path,
+    mapping: Mapping,
+    *,
+    jurisdiction: str | None = None,
+    accept_valid: bool = False,
+    rejects_path: str | Path | None = None,
+    encoding: str | None = None,
+    source: str | None = None,
+    initiated_by: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import ``path`` with ``mapping`` and return what happened.
+
+    Raises ``FileError`` (after recording a failed run) when the file cannot be read as a
+    table at all; row-level problems come back in the report instead.
+    """
+    path = Path(path)
+    started = time.perf_counter()
+    run = ImportRun.objects.create(
+        started_at=timezone.now(),
+        initiated_by=initiated_by or getpass.getuser(),
+        file_name=path.name,
+        file_sha256=file_sha256(path) if path.is_file() else "",
+        file_bytes=path.stat().st_size if path.is_file() else 0,
+        format=mapping.name,
+        target=mapping.target,
+        status=ImportRun.Status.FAILED,
+    )
+    report = ImportReport(run=run)
+    try:
+        table = open_table(path, encoding=encoding)
+        mapping.check_columns(table.columns, table.name, jurisdiction_given=bool(jurisdiction))
+        label = _label_for(mapping)
+        rows_read = 0
+
+        def advance(n: int) -> None:
+            nonlocal rows_read
+            rows_read += n
+            if progress:
+                progress(table.bytes_read, table.size_bytes, rows_read)
+
+        try:
+            with transaction.atomic():
+                if mapping.target == "published_counts":
+                    counts, errors, skipped, created = import_published_counts(
+                        table.chunks(), mapping, run, on_chunk=advance
+                    )
+                    report.errors = errors
+                    report.warnings = skipped
+                    report.created_jurisdictions = created
+                    if errors:
+                        raise _RollbackError
+                else:
+                    counts = _import_incidents(
+                        table,
+                        mapping,
+                        run,
+                        report,
+                        label,
+                        advance,
+                        jurisdiction=jurisdiction,
+                        accept_valid=accept_valid,
+                        source=source or mapping.source,
+                    )
+        except _RollbackError:
+            counts = merge.MergeCounts()
+            report.created_jurisdictions = []
+        if rows_read == 0 and not report.errors:
+            raise FileError(table.name, "the file has a header but no rows")
+    except FileError as exc:
+        run.message = str(exc)
+        run.duration_s = time.perf_counter() - started
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+
+    report.errors.sort(key=lambda e: e.line)
+    if report.errors and not report.rejected:
+        report.rejected = _reasons(report.errors)
+    if rejects_path is not None and report.rejected:
+        report.rejects_written = write_rejects(
+            path, table.encoding, report.rejected, Path(rejects_path)
+        )
+    failed = bool(report.errors) and not accept_valid
+    run.status = (
+        ImportRun.Status.FAILED
+        if failed
+        else ImportRun.Status.PARTIAL
+        if report.rejected
+        else ImportRun.Status.SUCCEEDED
+    )
+    run.rows_read = rows_read
+    run.rows_rejected = len(report.rejected)
+    for name in (
+        "rows_inserted",
+        "rows_updated",
+        "rows_unchanged",
+        "incidents_inserted",
+        "incidents_updated",
+        "incidents_unchanged",
+    ):
+        setattr(run, name, getattr(counts, name))
+    run.message = _summary(report, failed)
+    run.duration_s = time.perf_counter() - started
+    run.finished_at = timezone.now()
+    run.save()
+    return report
+
+
+def _reasons(errors: list[RowError]) -> dict[int, str]:
+    reasons: dict[int, str] = {}
+    for error in errors:
+        text = f"{error.column}: {error.reason}"
+        reasons[error.line] = f"{reasons[error.line]}; {text}" if error.line in reasons else text
+    return reasons
+
+
+def _summary(report: ImportReport, failed: bool) -> str:
+    if failed:
+        return (
+            f"{len(report.errors)} invalid values in {len(report.rejected)} rows; nothing imported"
+        )
+    parts = []
+    if report.warnings:
+        parts.append(
+            f"{len(report.warnings)} values skipped: "
+            + "; ".join(f"line {w.line} {w.column}={w.value!r}" for w in report.warnings[:10])
+        )
+    if report.conflicts_resolved:
+        parts.append(
+            f"{report.conflicts_resolved} incidents had victim rows disagreeing on incident "
+            "fields; the earliest row's values were kept"
+        )
+    if report.created_jurisdictions:
+        created = report.created_jurisdictions
+        more = f" and {len(created) - 10} more" if len(created) > 10 else ""
+        parts.append(f"{len(created)} new jurisdictions: " + ", ".join(created[:10]) + more)
+    return "; ".join(parts)
+
+
+def _import_incidents(
+    table,
+    mapping: Mapping,
+    run: ImportRun,
+    report: ImportReport,
+    label,
+    advance,
+    *,
+    jurisdiction: str | None,
+    accept_valid: bool,
+    source: str,
+) -> merge.MergeCounts:
+    today = dt.datetime.now(_EARLIEST_ZONE).date()
+    places = PlaceResolver()
+    bad_ids: set[str] = set()
+    with connection.cursor() as cursor:
+        staging.create_stage(cursor)
+        # On a database error the transaction's rollback removes the staging table too.
+        for chunk in table.chunks():
+            canonical = mapping.apply(chunk.frame, jurisdiction)
+            checked = validate_rows(
+                canonical,
+                chunk.lines,
+                today=today,
+                datetime_formats=mapping.datetime_formats,
+                kind_derived=mapping.derive_kind is not None,
+            )
+            report.errors += [
+                RowError(e.line, label(e.column), e.value, e.reason) for e in checked.errors
+            ]
+            bad_ids |= checked.bad_source_ids
+            rows = checked.rows
+            if not rows.empty:
+                rows["jurisdiction_id"], rows["area_id"] = places.resolve(
+                    rows["jurisdiction"], rows["area"]
+                )
+                staging.load_stage(cursor, rows)
+            advance(len(chunk.frame))
+        staging.index_stage(cursor)
+        conflicts, conflict_ids = merge.conflicting_rows(cursor, label)
+        if mapping.conflicts == "error":
+            report.errors += conflicts
+            bad_ids |= conflict_ids
+        else:
+            report.conflicts_resolved = len(conflict_ids)
+        if report.errors and not accept_valid:
+            staging.drop_stage(cursor)
+            raise _RollbackError
+        report.rejected = _reasons(report.errors)
+        if bad_ids:
+            for line, source_id in merge.reject_incidents(cursor, bad_ids):
+                report.rejected.setdefault(
+                    line,
+                    f"incident {source_id} has an invalid row; the whole incident was set aside",
+                )
+        merge.fold_incidents(cursor)
+        counts = merge.count_changes(cursor, source)
+        merge.upsert_incidents(cursor, source, run.pk)
+        merge.replace_people(cursor, source, run.pk)
+        staging.drop_stage(cursor)
+    report.created_jurisdictions = places.created
+    return counts

@@ -1,0 +1,49 @@
+"""``gvrs incidents``: list incidents from the registry."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from gvrs.cliutil import OUTPUT_FORMATS, find_jurisdiction, parse_date, write_frame
+from gvrs.data.schema import Kind
+from gvrs.incidents.frames import incident_queryset, incidents_frame
+
+
+class Command(BaseCommand):
+    help = "List incidents (newest first)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--jurisdiction", help="name or slug; includes places inside it")
+        parser.add_argument("--kind", help=", ".join(k.value for k in Kind))
+        parser.add_argument("--since", type=parse_date, help="first date, YYYY-MM-DD")
+        parser.add_argument("--until", type=parse_date, help="last date, YYYY-MM-DD")
+        parser.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=None,
+            help="at most this many (default: all; 100 for a table)",
+        )
+
+    def handle(self, *args, **options) -> None:
+        kinds = [k.value for k in Kind]
+        if options["kind"] and options["kind"] not in kinds:
+            raise CommandError(
+                f"unknown kind {options['kind']!r}; valid: {', '.join(kinds)}", returncode=2
+            )
+        jurisdiction = (
+            find_jurisdiction(options["jurisdiction"]) if options["jurisdiction"] else None
+        )
+        qs = incident_queryset(
+            jurisdiction=jurisdiction,
+            kind=options["kind"],
+            since=options["since"],
+            until=options["until"],
+        )
+        limit = options["limit"] or (100 if options["format"] == "table" else None)
+        total = qs.count()
+        frame = incidents_frame(qs[:limit] if limit else qs)
+        frame["occurred_on"] = frame["occurred_on"].dt.date
+        write_frame(frame, options["format"], self.stdout, title="Incidents")
+        if options["format"] == "table":
+            self.stdout.write(f"{min(total, len(frame)):,} of {total:,} incidents shown")

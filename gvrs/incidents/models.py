@@ -1,0 +1,288 @@
+"""The incident registry: places, incidents, the people involved, imports and published counts.
+
+An incident is unique by (source, source_id): a re-import of the same export updates in place
+and never duplicates. ``content_hash`` fingerprints everything an import wrote for an incident
+(its fields and its victims), so a re-import can tell unchanged from updated in one SQL pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.utils.text import slugify
+
+from gvrs.data.schema import Circumstance, GroupInvolvement, Kind, Sex, Weapon
+
+
+def _choices(enum) -> list[tuple[str, str]]:
+    return [(m.value, m.value.replace("_", " ")) for m in enum]
+
+
+class JurisdictionQuerySet(models.QuerySet):
+    def named(self, name: str) -> Jurisdiction:
+        """The jurisdiction called ``name`` (case-insensitive) or with that slug."""
+        found = list(self.filter(models.Q(name__iexact=name) | models.Q(slug=slugify(name)))[:2])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise Jurisdiction.DoesNotExist(name)
+        raise Jurisdiction.MultipleObjectsReturned(name)
+
+
+class Jurisdiction(models.Model):
+    """A county, city, district or reporting agency; counts roll up to the parent."""
+
+    class Level(models.TextChoices):
+        STATE = "state"
+        COUNTY = "county"
+        CITY = "city"
+        DISTRICT = "district"
+        AGENCY = "agency"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    level = models.CharField(max_length=20, choices=Level.choices, default=Level.CITY)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    time_zone = models.CharField(max_length=64, default=settings.GVRS_DEFAULT_TIME_ZONE)
+
+    objects = JurisdictionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="jurisdiction_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.zone).date()
+
+    def descendant_ids(self) -> list[int]:
+        """This jurisdiction and everything below it, for roll-ups (a few levels deep)."""
+        ids, frontier = [self.pk], [self.pk]
+        while frontier:
+            frontier = list(
+                Jurisdiction.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
+            ids.extend(frontier)
+        return ids
+
+
+class Population(models.Model):
+    """Residents of a jurisdiction in a year, for rates per 100,000."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.CASCADE, related_name="populations"
+    )
+    year = models.PositiveSmallIntegerField()
+    population = models.PositiveIntegerField()
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["jurisdiction", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "year"], name="population_unique_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.year}: {self.population:,}"
+
+
+class Area(models.Model):
+    """A neighborhood, beat or borough inside a jurisdiction, optionally with its boundary."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.CASCADE, related_name="areas")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40, default="neighborhood")
+    boundary = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, WGS84")
+    population = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["jurisdiction", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "name"], name="area_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.jurisdiction})"
+
+
+class ImportRun(models.Model):
+    """One attempt to import a file: who, when, what, and what it did to the registry."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded"
+        PARTIAL = "partial", "succeeded with rejected rows"
+        FAILED = "failed"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    initiated_by = models.CharField(max_length=150, help_text="user name or system account")
+    file_name = models.CharField(max_length=500)
+    file_sha256 = models.CharField(max_length=64)
+    file_bytes = models.BigIntegerField(default=0)
+    format = models.CharField(max_length=100)
+    target = models.CharField(max_length=40, default="incidents")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    rows_read = models.BigIntegerField(default=0)
+    rows_inserted = models.BigIntegerField(default=0)
+    rows_updated = models.BigIntegerField(default=0)
+    rows_unchanged = models.BigIntegerField(default=0)
+    rows_rejected = models.BigIntegerField(default=0)
+    incidents_inserted = models.BigIntegerField(default=0)
+    incidents_updated = models.BigIntegerField(default=0)
+    incidents_unchanged = models.BigIntegerField(default=0)
+    duration_s = models.FloatField(default=0.0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.format}) {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def in_jurisdiction(self, jurisdiction: Jurisdiction) -> IncidentQuerySet:
+        return self.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+
+    def between(self, since: dt.date | None, until: dt.date | None) -> IncidentQuerySet:
+        qs = self
+        if since:
+            qs = qs.filter(occurred_on__gte=since)
+        if until:
+            qs = qs.filter(occurred_on__lte=until)
+        return qs
+
+
+class Incident(models.Model):
+    """A homicide or shooting, with its wall-clock time in its jurisdiction's zone."""
+
+    source = models.CharField(max_length=100)
+    source_id = models.CharField(max_length=100)
+    kind = models.CharField(max_length=40, choices=_choices(Kind))
+    weapon = models.CharField(max_length=20, choices=_choices(Weapon), default=Weapon.UNKNOWN)
+    occurred_on = models.DateField(help_text="local date in the jurisdiction's time zone")
+    occurred_time = models.TimeField(null=True, blank=True, help_text="local time, when known")
+    reported_at = models.DateTimeField(null=True, blank=True)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="incidents"
+    )
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    block_address = models.CharField(max_length=300, blank=True, help_text="restricted")
+    killed = models.PositiveIntegerField(default=0)
+    injured = models.PositiveIntegerField(default=0)
+    group_involvement = models.CharField(
+        max_length=10, choices=_choices(GroupInvolvement), default=GroupInvolvement.UNKNOWN
+    )
+    circumstance = models.CharField(
+        max_length=30, choices=_choices(Circumstance), default=Circumstance.UNKNOWN
+    )
+    case_status = models.CharField(max_length=100, blank=True)
+    content_hash = models.BigIntegerField(default=0)
+    import_run = models.ForeignKey(
+        ImportRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        help_text="the import that last inserted or changed this incident",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_on", "-occurred_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_id"], name="incident_unique_source")
+        ]
+        indexes = [
+            models.Index(fields=["jurisdiction", "occurred_on"]),
+            models.Index(fields=["occurred_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_on} ({self.source}:{self.source_id})"
+
+    @property
+    def occurred_at(self) -> dt.datetime | dt.date:
+        """An aware datetime when the time is known, otherwise the date alone."""
+        if self.occurred_time is None:
+            return self.occurred_on
+        naive = dt.datetime.combine(self.occurred_on, self.occurred_time)
+        return naive.replace(tzinfo=self.jurisdiction.zone)
+
+    @property
+    def victims(self) -> int:
+        return self.killed + self.injured
+
+
+class PersonInvolved(models.Model):
+    class Role(models.TextChoices):
+        VICTIM = "victim"
+        SUSPECT = "suspect"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="people")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VICTIM)
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_group = models.CharField(max_length=30, blank=True)
+    sex = models.CharField(max_length=10, choices=_choices(Sex), blank=True)
+    race_ethnicity = models.CharField(max_length=60, blank=True)
+    killed = models.BooleanField(default=False)
+    injured = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["incident", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.role} of {self.incident_id}"
+
+
+class PublishedCount(models.Model):
+    """A figure someone else counted (an annual total), kept with its source and definition.
+
+    Sources disagree on the same figure (a coroner counts police killings, a district attorney
+    does not), so one figure may stand several times, once per source.
+    """
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.CASCADE, related_name="published_counts"
+    )
+    metric = models.CharField(max_length=100)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="inclusive")
+    count = models.PositiveIntegerField()
+    source = models.CharField(max_length=200)
+    definition = models.TextField(blank=True)
+    as_of = models.DateField(null=True, blank=True, help_text="when the source published it")
+    import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["jurisdiction", "metric", "period_start", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "metric", "period_start", "period_end", "source"],
+                name="published_count_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["metric", "jurisdiction", "period_start"])]
+
+    def __str__(self) -> str:
+        period = f"{self.period_start}..{self.period_end}"
+        return f"{self.jurisdiction} {self.metric} {period}: {self.count}"

@@ -1,0 +1,145 @@
+"""Django settings for gvrs: one module, every variable read through ``gvrs.env``.
+
+Defaults suit one analyst on a laptop: SQLite under ``GVRS_HOME``, debug off, a secret key
+generated on first run and kept in ``GVRS_HOME``. A production deployment sets
+``GVRS_PRODUCTION=1`` and then must provide ``GVRS_SECRET_KEY`` and ``GVRS_ALLOWED_HOSTS``;
+it refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from gvrs.env import ConfigurationError, env_bool, env_list, env_str, gvrs_home
+
+BASE_DIR = Path(__file__).resolve().parent
+GVRS_HOME = gvrs_home()
+PRODUCTION = env_bool("GVRS_PRODUCTION", False)
+DEBUG = env_bool("GVRS_DEBUG", False) and not PRODUCTION
+
+
+def _secret_key() -> str:
+    key = env_str("GVRS_SECRET_KEY")
+    if key:
+        return key
+    if PRODUCTION:
+        raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_SECRET_KEY is not")
+    # A laptop install keeps a generated key so sessions survive restarts.
+    path = GVRS_HOME / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("GVRS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and not env_list("GVRS_ALLOWED_HOSTS"):
+    raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_ALLOWED_HOSTS is not")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "gvrs.incidents",
+    "gvrs.reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "gvrs.urls"
+WSGI_APPLICATION = "gvrs.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = env_str("GVRS_DATABASE_URL")
+    if url:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if config["ENGINE"] not in (
+            "django.db.backends.postgresql",
+            "django.db.backends.sqlite3",
+        ):
+            raise ConfigurationError(
+                f"GVRS_DATABASE_URL names {config['ENGINE']}; gvrs supports PostgreSQL and SQLite"
+            )
+        return config
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": GVRS_HOME / "gvrs.sqlite3",
+        "OPTIONS": {
+            # WAL lets the web app read while an import writes; IMMEDIATE avoids
+            # "database is locked" upgrades half-way through a write transaction.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+# Stored instants are UTC; an incident's wall-clock time is read in its jurisdiction's zone.
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+# The zone given to jurisdictions created on import when none is named.
+GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
+
+STATIC_URL = "static/"
+STATIC_ROOT = GVRS_HOME / "static"
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("GVRS_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("GVRS_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,10 @@
+"""Site URLs: the admin until the web application's pages land."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,55 @@
+"""Shared fixtures. The suite runs on SQLite by default and on PostgreSQL when
+GVRS_DATABASE_URL names one (``make test`` does both passes, the second with
+GVRS_DATABASE_URL=$GVRS_TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PHILLY = SHARED_DATA / "philly-shooting-victims" / "philly_shooting_victims_2015_2025.csv.gz"
+NYPD = SHARED_DATA / "nypd-shooting-incidents" / "NYPD_Shooting_Incident_Data_Historic.csv.gz"
+CA_DOJ = SHARED_DATA / "ca-doj-crimes-clearances" / "crimes_and_clearances_with_arson_1985_2022.csv.gz"
+POSTGRES_HINT = (
+    "PostgreSQL is not reachable at {url}: start it, or set GVRS_TEST_POSTGRES_URL "
+    "(make test) or GVRS_DATABASE_URL (pytest) to a server where tests may create a database"
+)
+
+
+def _postgres_problem(url: str) -> str | None:
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return f"{POSTGRES_HINT.format(url=url)} ({exc.__class__.__name__})"
+    return None
+
+
+def pytest_configure(config) -> None:
+    from django.conf import settings
+
+    config._gvrs_engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    if config._gvrs_engine == "postgresql":
+        config._gvrs_postgres_problem = _postgres_problem(os.environ["GVRS_DATABASE_URL"])
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    problem = getattr(config, "_gvrs_postgres_problem", None)
+    if problem:
+        skip = pytest.mark.skip(reason=problem)
+        for item in items:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config) -> str:
+    return f"gvrs database engine: {getattr(config, '_gvrs_engine', '?')}"
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"test data missing: {path} (the shared/ folder sits beside the checkout)")
+    return path
