@@ -156,7 +156,7 @@ def validate_rows(
         | rows["victim_sex"].notna()
         | rows["victim_race"].notna()
         | rows["victim_age_group"].notna()
-    )
+    ).astype(np.int8)
     bad_ids = set(canonical["source_id"][bad].str.strip()) - {""}
     rows = rows[~bad]
     incident_columns = [

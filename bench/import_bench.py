@@ -1,0 +1,133 @@
+"""Benchmark: import canonical rows into SQLite and PostgreSQL; print rows/s and peak memory.
+
+    python bench/import_bench.py [--rows 1000000] [--engines sqlite,postgresql]
+
+Each import runs in its own process (a fresh GVRS_HOME, or a fresh PostgreSQL database), so
+peak RSS is that import's alone. Running two sizes shows whether memory is flat in file size.
+Targets (issue 2): 50,000 rows/s on SQLite, 100,000 rows/s on PostgreSQL, flat memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+POSTGRES = os.environ.get("GVRS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+KINDS = np.array(["homicide", "nonfatal_shooting", "shots_fired", "officer_involved_shooting"])
+
+
+def write_rows(path: Path, n_rows: int, seed: int = 1) -> None:
+    """A canonical CSV of ``n_rows`` victim rows (~15% of incidents have several victims)."""
+    rng = np.random.default_rng(seed)
+    written, incident = 0, 0
+    with open(path, "w") as fh:
+        header = True
+        while written < n_rows:
+            n = min(200_000, n_rows - written)
+            victims = rng.choice([1, 2, 3], size=n, p=[0.85, 0.12, 0.03])
+            ids = np.repeat(np.arange(incident, incident + n), victims)[:n]
+            incident = int(ids[-1]) + 1
+            first = np.r_[True, ids[1:] != ids[:-1]]
+            day = pd.Timestamp("2014-01-01") + pd.to_timedelta(ids % 3650, unit="D")
+            kind = KINDS[rng.choice(4, size=n, p=[0.2, 0.5, 0.28, 0.02])][ids - ids[0]]
+            fatal = (kind == "homicide") & first
+            frame = pd.DataFrame({
+                "source_id": "S" + pd.Series(ids).astype(str),
+                "kind": kind,
+                "occurred_at": day.strftime("%Y-%m-%d") + "T" + pd.Series(
+                    (ids * 7919) % 1440).map(lambda m: f"{m // 60:02d}:{m % 60:02d}"),
+                "jurisdiction": "Bench City",
+                "area": "Area " + pd.Series(ids % 40).astype(str),
+                "latitude": 35.3 + (ids % 1000) / 10_000,
+                "longitude": -119.0 - (ids % 997) / 10_000,
+                "weapon": "firearm",
+                "killed": fatal.astype(int),
+                "injured": ((kind != "shots_fired") & ~fatal).astype(int),
+                "group_involvement": np.where(ids % 3 == 0, "yes", "unknown"),
+                "circumstance": "unknown",
+                "victim_age": 15 + rng.integers(0, 40, size=n),
+                "victim_sex": np.where(rng.random(n) < 0.88, "male", "female"),
+                "victim_race": "",
+            })
+            frame.to_csv(fh, header=header, index=False)
+            header = False
+            written += n
+
+
+def worker(path: str) -> None:
+    from gvrs.cli import ensure_database
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvrs.settings")
+    django.setup()
+    ensure_database(verbosity=0)
+    from gvrs.data.mapping import load_format
+    from gvrs.incidents.importing import import_file
+
+    started = time.perf_counter()
+    report = import_file(path, load_format("gvrs"))
+    elapsed = time.perf_counter() - started
+    assert report.ok, report.errors[:5]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": report.run.rows_read, "seconds": elapsed, "peak_mb": peak_mb,
+                      "incidents": report.run.incidents_inserted}))
+
+
+def run_engine(engine: str, path: Path, home: Path) -> dict:
+    env = {**os.environ, "GVRS_HOME": str(home)}
+    env.pop("GVRS_DATABASE_URL", None)
+    if engine == "postgresql":
+        import psycopg
+
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS gvrs_bench")
+            conn.execute("CREATE DATABASE gvrs_bench")
+        env["GVRS_DATABASE_URL"] = POSTGRES.rsplit("/", 1)[0] + "/gvrs_bench"
+    else:
+        (home / "gvrs.sqlite3").unlink(missing_ok=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", str(path)], env=env, capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        sys.exit(f"{engine} import failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--worker")
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sizes = sorted({max(args.rows // 4, 1000), args.rows})
+        print(f"{'engine':<11} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
+        for size in sizes:
+            path = tmp / f"rows_{size}.csv"
+            write_rows(path, size)
+            for engine in args.engines.split(","):
+                home = tmp / f"home-{engine}"
+                home.mkdir(exist_ok=True)
+                r = run_engine(engine, path, home)
+                print(f"{engine:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
+                      f"{r['rows'] / r['seconds']:>10,.0f} {r['peak_mb']:>8.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
