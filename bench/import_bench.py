@@ -41,33 +41,36 @@ def write_rows(path: Path, n_rows: int, seed: int = 1) -> None:
             day = pd.Timestamp("2014-01-01") + pd.to_timedelta(ids % 3650, unit="D")
             kind = KINDS[rng.choice(4, size=n, p=[0.2, 0.5, 0.28, 0.02])][ids - ids[0]]
             fatal = (kind == "homicide") & first
-            frame = pd.DataFrame({
-                "source_id": "S" + pd.Series(ids).astype(str),
-                "kind": kind,
-                "occurred_at": day.strftime("%Y-%m-%d") + "T" + pd.Series(
-                    (ids * 7919) % 1440).map(lambda m: f"{m // 60:02d}:{m % 60:02d}"),
-                "jurisdiction": "Bench City",
-                "area": "Area " + pd.Series(ids % 40).astype(str),
-                "latitude": 35.3 + (ids % 1000) / 10_000,
-                "longitude": -119.0 - (ids % 997) / 10_000,
-                "weapon": "firearm",
-                "killed": fatal.astype(int),
-                "injured": ((kind != "shots_fired") & ~fatal).astype(int),
-                "group_involvement": np.where(ids % 3 == 0, "yes", "unknown"),
-                "circumstance": "unknown",
-                "victim_age": 15 + rng.integers(0, 40, size=n),
-                "victim_sex": np.where(rng.random(n) < 0.88, "male", "female"),
-                "victim_race": "",
-            })
+            frame = pd.DataFrame(
+                {
+                    "source_id": "S" + pd.Series(ids).astype(str),
+                    "kind": kind,
+                    "occurred_at": day.strftime("%Y-%m-%d")
+                    + "T"
+                    + pd.Series((ids * 7919) % 1440).map(lambda m: f"{m // 60:02d}:{m % 60:02d}"),
+                    "jurisdiction": "Bench City",
+                    "area": "Area " + pd.Series(ids % 40).astype(str),
+                    "latitude": 35.3 + (ids % 1000) / 10_000,
+                    "longitude": -119.0 - (ids % 997) / 10_000,
+                    "weapon": "firearm",
+                    "killed": fatal.astype(int),
+                    "injured": ((kind != "shots_fired") & ~fatal).astype(int),
+                    "group_involvement": np.where(ids % 3 == 0, "yes", "unknown"),
+                    "circumstance": "unknown",
+                    "victim_age": 15 + rng.integers(0, 40, size=n),
+                    "victim_sex": np.where(rng.random(n) < 0.88, "male", "female"),
+                    "victim_race": "",
+                }
+            )
             frame.to_csv(fh, header=header, index=False)
             header = False
             written += n
 
 
 def worker(path: str) -> None:
-    from gvrs.cli import ensure_database
-
     import django
+
+    from gvrs.cli import ensure_database
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvrs.settings")
     django.setup()
@@ -80,8 +83,16 @@ def worker(path: str) -> None:
     elapsed = time.perf_counter() - started
     assert report.ok, report.errors[:5]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": report.run.rows_read, "seconds": elapsed, "peak_mb": peak_mb,
-                      "incidents": report.run.incidents_inserted}))
+    print(
+        json.dumps(
+            {
+                "rows": report.run.rows_read,
+                "seconds": elapsed,
+                "peak_mb": peak_mb,
+                "incidents": report.run.incidents_inserted,
+            }
+        )
+    )
 
 
 def run_engine(engine: str, path: Path, home: Path) -> dict:
@@ -97,7 +108,9 @@ def run_engine(engine: str, path: Path, home: Path) -> dict:
     else:
         (home / "gvrs.sqlite3").unlink(missing_ok=True)
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", str(path)], env=env, capture_output=True,
+        [sys.executable, __file__, "--worker", str(path)],
+        env=env,
+        capture_output=True,
         text=True,
     )
     if out.returncode:
@@ -125,8 +138,11 @@ def main() -> None:
                 home = tmp / f"home-{engine}"
                 home.mkdir(exist_ok=True)
                 r = run_engine(engine, path, home)
-                print(f"{engine:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
-                      f"{r['rows'] / r['seconds']:>10,.0f} {r['peak_mb']:>8.0f}", flush=True)
+                print(
+                    f"{engine:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
+                    f"{r['rows'] / r['seconds']:>10,.0f} {r['peak_mb']:>8.0f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

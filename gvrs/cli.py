@@ -47,9 +47,19 @@ def ensure_database(verbosity: int = 1) -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def _use_demo_home() -> None:
+    """Point GVRS_HOME at its ``demo`` folder so the demo never touches the real registry."""
+    from gvrs.env import gvrs_home
+
+    if not os.environ.get("GVRS_DATABASE_URL"):
+        os.environ["GVRS_HOME"] = str(gvrs_home() / "demo")
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvrs.settings")
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["demo"]:
+        _use_demo_home()
     import django
     from django.core.management import execute_from_command_line
 

@@ -12,7 +12,9 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PHILLY = SHARED_DATA / "philly-shooting-victims" / "philly_shooting_victims_2015_2025.csv.gz"
 NYPD = SHARED_DATA / "nypd-shooting-incidents" / "NYPD_Shooting_Incident_Data_Historic.csv.gz"
-CA_DOJ = SHARED_DATA / "ca-doj-crimes-clearances" / "crimes_and_clearances_with_arson_1985_2022.csv.gz"
+CA_DOJ = (
+    SHARED_DATA / "ca-doj-crimes-clearances" / "crimes_and_clearances_with_arson_1985_2022.csv.gz"
+)
 POSTGRES_HINT = (
     "PostgreSQL is not reachable at {url}: start it, or set GVRS_TEST_POSTGRES_URL "
     "(make test) or GVRS_DATABASE_URL (pytest) to a server where tests may create a database"

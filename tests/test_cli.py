@@ -19,7 +19,10 @@ def gvrs(tmp_path):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "gvrs", *args], env=env, capture_output=True, text=True,
+            [sys.executable, "-m", "gvrs", *args],
+            env=env,
+            capture_output=True,
+            text=True,
             timeout=120,
         )
 
@@ -66,9 +69,13 @@ def test_usage_errors_exit_2_with_a_clear_message(gvrs, tmp_path, args, message)
 
 
 def test_incidents_and_imports_list_what_was_imported(gvrs, tmp_path):
-    path = write_csv(tmp_path / "in.csv", [
-        row("A-1", occurred_at="2021-05-01"), row("A-2", kind="nonfatal_shooting", killed="0", injured="1"),
-    ])
+    path = write_csv(
+        tmp_path / "in.csv",
+        [
+            row("A-1", occurred_at="2021-05-01"),
+            row("A-2", kind="nonfatal_shooting", killed="0", injured="1"),
+        ],
+    )
     gvrs("import", str(path), "--format", "gvrs")
     homicides = json.loads(gvrs("incidents", "--kind", "homicide", "--format", "json").stdout)
     assert [(i["source_id"], i["occurred_on"]) for i in homicides] == [("A-1", "2021-05-01")]

@@ -22,9 +22,14 @@ def snapshot() -> tuple[int, int, int]:
 
 
 def test_it_imports_one_incident_per_source_id_with_one_person_per_victim_row(tmp_path):
-    path = write_csv(tmp_path / "in.csv", [
-        row("A-1"), row("A-1", killed="0", injured="1", victim_age="22"), row("B-7", kind="nonfatal_shooting", killed="0", injured="1"),
-    ])
+    path = write_csv(
+        tmp_path / "in.csv",
+        [
+            row("A-1"),
+            row("A-1", killed="0", injured="1", victim_age="22"),
+            row("B-7", kind="nonfatal_shooting", killed="0", injured="1"),
+        ],
+    )
     report = import_file(path, GVRS)
     assert report.ok
     a1 = Incident.objects.get(source="gvrs", source_id="A-1")
@@ -36,7 +41,9 @@ def test_it_imports_one_incident_per_source_id_with_one_person_per_victim_row(tm
 
 
 def test_reimporting_the_same_file_changes_nothing_and_says_so(tmp_path):
-    path = write_csv(tmp_path / "in.csv", [row("A-1"), row("A-1", injured="1", killed="0"), row("B-2")])
+    path = write_csv(
+        tmp_path / "in.csv", [row("A-1"), row("A-1", injured="1", killed="0"), row("B-2")]
+    )
     import_file(path, GVRS)
     before = snapshot()
     person_ids = sorted(PersonInvolved.objects.values_list("pk", flat=True))
@@ -51,11 +58,14 @@ def test_reimporting_the_same_file_changes_nothing_and_says_so(tmp_path):
 def test_a_corrected_file_updates_in_place(tmp_path):
     import_file(write_csv(tmp_path / "v1.csv", [row("A-1"), row("B-2")]), GVRS)
     first = Incident.objects.get(source_id="A-1").pk
-    fixed = write_csv(tmp_path / "v2.csv", [
-        row("A-1", circumstance="personal_dispute", victim_age="20"),
-        row("A-1", circumstance="personal_dispute", killed="0", injured="1"),  # found later
-        row("B-2"),
-    ])
+    fixed = write_csv(
+        tmp_path / "v2.csv",
+        [
+            row("A-1", circumstance="personal_dispute", victim_age="20"),
+            row("A-1", circumstance="personal_dispute", killed="0", injured="1"),  # found later
+            row("B-2"),
+        ],
+    )
     report = import_file(fixed, GVRS)
     assert report.ok, report.errors
     incident = Incident.objects.get(source_id="A-1")
@@ -71,27 +81,36 @@ def test_a_corrected_file_updates_in_place(tmp_path):
 def test_one_invalid_row_imports_nothing_and_lists_every_error(tmp_path):
     import_file(write_csv(tmp_path / "old.csv", [row("OLD-1")]), GVRS)
     before = snapshot()
-    path = write_csv(tmp_path / "bad.csv", [
-        row("A-1", jurisdiction="Brand New City"),
-        row("A-2", occurred_at="2022-02-30"),
-        row("A-3", kind="stabbing", killed="-1"),
-    ])
+    path = write_csv(
+        tmp_path / "bad.csv",
+        [
+            row("A-1", jurisdiction="Brand New City"),
+            row("A-2", occurred_at="2022-02-30"),
+            row("A-3", kind="stabbing", killed="-1"),
+        ],
+    )
     report = import_file(path, GVRS)
     assert not report.ok
     assert snapshot() == before  # not even the new jurisdiction stayed
     assert [(e.line, e.column) for e in report.errors] == [
-        (3, "occurred_at"), (4, "kind"), (4, "killed"),
+        (3, "occurred_at"),
+        (4, "kind"),
+        (4, "killed"),
     ]
     assert report.run.status == ImportRun.Status.FAILED
     assert ImportRun.objects.filter(status="failed").count() == 1
 
 
 def test_accept_valid_imports_the_rest_and_writes_rejects_with_reasons(tmp_path):
-    path = write_csv(tmp_path / "mixed.csv", [
-        row("A-1"),
-        row("B-1"), row("B-1", killed="0", injured="x"),  # B's second victim row is bad
-        row("C-1", latitude="135.2"),
-    ])
+    path = write_csv(
+        tmp_path / "mixed.csv",
+        [
+            row("A-1"),
+            row("B-1"),
+            row("B-1", killed="0", injured="x"),  # B's second victim row is bad
+            row("C-1", latitude="135.2"),
+        ],
+    )
     rejects = tmp_path / "rejects.csv"
     report = import_file(path, GVRS, accept_valid=True, rejects_path=rejects)
     assert report.ok and report.run.status == ImportRun.Status.PARTIAL
@@ -138,9 +157,13 @@ def test_each_invalid_value_is_reported_with_line_column_and_reason(
 
 
 def test_a_repeated_source_id_with_conflicting_incident_fields_is_an_error(tmp_path):
-    path = write_csv(tmp_path / "dup.csv", [
-        row("A-1"), row("A-1", killed="0", injured="1", occurred_at="2022-03-05T01:00"),
-    ])
+    path = write_csv(
+        tmp_path / "dup.csv",
+        [
+            row("A-1"),
+            row("A-1", killed="0", injured="1", occurred_at="2022-03-05T01:00"),
+        ],
+    )
     report = import_file(path, GVRS)
     assert not report.ok
     [error] = report.errors
@@ -156,7 +179,10 @@ def test_a_repeated_source_id_with_conflicting_incident_fields_is_an_error(tmp_p
         (",".join(HEADER).encode() + b"\n", "the file has a header but no rows"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary file, not a table"),
         (b'{"incidents": [\n  {"id": 1}\n]}\n', "looks like JSON, HTML or XML, not a table"),
-        (b"source_id,kind\nA-1,homicide\n", "missing required columns occurred_at, jurisdiction, killed, injured"),
+        (
+            b"source_id,kind\nA-1,homicide\n",
+            "missing required columns occurred_at, jurisdiction, killed, injured",
+        ),
         (",".join(HEADER).encode() + b"\n" + b"x," * 20 + b"\n", "not a well-formed table"),
     ],
 )
@@ -208,8 +234,10 @@ def test_xlsx_and_parquet_import_the_same_incidents_as_csv(tmp_path):
     frame = pd.DataFrame([row("A-1"), row("A-1", killed="0", injured="1"), row("B-1")])
     xlsx, parquet = tmp_path / "in.xlsx", tmp_path / "in.parquet"
     typed = frame.assign(
-        killed=frame["killed"].astype(int), injured=frame["injured"].astype(int),
-        latitude=frame["latitude"].astype(float), longitude=frame["longitude"].astype(float),
+        killed=frame["killed"].astype(int),
+        injured=frame["injured"].astype(int),
+        latitude=frame["latitude"].astype(float),
+        longitude=frame["longitude"].astype(float),
         occurred_at=pd.to_datetime(frame["occurred_at"]),
     )
     typed.to_excel(xlsx, index=False)
@@ -239,7 +267,7 @@ def test_unknown_format_lists_the_valid_ones():
 
 def test_a_users_own_mapping_file_maps_columns_and_codes(tmp_path):
     mapping_file = tmp_path / "rms.toml"
-    mapping_file.write_text('''
+    mapping_file.write_text("""
 [format]
 name = "kern-rms"
 source = "kern-rms"
@@ -252,10 +280,12 @@ occurred_at = { columns = ["Date", "Time"], format = "%m/%d/%Y %H%M" }
 killed = "Dead"
 injured = "Hurt"
 victim_sex = { column = "Sex", values = { M = "male", F = "female" }, other = "unknown" }
-''')
+""")
     data = tmp_path / "export.csv"
-    data.write_text("Case No,Type,Date,Time,Dead,Hurt,Sex\n"
-                    "K1,HOM,07/04/2023,2315,1,0,M\nK2,SHOT,07/05/2023,0100,0,2,X\n")
+    data.write_text(
+        "Case No,Type,Date,Time,Dead,Hurt,Sex\n"
+        "K1,HOM,07/04/2023,2315,1,0,M\nK2,SHOT,07/05/2023,0100,0,2,X\n"
+    )
     from gvrs.data.mapping import load_mapping
 
     report = import_file(data, load_mapping(mapping_file))
@@ -263,3 +293,13 @@ victim_sex = { column = "Sex", values = { M = "male", F = "female" }, other = "u
     k2 = Incident.objects.get(source="kern-rms", source_id="K2")
     assert (k2.kind, str(k2.occurred_on), k2.injured) == ("nonfatal_shooting", "2023-07-05", 2)
     assert list(k2.people.values_list("sex", flat=True)) == ["unknown"]
+
+
+def test_the_readme_example_file_imports(tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "example-incidents.csv"
+    report = import_file(example, GVRS)
+    assert report.ok, report.errors
+    assert Incident.objects.get(source_id="BPD-22-0101").people.count() == 2
+    assert Incident.objects.get(source_id="BPD-22-0144").occurred_time is None

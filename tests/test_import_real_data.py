@@ -19,9 +19,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 def registry_by_year(source: str) -> pd.DataFrame:
     rows = (
         Incident.objects.filter(source=source)
-        .annotate(year=ExtractYear("occurred_on")).values("year")
-        .annotate(incidents=Count("id"), victims=Sum(F("killed") + F("injured")),
-                  killed=Sum("killed"))
+        .annotate(year=ExtractYear("occurred_on"))
+        .values("year")
+        .annotate(
+            incidents=Count("id"), victims=Sum(F("killed") + F("injured")), killed=Sum("killed")
+        )
         .order_by("year")
     )
     return pd.DataFrame(list(rows)).set_index("year")
@@ -36,7 +38,9 @@ def test_philadelphia_counts_by_year_equal_the_file():
         incidents=("dc_key", "nunique"), victims=("dc_key", "size"), killed=("fatal", "sum")
     )
     got = registry_by_year("philly-shootings")
-    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_names=False, check_index_type=False)
+    pd.testing.assert_frame_equal(
+        got, expected, check_dtype=False, check_names=False, check_index_type=False
+    )
     assert PersonInvolved.objects.filter(incident__source="philly-shootings").count() == len(raw)
     # every incident takes its earliest victim's time; none straddles two years in this file
     assert report.conflicts_resolved > 0
@@ -48,11 +52,14 @@ def test_new_york_counts_by_year_equal_the_file():
     raw = pd.read_csv(NYPD, dtype=str, encoding="utf-8-sig")
     raw["year"] = pd.to_datetime(raw["OCCUR_DATE"], format="%m/%d/%y").dt.year
     expected = raw.groupby("year").agg(
-        incidents=("INCIDENT_KEY", "nunique"), victims=("INCIDENT_KEY", "size"),
+        incidents=("INCIDENT_KEY", "nunique"),
+        victims=("INCIDENT_KEY", "size"),
         killed=("STATISTICAL_MURDER_FLAG", lambda s: (s == "TRUE").sum()),
     )
     got = registry_by_year("nypd-shootings")
-    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_names=False, check_index_type=False)
+    pd.testing.assert_frame_equal(
+        got, expected, check_dtype=False, check_names=False, check_index_type=False
+    )
     assert got["incidents"].sum() == 18_564
 
 
@@ -62,7 +69,8 @@ def test_ca_doj_publishes_bakersfield_homicides_60_in_2021_and_38_in_2022():
     assert len(report.warnings) == 7  # the negative UCR cells, none of them homicides
     figures = dict(
         PublishedCount.objects.filter(
-            jurisdiction__name="Bakersfield", metric="homicides",
+            jurisdiction__name="Bakersfield",
+            metric="homicides",
             period_start__year__in=[2021, 2022],
         ).values_list("period_start__year", "count")
     )

@@ -30,7 +30,10 @@ class Validated:
 
 
 def _normalise_choice(series: pd.Series) -> pd.Series:
-    return series.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    """'Nonfatal Shooting' -> 'nonfatal_shooting'; done once per distinct value (few)."""
+    codes, uniques = pd.factorize(series)
+    folded = pd.Index(uniques).str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    return pd.Series(np.asarray(folded, dtype=object)[codes], index=series.index)
 
 
 def _errors(
@@ -171,8 +174,23 @@ def validate_rows(
 
 
 def _fingerprint(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """A stable 47-bit hash of each row's values.
+
+    Each column is cast to one fixed dtype first, so the same values hash the same whatever
+    else a chunk holds (an all-empty text column would otherwise arrive as floats).
+    """
     if rows.empty:
         return np.zeros(0, dtype=np.int64)
-    text = rows[columns].astype(str)
-    hashed = pd.util.hash_pandas_object(text, index=False).to_numpy()
+    fixed = {}
+    for name in columns:
+        column = rows[name]
+        if name in ("latitude", "longitude"):
+            fixed[name] = column.astype("float64")
+        elif name in ("killed", "injured"):
+            fixed[name] = column.astype("int64")
+        elif name == "victim_age":
+            fixed[name] = column.astype("Int64")
+        else:
+            fixed[name] = column.astype("str")
+    hashed = pd.util.hash_pandas_object(pd.DataFrame(fixed), index=False).to_numpy()
     return (hashed >> np.uint64(_HASH_SHIFT)).astype(np.int64)
