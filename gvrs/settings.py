@@ -98,7 +98,9 @@ def _database() -> dict:
         "OPTIONS": {
             # WAL lets the web app read while an import writes; IMMEDIATE avoids
             # "database is locked" upgrades half-way through a write transaction.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+            ),
             "transaction_mode": "IMMEDIATE",
         },
     }

@@ -56,20 +56,22 @@ class ColumnRule:
 
     def apply(self, frame: pd.DataFrame) -> pd.Series:
         if self.constant is not None:
-            return pd.Series(self.constant, index=frame.index, dtype=object)
-        out = frame[self.columns[0]].astype(str).str.strip()
+            return pd.Series(self.constant, index=frame.index, dtype="str")
+        # Cells arrive as strings from the readers; validation strips them once.
+        out = frame[self.columns[0]]
         for extra in self.columns[1:]:
-            out = (out + " " + frame[extra].astype(str).str.strip()).str.strip()
+            out = (out.str.strip() + " " + frame[extra].str.strip()).str.strip()
         if self.values:
             folded = {str(k).strip().casefold(): str(v) for k, v in self.values.items()}
+            out = out.str.strip()
             key = out.str.casefold()
             mapped = key.map(folded)
             if self.other is not None:
                 out = mapped.where(mapped.notna() | (out == ""), self.other)
             out = mapped.where(mapped.notna(), out)
         if self.default is not None:
-            out = out.where(out != "", self.default)
-        return out.astype(object)
+            out = out.where(out.str.strip() != "", self.default)
+        return out
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ class Mapping:
                 out[name] = rule.apply(frame)
             else:
                 default = rule.default if rule is not None else None
-                out[name] = pd.Series(default or "", index=frame.index, dtype=object)
+                out[name] = pd.Series(default or "", index=frame.index, dtype="str")
         result = pd.DataFrame(out, index=frame.index)
         if jurisdiction:
             result["jurisdiction"] = result["jurisdiction"].where(

@@ -20,6 +20,7 @@ MAX_AGE = 120
 # Row fingerprints are summed per incident in SQL; 47 bits leave room for a million rows per
 # incident inside a signed 64-bit integer.
 _HASH_SHIFT = 17
+_CLOCK = np.array([f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)])
 
 
 @dataclass
@@ -61,8 +62,15 @@ def _parse_datetime(text: pd.Series, fmt: str | None) -> tuple[pd.Series, pd.Ser
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     bad = present & parsed.isna().to_numpy()
-    day = parsed.dt.strftime("%Y-%m-%d")
-    clock = parsed.dt.strftime("%H:%M:%S").where(has_time & parsed.notna(), None)
+    # Formatting through numpy, not strftime (a Python call per row): the date by casting to
+    # days, the time by indexing a table of the 86,400 "HH:MM:SS" strings.
+    stamps = parsed.to_numpy(dtype="datetime64[s]")
+    days = stamps.astype("datetime64[D]")
+    missing = np.isnat(stamps)
+    day = pd.Series(np.where(missing, None, days.astype(str)), index=text.index, dtype="str")
+    seconds = np.where(missing, 0, (stamps - days).astype(np.int64))
+    keep = has_time.to_numpy() & ~missing
+    clock = pd.Series(np.where(keep, _CLOCK[seconds], None), index=text.index, dtype="str")
     return day, clock, bad
 
 

@@ -176,8 +176,9 @@ class Incident(models.Model):
     occurred_on = models.DateField(help_text="local date in the jurisdiction's time zone")
     occurred_time = models.TimeField(null=True, blank=True, help_text="local time, when known")
     reported_at = models.DateTimeField(null=True, blank=True)
+    # No index of its own: the (jurisdiction, occurred_on) index serves every lookup by place.
     jurisdiction = models.ForeignKey(
-        Jurisdiction, on_delete=models.PROTECT, related_name="incidents"
+        Jurisdiction, on_delete=models.PROTECT, related_name="incidents", db_index=False
     )
     area = models.ForeignKey(
         Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"

@@ -107,34 +107,39 @@ def reject_incidents(cursor, source_ids: set[str]) -> list[tuple[int, str]]:
 
 
 def fold_incidents(cursor) -> None:
-    """One staged incident per source_id: the earliest row's fields, victims summed."""
-    fields = ", ".join(f"f.{name}" for name in CONFLICT_FIELDS if name != "kind")
+    """One staged incident per source_id: incident fields, victims summed, content hash.
+
+    Rows of an incident that agree fold with a plain GROUP BY (MIN of equal values). Where
+    they disagree (allowed by the "earliest" policy), the incident's fields are then taken
+    from its earliest row, by date, time and line; there are few such incidents.
+    """
+    fields = [name for name in CONFLICT_FIELDS if name != "kind"]
     # Derived kinds come in as NULL and are decided by outcome.
     kind = (
-        "COALESCE(f.kind, CASE WHEN a.killed > 0 THEN 'homicide' "
-        "WHEN a.injured > 0 THEN 'nonfatal_shooting' ELSE 'shots_fired' END)"
+        "COALESCE(MIN(kind), CASE WHEN SUM(killed) > 0 THEN 'homicide' "
+        "WHEN SUM(injured) > 0 THEN 'nonfatal_shooting' ELSE 'shots_fired' END)"
     )
     cursor.execute(f"""
         CREATE TEMPORARY TABLE {STAGE_INCIDENT} AS
-        SELECT f.source_id, {kind} AS kind, {fields},
-               a.killed, a.injured, a.content_hash, a.n_rows
-        FROM (
-            SELECT s.*, ROW_NUMBER() OVER (
-                PARTITION BY source_id
-                ORDER BY occurred_on, COALESCE(occurred_time, '00:00:00'), line
-            ) AS rn
-            FROM {STAGE} s
-        ) f
-        JOIN (
-            SELECT source_id, SUM(killed) AS killed, SUM(injured) AS injured,
-                   SUM(row_hash) AS content_hash, COUNT(*) AS n_rows
-            FROM {STAGE} GROUP BY source_id
-        ) a ON a.source_id = f.source_id
-        WHERE f.rn = 1
+        SELECT source_id, {kind} AS kind, {", ".join(f"MIN({f}) AS {f}" for f in fields)},
+               SUM(killed) AS killed, SUM(injured) AS injured,
+               SUM(row_hash) AS content_hash, COUNT(*) AS n_rows
+        FROM {STAGE} GROUP BY source_id
     """)
     cursor.execute(
         f"CREATE UNIQUE INDEX {STAGE_INCIDENT}_source_id ON {STAGE_INCIDENT} (source_id)"
     )
+    cursor.execute(f"""
+        UPDATE {STAGE_INCIDENT} SET ({", ".join(fields)}) = (
+            SELECT {", ".join(fields)} FROM {STAGE} s
+            WHERE s.source_id = {STAGE_INCIDENT}.source_id
+            ORDER BY s.occurred_on, COALESCE(s.occurred_time, '00:00:00'), s.line LIMIT 1
+        )
+        WHERE source_id IN (
+            SELECT source_id FROM {STAGE} GROUP BY source_id
+            HAVING MIN(incident_hash) <> MAX(incident_hash)
+        )
+    """)
 
 
 def count_changes(cursor, source: str) -> MergeCounts:
