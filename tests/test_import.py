@@ -303,3 +303,13 @@ def test_the_readme_example_file_imports(tmp_path):
     assert report.ok, report.errors
     assert Incident.objects.get(source_id="BPD-22-0101").people.count() == 2
     assert Incident.objects.get(source_id="BPD-22-0144").occurred_time is None
+
+
+def test_a_shooting_with_no_weapon_stated_is_recorded_as_a_firearm(tmp_path):
+    path = write_csv(tmp_path / "in.csv", [
+        row("S-1", kind="nonfatal_shooting", weapon="", killed="0", injured="1"),
+        row("H-1", weapon=""),
+    ])
+    assert import_file(path, GVRS).ok
+    weapons = dict(Incident.objects.values_list("source_id", "weapon"))
+    assert weapons == {"S-1": "firearm", "H-1": "unknown"}

@@ -155,7 +155,7 @@ class Mapping:
 
 
 def _rule(name: str, spec: Any, defaults: dict[str, str], where: str) -> ColumnRule:
-    default = defaults.get(name, FIELDS_BY_NAME[name].default)
+    default = defaults.get(name)  # schema defaults are applied by validation
     if isinstance(spec, str):
         return ColumnRule(columns=(spec,), default=default)
     if not isinstance(spec, dict):

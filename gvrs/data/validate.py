@@ -17,6 +17,7 @@ from gvrs.data.errors import RowError
 from gvrs.data.schema import FIELDS, INCIDENT_FIELDS
 
 MAX_AGE = 120
+FIREARM_KINDS = ("nonfatal_shooting", "shots_fired", "officer_involved_shooting")
 # Row fingerprints are summed per incident in SQL; 47 bits leave room for a million rows per
 # incident inside a signed 64-bit integer.
 _HASH_SHIFT = 17
@@ -161,6 +162,10 @@ def validate_rows(
     )
 
     rows = pd.DataFrame(out, index=canonical.index)
+    if not kind_derived:
+        # A shooting is by definition with a firearm: an empty weapon says nothing else.
+        unstated = (canonical["weapon"].str.strip() == "") & rows["kind"].isin(FIREARM_KINDS)
+        rows["weapon"] = rows["weapon"].where(~unstated, "firearm")
     rows["has_victim"] = (
         (rows["killed"] + rows["injured"] > 0)
         | rows["victim_age"].notna().to_numpy()

@@ -1,0 +1,87 @@
+"""Metrics are definitions, not code: a named filter over incidents and what it counts.
+
+"Shootings" means people shot in one city and incidents with a victim hit in another, so every
+published figure names its metric, and a jurisdiction can define its own in TOML.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from gvrs.data.schema import Circumstance, GroupInvolvement, Kind, Weapon
+
+COUNTS = ("incidents", "victims", "killed", "injured")
+_FILTERS = {
+    "kinds": {k.value for k in Kind},
+    "weapons": {w.value for w in Weapon},
+    "group_involvement": {g.value for g in GroupInvolvement},
+    "circumstances": {c.value for c in Circumstance},
+}
+
+
+class MetricError(ValueError):
+    """An unknown metric or a bad definition; the message lists the valid choices."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    description: str
+    count: str = "incidents"
+    kinds: tuple[str, ...] = ()
+    weapons: tuple[str, ...] = ()
+    group_involvement: tuple[str, ...] = ()
+    circumstances: tuple[str, ...] = ()
+
+    @property
+    def unit(self) -> str:
+        return "incidents" if self.count == "incidents" else "people"
+
+
+def _parse(name: str, spec: dict, where: str) -> Metric:
+    unknown = set(spec) - {"label", "description", "count", *_FILTERS}
+    if unknown:
+        raise MetricError(f"{where}: metric {name!r} has unknown keys {sorted(unknown)}")
+    count = spec.get("count", "incidents")
+    if count not in COUNTS:
+        raise MetricError(f"{where}: metric {name!r}: count must be one of {', '.join(COUNTS)}")
+    filters = {}
+    for key, valid in _FILTERS.items():
+        values = tuple(spec.get(key, ()))
+        bad = set(values) - valid
+        if bad:
+            raise MetricError(
+                f"{where}: metric {name!r}: {key} {sorted(bad)} unknown; valid: {sorted(valid)}"
+            )
+        filters[key] = values
+    return Metric(
+        name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
+        description=spec.get("description", ""), count=count, **filters,
+    )
+
+
+def load_metrics(extra: str | Path | None = None) -> dict[str, Metric]:
+    """The shipped metrics, plus (overriding by name) those in ``extra``, a TOML file."""
+    text = (resources.files("gvrs.data") / "metrics.toml").read_text(encoding="utf-8")
+    metrics = {n: _parse(n, s, "metrics.toml") for n, s in tomllib.loads(text).items()}
+    if extra is not None:
+        path = Path(extra)
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise MetricError(f"{path}: no such metrics file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise MetricError(f"{path}: not valid TOML ({exc})") from None
+        metrics.update({n: _parse(n, s, str(path)) for n, s in document.items()})
+    return metrics
+
+
+def get_metric(name: str, metrics: dict[str, Metric] | None = None) -> Metric:
+    metrics = metrics or load_metrics()
+    if name not in metrics:
+        raise MetricError(f"unknown metric {name!r}; valid metrics: {', '.join(sorted(metrics))}")
+    return metrics[name]
