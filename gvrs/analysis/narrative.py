@@ -6,6 +6,8 @@ change that an exact test cannot tell from ordinary variation says so in the sam
 
 from __future__ import annotations
 
+import re
+
 from gvrs.analysis.inference import CountComparison
 
 EVIDENCE_THRESHOLD = 0.05
@@ -41,15 +43,46 @@ def change_sentence(
         head = f"Zero {label.lower()} in {period_b}, down from {a:,} in {period_a}"
     elif a == b:
         head = f"{label} were unchanged at {a:,} in {period_a} and {period_b}"
-    elif comparison.change_pct is None:
+    elif a == 0:
         head = f"{label} rose from 0 in {period_a} to {b:,} in {period_b}"
     else:
+        # The percent is of the counts shown, as the sentence is read; the test uses rates.
         verb = "fell" if b < a else "rose"
         head = (
-            f"{label} {verb} {abs(comparison.change_pct):.0f}%, "
+            f"{label} {verb} {abs(100 * (b - a) / a):.0f}%, "
             f"from {a:,} in {period_a} to {b:,} in {period_b}"
         )
     if comparison.p_value < threshold:
         return f"{head} (exact test {p})."
     size = "small" if abs(b - a) < 5 else "size"
-    return f"{head}; a change this {size} is within ordinary year-to-year variation ({p})."
+    yearly = all(_is_yearly(label) for label in (period_a, period_b))
+    variation = "year-to-year variation" if yearly else "variation"
+    return f"{head}; a change this {size} is within ordinary {variation} ({p})."
+
+
+def _is_yearly(label: str) -> bool:
+    """ "2022", "2024-YTD", "2021..2023": comparisons a year apart."""
+    return bool(re.fullmatch(r"\d{4}(-YTD|\.\.\d{4})?", label))
+
+
+def projection_sentence(label: str, projection) -> str:
+    """E.g. "31 homicides so far in 2024 (to 30 June); on track for about 58 by year end
+    (90% prediction interval 45 to 73), ..." with the record and low-year chances."""
+    p = projection
+    head = (
+        f"{p.ytd_count:,} {label.lower()} so far in {p.year} (to {p.as_of:%d %B}); on track for "
+        f"about {p.projected:,.0f} by year end ({p.level:.0%} prediction interval "
+        f"{p.low:,.0f} to {p.high:,.0f})"
+    )
+    notes = []
+    if p.p_exceed_record is not None and p.p_exceed_record >= 0.05:
+        notes.append(
+            f"a {p.p_exceed_record:.0%} chance of passing the record of {p.record_high:,} "
+            f"({p.record_high_year})"
+        )
+    lows = [(n, prob) for n, prob in sorted(p.p_lowest_in.items()) if prob >= 0.05]
+    if lows:
+        n, prob = lows[-1]
+        notes.append(f"a {prob:.0%} chance of the lowest total in {n} years")
+    tail = "; " + ", ".join(notes) if notes else ""
+    return f"{head}{tail}; {p.assumptions}."

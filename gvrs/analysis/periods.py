@@ -26,9 +26,7 @@ class PeriodError(ValueError):
     """A period string that cannot be read; the message lists the accepted forms."""
 
 
-PERIOD_FORMS = (
-    "2022, 2022-Q3, 2022-07, 2022-W05, 2024-YTD, R12, 2021..2023, 2022-01-01..2022-06-30"
-)
+PERIOD_FORMS = "2022, 2022-Q3, 2022-07, 2022-W05, 2024-YTD, R12, 2021..2023, 2022-01-01..2022-06-30"
 
 
 @dataclass(frozen=True, order=True)

@@ -59,8 +59,11 @@ def _parse(name: str, spec: dict, where: str) -> Metric:
             )
         filters[key] = values
     return Metric(
-        name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
-        description=spec.get("description", ""), count=count, **filters,
+        name=name,
+        label=spec.get("label", name.replace("_", " ").capitalize()),
+        description=spec.get("description", ""),
+        count=count,
+        **filters,
     )
 
 

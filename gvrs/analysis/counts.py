@@ -1,0 +1,237 @@
+"""Counts and rates by period, and changes between periods, for one series of counts.
+
+A ``CountSeries`` is either daily (counted by gvrs from incidents) or annual (a published
+count, e.g. California DOJ totals). Every function takes both; one that needs finer detail
+than the series has says so instead of guessing. Results name the metric, the place and the
+source of their numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from gvrs.analysis.inference import compare_counts, poisson_interval
+from gvrs.analysis.narrative import change_sentence
+from gvrs.analysis.periods import Period, periods_between
+
+DAY = "day"
+YEAR = "year"
+
+
+class SeriesError(ValueError):
+    """A question the series cannot answer (too coarse, or outside what it covers)."""
+
+
+@dataclass(frozen=True)
+class CountSeries:
+    """Counts of one metric in one place from one source.
+
+    ``counts`` is indexed by day (``DatetimeIndex``, resolution "day") or by year (int,
+    resolution "year"); days or years without events hold 0 inside ``[first, last]``.
+    ``populations`` maps a year to residents, for rates.
+    """
+
+    metric: str
+    label: str
+    place: str
+    source: str
+    definition: str
+    resolution: str
+    counts: pd.Series
+    first: dt.date
+    last: dt.date
+    populations: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_daily(cls, daily: pd.Series, *, first: dt.date, last: dt.date, **meta) -> CountSeries:
+        """Build a daily series, zero-filling every day in [first, last]."""
+        index = pd.date_range(first, last, freq="D")
+        daily = daily.copy()
+        daily.index = pd.to_datetime(daily.index)
+        full = daily.groupby(level=0).sum().reindex(index, fill_value=0).astype(np.int64)
+        return cls(resolution=DAY, counts=full, first=first, last=last, **meta)
+
+    @classmethod
+    def from_annual(cls, annual: dict[int, int] | pd.Series, **meta) -> CountSeries:
+        """Build an annual series from {year: count}; missing years stay missing (not 0):
+        a year a source did not publish is unknown, not zero."""
+        series = pd.Series(annual, dtype="int64").sort_index()
+        if series.empty:
+            raise SeriesError("no published counts")
+        first, last = int(series.index.min()), int(series.index.max())
+        return cls(
+            resolution=YEAR,
+            counts=series,
+            first=dt.date(first, 1, 1),
+            last=dt.date(last, 12, 31),
+            **meta,
+        )
+
+    def covers(self, period: Period) -> bool:
+        return self.first <= period.start and period.end <= self.last
+
+    def annual(self) -> pd.Series:
+        """Counts per calendar year, complete years only."""
+        if self.resolution == YEAR:
+            return self.counts
+        by_year = self.counts.groupby(self.counts.index.year).sum()
+        complete = [
+            y
+            for y in by_year.index
+            if dt.date(y, 1, 1) >= self.first and dt.date(y, 12, 31) <= self.last
+        ]
+        return by_year.loc[complete].astype(np.int64)
+
+    def population(self, year: int) -> int | None:
+        return self.populations.get(year)
+
+
+@dataclass(frozen=True)
+class PeriodCount:
+    metric: str
+    place: str
+    source: str
+    period: Period
+    count: int
+    ci_low: float
+    ci_high: float
+    population: int | None
+    rate_per_100k: float | None
+    complete: bool  # False when the period runs past the data
+
+
+def count_in(series: CountSeries, period: Period) -> int:
+    """Events in ``period``. An annual series answers only whole years it has."""
+    if series.resolution == YEAR:
+        if not period.is_whole_years:
+            raise SeriesError(
+                f"{series.source} publishes annual totals only; {period.label} needs incidents"
+            )
+        wanted = range(period.start.year, period.end.year + 1)
+        missing = [y for y in wanted if y not in series.counts.index]
+        if missing:
+            raise SeriesError(
+                f"{series.source} has no {series.metric} figure for {series.place} in "
+                f"{', '.join(map(str, missing))}"
+            )
+        return int(series.counts.loc[list(wanted)].sum())
+    if period.end < series.first or period.start > series.last:
+        raise SeriesError(
+            f"{period.label} is outside the data for {series.place} "
+            f"({series.first.isoformat()} to {series.last.isoformat()})"
+        )
+    window = series.counts.loc[pd.Timestamp(period.start) : pd.Timestamp(period.end)]
+    return int(window.sum())
+
+
+def _population_for(series: CountSeries, period: Period) -> int | None:
+    """Population of the period's years (their mean, for a multi-year period)."""
+    values = [series.population(y) for y in range(period.start.year, period.end.year + 1)]
+    if not values or any(v is None for v in values):
+        return None
+    return round(sum(values) / len(values))
+
+
+def period_count(series: CountSeries, period: Period, level: float = 0.95) -> PeriodCount:
+    """The count for ``period`` with its exact interval and, where population is known, the
+    rate per 100,000 residents for that period (not annualised)."""
+    count = count_in(series, period)
+    interval = poisson_interval(count, level=level)
+    population = _population_for(series, period)
+    rate = None if population is None else 100_000 * count / population
+    return PeriodCount(
+        metric=series.metric,
+        place=series.place,
+        source=series.source,
+        period=period,
+        count=count,
+        ci_low=interval.low,
+        ci_high=interval.high,
+        population=population,
+        rate_per_100k=rate,
+        complete=series.covers(period),
+    )
+
+
+def counts_by(
+    series: CountSeries, freq: str, start: dt.date | None = None, end: dt.date | None = None
+) -> list[PeriodCount]:
+    """One ``PeriodCount`` per period of ``freq`` from start to end, zero periods included."""
+    start = max(start or series.first, series.first)
+    end = min(end or series.last, series.last)
+    if series.resolution == YEAR and freq != "year":
+        raise SeriesError(
+            f"{series.source} publishes annual totals only; counts by {freq} need incidents"
+        )
+    periods = periods_between(start, end, freq)
+    if series.resolution == YEAR:
+        periods = [p for p in periods if p.start.year in series.counts.index]
+    else:
+        periods = [p for p in periods if p.end >= series.first and p.start <= series.last]
+    return [period_count(series, p) for p in periods]
+
+
+@dataclass(frozen=True)
+class Change:
+    """``period`` against ``baseline``: the counts, the change, and the exact test."""
+
+    metric: str
+    label: str
+    place: str
+    source: str
+    period: Period
+    baseline: Period
+    count: int
+    baseline_count: int
+    change: int
+    change_pct: float | None
+    p_value: float
+    ci_low: float
+    ci_high: float
+    rate_per_100k: float | None
+    baseline_rate_per_100k: float | None
+    exposure_note: str
+    sentence: str
+
+
+def compare_periods(series: CountSeries, period: Period, baseline: Period) -> Change:
+    """Compare two periods of one series with the exact conditional test.
+
+    Exposure is population x days, so a leap-year window or a growing city is compared on
+    rates; where population is unknown it is days alone, and ``exposure_note`` says so.
+    """
+    now = period_count(series, period)
+    then = period_count(series, baseline)
+    if now.population and then.population:
+        exposure_now, exposure_then = now.population * period.days, then.population * baseline.days
+        note = "rates compared using population and period length"
+    else:
+        exposure_now, exposure_then = period.days, baseline.days
+        note = "population unknown: counts compared per day, assuming equal population"
+    test = compare_counts(then.count, now.count, exposure_then, exposure_now)
+    sentence = change_sentence(series.label, test, baseline.label, period.label)
+    if not now.complete:
+        sentence += f" ({period.label} is not complete in the data, which end {series.last})"
+    return Change(
+        metric=series.metric,
+        label=series.label,
+        place=series.place,
+        source=series.source,
+        period=period,
+        baseline=baseline,
+        count=now.count,
+        baseline_count=then.count,
+        change=now.count - then.count,
+        change_pct=None if then.count == 0 else 100.0 * (now.count - then.count) / then.count,
+        p_value=test.p_value,
+        ci_low=now.ci_low,
+        ci_high=now.ci_high,
+        rate_per_100k=now.rate_per_100k,
+        baseline_rate_per_100k=then.rate_per_100k,
+        exposure_note=note,
+        sentence=sentence,
+    )

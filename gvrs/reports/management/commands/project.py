@@ -1,0 +1,59 @@
+"""``gvrs project --metric M --as-of D``: the year-end total from the year to date."""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.core.management.base import BaseCommand, CommandError
+
+from gvrs.analysis.narrative import projection_sentence
+from gvrs.analysis.projection import project_year_end
+from gvrs.reports.options import add_series_arguments, resolve
+
+
+class Command(BaseCommand):
+    help = "Project the year-end total from the year to date, with a 90% prediction interval."
+
+    def add_arguments(self, parser) -> None:
+        add_series_arguments(parser)
+        parser.add_argument("--level", type=float, default=0.90, help="interval coverage")
+
+    def handle(self, *args, **options) -> None:
+        options["source"] = options["source"] or "incidents"
+        metric, jurisdiction, _, all_series = resolve(options)
+        series = all_series[0]
+        as_of = options["as_of"] or series.last
+        try:
+            result = project_year_end(series.counts, as_of, level=options["level"])
+        except ValueError as exc:
+            raise CommandError(f"{jurisdiction}: {exc}", returncode=1) from None
+        sentence = projection_sentence(metric.label, result)
+        item = {
+            "metric": metric.name,
+            "jurisdiction": series.place,
+            "source": series.source,
+            "period": f"{result.year}",
+            "as_of": as_of.isoformat(),
+            "count": result.ytd_count,
+            "projected": result.projected,
+            "pi_low": result.low,
+            "pi_high": result.high,
+            "level": result.level,
+            "share_elapsed": result.share_elapsed,
+            "prior_years": list(result.prior_years),
+            "record_high": result.record_high,
+            "record_high_year": result.record_high_year,
+            "p_exceed_record": result.p_exceed_record,
+            "p_lowest_in": {str(k): v for k, v in result.p_lowest_in.items()},
+            "sentence": sentence,
+        }
+        if options["format"] == "table":
+            self.stdout.write(f"{series.place}: {sentence}")
+        elif options["format"] == "json":
+            import json
+
+            self.stdout.write(json.dumps(item, indent=2))
+        else:
+            frame = pd.DataFrame(
+                [{k: v for k, v in item.items() if not isinstance(v, dict | list)}]
+            )
+            self.stdout.write(frame.to_csv(index=False))

@@ -1,0 +1,89 @@
+"""``gvrs stats``: counts (and rates) of a metric by year, quarter, month or ISO week."""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.core.management.base import BaseCommand, CommandError
+
+from gvrs.analysis.counts import SeriesError, compare_periods, counts_by
+from gvrs.analysis.history import rank_in_history
+from gvrs.analysis.periods import FREQUENCIES, previous
+from gvrs.cliutil import parse_date, write_frame
+from gvrs.reports.options import add_series_arguments, record, resolve
+
+
+class Command(BaseCommand):
+    help = "Counts of a metric by period, with exact intervals and the change on the period before."
+
+    def add_arguments(self, parser) -> None:
+        add_series_arguments(parser)
+        parser.add_argument("--by", choices=FREQUENCIES, default="year")
+        parser.add_argument("--from", dest="start", type=parse_date, help="first day, YYYY-MM-DD")
+        parser.add_argument("--to", dest="end", type=parse_date, help="last day, YYYY-MM-DD")
+        parser.add_argument("--per-100k", action="store_true", help="show rates per 100,000")
+
+    def handle(self, *args, **options) -> None:
+        metric, jurisdiction, _, all_series = resolve(options)
+        records = []
+        for series in all_series:
+            try:
+                rows = counts_by(series, options["by"], options["start"], options["end"])
+            except SeriesError as exc:
+                if len(all_series) == 1:
+                    raise CommandError(str(exc), returncode=2) from None
+                self.stderr.write(f"{series.source}: {exc}")
+                continue
+            annual = series.annual()
+            for row in rows:
+                item = record(row, series.place)
+                before = previous(row.period)
+                if series.covers(before) or (
+                    series.resolution == "year" and before.start.year in series.counts.index
+                ):
+                    change = compare_periods(series, row.period, before)
+                    item.update(
+                        {
+                            k: record(change, series.place)[k]
+                            for k in ("change", "change_pct", "p_value", "sentence")
+                        }
+                    )
+                    item["vs_period"] = before.label
+                if options["by"] == "year" and row.period.start.year in annual.index:
+                    item["history"] = rank_in_history(annual, row.period.start.year).phrase
+                records.append(item)
+        if options["format"] != "table":
+            write_frame(pd.DataFrame(records), options["format"], self.stdout)
+            return
+        self._table(records, metric, jurisdiction, options, all_series)
+
+    def _table(self, records, metric, jurisdiction, options, all_series) -> None:
+        frame = pd.DataFrame(records)
+        if frame.empty:
+            self.stdout.write("no periods in that range")
+            return
+        frame["95% CI"] = frame.apply(lambda r: f"{r.ci_low:.1f}–{r.ci_high:.1f}", axis=1)
+        columns = ["source", "period", "count", "95% CI"]
+        if options["per_100k"]:
+            frame["per 100k"] = frame["rate_per_100k"].map(
+                lambda v: "" if pd.isna(v) else f"{v:.1f}"
+            )
+            columns.append("per 100k")
+        for extra in ("change", "change_pct", "p_value", "history"):
+            if extra in frame:
+                columns.append(extra)
+        if "p_value" in frame:
+            frame["p_value"] = frame["p_value"].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
+        if not frame["complete"].all():
+            frame["period"] = frame.apply(
+                lambda r: r.period + ("" if r.complete else " (partial)"), axis=1
+            )
+        write_frame(
+            frame[columns],
+            "table",
+            self.stdout,
+            title=f"{metric.label}, {jurisdiction.name}, by {options['by']}",
+        )
+        for series in all_series:
+            self.stdout.write(f"{series.source}: {series.definition}")
+        if len(all_series) > 1:
+            self.stdout.write("Sources are shown side by side, never merged.")

@@ -1,0 +1,119 @@
+"""Options shared by ``gvrs stats``, ``gvrs compare`` and ``gvrs project``, and the JSON
+record they all print (keys are a documented contract: see README "Statistics")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import CommandError
+
+from gvrs.analysis.counts import Change, PeriodCount, SeriesError
+from gvrs.analysis.periods import PeriodError, parse_period
+from gvrs.cliutil import OUTPUT_FORMATS, find_jurisdiction, parse_date
+from gvrs.data.metrics import MetricError, get_metric, load_metrics
+from gvrs.env import gvrs_home
+from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.reports.series import all_series
+
+
+def add_series_arguments(parser) -> None:
+    parser.add_argument("--metric", required=True, help="e.g. homicides, shootings")
+    parser.add_argument("--metrics", help="TOML file of your own metric definitions")
+    parser.add_argument("--jurisdiction", help="name or slug (required if there are several)")
+    parser.add_argument("--area", help="neighborhood or beat inside the jurisdiction")
+    parser.add_argument("--source", help="'incidents' or a published source; default: all")
+    parser.add_argument("--as-of", type=parse_date, help="last day counted (default: latest data)")
+    parser.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
+
+
+def usage(message: str) -> CommandError:
+    return CommandError(message, returncode=2)
+
+
+def resolve(options):
+    """(metric, jurisdiction, area, series) from the options, or a usage error."""
+    extra = options.get("metrics")
+    if extra is None and (gvrs_home() / "metrics.toml").exists():
+        extra = gvrs_home() / "metrics.toml"
+    try:
+        metric = get_metric(options["metric"], load_metrics(extra))
+    except MetricError as exc:
+        raise usage(str(exc)) from None
+    if options.get("jurisdiction"):
+        jurisdiction = find_jurisdiction(options["jurisdiction"])
+    else:
+        tops = list(Jurisdiction.objects.filter(parent__isnull=True)[:2])
+        if len(tops) != 1:
+            names = ", ".join(
+                Jurisdiction.objects.filter(parent__isnull=True).values_list("name", flat=True)[:30]
+            )
+            raise usage(f"give --jurisdiction; top-level jurisdictions: {names or 'none yet'}")
+        jurisdiction = tops[0]
+    area = None
+    if options.get("area"):
+        area = Area.objects.filter(
+            jurisdiction_id__in=jurisdiction.descendant_ids(), name__iexact=options["area"]
+        ).first()
+        if area is None:
+            names = ", ".join(
+                Area.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids()).values_list(
+                    "name", flat=True
+                )[:40]
+            )
+            raise usage(f"unknown area {options['area']!r} in {jurisdiction}; areas: {names}")
+    series = all_series(
+        metric, jurisdiction, area=area, as_of=options.get("as_of"), source=options.get("source")
+    )
+    if not series:
+        raise CommandError(
+            f"no {metric.name} data for {jurisdiction}"
+            + (f" from source {options['source']!r}" if options.get("source") else ""),
+            returncode=1,
+        )
+    return metric, jurisdiction, area, series
+
+
+def period_arg(text: str, as_of: dt.date):
+    try:
+        return parse_period(text, as_of)
+    except PeriodError as exc:
+        raise usage(str(exc)) from None
+
+
+def record(item: PeriodCount | Change, jurisdiction: str) -> dict:
+    """The stable JSON record (README "Statistics")."""
+    if isinstance(item, Change):
+        return {
+            "metric": item.metric,
+            "jurisdiction": jurisdiction,
+            "source": item.source,
+            "period": item.period.label,
+            "period_start": item.period.start.isoformat(),
+            "period_end": item.period.end.isoformat(),
+            "count": item.count,
+            "rate_per_100k": item.rate_per_100k,
+            "vs_period": item.baseline.label,
+            "vs_count": item.baseline_count,
+            "change": item.change,
+            "change_pct": None if item.change_pct is None else round(item.change_pct, 1),
+            "p_value": item.p_value,
+            "ci_low": item.ci_low,
+            "ci_high": item.ci_high,
+            "sentence": item.sentence,
+        }
+    return {
+        "metric": item.metric,
+        "jurisdiction": jurisdiction,
+        "source": item.source,
+        "period": item.period.label,
+        "period_start": item.period.start.isoformat(),
+        "period_end": item.period.end.isoformat(),
+        "count": item.count,
+        "rate_per_100k": item.rate_per_100k,
+        "ci_low": item.ci_low,
+        "ci_high": item.ci_high,
+        "complete": item.complete,
+    }
+
+
+__all__ = ["SeriesError", "add_series_arguments", "period_arg", "record", "resolve", "usage"]

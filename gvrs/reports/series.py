@@ -1,0 +1,139 @@
+"""Build ``CountSeries`` from the registry: one bulk, grouped query each, never a Python loop
+over incidents. Incidents are counted per day in the database; published counts are read per
+source, children rolled up into their parent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from django.db.models import Count, F, Max, Min, Q, Sum
+
+from gvrs.analysis.counts import CountSeries
+from gvrs.data.metrics import Metric
+from gvrs.incidents.models import Area, Incident, Jurisdiction, Population, PublishedCount
+
+INCIDENTS = "incidents"
+
+_AGGREGATE = {
+    "incidents": Count("id"),
+    "victims": Sum(F("killed") + F("injured")),
+    "killed": Sum("killed"),
+    "injured": Sum("injured"),
+}
+
+
+def metric_filter(metric: Metric) -> Q:
+    q = Q()
+    if metric.kinds:
+        q &= Q(kind__in=metric.kinds)
+    if metric.weapons:
+        q &= Q(weapon__in=metric.weapons)
+    if metric.group_involvement:
+        q &= Q(group_involvement__in=metric.group_involvement)
+    if metric.circumstances:
+        q &= Q(circumstance__in=metric.circumstances)
+    return q
+
+
+def populations(jurisdiction: Jurisdiction) -> dict[int, int]:
+    return dict(
+        Population.objects.filter(jurisdiction=jurisdiction).values_list("year", "population")
+    )
+
+
+def incident_series(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    *,
+    area: Area | None = None,
+    as_of: dt.date | None = None,
+) -> CountSeries | None:
+    """Daily counts of ``metric`` in ``jurisdiction`` (and the places inside it), or None
+    when it has no incidents. The series covers from its first incident of any kind to
+    ``as_of`` (default: its latest incident)."""
+    place = Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+    if area is not None:
+        place = place.filter(area=area)
+    span = place.aggregate(first=Min("occurred_on"), last=Max("occurred_on"))
+    if span["first"] is None:
+        return None
+    last = as_of or span["last"]
+    rows = (
+        place.filter(metric_filter(metric), occurred_on__lte=last)
+        .values("occurred_on")
+        .annotate(n=_AGGREGATE[metric.count])
+        .order_by()
+        .values_list("occurred_on", "n")
+    )
+    frame = pd.DataFrame(list(rows), columns=["day", "n"])
+    daily = pd.Series(frame["n"].to_numpy(), index=pd.to_datetime(frame["day"]), dtype="int64")
+    name = jurisdiction.name if area is None else f"{area.name}, {jurisdiction.name}"
+    return CountSeries.from_daily(
+        daily,
+        first=span["first"],
+        last=last,
+        metric=metric.name,
+        label=metric.label,
+        place=name,
+        source=INCIDENTS,
+        definition=f"{metric.description} Counted by gvrs from incidents in the registry.",
+        populations=populations(jurisdiction) if area is None else {},
+    )
+
+
+def published_series(metric: Metric, jurisdiction: Jurisdiction) -> list[CountSeries]:
+    """One annual series per source that publishes ``metric`` for this place; a parent with
+    no figure of its own gets the sum of its children's, per source and year."""
+    rows = (
+        PublishedCount.objects.filter(
+            metric=metric.name, jurisdiction_id__in=jurisdiction.descendant_ids()
+        )
+        .values("source", "period_start__year")
+        .annotate(total=Sum("count"), places=Count("jurisdiction", distinct=True))
+        .order_by("source", "period_start__year")
+    )
+    by_source: dict[str, dict[int, int]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"], {})[row["period_start__year"]] = row["total"]
+    definitions = dict(
+        PublishedCount.objects.filter(metric=metric.name, source__in=list(by_source))
+        .values_list("source", "definition")
+        .distinct()
+    )
+    return [
+        CountSeries.from_annual(
+            counts,
+            metric=metric.name,
+            label=metric.label,
+            place=jurisdiction.name,
+            source=source,
+            definition=definitions.get(source, ""),
+            populations=populations(jurisdiction),
+        )
+        for source, counts in by_source.items()
+    ]
+
+
+def all_series(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    *,
+    area: Area | None = None,
+    as_of: dt.date | None = None,
+    source: str | None = None,
+) -> list[CountSeries]:
+    """Every series for this metric and place: counted from incidents first, then each
+    published source. Sources are never merged: a caller shows them side by side."""
+    found: list[CountSeries] = []
+    if source in (None, INCIDENTS):
+        series = incident_series(metric, jurisdiction, area=area, as_of=as_of)
+        if series is not None:
+            found.append(series)
+    if area is None and source != INCIDENTS:
+        found += [
+            s
+            for s in published_series(metric, jurisdiction)
+            if source is None or s.source == source
+        ]
+    return found
