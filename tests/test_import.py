@@ -306,10 +306,23 @@ def test_the_readme_example_file_imports(tmp_path):
 
 
 def test_a_shooting_with_no_weapon_stated_is_recorded_as_a_firearm(tmp_path):
-    path = write_csv(tmp_path / "in.csv", [
-        row("S-1", kind="nonfatal_shooting", weapon="", killed="0", injured="1"),
-        row("H-1", weapon=""),
-    ])
+    path = write_csv(
+        tmp_path / "in.csv",
+        [
+            row("S-1", kind="nonfatal_shooting", weapon="", killed="0", injured="1"),
+            row("H-1", weapon=""),
+        ],
+    )
     assert import_file(path, GVRS).ok
     weapons = dict(Incident.objects.values_list("source_id", "weapon"))
     assert weapons == {"S-1": "firearm", "H-1": "unknown"}
+
+
+def test_a_place_imported_alone_is_adopted_when_a_later_file_names_its_parent(tmp_path):
+    import_file(write_csv(tmp_path / "a.csv", [row("A-1", jurisdiction="Bakersfield")]), GVRS)
+    import_file(
+        write_csv(tmp_path / "b.csv", [row("B-1", jurisdiction="Kern County > Bakersfield")]), GVRS
+    )
+    bakersfield = Jurisdiction.objects.get(name="Bakersfield")
+    assert bakersfield.parent.name == "Kern County"
+    assert bakersfield.incidents.count() == 2

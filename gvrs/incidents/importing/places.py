@@ -53,6 +53,19 @@ def find_or_create_jurisdiction(
         if len(matches) == 1:
             parent = matches[0]
             continue
+        if not matches and parent is not None:
+            # A place first imported without its parent ("Bakersfield") is the same place a
+            # later file files under one ("Kern County > Bakersfield"): adopt it.
+            orphans = list(
+                Jurisdiction.objects.filter(name__iexact=name, parent__isnull=True).exclude(
+                    pk=parent.pk
+                )[:2]
+            )
+            if len(orphans) == 1:
+                orphans[0].parent = parent
+                orphans[0].save(update_fields=["parent"])
+                parent = orphans[0]
+                continue
         if len(matches) > 1:
             raise ValueError(
                 f"jurisdiction {name!r} is ambiguous; name its parent too, e.g. "

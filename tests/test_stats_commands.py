@@ -1,0 +1,210 @@
+"""``gvrs stats``, ``gvrs compare`` and ``gvrs project`` over a real registry: the JSON
+contract, sources side by side, and usage errors that list the valid choices."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from gvrs.data.mapping import load_format
+from gvrs.incidents.importing import import_file
+from gvrs.incidents.models import Population
+from tests.conftest import CA_DOJ, PHILLY, require
+from tests.importing_helpers import row, write_csv
+
+pytestmark = pytest.mark.django_db
+KEYS = {
+    "metric",
+    "jurisdiction",
+    "period",
+    "count",
+    "rate_per_100k",
+    "change",
+    "change_pct",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "sentence",
+}
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+@pytest.fixture
+def town(tmp_path):
+    """Bakersfield with incidents in 2021 and 2022, and its CA DOJ published history."""
+    rows = [row(f"H21-{i}", occurred_at=f"2021-0{1 + i % 9}-1{i % 9}") for i in range(9)]
+    rows += [row(f"H22-{i}", occurred_at=f"2022-0{1 + i % 9}-0{1 + i % 9}") for i in range(3)]
+    rows += [
+        row("S22-1", kind="nonfatal_shooting", killed="0", injured="1", occurred_at="2022-05-05")
+    ]
+    import_file(write_csv(tmp_path / "town.csv", rows), load_format("gvrs"))
+    # The three Central Valley counties of the CA DOJ file (about 1,750 agency-years).
+    doj = pd.read_csv(require(CA_DOJ), dtype=str, keep_default_na=False)
+    central = doj[doj["County"].isin(["Kern County", "Fresno County", "San Joaquin County"])]
+    central.to_csv(tmp_path / "doj.csv", index=False)
+    report = import_file(tmp_path / "doj.csv", load_format("ca-doj"))
+    assert report.ok, report.errors
+
+
+def test_compare_json_has_the_documented_keys_for_every_source(town):
+    records = json.loads(
+        run(
+            "compare",
+            "--metric",
+            "homicides",
+            "--jurisdiction",
+            "Bakersfield",
+            "--period",
+            "2022",
+            "--vs",
+            "2021",
+            "--format",
+            "json",
+        )
+    )
+    assert {r["source"] for r in records} == {"incidents", "ca-doj-crimes-clearances"}
+    for record in records:
+        assert KEYS <= set(record)
+    published = next(r for r in records if r["source"] != "incidents")
+    assert (published["vs_count"], published["count"], published["change_pct"]) == (60, 38, -36.7)
+    assert round(published["p_value"], 4) == 0.0334
+    counted = next(r for r in records if r["source"] == "incidents")
+    assert (counted["vs_count"], counted["count"]) == (9, 3)
+
+
+def test_stats_by_month_lists_zero_months_and_rates_from_population(town):
+    Population.objects.create(jurisdiction_id=_bakersfield_id(), year=2022, population=400_000)
+    records = json.loads(
+        run(
+            "stats",
+            "--metric",
+            "homicides",
+            "--jurisdiction",
+            "Bakersfield",
+            "--source",
+            "incidents",
+            "--by",
+            "month",
+            "--from",
+            "2022-01-01",
+            "--format",
+            "json",
+        )
+    )
+    assert [r["count"] for r in records][:4] == [1, 1, 1, 0]
+    assert records[0]["rate_per_100k"] == pytest.approx(0.25)
+    assert records[0]["period"] == "2022-01"
+
+
+def test_stats_by_year_shows_each_sources_history(town):
+    records = json.loads(
+        run("stats", "--metric", "homicides", "--jurisdiction", "Stockton", "--format", "json")
+    )
+    by_year = {r["period"]: r for r in records}
+    assert by_year["2012"]["count"] == 71
+    assert by_year["2012"]["history"].startswith("the highest in the 28 years")
+
+
+def test_table_output_names_the_metric_and_each_definition(town):
+    text = run("stats", "--metric", "homicides", "--jurisdiction", "Bakersfield")
+    assert "Homicides, Bakersfield, by year" in text
+    assert "ca-doj-crimes-clearances: Criminal homicides" in text
+    assert "never merged" in text
+
+
+def test_project_uses_the_philadelphia_incidents():
+    import_file(require(PHILLY), load_format("philly-shootings"))
+    result = json.loads(
+        run(
+            "project",
+            "--metric",
+            "homicides",
+            "--jurisdiction",
+            "Philadelphia",
+            "--as-of",
+            "2024-06-30",
+            "--format",
+            "json",
+        )
+    )
+    assert result["count"] == 120
+    assert result["pi_low"] < result["projected"] < result["pi_high"]
+    assert result["prior_years"] == list(range(2015, 2024))
+    assert result["sentence"].startswith("120 homicides so far in 2024 (to 30 June)")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["stats", "--metric", "murders", "--jurisdiction", "Bakersfield"],
+            "unknown metric 'murders'; valid metrics: firearm_homicides",
+        ),
+        (
+            ["stats", "--metric", "homicides", "--jurisdiction", "Gotham"],
+            "unknown jurisdiction 'Gotham'",
+        ),
+        (
+            [
+                "compare",
+                "--metric",
+                "homicides",
+                "--jurisdiction",
+                "Bakersfield",
+                "--period",
+                "2022-Q5",
+                "--vs",
+                "2021",
+            ],
+            "quarter 5 does not exist",
+        ),
+        (
+            [
+                "compare",
+                "--metric",
+                "homicides",
+                "--jurisdiction",
+                "Bakersfield",
+                "--period",
+                "last-year",
+                "--vs",
+                "2021",
+            ],
+            "is not a period; use one of: 2022, 2022-Q3",
+        ),
+        (
+            [
+                "stats",
+                "--metric",
+                "homicides",
+                "--jurisdiction",
+                "Bakersfield",
+                "--source",
+                "ca-doj-crimes-clearances",
+                "--by",
+                "month",
+            ],
+            "publishes annual totals only",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_and_list_the_choices(town, args, message):
+    with pytest.raises(CommandError, match=message) as caught:
+        run(*args)
+    assert caught.value.returncode == 2
+
+
+def _bakersfield_id() -> int:
+    from gvrs.incidents.models import Jurisdiction
+
+    return Jurisdiction.objects.named("Bakersfield").pk
