@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given
@@ -74,8 +75,8 @@ def test_months_quarters_and_weeks_tile_the_year_without_gaps(y):
     for freq in ("month", "quarter"):
         periods = periods_between(start, end, freq)
         assert periods[0].start == start and periods[-1].end == end
-        assert all(a.end + dt.timedelta(days=1) == b.start for a, b in zip(periods, periods[1:]))
+        assert all(a.end + dt.timedelta(days=1) == b.start for a, b in itertools.pairwise(periods))
         assert sum(p.days for p in periods) == (end - start).days + 1
     weeks = periods_between(start, end, "week")
     assert all(w.days == 7 for w in weeks)
-    assert all(a.end + dt.timedelta(days=1) == b.start for a, b in zip(weeks, weeks[1:]))
+    assert all(a.end + dt.timedelta(days=1) == b.start for a, b in itertools.pairwise(weeks))

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 import pandas as pd
+from django.db import connection
 
 from gvrs.data.errors import RowError
 from gvrs.data.mapping import Mapping
@@ -137,27 +138,37 @@ def import_published_counts(
     )
     is_new = merged["pk"].isna()
     is_changed = ~is_new & (merged["stored"] != merged["count"])
-    new = [
-        PublishedCount(
-            jurisdiction_id=int(j),
-            metric=metric,
-            count=int(count),
-            source=mapping.source,
-            period_start=dt.date(int(year), 1, 1),
-            period_end=dt.date(int(year), 12, 31),
-            definition=definitions[metric],
-            import_run=run,
-        )
-        for j, metric, year, count in merged.loc[
-            is_new, ["jurisdiction_id", "metric", "year", "count"]
-        ].itertuples(index=False)
-    ]
+    new = merged.loc[is_new, ["jurisdiction_id", "metric", "year", "count"]]
     changed = [
         PublishedCount(pk=int(pk), count=int(count), import_run=run)
         for pk, count in merged.loc[is_changed, ["pk", "count"]].itertuples(index=False)
     ]
     counts = MergeCounts(rows_unchanged=int((~is_new & ~is_changed).sum()))
-    PublishedCount.objects.bulk_create(new, batch_size=5000)
+    _insert(new, mapping, definitions, run)
     PublishedCount.objects.bulk_update(changed, ["count", "import_run"], batch_size=5000)
     counts.rows_inserted, counts.rows_updated = len(new), len(changed)
     return counts, errors, skipped, created
+
+
+def _insert(new: pd.DataFrame, mapping: Mapping, definitions: dict[str, str], run) -> None:
+    """Insert new figures with one executemany (building ORM objects costs more than the
+    database does for a state's 170,000 figures)."""
+    years = new["year"].astype(int)
+    rows = zip(
+        new["jurisdiction_id"].astype(int).tolist(),
+        new["metric"].tolist(),
+        [dt.date(y, 1, 1) for y in years],
+        [dt.date(y, 12, 31) for y in years],
+        new["count"].astype(int).tolist(),
+        [mapping.source] * len(new),
+        new["metric"].map(definitions).tolist(),
+        [run.pk] * len(new),
+        strict=True,
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO incidents_publishedcount (jurisdiction_id, metric, period_start, "
+            "period_end, count, source, definition, import_run_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            list(rows),
+        )
