@@ -208,3 +208,87 @@ def _bakersfield_id() -> int:
     from gvrs.incidents.models import Jurisdiction
 
     return Jurisdiction.objects.named("Bakersfield").pk
+
+
+def test_populations_load_and_turn_counts_into_rates(town, tmp_path):
+    path = tmp_path / "pop.csv"
+    path.write_text(
+        "jurisdiction,year,population,source\n"
+        "Bakersfield,2021,400000,test\nBakersfield,2022,404000,test\n"
+    )
+    run("populations", str(path))
+    run("populations", str(path))  # idempotent
+    assert Population.objects.count() == 2
+    [record] = json.loads(
+        run(
+            "compare",
+            "--metric",
+            "homicides",
+            "--jurisdiction",
+            "Bakersfield",
+            "--source",
+            "ca-doj-crimes-clearances",
+            "--period",
+            "2022",
+            "--vs",
+            "2021",
+            "--format",
+            "json",
+        )
+    )
+    assert record["rate_per_100k"] == pytest.approx(38 / 4.04)
+
+
+def test_bad_population_rows_are_listed_and_nothing_is_loaded(town, tmp_path):
+    path = tmp_path / "pop.csv"
+    path.write_text("jurisdiction,year,population\nBakersfield,2021,400000\nBakersfield,20x1,-5\n")
+    with pytest.raises(CommandError, match="2 invalid values; nothing was loaded"):
+        run("populations", str(path))
+    assert Population.objects.count() == 0
+
+
+def test_a_jurisdictions_own_metric_file_defines_new_metrics(town, tmp_path):
+    path = tmp_path / "metrics.toml"
+    path.write_text(
+        '[night_homicides]\nlabel = "Gun homicides"\nkinds = ["homicide"]\n'
+        'weapons = ["firearm"]\ncount = "incidents"\n'
+    )
+    [record] = json.loads(
+        run(
+            "compare",
+            "--metric",
+            "night_homicides",
+            "--metrics",
+            str(path),
+            "--jurisdiction",
+            "Bakersfield",
+            "--source",
+            "incidents",
+            "--period",
+            "2022",
+            "--vs",
+            "2021",
+            "--format",
+            "json",
+        )
+    )
+    assert (record["vs_count"], record["count"]) == (9, 3)
+    assert record["sentence"].startswith("Gun homicides fell 67%, from 9 in 2021 to 3 in 2022")
+
+
+def test_an_area_is_counted_on_its_own(town):
+    records = json.loads(
+        run(
+            "stats",
+            "--metric",
+            "homicides",
+            "--jurisdiction",
+            "Bakersfield",
+            "--area",
+            "east bakersfield",
+            "--format",
+            "json",
+        )
+    )
+    assert [(r["period"], r["count"]) for r in records] == [("2021", 9), ("2022", 3)]
+    assert {r["source"] for r in records} == {"incidents"}
