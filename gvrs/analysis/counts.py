@@ -215,7 +215,9 @@ def compare_periods(series: CountSeries, period: Period, baseline: Period) -> Ch
     test = compare_counts(then.count, now.count, exposure_then, exposure_now)
     sentence = change_sentence(series.label, test, baseline.label, period.label)
     if not now.complete:
-        sentence += f" ({period.label} is not complete in the data, which end {series.last})"
+        sentence = (
+            f"{sentence[:-1]}; {period.label} is not complete in the data, which end {series.last}."
+        )
     return Change(
         metric=series.metric,
         label=series.label,

@@ -59,6 +59,8 @@ def incident_series(
     if span["first"] is None:
         return None
     last = as_of or span["last"]
+    # Exports start on month boundaries: a first incident on 2 January means data from 1 January.
+    first = span["first"].replace(day=1)
     rows = (
         place.filter(metric_filter(metric), occurred_on__lte=last)
         .values("occurred_on")
@@ -71,7 +73,7 @@ def incident_series(
     name = jurisdiction.name if area is None else f"{area.name}, {jurisdiction.name}"
     return CountSeries.from_daily(
         daily,
-        first=span["first"],
+        first=first,
         last=last,
         metric=metric.name,
         label=metric.label,

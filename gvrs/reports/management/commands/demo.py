@@ -12,12 +12,16 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.db.models.functions import ExtractYear
 
+from gvrs.analysis.counts import compare_periods
 from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import change_sentence
+from gvrs.analysis.periods import parse_period
 from gvrs.data import bundled_path
 from gvrs.data.mapping import load_format
+from gvrs.data.metrics import get_metric
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.models import Incident, PublishedCount
+from gvrs.incidents.models import Incident, Jurisdiction, PublishedCount
+from gvrs.reports.series import incident_series
 
 CITIES = ("Bakersfield", "Fresno", "Stockton")
 
@@ -48,7 +52,24 @@ class Command(BaseCommand):
                 f"  {mapping.title}: {run.rows_inserted:,} rows in {run.duration_s:.1f} s"
             )
             self.stdout.write(f"    source: {mapping.attribution}")
+        self._simulated_county()
         self._overview()
+
+    def _simulated_county(self) -> None:
+        """A Kern-like county from the simulator: incident-level data with groups and
+        participants that no real source publishes."""
+        from gvrs.data.simulate import simulate
+        from gvrs.data.simulate.output import write_city
+        from gvrs.env import gvrs_home
+
+        city = simulate("bakersfield-like", years=(2015, 2025), seed=1)
+        paths = write_city(city, gvrs_home() / "simulated")
+        report = import_file(paths["incidents.csv"], load_format("gvrs"), initiated_by="gvrs demo")
+        call_command("populations", str(paths["populations.csv"]), verbosity=0, stdout=self.stdout)
+        self.stdout.write(
+            f"  Simulated {city.scenario.county} (seed 1): {report.run.rows_inserted:,} rows; "
+            f"files and truth in {paths['truth.json'].parent}"
+        )
 
     def _overview(self) -> None:
         self.stdout.write("\nHomicides, California DOJ published counts (2021 vs 2022):")
@@ -64,6 +85,11 @@ class Command(BaseCommand):
                 "Homicides", compare_counts(counts[2021], counts[2022]), "2021", "2022"
             )
             self.stdout.write(f"  {city}: {sentence}")
+        simulated = Jurisdiction.objects.named("Bakersfield-like")
+        for metric in ("homicides", "shootings"):
+            series = incident_series(get_metric(metric), simulated)
+            change = compare_periods(series, parse_period("2024"), parse_period("2021"))
+            self.stdout.write(f"  Bakersfield-like (simulated): {change.sentence}")
         self.stdout.write("\nPhiladelphia shootings, counted from incidents (victims shot):")
         by_year = dict(
             Incident.objects.filter(source="philly-shootings")

@@ -1,0 +1,48 @@
+"""Write a simulated county to a folder: the canonical incident CSV (importable with
+``gvrs import --format gvrs``), populations (``gvrs populations``), neighborhoods GeoJSON,
+groups, memberships, conflicts, participants, and the truth (events with their parent links,
+every victim, and ``truth.json``). Same seed, same bytes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gvrs.data.simulate import SimulatedCity
+
+FILES = {
+    "incidents.csv": "canonical incident rows, one per victim (import with --format gvrs)",
+    "populations.csv": "residents per jurisdiction and year (gvrs populations)",
+    "neighborhoods.geojson": "neighborhood boundaries (WGS84) with populations",
+    "groups.csv": "groups and their turf neighborhood",
+    "memberships.csv": "group members (confidential in a real city)",
+    "conflicts.csv": "rivalries and alliances between groups",
+    "participants.csv": "members enrolled by partner organizations, and when",
+    "events.csv": "truth: every shooting with its trigger type and parent shooting",
+    "victims.csv": "truth: every person shot, with their group",
+    "truth.json": "the generating parameters and realised statistics",
+}
+
+
+def write_city(city: SimulatedCity, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {name: out / name for name in FILES}
+    csv = {"index": False, "lineterminator": "\n"}
+    city.incident_rows.to_csv(paths["incidents.csv"], **csv)
+    city.populations.to_csv(paths["populations.csv"], **csv)
+    paths["neighborhoods.geojson"].write_text(
+        json.dumps(city.geography.geojson(), sort_keys=True) + "\n"
+    )
+    hoods = city.geography.neighborhoods.set_index("id")["name"]
+    groups = city.people.groups.assign(turf=lambda g: hoods.loc[g["turf_id"]].to_numpy())
+    groups.to_csv(paths["groups.csv"], **csv)
+    city.people.members.round({"risk": 6}).to_csv(paths["memberships.csv"], **csv)
+    city.people.conflicts.to_csv(paths["conflicts.csv"], **csv)
+    city.people.participants.to_csv(paths["participants.csv"], **csv)
+    events = city.events.round(
+        {"t": 6, "x": 2, "y": 2, "near_repeat_mean": 6, "retaliation_mean": 6}
+    )
+    events.to_csv(paths["events.csv"], **csv)
+    city.victims.to_csv(paths["victims.csv"], **csv)
+    paths["truth.json"].write_text(json.dumps(city.truth(), indent=2, sort_keys=True) + "\n")
+    return paths
