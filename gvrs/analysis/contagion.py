@@ -116,6 +116,7 @@ def fit_contagion(
     bootstrap: int = 0,
     seed: int = 0,
     init=(0.2, 0.1, 200.0),
+    min_spatial_scale_m: float = 25.0,
 ) -> ContagionFit:
     """Fit the self-exciting model by EM.
 
@@ -137,6 +138,9 @@ def fit_contagion(
     seed : int
         Seed for the bootstrap.
     init : (theta, omega per day, sigma m)
+    min_spatial_scale_m : float
+        Floor of sigma. Records geocoded to block centroids put unrelated shootings on one
+        point; a triggering scale below the geocoding precision cannot be told from that.
 
     Returns
     -------
@@ -167,7 +171,7 @@ def fit_contagion(
     grid = Grid.around(
         x, y, cell_m=max(25.0, background_bandwidth_m / 4), pad_m=4 * background_bandwidth_m
     )
-    parent, child, lag, d2 = _candidates(x, y, t, max_distance_m, max_lag_days)
+    _parent, child, lag, d2 = _candidates(x, y, t, max_distance_m, max_lag_days)
     theta, omega, sigma = init
     p_background = np.ones(n)
     previous = -np.inf
@@ -196,7 +200,10 @@ def fit_contagion(
         # M-step.
         triggered = p_pair.sum()
         omega = triggered / max((p_pair * lag).sum(), 1e-12)
-        sigma = math.sqrt(max((p_pair * d2).sum(), 1e-6) / (2 * max(triggered, 1e-12)))
+        sigma = max(
+            min_spatial_scale_m,
+            math.sqrt(max((p_pair * d2).sum(), 1e-6) / (2 * max(triggered, 1e-12))),
+        )
         space_mass = 1 - math.exp(-(max_distance_m**2) / (2 * sigma**2))
         time_mass = 1 - np.exp(-omega * np.minimum(t_end - t, max_lag_days))
         theta = triggered / max(space_mass * time_mass.sum(), 1e-12)
@@ -240,6 +247,7 @@ def fit_contagion(
                 time_bin_days=time_bin_days,
                 max_iterations=max_iterations,
                 tolerance=tolerance,
+                min_spatial_scale_m=min_spatial_scale_m,
             ),
         )
     return fit
@@ -296,8 +304,8 @@ def simulate_hawkes(
 
 
 def _with_intervals(fit: ContagionFit, replicates: int, seed: int, settings: dict) -> ContagionFit:
-    """90% percentile intervals from a parametric bootstrap: simulate the fitted model,
-    refit, repeat."""
+    """90% bias-corrected (basic) intervals from a parametric bootstrap: simulate the fitted
+    model, refit, repeat (Davison & Hinkley 1997, section 5.2)."""
     rng = np.random.default_rng(seed)
     draws = []
     init = (fit.branching_ratio, 1 / fit.decay_days, fit.spatial_scale_m)
@@ -311,10 +319,11 @@ def _with_intervals(fit: ContagionFit, replicates: int, seed: int, settings: dic
         return fit
     values = np.array(draws)
     names = ("branching_ratio", "decay_days", "spatial_scale_m")
-    point = np.array(init[:1] + (fit.decay_days, fit.spatial_scale_m))
+    point = np.array((*init[:1], fit.decay_days, fit.spatial_scale_m))
     intervals = {}
     for k, name in enumerate(names):
-        # Basic (reverse percentile) bootstrap: corrects the EM's small-sample bias.
+        # Basic (reverse percentile) bootstrap interval: it corrects the bias of the EM
+        # estimate that the refits show, so it need not contain the point estimate.
         lo, hi = np.quantile(values[:, k], [0.05, 0.95])
         intervals[name] = Interval(float(max(2 * point[k] - hi, 0.0)), float(2 * point[k] - lo))
     from dataclasses import replace
@@ -326,7 +335,7 @@ def risk_surface(fit: ContagionFit, grid: Grid, horizon_days: float) -> np.ndarr
     """Expected shootings per cell over the next ``horizon_days`` after the last event:
     background (its recent level) plus what the recent events are still triggering."""
     x, y, t = fit._x, fit._y, fit._t
-    edges, density, t_end = fit._profile
+    _, density, t_end = fit._profile
     recent_rate = fit.background_events * density[-1]  # background events per day, now
     background = (
         kernel_density(grid, x, y, fit.background_bandwidth_m, fit._background_weight)

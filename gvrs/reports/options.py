@@ -32,6 +32,21 @@ def usage(message: str) -> CommandError:
 
 def resolve(options):
     """(metric, jurisdiction, area, series) from the options, or a usage error."""
+    metric, jurisdiction, area = resolve_place(options)
+    series = all_series(
+        metric, jurisdiction, area=area, as_of=options.get("as_of"), source=options.get("source")
+    )
+    if not series:
+        raise CommandError(
+            f"no {metric.name} data for {jurisdiction}"
+            + (f" from source {options['source']!r}" if options.get("source") else ""),
+            returncode=1,
+        )
+    return metric, jurisdiction, area, series
+
+
+def resolve_place(options):
+    """(metric, jurisdiction, area) from the options, or a usage error listing choices."""
     extra = options.get("metrics")
     if extra is None and (gvrs_home() / "metrics.toml").exists():
         extra = gvrs_home() / "metrics.toml"
@@ -61,16 +76,7 @@ def resolve(options):
                 )[:40]
             )
             raise usage(f"unknown area {options['area']!r} in {jurisdiction}; areas: {names}")
-    series = all_series(
-        metric, jurisdiction, area=area, as_of=options.get("as_of"), source=options.get("source")
-    )
-    if not series:
-        raise CommandError(
-            f"no {metric.name} data for {jurisdiction}"
-            + (f" from source {options['source']!r}" if options.get("source") else ""),
-            returncode=1,
-        )
-    return metric, jurisdiction, area, series
+    return metric, jurisdiction, area
 
 
 def period_arg(text: str, as_of: dt.date):

@@ -1,0 +1,171 @@
+"""``gvrs nearrepeat``, ``gvrs hotspots`` and ``gvrs contagion`` over a simulated county in
+the registry: the JSON contract, maps written, and clear errors."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from gvrs.data.mapping import load_format
+from gvrs.data.simulate import simulate
+from gvrs.data.simulate.output import write_city
+from gvrs.incidents.importing import import_file
+from gvrs.incidents.models import Incident
+
+pytestmark = pytest.mark.django_db
+CELL_KEYS = {
+    "space_from_m",
+    "space_to_m",
+    "time_from_days",
+    "time_to_days",
+    "observed",
+    "expected",
+    "knox_ratio",
+    "p_value",
+}
+
+
+@pytest.fixture
+def county(tmp_path):
+    city = simulate("bakersfield-like", years=(2019, 2022), seed=2)
+    paths = write_city(city, tmp_path / "sim")
+    import_file(paths["incidents.csv"], load_format("gvrs"))
+    # One incident without coordinates: it must be counted as dropped, never silently.
+    Incident.objects.filter(pk=Incident.objects.order_by("pk").first().pk).update(
+        latitude=None, longitude=None
+    )
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_nearrepeat_json_has_the_documented_cells(county):
+    result = json.loads(
+        run(
+            "nearrepeat",
+            "--metric",
+            "shooting_incidents",
+            "--jurisdiction",
+            "Bakersfield-like",
+            "--space-bands",
+            "100,200,400",
+            "--time-bands",
+            "7,14,28",
+            "--permutations",
+            "99",
+            "--seed",
+            "1",
+            "--format",
+            "json",
+        )
+    )
+    assert len(result["cells"]) == 9
+    assert set(result["cells"][0]) == CELL_KEYS
+    assert result["crs"].startswith("EPSG:326")  # UTM north, chosen from the data
+    assert result["cells"][0]["knox_ratio"] > 1  # the simulator's near repeats
+    assert "(lower, upper]" in result["band_edges"]
+
+
+def test_dropped_points_are_reported(county):
+    result = json.loads(
+        run(
+            "nearrepeat",
+            "--jurisdiction",
+            "Kern-like County",
+            "--permutations",
+            "9",
+            "--format",
+            "json",
+        )
+    )
+    assert result["dropped_without_coordinates"] in (0, 1)  # 1 when that incident is a shooting
+    text = run("nearrepeat", "--jurisdiction", "Kern-like County", "--permutations", "9")
+    assert "without coordinates left out" in text
+
+
+def test_hotspots_scores_weeks_and_writes_both_maps(county, tmp_path):
+    png, html = tmp_path / "hot.png", tmp_path / "hot.html"
+    result = json.loads(
+        run(
+            "hotspots",
+            "--jurisdiction",
+            "Kern-like County",
+            "--weeks",
+            "8",
+            "--map",
+            str(png),
+            "--format",
+            "json",
+        )
+    )
+    assert result["weeks_scored"] + result["weeks_without_incidents"] == 8
+    assert result["mean_pai"] > 1
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run("hotspots", "--jurisdiction", "Kern-like County", "--weeks", "4", "--map", str(html))
+    page = html.read_text()
+    # Plotly's JavaScript is embedded from the installed package: no script from a CDN.
+    assert len(page) > 1_000_000
+    assert '<script src="http' not in page and "<script src='http" not in page
+
+
+def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
+    result = json.loads(
+        run(
+            "contagion",
+            "--jurisdiction",
+            "Kern-like County",
+            "--bootstrap",
+            "5",
+            "--map",
+            str(tmp_path / "risk.png"),
+            "--format",
+            "json",
+        )
+    )
+    assert 0 < result["branching_ratio"] < 0.5
+    assert set(result["intervals_90"]) == {"branching_ratio", "decay_days", "spatial_scale_m"}
+    assert result["kernel_mass_captured"] > 0.9
+    assert (tmp_path / "risk.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["nearrepeat", "--jurisdiction", "Kern-like County", "--space-bands", "400,100"],
+            "space bands must be positive and increasing",
+        ),
+        (
+            ["nearrepeat", "--jurisdiction", "Kern-like County", "--time-bands", "a,b"],
+            "give numbers like 100,200,400",
+        ),
+        (
+            ["hotspots", "--jurisdiction", "Kern-like County", "--map", "out.gif"],
+            "a map is written as .png or .html",
+        ),
+    ],
+)
+def test_bad_settings_are_usage_errors(county, args, message):
+    with pytest.raises(CommandError, match=message) as caught:
+        run(*args)
+    assert caught.value.returncode == 2
+
+
+def test_too_few_events_is_a_clear_error(county):
+    with pytest.raises(CommandError, match="needs at least 20 events"):
+        run(
+            "contagion",
+            "--jurisdiction",
+            "Kern-like County",
+            "--metric",
+            "homicides",
+            "--to",
+            "2019-01-31",
+        )
