@@ -177,7 +177,8 @@ def fit_contagion(
     previous = -np.inf
     converged = False
     iteration = 0
-    for iteration in range(1, max_iterations + 1):
+    while iteration < max_iterations:
+        iteration += 1
         f = _spatial_density(grid, x, y, p_background, background_bandwidth_m)
         edges, density = _time_profile(t, p_background, t_end, time_bin_days)
         h = density[np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(density) - 1)]
