@@ -111,11 +111,26 @@ def simulate(
     people = build_people(scenario, geography, rng, start)
     events = simulate_events(scenario, geography, people, start, end, rng)
     victims = _victims(events, people, scenario, rng)
+    events = _with_suspects(events, people, rng)
     rows = _incident_rows(events, victims, geography, scenario, seed, start, rng)
     populations = _populations(scenario, first, end.year)
     return SimulatedCity(
         scenario, seed, start, end, geography, people, events, victims, rows, populations
     )
+
+
+def _with_suspects(events: pd.DataFrame, people: People, rng) -> pd.DataFrame:
+    """Age and sex of each shooting's suspect: a member's own, or drawn for someone outside
+    the groups (younger and more often male than victims, as case files show)."""
+    n = len(events)
+    suspect = events["suspect_person"].to_numpy()
+    is_member = suspect != NONE
+    age = rng.normal(24, 7, size=n).clip(12, 70).round().astype(int)
+    sex = np.where(rng.random(n) < 0.92, "male", "female")
+    members = people.members.set_index("person_id")
+    age[is_member] = members.loc[suspect[is_member], "age"].to_numpy()
+    sex[is_member] = members.loc[suspect[is_member], "sex"].to_numpy()
+    return events.assign(suspect_age=age, suspect_sex=sex)
 
 
 def _victims(events: pd.DataFrame, people: People, scenario: Scenario, rng) -> pd.DataFrame:
