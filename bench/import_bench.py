@@ -95,9 +95,11 @@ def worker(path: str) -> None:
     )
 
 
-def run_engine(engine: str, path: Path, home: Path) -> dict:
+def engine_env(engine: str, home: Path) -> dict[str, str]:
+    """Environment for a worker on a fresh database of ``engine``."""
     env = {**os.environ, "GVRS_HOME": str(home)}
     env.pop("GVRS_DATABASE_URL", None)
+    home.mkdir(parents=True, exist_ok=True)
     if engine == "postgresql":
         import psycopg
 
@@ -107,14 +109,19 @@ def run_engine(engine: str, path: Path, home: Path) -> dict:
         env["GVRS_DATABASE_URL"] = POSTGRES.rsplit("/", 1)[0] + "/gvrs_bench"
     else:
         (home / "gvrs.sqlite3").unlink(missing_ok=True)
+    return env
+
+
+def run_worker(script: str, engine: str, path: Path, home: Path) -> dict:
+    """Run ``script --worker path`` on a fresh database; its last line is JSON."""
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", str(path)],
-        env=env,
+        [sys.executable, script, "--worker", str(path)],
+        env=engine_env(engine, home),
         capture_output=True,
         text=True,
     )
     if out.returncode:
-        sys.exit(f"{engine} import failed:\n{out.stderr[-3000:]}")
+        sys.exit(f"{engine} worker failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -137,7 +144,7 @@ def main() -> None:
             for engine in args.engines.split(","):
                 home = tmp / f"home-{engine}"
                 home.mkdir(exist_ok=True)
-                r = run_engine(engine, path, home)
+                r = run_worker(__file__, engine, path, home)
                 print(
                     f"{engine:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
                     f"{r['rows'] / r['seconds']:>10,.0f} {r['peak_mb']:>8.0f}",

@@ -14,14 +14,13 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_bench import POSTGRES, write_rows
+from import_bench import run_worker, write_rows
 
 COMMANDS = {
     "stats --by month": [
@@ -97,24 +96,7 @@ def main() -> None:
         write_rows(path, args.rows)
         print(f"{'engine':<11} {'incidents':>10} {'command':<18} {'median s':>9} {'best s':>8}")
         for engine in args.engines.split(","):
-            env = {**os.environ, "GVRS_HOME": str(Path(tmp) / f"home-{engine}")}
-            env.pop("GVRS_DATABASE_URL", None)
-            if engine == "postgresql":
-                import psycopg
-
-                with psycopg.connect(POSTGRES, autocommit=True) as conn:
-                    conn.execute("DROP DATABASE IF EXISTS gvrs_bench")
-                    conn.execute("CREATE DATABASE gvrs_bench")
-                env["GVRS_DATABASE_URL"] = POSTGRES.rsplit("/", 1)[0] + "/gvrs_bench"
-            out = subprocess.run(
-                [sys.executable, __file__, "--worker", str(path)],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            if out.returncode:
-                sys.exit(f"{engine} failed:\n{out.stderr[-3000:]}")
-            result = json.loads(out.stdout.strip().splitlines()[-1])
+            result = run_worker(__file__, engine, path, Path(tmp) / f"home-{engine}")
             for name in COMMANDS:
                 median, best = result[name]
                 print(

@@ -5,23 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-HEADER = [
-    "source_id",
-    "kind",
-    "occurred_at",
-    "jurisdiction",
-    "area",
-    "latitude",
-    "longitude",
-    "weapon",
-    "killed",
-    "injured",
-    "group_involvement",
-    "circumstance",
-    "victim_age",
-    "victim_sex",
-    "victim_race",
-]
+from gvrs.data.schema import CSV_COLUMNS
+
+HEADER = list(CSV_COLUMNS)
 
 
 def row(source_id: str = "A-1", /, **overrides: str) -> dict[str, str]:

@@ -174,3 +174,22 @@ INCIDENT_FIELDS = tuple(f.name for f in FIELDS if f.level == "incident")
 VICTIM_FIELDS = tuple(f.name for f in FIELDS if f.level == "victim")
 REQUIRED_COLUMNS = tuple(f.name for f in FIELDS if f.required)
 CANONICAL_COLUMNS = tuple(f.name for f in FIELDS)
+
+# The columns of the canonical CSV as documented in the README, in order.
+CSV_COLUMNS = (
+    "source_id",
+    "kind",
+    "occurred_at",
+    "jurisdiction",
+    "area",
+    "latitude",
+    "longitude",
+    "weapon",
+    "killed",
+    "injured",
+    "group_involvement",
+    "circumstance",
+    "victim_age",
+    "victim_sex",
+    "victim_race",
+)

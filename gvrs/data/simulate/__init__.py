@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from gvrs.data.schema import CSV_COLUMNS
 from gvrs.data.simulate.geography import Geography, build_geography, to_wgs84
 from gvrs.data.simulate.people import People, build_people
 from gvrs.data.simulate.process import NONE, RACE_SHARES, RACES, simulate_events
@@ -221,23 +222,7 @@ def _incident_rows(events, victims, geography, scenario, seed, start, rng) -> pd
     rows = pd.concat([hit, missed], ignore_index=True).sort_values(["event_id"], kind="stable")
     rows = rows.rename(columns={"age": "victim_age", "sex": "victim_sex", "race": "victim_race"})
     rows["victim_age"] = rows["victim_age"].astype("Int64")
-    columns = [
-        "source_id",
-        "kind",
-        "occurred_at",
-        "jurisdiction",
-        "area",
-        "latitude",
-        "longitude",
-        "weapon",
-        "killed",
-        "injured",
-        "group_involvement",
-        "circumstance",
-        "victim_age",
-        "victim_sex",
-        "victim_race",
-    ]
+    columns = list(CSV_COLUMNS)
     return rows[columns].reset_index(drop=True)
 
 
