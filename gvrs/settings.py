@@ -16,6 +16,14 @@ import dj_database_url
 from gvrs.env import ConfigurationError, env_bool, env_list, env_str, gvrs_home
 
 BASE_DIR = Path(__file__).resolve().parent
+
+
+def _plotly_js_dir() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).resolve().parent / "package_data"
+
+
 GVRS_HOME = gvrs_home()
 PRODUCTION = env_bool("GVRS_PRODUCTION", False)
 DEBUG = env_bool("GVRS_DEBUG", False) and not PRODUCTION
@@ -47,18 +55,23 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "gvrs.incidents",
     "gvrs.reports",
+    "gvrs.accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gvrs.security.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "gvrs.urls"
@@ -67,7 +80,7 @@ WSGI_APPLICATION = "gvrs.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -126,6 +139,27 @@ GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
 
 STATIC_URL = "static/"
 STATIC_ROOT = GVRS_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Plotly's JavaScript is served from the installed plotly package, never from a CDN.
+STATICFILES_DIRS = [("vendor/plotly", _plotly_js_dir())]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+LOGIN_URL = "accounts-login"
+LOGIN_REDIRECT_URL = "reports-overview"
+LOGOUT_REDIRECT_URL = "accounts-login"
+SESSION_COOKIE_AGE = 8 * 3600  # a working day
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+UPLOAD_ROOT = GVRS_HOME / "uploads"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("GVRS_SSL_REDIRECT", True)

@@ -1,10 +1,13 @@
-"""Site URLs: the admin until the web application's pages land."""
+"""Site URLs, one include per domain app."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
+    path("", include("gvrs.reports.urls")),
+    path("accounts/", include("gvrs.accounts.urls")),
+    path("incidents/", include("gvrs.incidents.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -55,3 +55,9 @@ def require(path: Path) -> Path:
     if not path.exists():
         pytest.fail(f"test data missing: {path} (the shared/ folder sits beside the checkout)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users; a deliberately slow hash would dominate the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

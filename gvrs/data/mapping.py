@@ -273,3 +273,21 @@ def load_format(name: str) -> Mapping:
         )
     resource = resources.files("gvrs.data") / "formats" / f"{name}.toml"
     return parse_mapping(tomllib.loads(resource.read_text(encoding="utf-8")), name)
+
+
+def detect_format(columns: list[str]) -> Mapping:
+    """The shipped format whose required columns the file has (the most specific one when
+    several fit); a file no format fits raises MappingError naming the formats tried."""
+    present = set(columns)
+    fits = []
+    for name in available_formats():
+        mapping = load_format(name)
+        needed = set(mapping.source_columns_needed(jurisdiction_given=name != "gvrs"))
+        if needed <= present:
+            fits.append((len(needed), name, mapping))
+    if not fits:
+        raise MappingError(
+            "no shipped format fits these columns; choose one of "
+            f"{', '.join(available_formats())} or give your own mapping"
+        )
+    return max(fits, key=lambda fit: (fit[0], fit[1]))[2]

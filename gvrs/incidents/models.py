@@ -49,6 +49,9 @@ class Jurisdiction(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     time_zone = models.CharField(max_length=64, default=settings.GVRS_DEFAULT_TIME_ZONE)
+    baseline_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="the year the strategy's results are measured against"
+    )
 
     objects = JurisdictionQuerySet.as_manager()
 
@@ -212,6 +215,9 @@ class Incident(models.Model):
         ordering = ["-occurred_on", "-occurred_time"]
         constraints = [
             models.UniqueConstraint(fields=["source", "source_id"], name="incident_unique_source")
+        ]
+        permissions = [
+            ("view_restricted_fields", "Can see block addresses and other restricted fields"),
         ]
         indexes = [
             models.Index(fields=["jurisdiction", "occurred_on"]),

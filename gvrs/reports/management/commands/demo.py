@@ -54,6 +54,29 @@ class Command(BaseCommand):
             self.stdout.write(f"    source: {mapping.attribution}")
         self._simulated_county()
         self._overview()
+        self._users()
+        if not options["no_serve"]:
+            call_command("serve", port=options["port"])
+
+    def _users(self) -> None:
+        """One demo user per role, named after it; the password from GVRS_DEMO_PASSWORD or a
+        random one, printed once."""
+        import os
+        import secrets
+
+        from django.contrib.auth.models import Group, User
+
+        from gvrs.accounts.roles import DEMO_USERS, sync_roles
+
+        sync_roles()
+        password = os.environ.get("GVRS_DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        for name, role in DEMO_USERS.items():
+            user = User.objects.create_user(
+                name, password=password, is_staff=name == "admin", is_superuser=name == "admin"
+            )
+            user.groups.add(Group.objects.get(name=role))
+        shown = "from GVRS_DEMO_PASSWORD" if os.environ.get("GVRS_DEMO_PASSWORD") else password
+        self.stdout.write(f"\nDemo users {', '.join(DEMO_USERS)} (one per role); password: {shown}")
 
     def _simulated_county(self) -> None:
         """A Kern-like county from the simulator: incident-level data with groups and

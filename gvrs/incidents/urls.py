@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from gvrs.incidents import views
+
+urlpatterns = [
+    path("", views.incident_list, name="incidents-list"),
+    path("<int:pk>/", views.incident_detail, name="incidents-detail"),
+    path("imports/", views.import_list, name="incidents-imports"),
+    path("imports/new/", views.import_upload, name="incidents-import-upload"),
+    path("imports/confirm/", views.import_confirm, name="incidents-import-confirm"),
+    path("imports/<int:pk>/", views.import_detail, name="incidents-import-detail"),
+]

@@ -1,0 +1,50 @@
+"""``gvrs serve``: the web application on 127.0.0.1:8000 (development server by default;
+``--production`` runs gunicorn with static files from WhiteNoise)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Serve the web application."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--production",
+            action="store_true",
+            help="gunicorn + WhiteNoise instead of the development server",
+        )
+        parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 1) * 2))
+
+    def handle(self, *args, **options) -> None:
+        address = f"{options['host']}:{options['port']}"
+        if not options["production"]:
+            self.stdout.write(f"gvrs at http://{address}/ (development server; Ctrl-C stops)")
+            call_command("runserver", address, use_reloader=False)
+            return
+        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
+        if gunicorn is None:
+            raise CommandError("gunicorn is not installed in this environment", returncode=2)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(f"gvrs at http://{address}/ (gunicorn, {options['workers']} workers)")
+        os.execv(
+            gunicorn,
+            [
+                gunicorn,
+                "gvrs.wsgi:application",
+                "--bind",
+                address,
+                "--workers",
+                str(options["workers"]),
+                "--access-logfile",
+                "-",
+            ],
+        )

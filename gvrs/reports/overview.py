@@ -1,0 +1,265 @@
+"""What the overview dashboard shows, computed from the statistics engine: headline tiles,
+the annual trend with its record, monthly and weekly counts, the projection, and the map.
+
+Charts are Plotly figures turned into plain JSON here; the page draws them with our own
+static script (no inline JavaScript, so a strict Content-Security-Policy holds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, count_in, counts_by
+from gvrs.analysis.history import rank_in_history
+from gvrs.analysis.narrative import projection_sentence
+from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
+from gvrs.analysis.projection import project_year_end
+from gvrs.data.metrics import Metric
+from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.reports.series import all_series, metric_filter
+
+KEY_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shootings")
+MAP_POINTS = 5_000
+
+
+@dataclass
+class Tile:
+    metric: Metric
+    source: str
+    headline: str  # e.g. "31 so far in 2024"
+    count: int | None
+    direction: str  # "up" | "down" | "flat"
+    sentences: list[str] = field(default_factory=list)
+    history: str = ""
+
+
+def _figure_json(figure: go.Figure) -> dict:
+    return json.loads(figure.to_json())
+
+
+def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> Tile:
+    """Year to date against the same window last year and in the baseline year (daily
+    series), or the latest year against the one before and the baseline (annual series)."""
+    sentences = []
+    if series.resolution == "day":
+        as_of = series.last
+        now = year_to_date(as_of)
+        before = same_window_last_year(now)
+        comparisons = [before]
+        if baseline_year and baseline_year < before.start.year:
+            comparisons.append(year_to_date(as_of, baseline_year))
+        latest: Period = now
+    else:
+        annual = series.counts
+        year = int(annual.index.max())
+        latest = Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
+        comparisons = [Period(dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31), str(year - 1))]
+        if baseline_year and baseline_year < year - 1:
+            comparisons.append(
+                Period(
+                    dt.date(baseline_year, 1, 1), dt.date(baseline_year, 12, 31), str(baseline_year)
+                )
+            )
+    count = count_in(series, latest)
+    direction = "flat"
+    for other in comparisons:
+        try:
+            change = compare_periods(series, latest, other)
+        except SeriesError:
+            continue
+        sentences.append(change.sentence)
+        if other is comparisons[0]:
+            direction = "down" if change.change < 0 else "up" if change.change > 0 else "flat"
+    history = ""
+    annual = series.annual()
+    if len(annual) > 1:
+        year = int(annual.index.max())
+        history = f"{year}: {annual.loc[year]:,}, {rank_in_history(annual, year).phrase}"
+    headline = (
+        f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
+        if series.resolution == "day"
+        else f"{count:,} in {latest.label}"
+    )
+    return Tile(metric, series.source, headline, count, direction, sentences, history)
+
+
+def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
+    figure = go.Figure()
+    for series in all_of_them:
+        annual = series.annual()
+        if annual.empty:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=[str(y) for y in annual.index],
+                y=annual.to_list(),
+                mode="lines+markers",
+                name=series.source,
+            )
+        )
+        top = int(annual.idxmax())
+        figure.add_annotation(
+            x=str(top),
+            y=int(annual.max()),
+            text=f"record {annual.max():,}",
+            showarrow=True,
+            arrowhead=2,
+        )
+    figure.update_layout(
+        title=f"{metric.label} by year",
+        margin={"t": 40, "l": 40, "r": 10},
+        yaxis_rangemode="tozero",
+        legend_orientation="h",
+    )
+    return _figure_json(figure)
+
+
+def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) -> dict:
+    rows = counts_by(series, freq)[-periods:]
+    figure = go.Figure(
+        go.Bar(
+            x=[r.period.label for r in rows],
+            y=[r.count for r in rows],
+            name=metric.label,
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [r.ci_high - r.count for r in rows],
+                "arrayminus": [r.count - r.ci_low for r in rows],
+                "thickness": 1,
+            },
+        )
+    )
+    figure.update_layout(
+        title=f"{metric.label} by {freq} (95% exact intervals)",
+        margin={"t": 40, "l": 40, "r": 10},
+        yaxis_rangemode="tozero",
+    )
+    return _figure_json(figure)
+
+
+def map_figure(
+    metric: Metric, jurisdiction: Jurisdiction, area: Area | None, since: dt.date, until: dt.date
+) -> tuple[dict, int, int]:
+    """Incident points (WGS84, equal-aspect axes: no tile server) and area outlines."""
+    qs = Incident.objects.filter(
+        metric_filter(metric),
+        jurisdiction_id__in=jurisdiction.descendant_ids(),
+        occurred_on__gte=since,
+        occurred_on__lte=until,
+    )
+    if area is not None:
+        qs = qs.filter(area=area)
+    total = qs.count()
+    rows = list(
+        qs.filter(latitude__isnull=False)
+        .order_by("-occurred_on")
+        .values_list("longitude", "latitude", "occurred_on", "kind")[:MAP_POINTS]
+    )
+    frame = pd.DataFrame(rows, columns=["lon", "lat", "day", "kind"])
+    figure = go.Figure()
+    for outline in Area.objects.filter(
+        jurisdiction_id__in=jurisdiction.descendant_ids(), boundary__isnull=False
+    )[:500]:
+        geometry = outline.boundary or {}
+        polygons = (
+            geometry.get("coordinates", [])
+            if geometry.get("type") == "Polygon"
+            else [p[0] for p in geometry.get("coordinates", [])]
+        )
+        for ring in polygons[:1] if geometry.get("type") == "Polygon" else polygons:
+            xs, ys = zip(*ring, strict=True) if ring else ((), ())
+            figure.add_trace(
+                go.Scatter(
+                    x=list(xs),
+                    y=list(ys),
+                    mode="lines",
+                    hoverinfo="text",
+                    text=outline.name,
+                    line={"width": 1, "color": "#8a94a6"},
+                    showlegend=False,
+                )
+            )
+    for kind, group in frame.groupby("kind"):
+        figure.add_trace(
+            go.Scattergl(
+                x=group["lon"],
+                y=group["lat"],
+                mode="markers",
+                name=kind.replace("_", " "),
+                marker={"size": 5, "opacity": 0.6},
+                text=group["day"].astype(str),
+                hoverinfo="text+name",
+            )
+        )
+    figure.update_layout(
+        title=f"{metric.label}: incidents {since} to {until}",
+        margin={"t": 40, "l": 10, "r": 10},
+        xaxis_visible=False,
+        yaxis={"visible": False, "scaleanchor": "x"},
+        legend_orientation="h",
+    )
+    return _figure_json(figure), total, len(frame)
+
+
+@dataclass
+class Dashboard:
+    jurisdiction: Jurisdiction
+    metric: Metric
+    area: Area | None
+    since: dt.date | None
+    until: dt.date | None
+    tiles: list[Tile]
+    series: list[CountSeries]
+    figures: dict[str, dict]
+    projection: str | None
+    map_note: str
+
+
+def build(
+    jurisdiction: Jurisdiction,
+    metric: Metric,
+    metrics: dict[str, Metric],
+    *,
+    area: Area | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Dashboard:
+    baseline = jurisdiction.baseline_year
+    tiles = []
+    for name in KEY_METRICS:
+        found = all_series(metrics[name], jurisdiction, area=area, as_of=until)
+        if found:
+            tiles.append(tile_for(metrics[name], found[0], baseline))
+    chosen = all_series(metric, jurisdiction, area=area, as_of=until)
+    figures: dict[str, dict] = {}
+    projection = None
+    map_note = ""
+    if chosen:
+        figures["annual"] = annual_figure(metric, chosen)
+        daily = next((s for s in chosen if s.resolution == "day"), None)
+        if daily is not None:
+            figures["monthly"] = recent_figure(metric, daily, "month", 36)
+            figures["weekly"] = recent_figure(metric, daily, "week", 52)
+            try:
+                projection = projection_sentence(
+                    metric.label, project_year_end(daily.counts, daily.last)
+                )
+            except ValueError as exc:
+                projection = f"No projection: {exc}."
+            end = until or daily.last
+            start = since or end - dt.timedelta(days=365)
+            figures["map"], total, shown = map_figure(metric, jurisdiction, area, start, end)
+            map_note = (
+                f"{shown:,} of {total:,} incidents shown"
+                + (" (most recent first)" if shown < total else "")
+                + "; incidents without coordinates are not on the map."
+            )
+    return Dashboard(
+        jurisdiction, metric, area, since, until, tiles, chosen, figures, projection, map_note
+    )

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from gvrs.reports import views
+
+urlpatterns = [
+    path("", views.overview_index, name="reports-overview"),
+    path("j/<slug:slug>/", views.overview, name="reports-jurisdiction"),
+]

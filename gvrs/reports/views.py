@@ -1,0 +1,96 @@
+"""The overview dashboard: a jurisdiction's headline figures, trends, projection and map,
+with filters (metric, area, dates) kept in the URL so a view can be shared."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count, Exists, OuterRef
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from gvrs.data.metrics import load_metrics
+from gvrs.incidents.models import Area, Incident, Jurisdiction, PublishedCount
+from gvrs.reports.overview import build
+
+
+class FilterForm(forms.Form):
+    metric = forms.ChoiceField(required=False)
+    area = forms.ChoiceField(required=False)
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data, *, metrics, areas):
+        super().__init__(data)
+        self.fields["metric"].choices = [(m.name, m.label) for m in metrics.values()]
+        self.fields["area"].choices = [("", "Whole jurisdiction")] + [(a, a) for a in areas]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            raise forms.ValidationError("The end date is before the start date.")
+        return cleaned
+
+
+def _places_with_data():
+    has_incidents = Incident.objects.filter(jurisdiction=OuterRef("pk"))
+    has_counts = PublishedCount.objects.filter(jurisdiction=OuterRef("pk"))
+    return Jurisdiction.objects.annotate(
+        incidents=Exists(has_incidents), counts=Exists(has_counts)
+    ).filter(parent__isnull=True)
+
+
+@login_required
+@permission_required("incidents.view_publishedcount", raise_exception=True)
+def overview_index(request: HttpRequest) -> HttpResponse:
+    """The jurisdictions to choose from; straight to the only one when there is one."""
+    tops = list(
+        Jurisdiction.objects.filter(parent__isnull=True)
+        .annotate(children_count=Count("children"))
+        .order_by("name")
+    )
+    if len(tops) == 1:
+        return redirect("reports-jurisdiction", slug=tops[0].slug)
+    busiest = (
+        Jurisdiction.objects.annotate(n=Count("incidents")).filter(n__gt=0).order_by("-n")[:12]
+    )
+    return render(request, "reports/index.html", {"tops": tops, "busiest": busiest})
+
+
+@login_required
+@permission_required("incidents.view_publishedcount", raise_exception=True)
+def overview(request: HttpRequest, slug: str) -> HttpResponse:
+    jurisdiction = get_object_or_404(Jurisdiction, slug=slug)
+    metrics = load_metrics()
+    areas = list(
+        Area.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+        .order_by("name")
+        .values_list("name", flat=True)
+        .distinct()[:500]
+    )
+    form = FilterForm(request.GET or None, metrics=metrics, areas=areas)
+    metric, area, since, until = metrics["homicides"], None, None, None
+    if form.is_bound and form.is_valid():
+        metric = metrics[form.cleaned_data["metric"] or "homicides"]
+        if form.cleaned_data["area"]:
+            area = Area.objects.filter(
+                jurisdiction_id__in=jurisdiction.descendant_ids(), name=form.cleaned_data["area"]
+            ).first()
+        since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+    dashboard = build(jurisdiction, metric, metrics, area=area, since=since, until=until)
+    context = {
+        "jurisdiction": jurisdiction,
+        "form": form,
+        "dashboard": dashboard,
+        "children": jurisdiction.children.order_by("name")[:60],
+        "today": dt.date.today(),
+    }
+    template = "reports/_dashboard.html" if request.htmx else "reports/overview.html"
+    return render(request, template, context)

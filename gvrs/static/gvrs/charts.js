@@ -1,0 +1,19 @@
+// Draw every Plotly chart on the page from its JSON data block: an element with
+// data-chart="ID" is drawn from <script type="application/json" id="ID">. Runs on load and
+// after htmx swaps new content in, so a filter change redraws the charts in place.
+(function () {
+  "use strict";
+  function draw(root) {
+    if (!window.Plotly) { return; }
+    root.querySelectorAll("[data-chart]").forEach(function (element) {
+      var source = document.getElementById(element.dataset.chart);
+      if (!source) { return; }
+      var figure = JSON.parse(source.textContent);
+      window.Plotly.react(element, figure.data, figure.layout || {},
+        { responsive: true, displaylogo: false });
+      element.dataset.drawn = "true";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { draw(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { draw(event.target); });
+})();

@@ -1,0 +1,174 @@
+"""Every page, for every role: who may see it, who is refused, CSRF on every form, and
+restricted fields that never leak."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from gvrs.accounts.models import AuditEvent, LoginFailure
+from gvrs.data.mapping import load_format
+from gvrs.incidents.importing import import_file
+from gvrs.incidents.models import ImportRun, Incident
+from tests.importing_helpers import HEADER, row, write_csv
+from tests.personas import PASSWORD, people  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db
+SECRET_ADDRESS = "1200 block of Secret St"
+
+
+@pytest.fixture
+def registry(tmp_path):
+    rows = [
+        row("A-1", occurred_at="2021-03-04T21:15", block_address=SECRET_ADDRESS),
+        row("A-2", occurred_at="2022-05-01"),
+        row("B-1", kind="nonfatal_shooting", killed="0", injured="1", occurred_at="2022-06-01"),
+    ]
+    header = [*HEADER, "block_address"]
+    report = import_file(write_csv(tmp_path / "in.csv", rows, header=header), load_format("gvrs"))
+    assert report.ok
+    return Incident.objects.get(source_id="A-1")
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# (url name, kwargs builder, roles allowed)
+PAGES = [
+    (
+        "reports-overview",
+        None,
+        {"admin", "analyst", "police", "partner", "colleague", "outsider", "viewer"},
+    ),
+    (
+        "reports-jurisdiction",
+        lambda i: {"slug": i.jurisdiction.slug},
+        {"admin", "analyst", "police", "partner", "colleague", "outsider", "viewer"},
+    ),
+    ("incidents-list", None, {"admin", "analyst", "police", "viewer"}),
+    ("incidents-detail", lambda i: {"pk": i.pk}, {"admin", "analyst", "police", "viewer"}),
+    ("incidents-imports", None, {"admin", "analyst", "police"}),
+    (
+        "incidents-import-detail",
+        lambda i: {"pk": ImportRun.objects.first().pk},
+        {"admin", "analyst", "police"},
+    ),
+    ("incidents-import-upload", None, {"admin", "analyst", "police"}),
+]
+ROLES = ["admin", "analyst", "police", "partner", "colleague", "outsider", "viewer"]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "allowed"), PAGES)
+@pytest.mark.parametrize("role", ROLES)
+def test_each_page_is_open_exactly_to_its_roles(people, registry, name, kwargs, allowed, role):
+    url = reverse(name, kwargs=kwargs(registry) if kwargs else None)
+    response = client_for(people[role]).get(url)
+    if role in allowed:
+        assert response.status_code in (200, 302), (role, url, response.status_code)
+    else:
+        assert response.status_code in (403, 404), (role, url, response.status_code)
+
+
+@pytest.mark.parametrize(("name", "kwargs", "allowed"), PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(registry, name, kwargs, allowed):
+    url = reverse(name, kwargs=kwargs(registry) if kwargs else None)
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts-login"))
+
+
+def test_restricted_fields_reach_only_the_roles_allowed(people, registry):
+    url = reverse("incidents-detail", kwargs={"pk": registry.pk})
+    assert SECRET_ADDRESS in client_for(people["police"]).get(url).content.decode()
+    for role in ("analyst", "viewer"):
+        page = client_for(people[role]).get(url).content.decode()
+        assert SECRET_ADDRESS not in page
+        assert "Block address" not in page
+    listing = client_for(people["viewer"]).get(reverse("incidents-list")).content.decode()
+    assert SECRET_ADDRESS not in listing
+    assert AuditEvent.objects.filter(action="view", object_id=str(registry.pk)).count() == 3
+
+
+def test_every_form_refuses_a_post_without_a_csrf_token(people, tmp_path):
+    client = Client(enforce_csrf_checks=True)
+    assert (
+        client.post(
+            reverse("accounts-login"), {"username": "ana", "password": PASSWORD}
+        ).status_code
+        == 403
+    )
+    client.force_login(people["analyst"])
+    for name in (
+        "incidents-import-upload",
+        "incidents-import-confirm",
+        "accounts-password-change",
+        "accounts-logout",
+    ):
+        assert client.post(reverse(name), {}).status_code == 403, name
+
+
+def test_sign_in_is_throttled_after_five_failures(people):
+    client = Client()
+    for _ in range(5):
+        response = client.post(reverse("accounts-login"), {"username": "ana", "password": "wrong"})
+        assert response.status_code == 200
+    assert LoginFailure.objects.count() == 5
+    response = client.post(reverse("accounts-login"), {"username": "ana", "password": PASSWORD})
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_good_password_signs_in_and_lands_on_the_overview(people):
+    client = Client()
+    response = client.post(reverse("accounts-login"), {"username": "ana", "password": PASSWORD})
+    assert response.status_code == 302 and response.url == reverse("reports-overview")
+
+
+def test_overview_shows_tiles_with_the_engines_sentences(people, registry):
+    page = (
+        client_for(people["analyst"])
+        .get(reverse("reports-jurisdiction", kwargs={"slug": registry.jurisdiction.slug}))
+        .content.decode()
+    )
+    assert 'data-metric="homicides"' in page
+    assert "Homicides" in page and "so far in 2022" in page
+    assert 'data-chart="chart-annual"' in page
+    assert "<script>" not in page  # no inline script: the page works under a strict CSP
+
+
+def test_pages_send_a_strict_content_security_policy(people):
+    response = client_for(people["analyst"]).get(reverse("reports-overview"))
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-eval" not in policy
+
+
+def test_upload_preview_lists_errors_and_imports_nothing(people, tmp_path):
+    bad = write_csv(tmp_path / "bad.csv", [row("X-1", kind="stabbing"), row("X-2")])
+    client = client_for(people["analyst"])
+    with open(bad, "rb") as fh:
+        page = client.post(
+            reverse("incidents-import-upload"), {"file": fh, "format": "detect"}
+        ).content.decode()
+    assert "unknown kind &#x27;stabbing&#x27;" in page
+    assert Incident.objects.count() == 0 and ImportRun.objects.count() == 0
+    assert "Upload a corrected file" in page
+
+
+def test_upload_preview_then_confirm_imports_and_is_audited(people, tmp_path):
+    good = write_csv(tmp_path / "good.csv", [row("G-1"), row("G-2")])
+    client = client_for(people["analyst"])
+    with open(good, "rb") as fh:
+        page = client.post(
+            reverse("incidents-import-upload"), {"file": fh, "format": "detect"}
+        ).content.decode()
+    assert "Importing would insert 2" in page
+    assert Incident.objects.count() == 0
+    response = client.post(reverse("incidents-import-confirm"))
+    run = ImportRun.objects.get()
+    assert response.url == reverse("incidents-import-detail", kwargs={"pk": run.pk})
+    assert Incident.objects.count() == 2 and run.initiated_by == "ana"
+    assert AuditEvent.objects.filter(action="import", user=people["analyst"]).exists()
