@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.personas"]
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PHILLY = SHARED_DATA / "philly-shooting-victims" / "philly_shooting_victims_2015_2025.csv.gz"
 NYPD = SHARED_DATA / "nypd-shooting-incidents" / "NYPD_Shooting_Incident_Data_Historic.csv.gz"

@@ -12,7 +12,7 @@ from gvrs.data.mapping import load_format
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import ImportRun, Incident
 from tests.importing_helpers import HEADER, row, write_csv
-from tests.personas import PASSWORD, people  # noqa: F401  (fixture)
+from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 SECRET_ADDRESS = "1200 block of Secret St"
