@@ -141,7 +141,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = GVRS_HOME / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Plotly's JavaScript is served from the installed plotly package, never from a CDN.
-STATICFILES_DIRS = [("vendor/plotly", _plotly_js_dir())]
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_js_dir())]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

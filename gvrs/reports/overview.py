@@ -103,17 +103,24 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
             )
         )
         top = int(annual.idxmax())
-        figure.add_annotation(
-            x=str(top),
-            y=int(annual.max()),
-            text=f"record {annual.max():,}",
-            showarrow=True,
-            arrowhead=2,
+        # A marker, not an annotation: on a category axis an annotation's "2021" would be
+        # read as position 2021.
+        figure.add_trace(
+            go.Scatter(
+                x=[str(top)],
+                y=[int(annual.max())],
+                mode="markers+text",
+                text=[f"record {annual.max():,}"],
+                textposition="top center",
+                marker={"symbol": "star", "size": 14},
+                name=f"record ({series.source})",
+            )
         )
     figure.update_layout(
         title=f"{metric.label} by year",
         margin={"t": 40, "l": 40, "r": 10},
         yaxis_rangemode="tozero",
+        xaxis_type="category",
         legend_orientation="h",
     )
     return _figure_json(figure)
@@ -139,6 +146,7 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
         title=f"{metric.label} by {freq} (95% exact intervals)",
         margin={"t": 40, "l": 40, "r": 10},
         yaxis_rangemode="tozero",
+        xaxis_type="category",
     )
     return _figure_json(figure)
 
@@ -146,7 +154,8 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
 def map_figure(
     metric: Metric, jurisdiction: Jurisdiction, area: Area | None, since: dt.date, until: dt.date
 ) -> tuple[dict, int, int]:
-    """Incident points (WGS84, equal-aspect axes: no tile server) and area outlines."""
+    """Incident points (WGS84, equal-aspect axes: no tile server) and area outlines. SVG
+    markers, not WebGL: the map must draw on machines without a GPU."""
     qs = Incident.objects.filter(
         metric_filter(metric),
         jurisdiction_id__in=jurisdiction.descendant_ids(),
@@ -187,7 +196,7 @@ def map_figure(
             )
     for kind, group in frame.groupby("kind"):
         figure.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=group["lon"],
                 y=group["lat"],
                 mode="markers",
