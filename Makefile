@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed
 GVRS_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export GVRS_TEST_POSTGRES_URL
 
-.PHONY: install demo test lint bench clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install demo test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +19,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  elif command -v sudo >/dev/null; then sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium; \
+	  fi; } || echo "Could not install chromium: the browser tests will be skipped"
+
 demo: install
 	$(BIN)/gvrs demo
 
@@ -25,7 +34,7 @@ lint: install
 	$(BIN)/ruff format --check gvrs tests bench
 
 # The suite runs twice: everything on SQLite, then every database test on PostgreSQL.
-test: lint
+test: lint browser
 	GVRS_HOME=$(CURDIR)/.test-home $(BIN)/python -m pytest
 	GVRS_HOME=$(CURDIR)/.test-home GVRS_DATABASE_URL=$(GVRS_TEST_POSTGRES_URL) \
 		$(BIN)/python -m pytest -m django_db

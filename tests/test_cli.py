@@ -84,3 +84,31 @@ def test_incidents_and_imports_list_what_was_imported(gvrs, tmp_path):
     runs = json.loads(gvrs("imports", "--format", "json").stdout)
     assert runs[0]["file_name"] == "in.csv" and runs[0]["rows_inserted"] == 2
     assert runs[0]["status"] == "succeeded"
+
+
+def test_check_deploy_passes_when_configured_for_production(tmp_path):
+    env = {
+        **os.environ,
+        "GVRS_HOME": str(tmp_path),
+        "GVRS_PRODUCTION": "1",
+        "GVRS_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",
+        "GVRS_ALLOWED_HOSTS": "gvrs.example.org",
+    }
+    env.pop("GVRS_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "gvrs", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_refuses_to_start_without_its_secret(tmp_path):
+    env = {**os.environ, "GVRS_HOME": str(tmp_path), "GVRS_PRODUCTION": "1"}
+    env.pop("GVRS_SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "gvrs", "check"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "GVRS_SECRET_KEY" in result.stderr

@@ -1,0 +1,142 @@
+"""The web application in a real browser: Playwright driving Debian's Chromium against a
+live server. Screenshots of the main pages are saved in test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gvrs.analysis.counts import count_in
+from gvrs.analysis.periods import year_to_date
+from gvrs.data.mapping import load_format
+from gvrs.data.metrics import get_metric
+from gvrs.data.simulate import simulate
+from gvrs.data.simulate.output import write_city
+from gvrs.incidents.importing import import_file
+from gvrs.incidents.models import Jurisdiction
+from gvrs.reports.series import incident_series
+from tests.importing_helpers import row, write_csv
+from tests.personas import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread, which Django would take for
+    # async code; the test itself is plain synchronous code (Playwright's documented advice).
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def town(tmp_path):
+    city = simulate("small-town", years=(2019, 2022), seed=3)
+    paths = write_city(city, tmp_path / "sim")
+    assert import_file(paths["incidents.csv"], load_format("gvrs")).ok
+    return Jurisdiction.objects.get(name="Small Town")
+
+
+def sign_in(browser, live_server, user):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/**")
+    return page
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_an_analyst_reads_the_tiles_filters_and_imports(
+    browser, live_server, people, town, tmp_path
+):
+    page = sign_in(browser, live_server, people["analyst"])
+    page.goto(f"{live_server.url}/j/{town.slug}/")
+    page.wait_for_selector("[data-chart=chart-annual][data-drawn=true]")
+    shot(page, "overview")
+    # The tile says what the statistics engine says.
+    series = incident_series(get_metric("homicides"), town)
+    expected = count_in(series, year_to_date(series.last))
+    tile = page.locator("article.tile[data-metric=homicides]")
+    assert tile.get_attribute("data-count") == str(expected)
+    assert f"{expected} so far in {series.last.year}" in tile.inner_text()
+
+    # A filter changes the charts in place and is kept in the URL.
+    page.select_option("select[name=metric]", "shootings")
+    page.wait_for_function(
+        "() => document.getElementById('annual')?._fullLayout?.title?.text === 'People shot by year'"
+    )
+    assert "metric=shootings" in page.url
+    shot(page, "overview-shootings")
+
+    # A bad file shows every error by line and column; nothing is imported.
+    bad = write_csv(
+        tmp_path / "bad.csv", [row("W-1", kind="stabbing"), row("W-2", occurred_at="2022-02-30")]
+    )
+    page.goto(f"{live_server.url}/incidents/imports/new/")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("text=Check the file")
+    errors = page.locator("[data-testid=errors]")
+    errors.wait_for()
+    text = errors.inner_text()
+    assert "unknown kind 'stabbing'" in text and "unparseable date" in text
+    shot(page, "import-errors")
+
+    # A good file: preview, confirm, and the counts change.
+    last = series.last.isoformat()
+    good = write_csv(
+        tmp_path / "good.csv",
+        [
+            row("W-3", jurisdiction="Small County > Small Town", occurred_at=last),
+            row("W-4", jurisdiction="Small County > Small Town", occurred_at=last),
+        ],
+    )
+    page.goto(f"{live_server.url}/incidents/imports/new/")
+    page.set_input_files("input[name=file]", str(good))
+    page.click("text=Check the file")
+    page.locator("[data-testid=preview]").wait_for()
+    page.click("[data-testid=preview] button[type=submit]")
+    summary = page.locator("[data-testid=import-summary]")
+    summary.wait_for()
+    assert page.locator("[data-field=inserted]").inner_text() == "2"
+    shot(page, "import-done")
+    page.goto(f"{live_server.url}/j/{town.slug}/")
+    tile = page.locator("article.tile[data-metric=homicides]")
+    assert tile.get_attribute("data-count") == str(expected + 2)
+
+
+def test_a_viewer_is_refused_the_import_page(browser, live_server, people, town):
+    page = sign_in(browser, live_server, people["viewer"])
+    response = page.goto(f"{live_server.url}/incidents/imports/new/")
+    assert response.status == 403
+    page.goto(f"{live_server.url}/incidents/")
+    shot(page, "incidents-viewer")
