@@ -93,7 +93,8 @@ def test_an_analyst_reads_the_tiles_filters_and_imports(
     # A filter changes the charts in place and is kept in the URL.
     page.select_option("select[name=metric]", "shootings")
     page.wait_for_function(
-        "() => document.getElementById('annual')?._fullLayout?.title?.text === 'People shot by year'"
+        "() => document.getElementById('annual')?._fullLayout?.title?.text"
+        " === 'People shot by year'"
     )
     assert "metric=shootings" in page.url
     shot(page, "overview-shootings")
