@@ -45,6 +45,7 @@ def ensure_database(verbosity: int = 1) -> None:
         name = connection.settings_dict["NAME"]
         print(f"Preparing the database at {name} ({len(plan)} migrations)", file=sys.stderr)
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)
 
 
 def _use_demo_home() -> None:

@@ -4,15 +4,17 @@ with filters (metric, area, dates) kept in the URL so a view can be shared."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count, Exists, OuterRef
+from django.core.cache import cache
+from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from gvrs.data.metrics import load_metrics
-from gvrs.incidents.models import Area, Incident, Jurisdiction, PublishedCount
+from gvrs.incidents.models import Area, ImportRun, Jurisdiction, Population
 from gvrs.reports.overview import build
 
 
@@ -39,12 +41,31 @@ class FilterForm(forms.Form):
         return cleaned
 
 
-def _places_with_data():
-    has_incidents = Incident.objects.filter(jurisdiction=OuterRef("pk"))
-    has_counts = PublishedCount.objects.filter(jurisdiction=OuterRef("pk"))
-    return Jurisdiction.objects.annotate(
-        incidents=Exists(has_incidents), counts=Exists(has_counts)
-    ).filter(parent__isnull=True)
+def registry_version() -> str:
+    """Changes whenever an import, a population or a baseline changes what a page shows."""
+    runs = ImportRun.objects.aggregate(last=Max("pk"), finished=Max("finished_at"))
+    people = Population.objects.aggregate(last=Max("pk"), n=Count("pk"))
+    baselines = Jurisdiction.objects.aggregate(b=Sum("baseline_year"))
+    return f"{runs['last']}-{runs['finished']}-{people['last']}-{people['n']}-{baselines['b']}"
+
+
+def _cached_dashboard(jurisdiction, metric, metrics, area, since, until):
+    """The dashboard is pure in the registry's state and the filters: computed once per
+    registry version and shared by every app server through the database cache."""
+    parts = (
+        jurisdiction.pk,
+        metric.name,
+        area.pk if area else "",
+        since,
+        until,
+        registry_version(),
+    )
+    key = "dashboard-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    dashboard = cache.get(key)
+    if dashboard is None:
+        dashboard = build(jurisdiction, metric, metrics, area=area, since=since, until=until)
+        cache.set(key, dashboard)
+    return dashboard
 
 
 @login_required
@@ -84,7 +105,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
                 jurisdiction_id__in=jurisdiction.descendant_ids(), name=form.cleaned_data["area"]
             ).first()
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
-    dashboard = build(jurisdiction, metric, metrics, area=area, since=since, until=until)
+    dashboard = _cached_dashboard(jurisdiction, metric, metrics, area, since, until)
     context = {
         "jurisdiction": jurisdiction,
         "form": form,

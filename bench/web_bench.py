@@ -1,0 +1,150 @@
+"""Load benchmark: the overview page under 20 concurrent users, served by
+`gvrs serve --production` (gunicorn + WhiteNoise) on loopback, with 1,000,000 canonical rows
+loaded. Target (issue 5): p95 under 300 ms. Uses wrk (Debian package `wrk`).
+
+    python bench/web_bench.py [--rows 1000000] [--seconds 20] [--connections 20]
+
+The first request computes the dashboard (reported as "cold"); the load then measures what
+users see while the registry does not change (the dashboard is cached per registry version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from import_bench import run_worker, write_rows
+
+PORT = 8799
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT p50=%d p95=%d p99=%d requests=%d errors=%d\\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.timeout))
+end
+"""
+
+
+def sign_in(base: str) -> tuple[str, float]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": "bench", "password": "bench-password-123"}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"}
+    )
+    opener.open(request).read()
+    started = time.perf_counter()
+    opener.open(f"{base}/j/bench-city/").read()
+    cold = time.perf_counter() - started
+    session = next(c.value for c in jar if c.name == "sessionid")
+    return session, cold
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=20)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        home = tmp / "home"
+        rows = tmp / "rows.csv"
+        write_rows(rows, args.rows)
+        loaded = run_worker(str(Path(__file__).parent / "import_bench.py"), "sqlite", rows, home)
+        env = {**os.environ, "GVRS_HOME": str(home)}
+        env.pop("GVRS_DATABASE_URL", None)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gvrs",
+                "shell",
+                "-c",
+                (
+                    "from django.contrib.auth.models import User, Group; "
+                    "from gvrs.accounts.roles import sync_roles; sync_roles(); "
+                    "u = User.objects.create_user('bench', password='bench-password-123'); "
+                    "u.groups.add(Group.objects.get(name='strategy analyst'))"
+                ),
+            ],
+            env=env,
+            check=True,
+        )
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gvrs",
+                "serve",
+                "--production",
+                "--port",
+                str(PORT),
+                "--workers",
+                "4",
+            ],
+            env={**env, "GVRS_ALLOWED_HOSTS": "127.0.0.1"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{PORT}"
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"{base}/accounts/login/", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            session, cold = sign_in(base)
+            script = tmp / "report.lua"
+            script.write_text(WRK_SCRIPT)
+            out = subprocess.run(
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{args.connections}",
+                    f"-d{args.seconds}s",
+                    "-s",
+                    str(script),
+                    "-H",
+                    f"Cookie: sessionid={session}",
+                    f"{base}/j/bench-city/",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=args.seconds + 60,
+            ).stdout
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    result = dict(re.findall(r"(\w+)=(\d+)", out.split("RESULT", 1)[1]))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+    print(f"incidents loaded: {loaded['incidents']:,}; cold first render {cold * 1000:.0f} ms")
+    print(
+        f"overview page, {args.connections} concurrent users, {args.seconds} s: "
+        f"p50 {int(result['p50']) / 1000:.1f} ms, p95 {int(result['p95']) / 1000:.1f} ms, "
+        f"p99 {int(result['p99']) / 1000:.1f} ms; {rps} requests/s; "
+        f"{result['requests']} requests, {result['errors']} errors"
+    )
+
+
+if __name__ == "__main__":
+    main()
