@@ -28,10 +28,15 @@ from import_bench import run_worker, write_rows
 
 PORT = 8799
 WRK_SCRIPT = """
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT p50=%d p95=%d p99=%d requests=%d errors=%d\\n",
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.timeout))
+    summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.timeout + bad))
 end
 """
 
@@ -49,8 +54,11 @@ def sign_in(base: str) -> tuple[str, float]:
     )
     opener.open(request).read()
     started = time.perf_counter()
-    opener.open(f"{base}/j/bench-city/").read()
+    response = opener.open(f"{base}/j/bench-city/")
+    body = response.read().decode()
     cold = time.perf_counter() - started
+    if response.status != 200 or response.url != f"{base}/j/bench-city/" or "tile" not in body:
+        sys.exit(f"the overview did not render for the signed-in user: {response.url}")
     session = next(c.value for c in jar if c.name == "sessionid")
     return session, cold
 
