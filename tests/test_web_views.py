@@ -172,3 +172,48 @@ def test_upload_preview_then_confirm_imports_and_is_audited(people, tmp_path):
     assert response.url == reverse("incidents-import-detail", kwargs={"pk": run.pk})
     assert Incident.objects.count() == 2 and run.initiated_by == "ana"
     assert AuditEvent.objects.filter(action="import", user=people["analyst"]).exists()
+
+
+def test_area_boundaries_load_and_the_map_shades_them(people, tmp_path):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from gvrs.data.simulate import simulate
+    from gvrs.data.simulate.output import write_city
+    from gvrs.incidents.models import Area, Jurisdiction
+
+    city = simulate("small-town", years=(2020, 2022), seed=4)
+    paths = write_city(city, tmp_path / "sim")
+    assert import_file(paths["incidents.csv"], load_format("gvrs")).ok
+    out = io.StringIO()
+    arguments = (str(paths["neighborhoods.geojson"]),)
+    options = {"jurisdiction_field": "town", "parent": "Small County", "stdout": out}
+    call_command("boundaries", *arguments, **options)
+    call_command("boundaries", *arguments, **options)  # idempotent
+    assert Area.objects.filter(boundary__isnull=False).count() == len(city.geography.neighborhoods)
+    town = Jurisdiction.objects.get(name="Small Town")
+    page = (
+        client_for(people["analyst"])
+        .get(reverse("reports-jurisdiction", kwargs={"slug": town.slug}))
+        .content.decode()
+    )
+    start = page.index('id="chart-map"')
+    figure = json.loads(page[page.index(">", start) + 1 : page.index("</script>", start)])
+    filled = [t for t in figure["data"] if t.get("fill") == "toself"]
+    assert len(filled) == len(city.geography.neighborhoods)
+
+
+def test_boundaries_refuse_features_without_polygons(tmp_path, db):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "bad.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"name": "A"}, "geometry": {"type": "Point", '
+        '"coordinates": [0, 0]}}]}'
+    )
+    with pytest.raises(CommandError, match="1 invalid features; nothing loaded"):
+        call_command("boundaries", str(path), jurisdiction="Somewhere")

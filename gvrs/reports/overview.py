@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
+from django.db.models import Count
 
 from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, count_in, counts_by
 from gvrs.analysis.history import rank_in_history
@@ -172,25 +173,35 @@ def map_figure(
     )
     frame = pd.DataFrame(rows, columns=["lon", "lat", "day", "kind"])
     figure = go.Figure()
-    for outline in Area.objects.filter(
-        jurisdiction_id__in=jurisdiction.descendant_ids(), boundary__isnull=False
-    )[:500]:
-        geometry = outline.boundary or {}
-        polygons = (
-            geometry.get("coordinates", [])
-            if geometry.get("type") == "Polygon"
-            else [p[0] for p in geometry.get("coordinates", [])]
-        )
-        for ring in polygons[:1] if geometry.get("type") == "Polygon" else polygons:
-            xs, ys = zip(*ring, strict=True) if ring else ((), ())
+    counts = dict(
+        qs.exclude(area__isnull=True)
+        .values("area")
+        .annotate(n=Count("id"))
+        .values_list("area", "n")
+    )
+    outlines = list(
+        Area.objects.filter(
+            jurisdiction_id__in=jurisdiction.descendant_ids(), boundary__isnull=False
+        )[:1000]
+    )
+    top = max(counts.values(), default=0)
+    for outline in outlines:
+        # A choropleth drawn as filled polygons on the same plain axes: no tile server and no
+        # topojson download, so it works offline and under a strict CSP.
+        n = counts.get(outline.pk, 0)
+        shade = 0.08 + 0.6 * (n / top if top else 0)
+        for ring in _outer_rings(outline.boundary):
+            xs, ys = zip(*ring, strict=True)
             figure.add_trace(
                 go.Scatter(
                     x=list(xs),
                     y=list(ys),
                     mode="lines",
-                    hoverinfo="text",
-                    text=outline.name,
+                    fill="toself",
+                    fillcolor=f"rgba(166, 58, 43, {shade:.2f})",
                     line={"width": 1, "color": "#8a94a6"},
+                    hoverinfo="text",
+                    text=f"{outline.name}: {n}",
                     showlegend=False,
                 )
             )
@@ -214,6 +225,17 @@ def map_figure(
         legend_orientation="h",
     )
     return _figure_json(figure), total, len(frame)
+
+
+def _outer_rings(geometry: dict | None) -> list[list]:
+    """The outer ring of each polygon of a GeoJSON Polygon or MultiPolygon."""
+    if not geometry:
+        return []
+    if geometry.get("type") == "Polygon":
+        return [geometry["coordinates"][0]] if geometry.get("coordinates") else []
+    if geometry.get("type") == "MultiPolygon":
+        return [polygon[0] for polygon in geometry.get("coordinates", []) if polygon]
+    return []
 
 
 @dataclass
