@@ -89,6 +89,13 @@ class Command(BaseCommand):
         paths = write_city(city, gvrs_home() / "simulated")
         report = import_file(paths["incidents.csv"], load_format("gvrs"), initiated_by="gvrs demo")
         call_command("populations", str(paths["populations.csv"]), verbosity=0, stdout=self.stdout)
+        call_command(
+            "boundaries",
+            str(paths["neighborhoods.geojson"]),
+            jurisdiction_field="town",
+            parent=city.scenario.county,
+            stdout=self.stdout,
+        )
         self.stdout.write(
             f"  Simulated {city.scenario.county} (seed 1): {report.run.rows_inserted:,} rows; "
             f"files and truth in {paths['truth.json'].parent}"
