@@ -87,27 +87,8 @@ def period_arg(text: str, as_of: dt.date):
 
 
 def record(item: PeriodCount | Change, jurisdiction: str) -> dict:
-    """The stable JSON record (README "Statistics")."""
-    if isinstance(item, Change):
-        return {
-            "metric": item.metric,
-            "jurisdiction": jurisdiction,
-            "source": item.source,
-            "period": item.period.label,
-            "period_start": item.period.start.isoformat(),
-            "period_end": item.period.end.isoformat(),
-            "count": item.count,
-            "rate_per_100k": item.rate_per_100k,
-            "vs_period": item.baseline.label,
-            "vs_count": item.baseline_count,
-            "change": item.change,
-            "change_pct": None if item.change_pct is None else round(item.change_pct, 1),
-            "p_value": item.p_value,
-            "ci_low": item.ci_low,
-            "ci_high": item.ci_high,
-            "sentence": item.sentence,
-        }
-    return {
+    """The stable JSON record (README "Statistics"); a Change adds what it was compared with."""
+    out = {
         "metric": item.metric,
         "jurisdiction": jurisdiction,
         "source": item.source,
@@ -118,8 +99,21 @@ def record(item: PeriodCount | Change, jurisdiction: str) -> dict:
         "rate_per_100k": item.rate_per_100k,
         "ci_low": item.ci_low,
         "ci_high": item.ci_high,
-        "complete": item.complete,
     }
+    if isinstance(item, Change):
+        out.update(
+            {
+                "vs_period": item.baseline.label,
+                "vs_count": item.baseline_count,
+                "change": item.change,
+                "change_pct": None if item.change_pct is None else round(item.change_pct, 1),
+                "p_value": item.p_value,
+                "sentence": item.sentence,
+            }
+        )
+    else:
+        out["complete"] = item.complete
+    return out
 
 
 __all__ = ["SeriesError", "add_series_arguments", "period_arg", "record", "resolve", "usage"]
