@@ -112,3 +112,12 @@ def test_production_refuses_to_start_without_its_secret(tmp_path):
     )
     assert result.returncode != 0
     assert "GVRS_SECRET_KEY" in result.stderr
+
+
+def test_demo_builds_its_own_database_with_one_user_per_role(gvrs, tmp_path):
+    result = gvrs("demo", "--no-serve")
+    assert result.returncode == 0, result.stderr
+    assert "Bakersfield: Homicides fell 37%, from 60 in 2021 to 38 in 2022" in result.stdout
+    assert "Demo users admin, analyst, police, partner, viewer" in result.stdout
+    assert (tmp_path / "home" / "demo" / "gvrs.sqlite3").exists()
+    assert not (tmp_path / "home" / "gvrs.sqlite3").exists()  # the real registry is untouched

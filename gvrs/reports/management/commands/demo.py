@@ -33,8 +33,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve",
             action="store_true",
-            help="build the database and exit (the web app is not there yet either way)",
+            help="build the database and exit instead of serving it",
         )
+        parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, **options) -> None:
         if connection.vendor != "sqlite":
