@@ -44,6 +44,21 @@ class Command(BaseCommand):
         total = qs.count()
         frame = incidents_frame(qs[:limit] if limit else qs)
         frame["occurred_on"] = frame["occurred_on"].dt.date
+        if options["format"] == "table":
+            # A terminal is narrow: the columns a person scans; csv/json carry them all.
+            frame = frame[
+                [
+                    "source_id",
+                    "kind",
+                    "occurred_on",
+                    "occurred_time",
+                    "jurisdiction",
+                    "area",
+                    "killed",
+                    "injured",
+                    "group_involvement",
+                ]
+            ]
         write_frame(frame, options["format"], self.stdout, title="Incidents")
         if options["format"] == "table":
             self.stdout.write(f"{min(total, len(frame)):,} of {total:,} incidents shown")
