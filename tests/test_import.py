@@ -326,3 +326,15 @@ def test_a_place_imported_alone_is_adopted_when_a_later_file_names_its_parent(tm
     bakersfield = Jurisdiction.objects.get(name="Bakersfield")
     assert bakersfield.parent.name == "Kern County"
     assert bakersfield.incidents.count() == 2
+
+
+@pytest.mark.parametrize("content", [None, "[format\nname = "])
+def test_a_mapping_file_that_is_missing_or_not_toml_is_named(tmp_path, content):
+    from gvrs.data.mapping import load_mapping
+
+    path = tmp_path / "mine.toml"
+    if content is not None:
+        path.write_text(content)
+    expected = "no such mapping file" if content is None else "not valid TOML"
+    with pytest.raises(MappingError, match=f"mine.toml: {expected}"):
+        load_mapping(path)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from gvrs.data.errors import FileError
 from gvrs.data.schema import CANONICAL_COLUMNS, FIELDS_BY_NAME
+from gvrs.data.tomlfiles import read_toml
 
 CONFLICT_POLICIES = ("error", "earliest")
 
@@ -247,13 +248,7 @@ def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
 
 
 def load_mapping(path: str | Path) -> Mapping:
-    path = Path(path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MappingError(f"{path}: no such mapping file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{path}: not valid TOML ({exc})") from None
+    document = read_toml(path, MappingError, "mapping")
     return parse_mapping(document, str(path))
 
 

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from gvrs.data.schema import Circumstance, GroupInvolvement, Kind, Weapon
+from gvrs.data.tomlfiles import read_toml
 
 COUNTS = ("incidents", "victims", "killed", "injured")
 _FILTERS = {
@@ -73,12 +74,7 @@ def load_metrics(extra: str | Path | None = None) -> dict[str, Metric]:
     metrics = {n: _parse(n, s, "metrics.toml") for n, s in tomllib.loads(text).items()}
     if extra is not None:
         path = Path(extra)
-        try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise MetricError(f"{path}: no such metrics file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise MetricError(f"{path}: not valid TOML ({exc})") from None
+        document = read_toml(path, MetricError, "metrics")
         metrics.update({n: _parse(n, s, str(path)) for n, s in document.items()})
     return metrics
 
