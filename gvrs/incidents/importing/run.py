@@ -23,7 +23,7 @@ from gvrs.data.errors import FileError, RowError
 from gvrs.data.mapping import Mapping
 from gvrs.data.readers import open_table
 from gvrs.data.validate import validate_rows
-from gvrs.incidents.importing import merge, staging
+from gvrs.incidents.importing import bulk, merge, staging
 from gvrs.incidents.importing.places import PlaceResolver
 from gvrs.incidents.importing.published import import_published_counts
 from gvrs.incidents.importing.rejects import write_rejects
@@ -260,13 +260,15 @@ def _import_incidents(
                 )
                 staging.load_stage(cursor, rows)
             advance(len(chunk.frame))
-        staging.index_stage(cursor)
+        staging.analyze_stage(cursor)
+        merge.lock_registry(cursor)
+        merge.fold_incidents(cursor, source)
         conflicts, conflict_ids = merge.conflicting_rows(cursor, label)
         if mapping.conflicts == "error":
             report.errors += conflicts
             bad_ids |= conflict_ids
         else:
-            report.conflicts_resolved = len(conflict_ids)
+            report.conflicts_resolved = len(conflict_ids - bad_ids)
         if report.errors and not accept_valid:
             staging.drop_stage(cursor)
             raise _RollbackError
@@ -277,10 +279,13 @@ def _import_incidents(
                     line,
                     f"incident {source_id} has an invalid row; the whole incident was set aside",
                 )
-        merge.fold_incidents(cursor)
-        counts = merge.count_changes(cursor, source)
-        merge.upsert_incidents(cursor, source, run.pk)
-        merge.replace_people(cursor, source, run.pk)
+        if report.conflicts_resolved:
+            merge.use_earliest_rows(cursor)
+        counts = merge.count_changes(cursor)
+        id_base = merge.allocate_ids(cursor)
+        with bulk.upkeep_deferred(cursor, bulk.is_bulk(cursor, counts.incidents_inserted)):
+            merge.write_incidents(cursor, source, run.pk, id_base)
+            merge.replace_people(cursor, id_base)
         staging.drop_stage(cursor)
     report.created_jurisdictions = places.created
     return counts

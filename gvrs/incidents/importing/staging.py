@@ -61,6 +61,9 @@ def create_stage(cursor) -> None:
     drop_stage(cursor)
     pg = is_postgresql()
     columns = ", ".join(f"{name} {pgt if pg else lite}" for name, lite, pgt in STAGE_COLUMNS)
+    if not pg:
+        # The file line is the row's key: SQLite then finds an incident's first row by rowid.
+        columns = columns.replace("line INTEGER", "line INTEGER PRIMARY KEY", 1)
     cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({columns})")
 
 
@@ -98,7 +101,7 @@ def load_stage(cursor, rows: pd.DataFrame) -> None:
     )
 
 
-def index_stage(cursor) -> None:
-    cursor.execute(f"CREATE INDEX {STAGE}_source_id ON {STAGE} (source_id, line)")
+def analyze_stage(cursor) -> None:
+    """Give PostgreSQL's planner the staged row count, so the merge joins by hashing."""
     if is_postgresql():
         cursor.execute(f"ANALYZE {STAGE}")
