@@ -145,10 +145,28 @@ def conflicting_rows(cursor, field_label) -> tuple[list[RowError], set[str]]:
         WHERE si.disagree = 1
         ORDER BY s.source_id, s.line
     """)
+    return conflict_errors(cursor.fetchall(), field_label)
+
+
+def _plain(value):
+    """A staged value as text-like Python, the same from either database or from pandas."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:
+        value = value.replace(tzinfo=None)  # the session's zone is UTC, as staged
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def conflict_errors(rows, field_label) -> tuple[list[RowError], set[str]]:
+    """Errors for rows that differ from their incident's first row, and those incidents.
+
+    ``rows`` are (line, source_id, *CONFLICT_FIELDS) tuples, grouped by incident with each
+    incident's first row first.
+    """
     errors: list[RowError] = []
     first: dict[str, tuple] = {}
-    for row in cursor.fetchall():
-        line, source_id, values = row[0], row[1], row[2:]
+    for row in rows:
+        line, source_id, values = row[0], row[1], [_plain(v) for v in row[2:]]
         if source_id not in first:
             first[source_id] = (line, values)
             continue

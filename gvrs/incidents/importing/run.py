@@ -23,7 +23,7 @@ from gvrs.data.errors import FileError, RowError
 from gvrs.data.mapping import Mapping
 from gvrs.data.readers import open_table
 from gvrs.data.validate import validate_rows
-from gvrs.incidents.importing import bulk, merge, staging
+from gvrs.incidents.importing import bulk, direct, merge, staging
 from gvrs.incidents.importing.places import PlaceResolver
 from gvrs.incidents.importing.published import import_published_counts
 from gvrs.incidents.importing.rejects import write_rejects
@@ -53,6 +53,25 @@ class ImportReport:
 
 class _RollbackError(Exception):
     """Raised inside the transaction to undo an import that found invalid rows."""
+
+
+class _Reading:
+    """The file being read, how many rows so far, and the progress bar's callback."""
+
+    def __init__(self, path: Path, encoding: str | None, progress: Progress | None) -> None:
+        self.path, self.encoding, self.progress = path, encoding, progress
+        self.table = open_table(path, encoding=encoding)
+        self.rows_read = 0
+
+    def advance(self, n: int) -> None:
+        self.rows_read += n
+        if self.progress:
+            self.progress(self.table.bytes_read, self.table.size_bytes, self.rows_read)
+
+    def restart(self) -> None:
+        """Read the file again from its first row."""
+        self.table = open_table(self.path, encoding=self.encoding)
+        self.rows_read = 0
 
 
 def file_sha256(path: Path) -> str:
@@ -112,22 +131,15 @@ def import_file(
     )
     report = ImportReport(run=run)
     try:
-        table = open_table(path, encoding=encoding)
+        reading = _Reading(path, encoding, progress)
+        table = reading.table
         mapping.check_columns(table.columns, table.name, jurisdiction_given=bool(jurisdiction))
         label = _label_for(mapping)
-        rows_read = 0
-
-        def advance(n: int) -> None:
-            nonlocal rows_read
-            rows_read += n
-            if progress:
-                progress(table.bytes_read, table.size_bytes, rows_read)
-
         try:
             with transaction.atomic():
                 if mapping.target == "published_counts":
                     counts, errors, skipped, created = import_published_counts(
-                        table.chunks(), mapping, run, on_chunk=advance
+                        table.chunks(), mapping, run, on_chunk=reading.advance
                     )
                     report.errors = errors
                     report.warnings = skipped
@@ -136,12 +148,11 @@ def import_file(
                         raise _RollbackError
                 else:
                     counts = _import_incidents(
-                        table,
+                        reading,
                         mapping,
                         run,
                         report,
                         label,
-                        advance,
                         jurisdiction=jurisdiction,
                         accept_valid=accept_valid,
                         source=source or mapping.source,
@@ -149,6 +160,7 @@ def import_file(
         except _RollbackError:
             counts = merge.MergeCounts()
             report.created_jurisdictions = []
+        rows_read = reading.rows_read
         if rows_read == 0 and not report.errors:
             raise FileError(table.name, "the file has a header but no rows")
     except FileError as exc:
@@ -223,69 +235,138 @@ def _summary(report: ImportReport, failed: bool) -> str:
 
 
 def _import_incidents(
-    table,
+    reading: _Reading,
     mapping: Mapping,
     run: ImportRun,
     report: ImportReport,
     label,
-    advance,
     *,
     jurisdiction: str | None,
     accept_valid: bool,
     source: str,
 ) -> merge.MergeCounts:
+    """The first import of a source goes straight to the registry when its incidents' rows
+    lie together; any other import (or a file whose rows are scattered) is staged."""
+    options = {"jurisdiction": jurisdiction, "accept_valid": accept_valid, "source": source}
+    with connection.cursor() as cursor:
+        merge.lock_registry(cursor)
+        if direct.source_is_new(cursor, source):
+            savepoint = transaction.savepoint()
+            try:
+                return _import_direct(cursor, reading, mapping, run, report, label, **options)
+            except direct.ScatteredRowsError:
+                transaction.savepoint_rollback(savepoint)
+                reading.restart()
+                report.errors, report.rejected, report.conflicts_resolved = [], {}, 0
+        return _import_staged(cursor, reading, mapping, run, report, label, **options)
+
+
+def _checked_chunks(
+    reading: _Reading, mapping: Mapping, report, label, places, bad_ids, *, jurisdiction
+):
+    """Each chunk mapped, validated (errors into the report) and given place ids:
+    (canonical rows as text, valid typed rows)."""
     today = dt.datetime.now(_EARLIEST_ZONE).date()
+    for chunk in reading.table.chunks():
+        canonical = mapping.apply(chunk.frame, jurisdiction)
+        checked = validate_rows(
+            canonical,
+            chunk.lines,
+            today=today,
+            datetime_formats=mapping.datetime_formats,
+            kind_derived=mapping.derive_kind is not None,
+        )
+        report.errors += [
+            RowError(e.line, label(e.column), e.value, e.reason) for e in checked.errors
+        ]
+        bad_ids |= checked.bad_source_ids
+        rows = checked.rows
+        if not rows.empty:
+            rows["jurisdiction_id"], rows["area_id"] = places.resolve(
+                rows["jurisdiction"], rows["area"]
+            )
+        yield canonical, rows
+        reading.advance(len(chunk.frame))
+
+
+def _set_aside_reason(source_id: str) -> str:
+    return f"incident {source_id} has an invalid row; the whole incident was set aside"
+
+
+def _import_direct(
+    cursor, reading, mapping, run, report, label, *, jurisdiction, accept_valid, source
+) -> merge.MergeCounts:
     places = PlaceResolver()
     bad_ids: set[str] = set()
-    with connection.cursor() as cursor:
-        staging.create_stage(cursor)
-        # On a database error the transaction's rollback removes the staging table too.
-        for chunk in table.chunks():
-            canonical = mapping.apply(chunk.frame, jurisdiction)
-            checked = validate_rows(
-                canonical,
-                chunk.lines,
-                today=today,
-                datetime_formats=mapping.datetime_formats,
-                kind_derived=mapping.derive_kind is not None,
-            )
-            report.errors += [
-                RowError(e.line, label(e.column), e.value, e.reason) for e in checked.errors
-            ]
-            bad_ids |= checked.bad_source_ids
-            rows = checked.rows
-            if not rows.empty:
-                rows["jurisdiction_id"], rows["area_id"] = places.resolve(
-                    rows["jurisdiction"], rows["area"]
-                )
-                staging.load_stage(cursor, rows)
-            advance(len(chunk.frame))
-        staging.analyze_stage(cursor)
-        merge.lock_registry(cursor)
-        merge.fold_incidents(cursor, source)
-        conflicts, conflict_ids = merge.conflicting_rows(cursor, label)
-        if mapping.conflicts == "error":
-            report.errors += conflicts
-            bad_ids |= conflict_ids
-        else:
-            report.conflicts_resolved = len(conflict_ids - bad_ids)
-        if report.errors and not accept_valid:
-            staging.drop_stage(cursor)
-            raise _RollbackError
-        report.rejected = _reasons(report.errors)
-        if bad_ids:
-            for line, source_id in merge.reject_incidents(cursor, bad_ids):
-                report.rejected.setdefault(
-                    line,
-                    f"incident {source_id} has an invalid row; the whole incident was set aside",
-                )
-        if report.conflicts_resolved:
-            merge.use_earliest_rows(cursor)
-        counts = merge.count_changes(cursor)
-        id_base = merge.allocate_ids(cursor)
-        with bulk.upkeep_deferred(cursor, bulk.is_bulk(cursor, counts.incidents_inserted)):
-            merge.write_incidents(cursor, source, run.pk, id_base)
-            merge.replace_people(cursor, id_base)
+    writer = direct.DirectWriter(
+        cursor,
+        source=source,
+        run_id=run.pk,
+        conflicts=mapping.conflicts,
+        kind_derived=mapping.derive_kind is not None,
+        accept_valid=accept_valid,
+        label=label,
+        errors=report.errors,
+        bad_ids=bad_ids,
+    )
+    table = reading.table
+    try:
+        for canonical, rows in _checked_chunks(
+            reading, mapping, report, label, places, bad_ids, jurisdiction=jurisdiction
+        ):
+            source_ids = canonical["source_id"].astype(str).str.strip()
+            if not writer.started:
+                # From the first chunk: how many incidents the whole file holds, roughly.
+                scale = table.size_bytes / table.bytes_read if table.bytes_read else 1.0
+                distinct = source_ids.nunique() / max(len(source_ids), 1)
+                writer.start(int(len(source_ids) * scale * distinct))
+            writer.add(source_ids, rows)
+        counts = writer.finish()
+    finally:
+        writer.close()
+    report.conflicts_resolved = writer.conflicts_resolved
+    if report.errors and not accept_valid:
+        raise _RollbackError
+    report.rejected = _reasons(report.errors)
+    for line, source_id in writer.set_aside:
+        report.rejected.setdefault(line, _set_aside_reason(source_id))
+    report.created_jurisdictions = places.created
+    return counts
+
+
+def _import_staged(
+    cursor, reading, mapping, run, report, label, *, jurisdiction, accept_valid, source
+) -> merge.MergeCounts:
+    places = PlaceResolver()
+    bad_ids: set[str] = set()
+    staging.create_stage(cursor)
+    # On a database error the transaction's rollback removes the staging table too.
+    for _canonical, rows in _checked_chunks(
+        reading, mapping, report, label, places, bad_ids, jurisdiction=jurisdiction
+    ):
+        staging.load_stage(cursor, rows)
+    staging.analyze_stage(cursor)
+    merge.fold_incidents(cursor, source)
+    conflicts, conflict_ids = merge.conflicting_rows(cursor, label)
+    if mapping.conflicts == "error":
+        report.errors += conflicts
+        bad_ids |= conflict_ids
+    else:
+        report.conflicts_resolved = len(conflict_ids - bad_ids)
+    if report.errors and not accept_valid:
         staging.drop_stage(cursor)
+        raise _RollbackError
+    report.rejected = _reasons(report.errors)
+    if bad_ids:
+        for line, source_id in merge.reject_incidents(cursor, bad_ids):
+            report.rejected.setdefault(line, _set_aside_reason(source_id))
+    if report.conflicts_resolved:
+        merge.use_earliest_rows(cursor)
+    counts = merge.count_changes(cursor)
+    id_base = merge.allocate_ids(cursor)
+    with bulk.upkeep_deferred(cursor, bulk.is_bulk(cursor, counts.incidents_inserted)):
+        merge.write_incidents(cursor, source, run.pk, id_base)
+        merge.replace_people(cursor, id_base)
+    staging.drop_stage(cursor)
     report.created_jurisdictions = places.created
     return counts

@@ -69,24 +69,21 @@ def create_stage(cursor) -> None:
 
 def load_stage(cursor, rows: pd.DataFrame) -> None:
     """Append typed rows (the columns of ``COLUMN_NAMES``) to the staging table."""
-    if rows.empty:
+    write_rows(cursor, STAGE, rows[COLUMN_NAMES])
+
+
+def write_rows(cursor, table: str, frame: pd.DataFrame) -> None:
+    """Append ``frame`` to ``table`` (its columns by name), in bulk: COPY on PostgreSQL,
+    one ``executemany`` on SQLite. Missing values (None, NaN, NA) are written as NULL."""
+    if frame.empty:
         return
-    frame = rows[COLUMN_NAMES]
     if is_postgresql():
-        # pyarrow writes CSV in C (pandas' to_csv is several times slower); a null is an
-        # unquoted empty field, which COPY reads as NULL.
-        buffer = io.BytesIO()
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
-        with cursor.cursor.copy(
-            f"COPY {STAGE} ({', '.join(COLUMN_NAMES)}) FROM STDIN WITH (FORMAT csv)"
-        ) as copy:
-            copy.write(buffer.getbuffer())
+        copy_csv(cursor.cursor.connection, table, list(frame.columns), csv_bytes(frame))
         return
     columns = []
-    for name in COLUMN_NAMES:
+    for name in frame.columns:
         column = frame[name]
-        if column.dtype.kind in "iub":
+        if column.dtype.kind in "iub" and not column.hasnans:
             columns.append(column.to_numpy().tolist())
         else:
             values = column.to_numpy(dtype=object)
@@ -94,11 +91,32 @@ def load_stage(cursor, rows: pd.DataFrame) -> None:
             if missing.any():
                 values = np.where(missing, None, values)
             columns.append(values.tolist())
-    placeholders = ", ".join(["%s"] * len(COLUMN_NAMES))
+    placeholders = ", ".join(["%s"] * len(frame.columns))
     cursor.executemany(
-        f"INSERT INTO {STAGE} ({', '.join(COLUMN_NAMES)}) VALUES ({placeholders})",
+        f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES ({placeholders})",
         zip(*columns, strict=True),
     )
+
+
+def csv_bytes(frame: pd.DataFrame) -> memoryview:
+    """``frame`` as headerless CSV for COPY. pyarrow writes it in C (pandas' to_csv is several
+    times slower); a null is an unquoted empty field, which COPY reads as NULL, and an empty
+    string is "", which it reads as an empty string."""
+    buffer = io.BytesIO()
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    pa_csv.write_csv(arrow, buffer, pa_csv.WriteOptions(include_header=False))
+    return buffer.getbuffer()
+
+
+def copy_csv(connection, table: str, columns: list[str], data: memoryview) -> None:
+    """COPY ``data`` into ``table`` on a psycopg connection. Safe to call from a thread other
+    than the connection's own: psycopg holds the connection's lock for the whole COPY, so any
+    other statement waits for it to end."""
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
+        copy.write(data)
 
 
 def analyze_stage(cursor) -> None:

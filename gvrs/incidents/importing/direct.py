@@ -1,0 +1,308 @@
+"""The first import of a source: incidents folded in memory and written straight to the registry.
+
+When the registry holds no incident of a source yet, nothing needs matching: every incident in
+the file is new. If, moreover, each incident's rows lie together (in one chunk of the file,
+or across the seam of two), a chunk can be folded into incidents in memory and written in bulk
+straight into the registry's tables, without the staging table and its joins. That is how
+records systems export, and the first load of a city's history is the largest import it runs.
+
+Whether rows lie together is known only by reading. A source_id seen again after its incident
+was written raises ``ScatteredRowsError``; the caller then rolls back and imports through the
+staging table, which accepts rows in any order. To notice it, the writer keeps a 64-bit hash of
+each incident written (8 bytes an incident; the file itself is never held in memory). A hash
+collision can only cause a needless fallback, never a missed duplicate.
+
+Both ways give the same registry: the same incidents, victims, fingerprints, errors and
+rejected lines (``tests/test_import_paths.py`` imports files both ways and compares).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.utils import timezone
+
+from gvrs.data.errors import RowError
+from gvrs.incidents.importing import bulk
+from gvrs.incidents.importing.merge import (
+    CONFLICT_FIELDS,
+    MergeCounts,
+    conflict_errors,
+    reserve_ids,
+)
+from gvrs.incidents.importing.staging import copy_csv, csv_bytes, is_postgresql, write_rows
+
+_INCIDENT_FIELDS = (
+    "occurred_on",
+    "occurred_time",
+    "reported_at",
+    "jurisdiction_id",
+    "area_id",
+    "latitude",
+    "longitude",
+    "weapon",
+    "group_involvement",
+    "circumstance",
+    "block_address",
+    "case_status",
+)
+
+
+class ScatteredRowsError(Exception):
+    """An incident's rows are far apart in the file: it must be imported through staging."""
+
+
+def source_is_new(cursor, source: str) -> bool:
+    cursor.execute("SELECT 1 FROM incidents_incident WHERE source = %s LIMIT 1", [source])
+    return cursor.fetchone() is None
+
+
+def _hashes(ids: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(ids.astype(str), index=False).to_numpy()
+
+
+def _contains_any(sorted_hashes: np.ndarray, hashes: np.ndarray) -> bool:
+    """Whether any of ``hashes`` is in ``sorted_hashes`` (binary search: no hash table of a
+    million keys per chunk)."""
+    if not len(sorted_hashes):
+        return False
+    at = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
+    return bool((sorted_hashes[at] == hashes).any())
+
+
+class DirectWriter:
+    """Takes validated chunks in file order and writes complete incidents as they close.
+
+    The rows of the incident that ends a chunk are held back, since its next rows may open
+    the following chunk. ``bad_ids`` is the import's shared set of incidents with an invalid
+    row; those are set aside whole, as the staged path does.
+    """
+
+    def __init__(
+        self,
+        cursor,
+        *,
+        source: str,
+        run_id: int,
+        conflicts: str,
+        kind_derived: bool,
+        accept_valid: bool,
+        label: Callable[[str], str],
+        errors: list[RowError],
+        bad_ids: set[str],
+    ) -> None:
+        self.cursor = cursor
+        self.source = source
+        self.run_id = run_id
+        self.conflicts = conflicts
+        self.kind_derived = kind_derived
+        self.accept_valid = accept_valid
+        self.label = label
+        self.errors = errors
+        self.bad_ids = bad_ids
+        self.counts = MergeCounts()
+        self.set_aside: list[tuple[int, str]] = []  # (line, source_id) of incidents left out
+        self.conflicts_resolved = 0
+        self._pending: pd.DataFrame | None = None
+        self._pending_id = ""
+        self._seen = np.zeros(0, dtype=np.uint64)
+        self._upkeep: bulk.SetAside | None = None
+        self.started = False
+        self._stamp = timezone.now()
+        self._last_id: int | None = None
+        self._copier = ThreadPoolExecutor(max_workers=1) if is_postgresql() else None
+        self._copying: Future | None = None
+
+    def start(self, estimated_incidents: int) -> None:
+        """Before the first write: a large first load sets the tables' upkeep aside."""
+        self.started = True
+        if bulk.is_bulk(self.cursor, estimated_incidents):
+            self._upkeep = bulk.set_aside(self.cursor)
+
+    def add(self, source_ids: pd.Series, rows: pd.DataFrame) -> None:
+        """A chunk: the stripped source_id of every row read (valid or not), and the valid
+        rows, typed, with place ids."""
+        named = source_ids[source_ids != ""]
+        here = pd.Series(named[named != self._pending_id].unique())
+        if len(here) and _contains_any(self._seen, _hashes(here)):
+            raise ScatteredRowsError
+        batch = rows if self._pending is None else pd.concat([self._pending, rows])
+        tail = source_ids.iloc[-1] if len(source_ids) else ""
+        held = (batch["source_id"] == tail).to_numpy() if tail else np.zeros(len(batch), bool)
+        self._pending, self._pending_id = batch[held], tail
+        self._write(batch[~held])
+
+    def finish(self) -> MergeCounts:
+        try:
+            if self._pending is not None:
+                self._write(self._pending)
+            self._wait_for_copy()
+        finally:
+            self.close()
+        if self._upkeep is not None:
+            bulk.restore(self.cursor, self._upkeep)
+        return self.counts
+
+    def _write_rows(self, *writes: tuple[str, pd.DataFrame]) -> None:
+        """On PostgreSQL the COPY runs in a thread of its own, so the server stores one chunk
+        while this thread reads and validates the next (the two cores work at once)."""
+        if self._copier is None:
+            for table, frame in writes:
+                write_rows(self.cursor, table, frame)
+            return
+        self._wait_for_copy()
+        self._copying = self._copier.submit(_copy_frames, self.cursor.cursor.connection, writes)
+
+    def _wait_for_copy(self) -> None:
+        """Re-raises here an error the COPY met (the transaction is then rolled back)."""
+        if self._copying is not None:
+            copying, self._copying = self._copying, None
+            copying.result()
+
+    def _reserve(self, n: int) -> np.ndarray:
+        """Ids for ``n`` new incidents. SQLite's rows wait in the temporary copy until the
+        end, so after the first reservation the writer counts on from its own last id."""
+        if is_postgresql() or self._last_id is None:
+            self._last_id = reserve_ids(self.cursor, n)
+        ids = self._last_id + 1 + np.arange(n, dtype=np.int64)
+        self._last_id += n
+        return ids
+
+    def close(self) -> None:
+        """Stop the COPY thread (after an error, without waiting for a result)."""
+        if self._copier is not None:
+            self._copier.shutdown(wait=True)
+            self._copier = None
+
+    @property
+    def _writing(self) -> bool:
+        # After an error without --accept-valid the import will be undone: keep reading to
+        # list every error, but write nothing more.
+        return self.accept_valid or not self.errors
+
+    def _write(self, batch: pd.DataFrame) -> None:
+        if batch.empty:
+            return
+        ids = batch["source_id"]
+        self._seen = np.sort(np.concatenate([self._seen, _hashes(pd.Series(ids.unique()))]))
+        bad = ids.isin(self.bad_ids).to_numpy()
+        if bad.any():
+            self.set_aside += list(zip(batch["line"][bad].tolist(), ids[bad], strict=True))
+            batch = batch[~bad]
+        if batch.empty:
+            return
+        batch = self._fold_order(batch)
+        codes, _ = pd.factorize(batch["source_id"])
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        incident_hash = batch["incident_hash"].to_numpy()
+        disagree = np.minimum.reduceat(incident_hash, starts) != np.maximum.reduceat(
+            incident_hash, starts
+        )
+        if disagree.any():
+            if self.conflicts == "earliest":
+                self.conflicts_resolved += int(disagree.sum())
+            else:
+                batch, codes, starts = self._reject_conflicts(batch, codes, starts, disagree)
+        if batch.empty or not self._writing:
+            return
+        self._insert(batch, codes, starts)
+
+    def _fold_order(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """Rows grouped by incident, each incident's row that gives its fields first: the
+        first line, or with ``conflicts = "earliest"`` the earliest date, time and line."""
+        codes, _ = pd.factorize(batch["source_id"])
+        keys = [batch["line"].to_numpy()]
+        if self.conflicts == "earliest":
+            keys.append(pd.factorize(batch["occurred_time"].fillna("00:00:00"), sort=True)[0])
+            keys.append(pd.factorize(batch["occurred_on"], sort=True)[0])
+        keys.append(codes)
+        return batch.iloc[np.lexsort(keys)]
+
+    def _reject_conflicts(self, batch, codes, starts, disagree):
+        """Incidents whose rows disagree: each differing row is an error, the incident is
+        set aside (the staged path's ``conflicting_rows``, done in memory)."""
+        group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(batch)]))
+        conflicting = disagree[group]
+        rows = batch[conflicting]
+        values = rows[["line", "source_id", *CONFLICT_FIELDS]].astype(
+            {"jurisdiction_id": "Int64", "area_id": "Int64"}
+        )
+        values = values.astype(object).where(values.notna(), None)
+        errors, ids = conflict_errors(values.itertuples(index=False, name=None), self.label)
+        self.errors += errors
+        self.bad_ids |= ids
+        self.set_aside += list(zip(rows["line"].tolist(), rows["source_id"], strict=True))
+        keep = ~conflicting
+        batch = batch[keep]
+        codes, _ = pd.factorize(batch["source_id"])
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(batch) else starts[:0]
+        return batch, codes, starts
+
+    def _insert(self, batch: pd.DataFrame, codes: np.ndarray, starts: np.ndarray) -> None:
+        n = len(starts)
+        first = batch.iloc[starts]
+        killed = np.add.reduceat(batch["killed"].to_numpy(dtype=np.int64), starts)
+        injured = np.add.reduceat(batch["injured"].to_numpy(dtype=np.int64), starts)
+        ids = self._reserve(n)
+        if self.kind_derived or first["kind"].isna().any():
+            outcome = np.where(
+                killed > 0, "homicide", np.where(injured > 0, "nonfatal_shooting", "shots_fired")
+            )
+            kind = first["kind"].astype(object).where(first["kind"].notna(), outcome)
+        else:
+            kind = first["kind"]
+        incidents = pd.DataFrame(
+            {
+                "id": ids,
+                "source": self.source,
+                "source_id": first["source_id"].to_numpy(),
+                "kind": np.asarray(kind, dtype=object),
+            }
+        )
+        for name in _INCIDENT_FIELDS:
+            column = first[name].reset_index(drop=True)
+            if name in ("block_address", "case_status"):
+                column = column.fillna("")
+            elif name in ("jurisdiction_id", "area_id"):
+                column = column.astype("Int64")
+            incidents[name] = column
+        incidents["killed"] = killed
+        incidents["injured"] = injured
+        incidents["content_hash"] = np.add.reduceat(
+            batch["row_hash"].to_numpy(dtype=np.int64), starts
+        )
+        incidents["import_run_id"] = self.run_id
+        incidents["updated_at"] = _stamp(self._stamp)
+        victims = batch[batch["has_victim"].to_numpy() == 1]
+        people = pd.DataFrame(
+            {
+                "incident_id": ids[codes[batch["has_victim"].to_numpy() == 1]],
+                "role": "victim",
+                "age": victims["victim_age"].astype("Int64").to_numpy(),
+                "age_group": victims["victim_age_group"].fillna("").to_numpy(),
+                "sex": victims["victim_sex"].fillna("").to_numpy(),
+                "race_ethnicity": victims["victim_race"].fillna("").to_numpy(),
+                "killed": victims["killed"].to_numpy() > 0,
+                "injured": victims["injured"].to_numpy() > 0,
+            }
+        )
+        self._write_rows(("incidents_incident", incidents), ("incidents_personinvolved", people))
+        self.counts.incidents_inserted += n
+        self.counts.rows_inserted += len(batch)
+
+
+def _copy_frames(connection, writes: tuple[tuple[str, pd.DataFrame], ...]) -> None:
+    for table, frame in writes:
+        if not frame.empty:
+            copy_csv(connection, table, list(frame.columns), csv_bytes(frame))
+
+
+def _stamp(now) -> str:
+    """``updated_at`` as the text each database stores for a timestamp."""
+    if is_postgresql():
+        return now.isoformat()
+    return connection.ops.adapt_datetimefield_value(now)
