@@ -117,6 +117,10 @@ class DirectWriter:
         self._copier = ThreadPoolExecutor(max_workers=1) if is_postgresql() else None
         self._copying: Future | None = None
 
+    @property
+    def bulk_load(self) -> bool:
+        return self._upkeep is not None
+
     def start(self, estimated_incidents: int) -> None:
         """Before the first write: a large first load sets the tables' upkeep aside."""
         self.started = True

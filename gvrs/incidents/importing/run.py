@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from gvrs.data.errors import FileError, RowError
 from gvrs.data.mapping import Mapping
-from gvrs.data.readers import open_table
+from gvrs.data.readers import CHUNK_ROWS, open_table
 from gvrs.data.validate import validate_rows
 from gvrs.incidents.importing import bulk, direct, merge, staging
 from gvrs.incidents.importing.places import PlaceResolver
@@ -45,6 +45,10 @@ class ImportReport:
     created_jurisdictions: list[str] = field(default_factory=list)
     conflicts_resolved: int = 0
     rejects_written: int | None = None
+    # How the rows reached the registry: "direct" (folded in memory) or "staged"; and whether
+    # as a bulk load (indexes and constraints rebuilt once at the end).
+    written: str = ""
+    bulk_load: bool = False
 
     @property
     def ok(self) -> bool:
@@ -58,10 +62,16 @@ class _RollbackError(Exception):
 class _Reading:
     """The file being read, how many rows so far, and the progress bar's callback."""
 
-    def __init__(self, path: Path, encoding: str | None, progress: Progress | None) -> None:
+    def __init__(
+        self, path: Path, encoding: str | None, progress: Progress | None, chunk_rows: int
+    ) -> None:
         self.path, self.encoding, self.progress = path, encoding, progress
+        self.chunk_rows = chunk_rows
         self.table = open_table(path, encoding=encoding)
         self.rows_read = 0
+
+    def chunks(self):
+        return self.table.chunks(self.chunk_rows)
 
     def advance(self, n: int) -> None:
         self.rows_read += n
@@ -111,8 +121,12 @@ def import_file(
     source: str | None = None,
     initiated_by: str | None = None,
     progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportReport:
     """Import ``path`` with ``mapping`` and return what happened.
+
+    ``chunk_rows`` rows are read and checked at a time: memory grows with it, not with the
+    file.
 
     Raises ``FileError`` (after recording a failed run) when the file cannot be read as a
     table at all; row-level problems come back in the report instead.
@@ -131,7 +145,7 @@ def import_file(
     )
     report = ImportReport(run=run)
     try:
-        reading = _Reading(path, encoding, progress)
+        reading = _Reading(path, encoding, progress, chunk_rows)
         table = reading.table
         mapping.check_columns(table.columns, table.name, jurisdiction_given=bool(jurisdiction))
         label = _label_for(mapping)
@@ -139,7 +153,7 @@ def import_file(
             with transaction.atomic():
                 if mapping.target == "published_counts":
                     counts, errors, skipped, created = import_published_counts(
-                        table.chunks(), mapping, run, on_chunk=reading.advance
+                        reading.chunks(), mapping, run, on_chunk=reading.advance
                     )
                     report.errors = errors
                     report.warnings = skipped
@@ -267,7 +281,7 @@ def _checked_chunks(
     """Each chunk mapped, validated (errors into the report) and given place ids:
     (canonical rows as text, valid typed rows)."""
     today = dt.datetime.now(_EARLIEST_ZONE).date()
-    for chunk in reading.table.chunks():
+    for chunk in reading.chunks():
         canonical = mapping.apply(chunk.frame, jurisdiction)
         checked = validate_rows(
             canonical,
@@ -296,6 +310,7 @@ def _set_aside_reason(source_id: str) -> str:
 def _import_direct(
     cursor, reading, mapping, run, report, label, *, jurisdiction, accept_valid, source
 ) -> merge.MergeCounts:
+    report.written = "direct"
     places = PlaceResolver()
     bad_ids: set[str] = set()
     writer = direct.DirectWriter(
@@ -324,6 +339,7 @@ def _import_direct(
         counts = writer.finish()
     finally:
         writer.close()
+    report.bulk_load = writer.bulk_load
     report.conflicts_resolved = writer.conflicts_resolved
     if report.errors and not accept_valid:
         raise _RollbackError
@@ -337,6 +353,7 @@ def _import_direct(
 def _import_staged(
     cursor, reading, mapping, run, report, label, *, jurisdiction, accept_valid, source
 ) -> merge.MergeCounts:
+    report.written = "staged"
     places = PlaceResolver()
     bad_ids: set[str] = set()
     staging.create_stage(cursor)
@@ -364,7 +381,8 @@ def _import_staged(
         merge.use_earliest_rows(cursor)
     counts = merge.count_changes(cursor)
     id_base = merge.allocate_ids(cursor)
-    with bulk.upkeep_deferred(cursor, bulk.is_bulk(cursor, counts.incidents_inserted)):
+    report.bulk_load = bulk.is_bulk(cursor, counts.incidents_inserted)
+    with bulk.upkeep_deferred(cursor, report.bulk_load):
         merge.write_incidents(cursor, source, run.pk, id_base)
         merge.replace_people(cursor, id_base)
     staging.drop_stage(cursor)
