@@ -188,9 +188,7 @@ def test_a_bulk_load_rebuilds_every_index_and_constraint(tmp_path, monkeypatch, 
     assert constraints() == before
 
 
-def test_a_failed_bulk_load_leaves_the_registry_and_its_indexes_as_they_were(
-    tmp_path, monkeypatch
-):
+def test_a_failed_bulk_load_leaves_registry_and_indexes_as_they_were(tmp_path, monkeypatch):
     before = constraints()
     monkeypatch.setattr(bulk, "BULK_MIN_INCIDENTS", 1)
     rows = victims(30)
