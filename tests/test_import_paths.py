@@ -167,14 +167,27 @@ def test_new_incidents_take_ids_no_one_else_will(tmp_path):
 
 
 def constraints() -> dict[str, dict]:
+    """Each incident table's constraints and indexes, and its columns' defaults."""
     with connection.cursor() as cursor:
-        return {
+        out = {
             table: {
                 name: (c["columns"], c["unique"], c["foreign_key"], c["index"])
                 for name, c in connection.introspection.get_constraints(cursor, table).items()
             }
             for table in bulk.TABLES
         }
+        for table in bulk.TABLES:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT column_name, column_default FROM information_schema.columns "
+                    "WHERE table_name = %s",
+                    [table],
+                )
+                out[f"{table} defaults"] = dict(cursor.fetchall())
+            else:
+                cursor.execute(f"PRAGMA table_info({table})")
+                out[f"{table} defaults"] = {r[1]: r[4] for r in cursor.fetchall()}
+        return out
 
 
 @pytest.mark.parametrize("scatter", [False, True], ids=["direct", "staged"])
@@ -185,6 +198,10 @@ def test_a_bulk_load_rebuilds_every_index_and_constraint(tmp_path, monkeypatch, 
     report = import_file(write_csv(tmp_path / "in.csv", rows), GVRS, chunk_rows=8)
     assert report.ok and Incident.objects.count() == 30
     assert report.bulk_load and report.written == ("staged" if scatter else "direct")
+    assert set(Incident.objects.values_list("source", "import_run", "updated_at")) == {
+        ("gvrs", report.run.pk, Incident.objects.first().updated_at)
+    }
+    assert set(PersonInvolved.objects.values_list("role", flat=True)) == {"victim"}
     assert constraints() == before
 
 

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from psycopg import sql
+
 from gvrs.incidents.importing.staging import is_postgresql
 
 TABLES = ("incidents_incident", "incidents_personinvolved")
@@ -63,14 +65,14 @@ def _indexes(cursor) -> list[tuple[str, str]]:
             """,
             list(TABLES),
         )
-        return [(name, sql) for name, sql in cursor.fetchall()]
+        return [(name, statement) for name, statement in cursor.fetchall()]
     # SQLite keeps no statement for the indexes of inline constraints: those stay.
     cursor.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN (%s, %s) "
         "AND sql IS NOT NULL ORDER BY name",
         list(TABLES),
     )
-    return [(name, sql) for name, sql in cursor.fetchall()]
+    return [(name, statement) for name, statement in cursor.fetchall()]
 
 
 def _constraints(cursor) -> list[tuple[str, str, str]]:
@@ -104,21 +106,43 @@ def set_aside(cursor) -> SetAside:
             saved.constraints.insert(
                 0, f"ALTER TABLE {table} ADD CONSTRAINT {_quote(name)} {definition}"
             )
-    for name, sql in _indexes(cursor):
+    for name, statement in _indexes(cursor):
         cursor.execute(f"DROP INDEX {_quote(name)}")
-        saved.indexes.append(sql)
+        saved.indexes.append(statement)
     return saved
 
 
 def restore(cursor, saved: SetAside) -> None:
     """Rebuild what ``set_aside`` dropped. Each rebuilt constraint checks every row, old and
     new: a duplicate or a dangling reference fails the import here."""
-    for sql in saved.indexes:
-        cursor.execute(sql)
-    for sql in saved.constraints:
-        cursor.execute(sql)
+    for statement in saved.indexes:
+        cursor.execute(statement)
+    for statement in saved.constraints:
+        cursor.execute(statement)
     if is_postgresql():
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def set_defaults(cursor, constants: dict[str, dict[str, object]]) -> None:
+    """Give columns a default for the rest of the load (PostgreSQL; DDL takes no bound
+    parameters, so values are quoted by psycopg)."""
+    for table, values in constants.items():
+        for column, value in values.items():
+            cursor.cursor.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                    sql.Identifier(table), sql.Identifier(column), sql.Literal(value)
+                )
+            )
+
+
+def drop_defaults(cursor, constants: dict[str, dict[str, object]]) -> None:
+    for table, values in constants.items():
+        for column in values:
+            cursor.cursor.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(
+                    sql.Identifier(table), sql.Identifier(column)
+                )
+            )
 
 
 @contextmanager

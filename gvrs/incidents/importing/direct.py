@@ -32,6 +32,7 @@ from gvrs.incidents.importing.merge import (
     CONFLICT_FIELDS,
     MergeCounts,
     conflict_errors,
+    release_ids,
     reserve_ids,
 )
 from gvrs.incidents.importing.staging import copy_csv, csv_bytes, is_postgresql, write_rows
@@ -50,6 +51,10 @@ _INCIDENT_FIELDS = (
     "block_address",
     "case_status",
 )
+
+
+# Ids reserved beyond the estimate, so a rough estimate rarely needs a second reservation.
+CHUNK_MARGIN = 10_000
 
 
 class ScatteredRowsError(Exception):
@@ -113,7 +118,10 @@ class DirectWriter:
         self._upkeep: bulk.SetAside | None = None
         self.started = False
         self._stamp = timezone.now()
-        self._last_id: int | None = None
+        self._last_id: int | None = None  # the last id given out
+        self._reserved_to = 0  # the last id reserved
+        self._estimate = 0  # incidents the file holds, roughly
+        self._constants: dict[str, dict[str, object]] = {}  # columns filled by a default
         self._copier = ThreadPoolExecutor(max_workers=1) if is_postgresql() else None
         self._copying: Future | None = None
 
@@ -124,8 +132,21 @@ class DirectWriter:
     def start(self, estimated_incidents: int) -> None:
         """Before the first write: a large first load sets the tables' upkeep aside."""
         self.started = True
+        self._estimate = estimated_incidents
         if bulk.is_bulk(self.cursor, estimated_incidents):
             self._upkeep = bulk.set_aside(self.cursor)
+            if is_postgresql():
+                # The tables are this import's alone until it commits: columns that are the
+                # same on every row come from a column default, not from each CSV line.
+                self._constants = {
+                    "incidents_incident": {
+                        "source": self.source,
+                        "import_run_id": self.run_id,
+                        "updated_at": self._stamp,
+                    },
+                    "incidents_personinvolved": {"role": "victim"},
+                }
+                bulk.set_defaults(self.cursor, self._constants)
 
     def add(self, source_ids: pd.Series, rows: pd.DataFrame) -> None:
         """A chunk: the stripped source_id of every row read (valid or not), and the valid
@@ -145,6 +166,8 @@ class DirectWriter:
             if self._pending is not None:
                 self._write(self._pending)
             self._wait_for_copy()
+            self._return_unused_ids()
+            bulk.drop_defaults(self.cursor, self._constants)
         finally:
             self.close()
         if self._upkeep is not None:
@@ -168,13 +191,23 @@ class DirectWriter:
             copying.result()
 
     def _reserve(self, n: int) -> np.ndarray:
-        """Ids for ``n`` new incidents. SQLite's rows wait in the temporary copy until the
-        end, so after the first reservation the writer counts on from its own last id."""
-        if is_postgresql() or self._last_id is None:
-            self._last_id = reserve_ids(self.cursor, n)
+        """Ids for ``n`` new incidents, from a block reserved ahead (a database round trip
+        per chunk would wait for the COPY in flight). The registry lock keeps other writers
+        out, so the block stays contiguous and ``finish`` hands back what was not used."""
+        if self._last_id is None or self._last_id + n > self._reserved_to:
+            want = max(n, self._estimate - self.counts.incidents_inserted + CHUNK_MARGIN)
+            self._wait_for_copy()
+            first = reserve_ids(self.cursor, want) + 1
+            if self._last_id is None or first != self._reserved_to + 1:
+                self._last_id = first - 1
+            self._reserved_to = first + want - 1
         ids = self._last_id + 1 + np.arange(n, dtype=np.int64)
         self._last_id += n
         return ids
+
+    def _return_unused_ids(self) -> None:
+        if self._last_id is not None and self._reserved_to > self._last_id:
+            release_ids(self.cursor, self._last_id)
 
     def close(self) -> None:
         """Stop the COPY thread (after an error, without waiting for a result)."""
@@ -252,23 +285,18 @@ class DirectWriter:
         killed = np.add.reduceat(batch["killed"].to_numpy(dtype=np.int64), starts)
         injured = np.add.reduceat(batch["injured"].to_numpy(dtype=np.int64), starts)
         ids = self._reserve(n)
-        if self.kind_derived or first["kind"].isna().any():
+        first = first.reset_index(drop=True)
+        kind = first["kind"].astype("str")
+        if self.kind_derived or kind.isna().any():
             outcome = np.where(
                 killed > 0, "homicide", np.where(injured > 0, "nonfatal_shooting", "shots_fired")
             )
-            kind = first["kind"].astype(object).where(first["kind"].notna(), outcome)
-        else:
-            kind = first["kind"]
-        incidents = pd.DataFrame(
-            {
-                "id": ids,
-                "source": self.source,
-                "source_id": first["source_id"].to_numpy(),
-                "kind": np.asarray(kind, dtype=object),
-            }
-        )
+            kind = kind.where(kind.notna(), pd.Series(outcome, dtype="str"))
+        # Columns stay pyarrow-backed text (no Python string per cell) on their way to COPY.
+        incidents = pd.DataFrame({"id": ids, "source_id": first["source_id"], "kind": kind})
+        incidents["source"] = pd.Series(self.source, index=incidents.index, dtype="str")
         for name in _INCIDENT_FIELDS:
-            column = first[name].reset_index(drop=True)
+            column = first[name]
             if name in ("block_address", "case_status"):
                 column = column.fillna("")
             elif name in ("jurisdiction_id", "area_id"):
@@ -280,21 +308,30 @@ class DirectWriter:
             batch["row_hash"].to_numpy(dtype=np.int64), starts
         )
         incidents["import_run_id"] = self.run_id
-        incidents["updated_at"] = _stamp(self._stamp)
-        victims = batch[batch["has_victim"].to_numpy() == 1]
+        incidents["updated_at"] = pd.Series(_stamp(self._stamp), index=incidents.index, dtype="str")
+        hit = batch["has_victim"].to_numpy() == 1
+        victims = batch[hit].reset_index(drop=True)
         people = pd.DataFrame(
             {
-                "incident_id": ids[codes[batch["has_victim"].to_numpy() == 1]],
-                "role": "victim",
-                "age": victims["victim_age"].astype("Int64").to_numpy(),
-                "age_group": victims["victim_age_group"].fillna("").to_numpy(),
-                "sex": victims["victim_sex"].fillna("").to_numpy(),
-                "race_ethnicity": victims["victim_race"].fillna("").to_numpy(),
+                "incident_id": ids[codes[hit]],
+                "role": pd.Series("victim", index=victims.index, dtype="str"),
+                "age": victims["victim_age"].astype("Int64"),
+                "age_group": victims["victim_age_group"].fillna(""),
+                "sex": victims["victim_sex"].fillna(""),
+                "race_ethnicity": victims["victim_race"].fillna(""),
                 "killed": victims["killed"].to_numpy() > 0,
                 "injured": victims["injured"].to_numpy() > 0,
             }
         )
-        self._write_rows(("incidents_incident", incidents), ("incidents_personinvolved", people))
+        self._write_rows(
+            *(
+                (table, frame.drop(columns=list(self._constants.get(table, ()))))
+                for table, frame in (
+                    ("incidents_incident", incidents),
+                    ("incidents_personinvolved", people),
+                )
+            )
+        )
         self.counts.incidents_inserted += n
         self.counts.rows_inserted += len(batch)
 

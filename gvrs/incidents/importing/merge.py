@@ -116,7 +116,11 @@ def allocate_ids(cursor) -> int:
 
 
 def reserve_ids(cursor, count: int) -> int:
-    """Reserve ``count`` incident ids; returns the last id before them."""
+    """Reserve ``count`` incident ids; returns the last id before them.
+
+    Called under ``lock_registry``: no other transaction inserts incidents meanwhile, so
+    successive reservations are contiguous.
+    """
     if is_postgresql():
         cursor.execute("SELECT pg_get_serial_sequence('incidents_incident', 'id')")
         sequence = cursor.fetchone()[0]
@@ -131,6 +135,15 @@ def reserve_ids(cursor, count: int) -> int:
         " 0), COALESCE((SELECT MAX(id) FROM incidents_incident), 0))"
     )
     return int(cursor.fetchone()[0])
+
+
+def release_ids(cursor, last_used: int) -> None:
+    """Hand back reserved ids after ``last_used`` (under ``lock_registry``, so nobody else
+    took one). SQLite reserves nothing: its next id follows the table's largest."""
+    if is_postgresql():
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('incidents_incident', 'id'), %s)", [last_used]
+        )
 
 
 def conflicting_rows(cursor, field_label) -> tuple[list[RowError], set[str]]:
