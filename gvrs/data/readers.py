@@ -30,7 +30,7 @@ import pyarrow.csv as pa_csv
 from gvrs.data.errors import FileError
 
 CHUNK_ROWS = 100_000
-_ARROW_BLOCK_BYTES = 4 << 20
+_ARROW_BLOCK_BYTES = 1 << 20
 _ARROW_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 _SAMPLE_BYTES = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
