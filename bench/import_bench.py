@@ -2,9 +2,16 @@
 
     python bench/import_bench.py [--rows 1000000] [--engines sqlite,postgresql]
 
-Each import runs in its own process (a fresh GVRS_HOME, or a fresh PostgreSQL database), so
-peak RSS is that import's alone. Running two sizes shows whether memory is flat in file size.
-Targets (issue 2): 50,000 rows/s on SQLite, 100,000 rows/s on PostgreSQL, flat memory.
+Each import runs in its own process, so peak RSS is that import's alone. Scenarios:
+- ``first load``: the file into an empty registry (rows of an incident together, as records
+  systems export them: written directly, as a bulk load), at a quarter size and full size, so
+  that memory can be seen to stay flat in file size;
+- ``re-import``: the same file again into the registry it made (every incident unchanged:
+  the staged merge);
+- ``scattered``: the file with its rows shuffled, into an empty registry (the direct write
+  notices and falls back to the staged merge).
+Targets (issue 2): 50,000 rows/s on SQLite, 100,000 rows/s on PostgreSQL, flat memory; they
+are for the first load.
 """
 
 from __future__ import annotations
@@ -67,6 +74,11 @@ def write_rows(path: Path, n_rows: int, seed: int = 1) -> None:
             written += n
 
 
+def shuffle_rows(source: Path, out: Path, seed: int = 1) -> None:
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    frame.sample(frac=1, random_state=seed).to_csv(out, index=False)
+
+
 def worker(path: str) -> None:
     import django
 
@@ -90,33 +102,35 @@ def worker(path: str) -> None:
                 "seconds": elapsed,
                 "peak_mb": peak_mb,
                 "incidents": report.run.incidents_inserted,
+                "written": report.written,
             }
         )
     )
 
 
-def engine_env(engine: str, home: Path) -> dict[str, str]:
-    """Environment for a worker on a fresh database of ``engine``."""
+def engine_env(engine: str, home: Path, fresh: bool = True) -> dict[str, str]:
+    """Environment for a worker on a database of ``engine``, emptied first when ``fresh``."""
     env = {**os.environ, "GVRS_HOME": str(home)}
     env.pop("GVRS_DATABASE_URL", None)
     home.mkdir(parents=True, exist_ok=True)
     if engine == "postgresql":
-        import psycopg
-
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS gvrs_bench")
-            conn.execute("CREATE DATABASE gvrs_bench")
         env["GVRS_DATABASE_URL"] = POSTGRES.rsplit("/", 1)[0] + "/gvrs_bench"
-    else:
+        if fresh:
+            import psycopg
+
+            with psycopg.connect(POSTGRES, autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS gvrs_bench")
+                conn.execute("CREATE DATABASE gvrs_bench")
+    elif fresh:
         (home / "gvrs.sqlite3").unlink(missing_ok=True)
     return env
 
 
-def run_worker(script: str, engine: str, path: Path, home: Path) -> dict:
-    """Run ``script --worker path`` on a fresh database; its last line is JSON."""
+def run_worker(script: str, engine: str, path: Path, home: Path, fresh: bool = True) -> dict:
+    """Run ``script --worker path`` on a database of ``engine``; its last line is JSON."""
     out = subprocess.run(
         [sys.executable, script, "--worker", str(path)],
-        env=engine_env(engine, home),
+        env=engine_env(engine, home, fresh),
         capture_output=True,
         text=True,
     )
@@ -136,18 +150,28 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        sizes = sorted({max(args.rows // 4, 1000), args.rows})
-        print(f"{'engine':<11} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
-        for size in sizes:
-            path = tmp / f"rows_{size}.csv"
-            write_rows(path, size)
-            for engine in args.engines.split(","):
-                home = tmp / f"home-{engine}"
-                home.mkdir(exist_ok=True)
-                r = run_worker(__file__, engine, path, home)
+        quarter, full = tmp / "quarter.csv", tmp / "full.csv"
+        write_rows(quarter, max(args.rows // 4, 1000))
+        write_rows(full, args.rows)
+        shuffled = tmp / "shuffled.csv"
+        shuffle_rows(full, shuffled)
+        runs = [
+            ("first load", quarter, True),
+            ("first load", full, True),
+            ("re-import", full, False),
+            ("scattered", shuffled, True),
+        ]
+        print(
+            f"{'engine':<11} {'scenario':<11} {'rows':>10} {'seconds':>8} {'rows/s':>10} "
+            f"{'peak MB':>8}  written"
+        )
+        for engine in args.engines.split(","):
+            home = tmp / f"home-{engine}"
+            for scenario, path, fresh in runs:
+                r = run_worker(__file__, engine, path, home, fresh)
                 print(
-                    f"{engine:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
-                    f"{r['rows'] / r['seconds']:>10,.0f} {r['peak_mb']:>8.0f}",
+                    f"{engine:<11} {scenario:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
+                    f"{r['rows'] / r['seconds']:>10,.0f} {r['peak_mb']:>8.0f}  {r['written']}",
                     flush=True,
                 )
 

@@ -128,6 +128,29 @@ def test_both_ways_report_the_same_errors_and_set_aside_the_same_lines(tmp_path)
     assert reasons(report_a, rows) == reasons(report_b, scattered(rows))
 
 
+def test_chunks_with_no_valid_row_are_reported_both_ways(tmp_path):
+    rows = victims(30)
+    for bad in rows[:5]:  # the first chunk has no valid row
+        bad["kind"] = "stabbing"
+    (together, report_a), (apart, report_b) = import_both_ways(tmp_path, rows, accept_valid=True)
+    assert together == apart
+    assert len(report_a.errors) == len(report_b.errors) == 5
+    assert sorted(report_a.rejected.values()) == sorted(report_b.rejected.values())
+
+
+def test_a_reimport_whose_first_chunk_has_no_valid_row_is_staged_and_reported(tmp_path):
+    rows = victims(10)
+    import_file(write_csv(tmp_path / "v1.csv", rows), GVRS, chunk_rows=4)
+    for bad in rows[:4]:
+        bad["occurred_at"] = "yesterday"
+    report = import_file(
+        write_csv(tmp_path / "v2.csv", rows), GVRS, chunk_rows=4, accept_valid=True
+    )
+    assert report.written == "staged" and report.ok
+    assert sorted(report.rejected) == [2, 3, 4, 5]
+    assert Incident.objects.count() == 10
+
+
 def test_conflicting_rows_are_the_same_errors_both_ways(tmp_path):
     rows = victims(10)
     rows.insert(5, {**rows[4], "area": "Somewhere Else"})  # same incident, another area

@@ -155,8 +155,16 @@ class DirectWriter:
         here = pd.Series(named[named != self._pending_id].unique())
         if len(here) and _contains_any(self._seen, _hashes(here)):
             raise ScatteredRowsError
-        batch = rows if self._pending is None else pd.concat([self._pending, rows])
+        if self._pending is None or self._pending.empty:
+            batch = rows
+        elif rows.empty:
+            batch = self._pending
+        else:
+            batch = pd.concat([self._pending, rows])
         tail = source_ids.iloc[-1] if len(source_ids) else ""
+        if batch.empty:
+            self._pending, self._pending_id = None, tail
+            return
         held = (batch["source_id"] == tail).to_numpy() if tail else np.zeros(len(batch), bool)
         self._pending, self._pending_id = batch[held], tail
         self._write(batch[~held])

@@ -1,4 +1,10 @@
-"""One import, end to end: read, map, validate, stage, merge, record.
+"""One import, end to end: read, map, validate, write (directly or staged), record.
+
+Two ways to write, with the same result: the first import of a source whose incidents' rows
+lie together is folded in memory and written straight to the registry (``direct``); any other
+import, or a first import whose rows turn out to be scattered, is staged in a temporary table
+and merged with set-based SQL (``staging``, ``merge``). Either may run as a bulk load
+(``bulk``).
 
 The registry changes in one transaction: with any invalid row and no ``accept_valid``, nothing
 is written and the run is recorded as failed with every error listed. With ``accept_valid``,

@@ -69,7 +69,8 @@ def create_stage(cursor) -> None:
 
 def load_stage(cursor, rows: pd.DataFrame) -> None:
     """Append typed rows (the columns of ``COLUMN_NAMES``) to the staging table."""
-    write_rows(cursor, STAGE, rows[COLUMN_NAMES])
+    if not rows.empty:
+        write_rows(cursor, STAGE, rows[COLUMN_NAMES])
 
 
 def write_rows(cursor, table: str, frame: pd.DataFrame) -> None:
