@@ -30,28 +30,14 @@ from gvrs.data.errors import RowError
 from gvrs.incidents.importing import bulk
 from gvrs.incidents.importing.merge import (
     CONFLICT_FIELDS,
+    ROW_FIELDS,
+    TEXT_FIELDS,
     MergeCounts,
     conflict_errors,
     release_ids,
     reserve_ids,
 )
 from gvrs.incidents.importing.staging import copy_csv, csv_bytes, is_postgresql, write_rows
-
-_INCIDENT_FIELDS = (
-    "occurred_on",
-    "occurred_time",
-    "reported_at",
-    "jurisdiction_id",
-    "area_id",
-    "latitude",
-    "longitude",
-    "weapon",
-    "group_involvement",
-    "circumstance",
-    "block_address",
-    "case_status",
-)
-
 
 # Ids reserved beyond the estimate, so a rough estimate rarely needs a second reservation.
 CHUNK_MARGIN = 10_000
@@ -303,9 +289,9 @@ class DirectWriter:
         # Columns stay pyarrow-backed text (no Python string per cell) on their way to COPY.
         incidents = pd.DataFrame({"id": ids, "source_id": first["source_id"], "kind": kind})
         incidents["source"] = pd.Series(self.source, index=incidents.index, dtype="str")
-        for name in _INCIDENT_FIELDS:
+        for name in (*ROW_FIELDS, *TEXT_FIELDS):
             column = first[name]
-            if name in ("block_address", "case_status"):
+            if name in TEXT_FIELDS:
                 column = column.fillna("")
             elif name in ("jurisdiction_id", "area_id"):
                 column = column.astype("Int64")

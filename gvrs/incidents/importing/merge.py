@@ -28,9 +28,8 @@ from gvrs.incidents.importing.staging import STAGE, STAGE_INCIDENT, is_postgresq
 
 STAGE_REJECT = "gvrs_stage_reject"
 
-# Incident-level staged columns compared when rows of one incident disagree.
-CONFLICT_FIELDS = (
-    "kind",
+# Incident fields read from the staged row at the incident's first line.
+ROW_FIELDS = (
     "occurred_on",
     "occurred_time",
     "reported_at",
@@ -38,12 +37,14 @@ CONFLICT_FIELDS = (
     "area_id",
     "latitude",
     "longitude",
-    "block_address",
     "weapon",
     "group_involvement",
     "circumstance",
-    "case_status",
 )
+# Text columns stored NOT NULL ('' when absent).
+TEXT_FIELDS = ("block_address", "case_status")
+# Incident-level staged columns compared when rows of one incident disagree.
+CONFLICT_FIELDS = ("kind", *ROW_FIELDS, *TEXT_FIELDS)
 
 
 @dataclass
@@ -250,21 +251,6 @@ def count_changes(cursor) -> MergeCounts:
     return MergeCounts(*(int(v) for v in cursor.fetchone()))
 
 
-# Incident fields read from the staged row at the incident's first line.
-_ROW_FIELDS = (
-    "occurred_on",
-    "occurred_time",
-    "reported_at",
-    "jurisdiction_id",
-    "area_id",
-    "latitude",
-    "longitude",
-    "weapon",
-    "group_involvement",
-    "circumstance",
-)
-# Text columns stored NOT NULL ('' when absent).
-_TEXT_FIELDS = ("block_address", "case_status")
 # Derived kinds come in as NULL and are decided by outcome.
 _KIND = (
     "COALESCE(s.kind, CASE WHEN si.killed > 0 THEN 'homicide' "
@@ -276,8 +262,8 @@ _WRITTEN = "(si.existing_id IS NULL OR si.existing_hash <> si.content_hash)"
 def _incident_values() -> dict[str, str]:
     """Registry column -> SQL over the staged incident ``si`` and its row ``s``."""
     values = {"kind": _KIND}
-    values |= {name: f"s.{name}" for name in _ROW_FIELDS}
-    values |= {name: f"COALESCE(s.{name}, '')" for name in _TEXT_FIELDS}
+    values |= {name: f"s.{name}" for name in ROW_FIELDS}
+    values |= {name: f"COALESCE(s.{name}, '')" for name in TEXT_FIELDS}
     values |= {name: f"si.{name}" for name in ("killed", "injured", "content_hash")}
     return values
 
