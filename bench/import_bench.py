@@ -79,6 +79,19 @@ def shuffle_rows(source: Path, out: Path, seed: int = 1) -> None:
     frame.sample(frac=1, random_state=seed).to_csv(out, index=False)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. Linux's ru_maxrss survives exec, so a worker
+    would inherit its parent's peak; the memory map's own high-water mark does not."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker(path: str) -> None:
     import django
 
@@ -94,7 +107,7 @@ def worker(path: str) -> None:
     report = import_file(path, load_format("gvrs"))
     elapsed = time.perf_counter() - started
     assert report.ok, report.errors[:5]
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(
         json.dumps(
             {

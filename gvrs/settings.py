@@ -113,6 +113,7 @@ def _database() -> dict:
             # "database is locked" upgrades half-way through a write transaction.
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                " PRAGMA temp.cache_size=-65536;"
             ),
             "transaction_mode": "IMMEDIATE",
         },

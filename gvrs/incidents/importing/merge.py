@@ -70,13 +70,16 @@ def lock_registry(cursor) -> None:
 
 
 def fold_incidents(cursor, source: str) -> None:
-    """One staged incident per source_id, matched with the registry.
+    """One staged incident per source_id, matched with the registry, in file order.
 
     A new incident's id is a reserved base plus its first line (``allocate_ids``): unique,
     in file order, and with no id-sequence call per incident (about 3 s a million on
     PostgreSQL). Ids may skip numbers where a line holds a second victim; ids carry no
     meaning, and a sequence never promised to be gapless.
     """
+    # SQLite then reads staged rows by line, and writes incidents by id, in key order: far
+    # faster than at random (GROUP BY yields source_id order). PostgreSQL joins by hashing.
+    in_file_order = "" if is_postgresql() else "ORDER BY g.first_line"
     cursor.execute(
         f"""
         CREATE TEMPORARY TABLE {STAGE_INCIDENT} AS
@@ -91,6 +94,7 @@ def fold_incidents(cursor, source: str) -> None:
             FROM {STAGE} GROUP BY source_id
         ) g
         LEFT JOIN incidents_incident i ON i.source = %s AND i.source_id = g.source_id
+        {in_file_order}
     """,
         [source],
     )
@@ -152,6 +156,9 @@ def conflicting_rows(cursor, field_label) -> tuple[list[RowError], set[str]]:
 
     ``field_label`` turns a staged column name into the file's column name for messages.
     """
+    cursor.execute(f"SELECT 1 FROM {STAGE_INCIDENT} WHERE disagree = 1 LIMIT 1")
+    if cursor.fetchone() is None:
+        return [], set()  # the usual case: no need to join every staged row
     columns = ", ".join(f"s.{c}" for c in ("line", "source_id", *CONFLICT_FIELDS))
     cursor.execute(f"""
         SELECT {columns} FROM {STAGE} s
