@@ -161,11 +161,14 @@ class DirectWriter:
                 self._write(self._pending)
             self._wait_for_copy()
             self._return_unused_ids()
-            bulk.drop_defaults(self.cursor, self._constants)
         finally:
             self.close()
-        if self._upkeep is not None:
-            bulk.restore(self.cursor, self._upkeep)
+        # A load that is to be undone (an error without --accept-valid) rebuilds nothing:
+        # the rollback restores the tables as they were.
+        if self._writing:
+            bulk.drop_defaults(self.cursor, self._constants)
+            if self._upkeep is not None:
+                bulk.restore(self.cursor, self._upkeep)
         return self.counts
 
     def _write_rows(self, *writes: tuple[str, pd.DataFrame]) -> None:
@@ -219,7 +222,9 @@ class DirectWriter:
         if batch.empty:
             return
         ids = batch["source_id"]
-        self._seen = np.sort(np.concatenate([self._seen, _hashes(pd.Series(ids.unique()))]))
+        new = np.sort(_hashes(pd.Series(ids.unique())))
+        # A merge into the sorted array (one copy), not a re-sort of every incident so far.
+        self._seen = np.insert(self._seen, np.searchsorted(self._seen, new), new)
         bad = ids.isin(self.bad_ids).to_numpy()
         if bad.any():
             self.set_aside += list(zip(batch["line"][bad].tolist(), ids[bad], strict=True))
