@@ -37,7 +37,7 @@ from gvrs.incidents.importing.merge import (
     release_ids,
     reserve_ids,
 )
-from gvrs.incidents.importing.staging import copy_csv, csv_bytes, is_postgresql, write_rows
+from gvrs.incidents.importing.staging import is_postgresql, write_rows
 
 # Ids reserved beyond the estimate, so a rough estimate rarely needs a second reservation.
 CHUNK_MARGIN = 10_000
@@ -107,7 +107,16 @@ class DirectWriter:
         self._last_id: int | None = None  # the last id given out
         self._reserved_to = 0  # the last id reserved
         self._estimate = 0  # incidents the file holds, roughly
-        self._constants: dict[str, dict[str, object]] = {}  # columns filled by a default
+        # Columns with one value for every row the import writes.
+        self._constants: dict[str, dict[str, object]] = {
+            "incidents_incident": {
+                "source": source,
+                "import_run_id": run_id,
+                "updated_at": _stamp(self._stamp),
+            },
+            "incidents_personinvolved": {"role": "victim"},
+        }
+        self._defaults_set = False  # whether they are the tables' defaults for now
         self._copier = ThreadPoolExecutor(max_workers=1) if is_postgresql() else None
         self._copying: Future | None = None
 
@@ -124,15 +133,8 @@ class DirectWriter:
             if is_postgresql():
                 # The tables are this import's alone until it commits: columns that are the
                 # same on every row come from a column default, not from each CSV line.
-                self._constants = {
-                    "incidents_incident": {
-                        "source": self.source,
-                        "import_run_id": self.run_id,
-                        "updated_at": self._stamp,
-                    },
-                    "incidents_personinvolved": {"role": "victim"},
-                }
                 bulk.set_defaults(self.cursor, self._constants)
+                self._defaults_set = True
 
     def add(self, source_ids: pd.Series, rows: pd.DataFrame) -> None:
         """A chunk: the stripped source_id of every row read (valid or not), and the valid
@@ -166,7 +168,8 @@ class DirectWriter:
         # A load that is to be undone (an error without --accept-valid) rebuilds nothing:
         # the rollback restores the tables as they were.
         if self._writing:
-            bulk.drop_defaults(self.cursor, self._constants)
+            if self._defaults_set:
+                bulk.drop_defaults(self.cursor, self._constants)
             if self._upkeep is not None:
                 bulk.restore(self.cursor, self._upkeep)
         return self.counts
@@ -174,12 +177,15 @@ class DirectWriter:
     def _write_rows(self, *writes: tuple[str, pd.DataFrame]) -> None:
         """On PostgreSQL the COPY runs in a thread of its own, so the server stores one chunk
         while this thread reads and validates the next (the two cores work at once)."""
+        constants = {} if self._defaults_set else self._constants
         if self._copier is None:
             for table, frame in writes:
-                write_rows(self.cursor, table, frame)
+                write_rows(self.cursor, table, frame, constants.get(table))
             return
         self._wait_for_copy()
-        self._copying = self._copier.submit(_copy_frames, self.cursor.cursor.connection, writes)
+        self._copying = self._copier.submit(
+            _copy_frames, self.cursor, [(t, f, constants.get(t)) for t, f in writes]
+        )
 
     def _wait_for_copy(self) -> None:
         """Re-raises here an error the COPY met (the transaction is then rolled back)."""
@@ -293,7 +299,6 @@ class DirectWriter:
             kind = kind.where(kind.notna(), pd.Series(outcome, dtype="str"))
         # Columns stay pyarrow-backed text (no Python string per cell) on their way to COPY.
         incidents = pd.DataFrame({"id": ids, "source_id": first["source_id"], "kind": kind})
-        incidents["source"] = pd.Series(self.source, index=incidents.index, dtype="str")
         for name in (*ROW_FIELDS, *TEXT_FIELDS):
             column = first[name]
             if name in TEXT_FIELDS:
@@ -306,14 +311,11 @@ class DirectWriter:
         incidents["content_hash"] = np.add.reduceat(
             batch["row_hash"].to_numpy(dtype=np.int64), starts
         )
-        incidents["import_run_id"] = self.run_id
-        incidents["updated_at"] = pd.Series(_stamp(self._stamp), index=incidents.index, dtype="str")
         hit = batch["has_victim"].to_numpy() == 1
         victims = batch[hit].reset_index(drop=True)
         people = pd.DataFrame(
             {
                 "incident_id": ids[codes[hit]],
-                "role": pd.Series("victim", index=victims.index, dtype="str"),
                 "age": victims["victim_age"].astype("Int64"),
                 "age_group": victims["victim_age_group"].fillna(""),
                 "sex": victims["victim_sex"].fillna(""),
@@ -322,23 +324,16 @@ class DirectWriter:
                 "injured": victims["injured"].to_numpy() > 0,
             }
         )
-        self._write_rows(
-            *(
-                (table, frame.drop(columns=list(self._constants.get(table, ()))))
-                for table, frame in (
-                    ("incidents_incident", incidents),
-                    ("incidents_personinvolved", people),
-                )
-            )
-        )
+        self._write_rows(("incidents_incident", incidents), ("incidents_personinvolved", people))
         self.counts.incidents_inserted += n
         self.counts.rows_inserted += len(batch)
 
 
-def _copy_frames(connection, writes: tuple[tuple[str, pd.DataFrame], ...]) -> None:
-    for table, frame in writes:
-        if not frame.empty:
-            copy_csv(connection, table, list(frame.columns), csv_bytes(frame))
+def _copy_frames(cursor, writes: list[tuple[str, pd.DataFrame, dict | None]]) -> None:
+    """The COPY thread's work: ``write_rows`` for each table (on PostgreSQL it only uses the
+    psycopg connection, whose lock serialises it with this import's other statements)."""
+    for table, frame, constants in writes:
+        write_rows(cursor, table, frame, constants)
 
 
 def _stamp(now) -> str:

@@ -73,12 +73,21 @@ def load_stage(cursor, rows: pd.DataFrame) -> None:
         write_rows(cursor, STAGE, rows[COLUMN_NAMES])
 
 
-def write_rows(cursor, table: str, frame: pd.DataFrame) -> None:
+def write_rows(
+    cursor, table: str, frame: pd.DataFrame, constants: dict[str, object] | None = None
+) -> None:
     """Append ``frame`` to ``table`` (its columns by name), in bulk: COPY on PostgreSQL,
-    one ``executemany`` on SQLite. Missing values (None, NaN, NA) are written as NULL."""
+    one ``executemany`` on SQLite. Missing values (None, NaN, NA) are written as NULL.
+
+    ``constants`` are columns with one value for every row: SQLite takes them as literals in
+    the statement (each value bound from Python costs more than its column), PostgreSQL as
+    columns of the COPY.
+    """
     if frame.empty:
         return
+    constants = constants or {}
     if is_postgresql():
+        frame = frame.assign(**{name: _constant(value, frame) for name, value in constants.items()})
         copy_csv(cursor.cursor.connection, table, list(frame.columns), csv_bytes(frame))
         return
     columns = []
@@ -92,11 +101,25 @@ def write_rows(cursor, table: str, frame: pd.DataFrame) -> None:
             if missing.any():
                 values = np.where(missing, None, values)
             columns.append(values.tolist())
-    placeholders = ", ".join(["%s"] * len(frame.columns))
+    names = [*frame.columns, *constants]
+    values = ["%s"] * len(frame.columns) + [_literal(value) for value in constants.values()]
     cursor.executemany(
-        f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES ({placeholders})",
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})",
         zip(*columns, strict=True),
     )
+
+
+def _constant(value: object, frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(value, index=frame.index, dtype="str" if isinstance(value, str) else None)
+
+
+def _literal(value: object) -> str:
+    """An SQL literal for an int or a string (quotes doubled); ``%`` doubled for the
+    driver's parameter syntax."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"no literal for {value!r}")
+    text = str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+    return text.replace("%", "%%")
 
 
 def csv_bytes(frame: pd.DataFrame) -> memoryview:
