@@ -59,6 +59,7 @@ def test_invalid_data_exits_1_with_every_error_on_stderr(gvrs, tmp_path):
         (["incidents", "--kind", "stabbing"], "unknown kind 'stabbing'"),
         (["incidents", "--since", "yesterday"], "is not a date"),
         (["import"], "the following arguments are required: file"),
+        (["import", "FILE", "--format", "gvrs", "--source", "s" * 101], "--source is longer"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(gvrs, tmp_path, args, message):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gvrs.data.errors import FileError
-from gvrs.data.mapping import MappingError, load_format
+from gvrs.data.mapping import MappingError, load_format, parse_mapping
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Area, ImportRun, Incident, Jurisdiction, PersonInvolved
 from tests.importing_helpers import HEADER, row, write_csv
@@ -140,6 +140,10 @@ def test_accept_valid_imports_the_rest_and_writes_rejects_with_reasons(tmp_path)
         ({"source_id": ""}, "source_id", "required value is missing"),
         ({"weapon": "bat"}, "weapon", "unknown weapon 'bat'"),
         ({"victim_age": "150"}, "victim_age", "age over 120"),
+        ({"source_id": "X" * 101}, "source_id", "longer than 100 characters"),
+        ({"area": "A" * 201}, "area", "longer than 200 characters"),
+        ({"jurisdiction": "Kern County > " + "B" * 201}, "jurisdiction", "longer than 200"),
+        ({"victim_race": "R" * 61}, "victim_race", "longer than 60 characters"),
     ],
 )
 def test_each_invalid_value_is_reported_with_line_column_and_reason(
@@ -338,3 +342,9 @@ def test_a_mapping_file_that_is_missing_or_not_toml_is_named(tmp_path, content):
     expected = "no such mapping file" if content is None else "not valid TOML"
     with pytest.raises(MappingError, match=f"mine.toml: {expected}"):
         load_mapping(path)
+
+
+def test_a_mapping_whose_source_name_is_too_long_is_refused():
+    document = {"format": {"name": "x", "source": "s" * 101, "identity": True}}
+    with pytest.raises(MappingError, match="source is longer than 100 characters"):
+        parse_mapping(document, "mine.toml")

@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from gvrs.data.errors import FileError
-from gvrs.data.schema import CANONICAL_COLUMNS, FIELDS_BY_NAME
+from gvrs.data.schema import CANONICAL_COLUMNS, FIELDS_BY_NAME, SOURCE_MAX_LENGTH
 from gvrs.data.tomlfiles import read_toml
 
 CONFLICT_POLICIES = ("error", "earliest")
@@ -184,6 +184,10 @@ def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
     if not isinstance(meta, dict) or "name" not in meta:
         raise MappingError(f"{where}: needs a [format] table with a name")
     target = meta.get("target", "incidents")
+    if len(str(meta.get("source", meta["name"]))) > SOURCE_MAX_LENGTH:
+        raise MappingError(
+            f"{where}: the source name is longer than {SOURCE_MAX_LENGTH} characters"
+        )
     common = {
         "name": str(meta["name"]),
         "title": str(meta.get("title", meta["name"])),

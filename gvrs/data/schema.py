@@ -62,6 +62,8 @@ class Field:
     choices: tuple[str, ...] = ()
     default: str | None = None
     doc: str = ""
+    # The longest text the registry stores (for a jurisdiction, each name in its path).
+    max_length: int | None = None
 
 
 def _values(enum: type[StrEnum]) -> tuple[str, ...]:
@@ -75,6 +77,7 @@ FIELDS: tuple[Field, ...] = (
         "incident",
         required=True,
         doc="The record's number in its source system; rows of one incident repeat it.",
+        max_length=100,
     ),
     Field(
         "kind",
@@ -103,8 +106,9 @@ FIELDS: tuple[Field, ...] = (
         "incident",
         required=True,
         doc="The city or county; 'Kern County > Bakersfield' also names its parent.",
+        max_length=200,
     ),
-    Field("area", "text", "incident", doc="Neighborhood or beat (optional)."),
+    Field("area", "text", "incident", doc="Neighborhood or beat (optional).", max_length=200),
     Field("latitude", "float", "incident", doc="WGS84 degrees, -90 to 90 (optional)."),
     Field("longitude", "float", "incident", doc="WGS84 degrees, -180 to 180 (optional)."),
     Field(
@@ -112,6 +116,7 @@ FIELDS: tuple[Field, ...] = (
         "text",
         "incident",
         doc="Block-level address; restricted: shown only to roles allowed.",
+        max_length=300,
     ),
     Field(
         "weapon",
@@ -137,7 +142,13 @@ FIELDS: tuple[Field, ...] = (
         default="unknown",
         doc=", ".join(_values(Circumstance)) + " (default unknown).",
     ),
-    Field("case_status", "text", "incident", doc="Free text from the source (optional)."),
+    Field(
+        "case_status",
+        "text",
+        "incident",
+        doc="Free text from the source (optional).",
+        max_length=100,
+    ),
     Field(
         "killed",
         "count",
@@ -158,6 +169,7 @@ FIELDS: tuple[Field, ...] = (
         "text",
         "victim",
         doc="Age band as published, e.g. 18-24, when the exact age is withheld.",
+        max_length=30,
     ),
     Field(
         "victim_sex",
@@ -166,10 +178,12 @@ FIELDS: tuple[Field, ...] = (
         choices=_values(Sex),
         doc="male, female, other or unknown.",
     ),
-    Field("victim_race", "text", "victim", doc="Race/ethnicity as recorded."),
+    Field("victim_race", "text", "victim", doc="Race/ethnicity as recorded.", max_length=60),
 )
 
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
+# The longest source name (a format's or --source's), stored with each incident.
+SOURCE_MAX_LENGTH = 100
 INCIDENT_FIELDS = tuple(f.name for f in FIELDS if f.level == "incident")
 VICTIM_FIELDS = tuple(f.name for f in FIELDS if f.level == "victim")
 REQUIRED_COLUMNS = tuple(f.name for f in FIELDS if f.required)

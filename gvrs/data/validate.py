@@ -39,6 +39,16 @@ def _normalise_choice(series: pd.Series) -> pd.Series:
     return pd.Series(np.asarray(folded, dtype=object)[codes], index=series.index)
 
 
+def _longest(text: pd.Series, paths: bool) -> np.ndarray:
+    """Each value's length; for a place path ("Kern County > Arvin") its longest name's,
+    as each name is stored on its own."""
+    if not paths:
+        return text.str.len().to_numpy()
+    codes, uniques = pd.factorize(text)
+    longest = np.array([max(len(p.strip()) for p in str(u).split(">")) for u in uniques])
+    return longest[codes] if len(uniques) else np.zeros(len(text), dtype=np.int64)
+
+
 def _to_float(text: pd.Series) -> np.ndarray:
     """Numbers from text, NaN where missing or not a number.
 
@@ -132,6 +142,12 @@ def validate_rows(
         empty = (text == "").to_numpy()
         if spec.required:
             flag(empty, name, "required value is missing")
+        if spec.max_length is not None:
+            flag(
+                _longest(text, paths=name == "jurisdiction") > spec.max_length,
+                name,
+                f"longer than {spec.max_length} characters",
+            )
         if spec.type == "text":
             out[name] = text.where(~empty, None)
         elif spec.type == "choice":

@@ -14,7 +14,20 @@ from django.conf import settings
 from django.db import models
 from django.utils.text import slugify
 
-from gvrs.data.schema import Circumstance, GroupInvolvement, Kind, Sex, Weapon
+from gvrs.data.schema import (
+    FIELDS_BY_NAME,
+    SOURCE_MAX_LENGTH,
+    Circumstance,
+    GroupInvolvement,
+    Kind,
+    Sex,
+    Weapon,
+)
+
+
+def _longest(field: str) -> int:
+    """A column's length, as the canonical schema (and so import validation) states it."""
+    return FIELDS_BY_NAME[field].max_length
 
 
 def _choices(enum) -> list[tuple[str, str]]:
@@ -42,7 +55,7 @@ class Jurisdiction(models.Model):
         DISTRICT = "district"
         AGENCY = "agency"
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=_longest("jurisdiction"))
     slug = models.SlugField(max_length=200, unique=True)
     level = models.CharField(max_length=20, choices=Level.choices, default=Level.CITY)
     parent = models.ForeignKey(
@@ -106,7 +119,7 @@ class Area(models.Model):
     """A neighborhood, beat or borough inside a jurisdiction, optionally with its boundary."""
 
     jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.CASCADE, related_name="areas")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=_longest("area"))
     kind = models.CharField(max_length=40, default="neighborhood")
     boundary = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, WGS84")
     population = models.PositiveIntegerField(null=True, blank=True)
@@ -172,8 +185,8 @@ class IncidentQuerySet(models.QuerySet):
 class Incident(models.Model):
     """A homicide or shooting, with its wall-clock time in its jurisdiction's zone."""
 
-    source = models.CharField(max_length=100)
-    source_id = models.CharField(max_length=100)
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH)
+    source_id = models.CharField(max_length=_longest("source_id"))
     kind = models.CharField(max_length=40, choices=_choices(Kind))
     weapon = models.CharField(max_length=20, choices=_choices(Weapon), default=Weapon.UNKNOWN)
     occurred_on = models.DateField(help_text="local date in the jurisdiction's time zone")
@@ -188,7 +201,9 @@ class Incident(models.Model):
     )
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
-    block_address = models.CharField(max_length=300, blank=True, help_text="restricted")
+    block_address = models.CharField(
+        max_length=_longest("block_address"), blank=True, help_text="restricted"
+    )
     killed = models.PositiveIntegerField(default=0)
     injured = models.PositiveIntegerField(default=0)
     group_involvement = models.CharField(
@@ -197,7 +212,7 @@ class Incident(models.Model):
     circumstance = models.CharField(
         max_length=30, choices=_choices(Circumstance), default=Circumstance.UNKNOWN
     )
-    case_status = models.CharField(max_length=100, blank=True)
+    case_status = models.CharField(max_length=_longest("case_status"), blank=True)
     content_hash = models.BigIntegerField(default=0)
     import_run = models.ForeignKey(
         ImportRun,
@@ -248,9 +263,9 @@ class PersonInvolved(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="people")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VICTIM)
     age = models.PositiveSmallIntegerField(null=True, blank=True)
-    age_group = models.CharField(max_length=30, blank=True)
+    age_group = models.CharField(max_length=_longest("victim_age_group"), blank=True)
     sex = models.CharField(max_length=10, choices=_choices(Sex), blank=True)
-    race_ethnicity = models.CharField(max_length=60, blank=True)
+    race_ethnicity = models.CharField(max_length=_longest("victim_race"), blank=True)
     killed = models.BooleanField(default=False)
     injured = models.BooleanField(default=False)
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gvrs.data.errors import FileError
 from gvrs.data.mapping import MappingError, available_formats, load_format, load_mapping
+from gvrs.data.schema import SOURCE_MAX_LENGTH
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.importing.run import ImportReport
 
@@ -44,6 +45,10 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.exists():
             raise CommandError(f"{path}: no such file", returncode=2)
+        if options["source"] and len(options["source"]) > SOURCE_MAX_LENGTH:
+            raise CommandError(
+                f"--source is longer than {SOURCE_MAX_LENGTH} characters", returncode=2
+            )
         try:
             if options["mapping"]:
                 mapping = load_mapping(options["mapping"])
