@@ -346,5 +346,5 @@ def test_a_mapping_file_that_is_missing_or_not_toml_is_named(tmp_path, content):
 
 def test_a_mapping_whose_source_name_is_too_long_is_refused():
     document = {"format": {"name": "x", "source": "s" * 101, "identity": True}}
-    with pytest.raises(MappingError, match="source is longer than 100 characters"):
+    with pytest.raises(MappingError, match="source name is longer than 100 characters"):
         parse_mapping(document, "mine.toml")
