@@ -112,6 +112,16 @@ def test_an_incident_across_a_chunk_seam_is_one_incident(tmp_path):
     assert Incident.objects.count() == 5
 
 
+def test_incidents_interleaved_across_a_seam_are_written_directly(tmp_path):
+    rows = [row("A-1"), row("B-1"), row("A-2"), row("B-2", killed="0", injured="1")]
+    rows += [row("A-2", killed="0", injured="1"), row("B-2", victim_age="40"), row("C-1")]
+    report = import_file(write_csv(tmp_path / "in.csv", rows), GVRS, chunk_rows=4)
+    assert report.written == "direct"
+    b2 = Incident.objects.get(source_id="B-2")
+    assert (b2.killed, b2.injured, b2.people.count()) == (1, 1, 2)
+    assert Incident.objects.count() == 5
+
+
 def test_both_ways_report_the_same_errors_and_set_aside_the_same_lines(tmp_path):
     rows = victims(12)
     rows[3]["killed"] = "-1"  # one bad victim row: its whole incident is set aside
