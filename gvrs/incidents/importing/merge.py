@@ -98,11 +98,15 @@ def fold_incidents(cursor, source: str) -> None:
     """,
         [source],
     )
-    cursor.execute(
-        f"CREATE UNIQUE INDEX {STAGE_INCIDENT}_source_id ON {STAGE_INCIDENT} (source_id)"
-    )
     if is_postgresql():
+        # PostgreSQL joins the staged tables by hashing; an index on a million text keys
+        # would cost seconds of collation-aware sorting for nothing.
         cursor.execute(f"ANALYZE {STAGE_INCIDENT}")
+    else:
+        # SQLite joins by index lookups: victims find their incident through this one.
+        cursor.execute(
+            f"CREATE UNIQUE INDEX {STAGE_INCIDENT}_source_id ON {STAGE_INCIDENT} (source_id)"
+        )
 
 
 def allocate_ids(cursor) -> int:
@@ -275,10 +279,21 @@ def _incident_values() -> dict[str, str]:
     return values
 
 
-def write_incidents(cursor, source: str, run_id: int, id_base: int) -> None:
-    """Insert the new incidents and update the changed ones, stamped with ``run_id``."""
+def write_incidents(cursor, source: str, run_id: int, id_base: int, counts: MergeCounts) -> None:
+    """Insert the new incidents and update the changed ones, stamped with ``run_id``.
+
+    A statement with nothing to do is not run: its join of the staged tables alone costs
+    seconds for a million rows.
+    """
     values = _incident_values()
     now = timezone.now()
+    if counts.incidents_inserted:
+        _insert_new(cursor, values, source, run_id, id_base, now)
+    if counts.incidents_updated:
+        _update_changed(cursor, values, run_id, now)
+
+
+def _insert_new(cursor, values: dict[str, str], source: str, run_id: int, id_base: int, now):
     cursor.execute(
         f"""
         INSERT INTO incidents_incident
@@ -289,6 +304,9 @@ def write_incidents(cursor, source: str, run_id: int, id_base: int) -> None:
     """,
         [id_base, source, run_id, now],
     )
+
+
+def _update_changed(cursor, values: dict[str, str], run_id: int, now) -> None:
     assignments = ", ".join(f"{name} = {sql}" for name, sql in values.items())
     cursor.execute(
         f"""
@@ -300,13 +318,16 @@ def write_incidents(cursor, source: str, run_id: int, id_base: int) -> None:
     )
 
 
-def replace_people(cursor, id_base: int) -> int:
+def replace_people(cursor, id_base: int, counts: MergeCounts) -> int:
     """Victims of the incidents this run wrote: delete the old, insert the staged."""
-    cursor.execute(
-        "DELETE FROM incidents_personinvolved WHERE incident_id IN "
-        f"(SELECT existing_id FROM {STAGE_INCIDENT} si "
-        "WHERE si.existing_hash <> si.content_hash)"
-    )
+    if counts.incidents_updated:
+        cursor.execute(
+            "DELETE FROM incidents_personinvolved WHERE incident_id IN "
+            f"(SELECT existing_id FROM {STAGE_INCIDENT} si "
+            "WHERE si.existing_hash <> si.content_hash)"
+        )
+    if not (counts.incidents_inserted or counts.incidents_updated):
+        return 0
     cursor.execute(
         f"""
         INSERT INTO incidents_personinvolved

@@ -389,8 +389,8 @@ def _import_staged(
     id_base = merge.allocate_ids(cursor)
     report.bulk_load = bulk.is_bulk(cursor, counts.incidents_inserted)
     with bulk.upkeep_deferred(cursor, report.bulk_load):
-        merge.write_incidents(cursor, source, run.pk, id_base)
-        merge.replace_people(cursor, id_base)
+        merge.write_incidents(cursor, source, run.pk, id_base, counts)
+        merge.replace_people(cursor, id_base, counts)
     staging.drop_stage(cursor)
     report.created_jurisdictions = places.created
     return counts
