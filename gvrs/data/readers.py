@@ -28,10 +28,10 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from gvrs.data.errors import FileError
+from gvrs.data.text import text_frame
 
 CHUNK_ROWS = 100_000
 _ARROW_BLOCK_BYTES = 1 << 20
-_ARROW_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 _SAMPLE_BYTES = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -278,7 +278,7 @@ class CsvTable(Table):
             stream.close()
 
     def _arrow_chunk(self, table: pa.Table, first_line: int) -> Chunk:
-        frame = table.to_pandas(types_mapper={pa.string(): _ARROW_STR}.get)
+        frame = text_frame(table)
         frame.columns = self.columns
         return Chunk(frame, np.arange(first_line, first_line + len(frame), dtype=np.int64))
 

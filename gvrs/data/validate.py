@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from gvrs.data.errors import RowError
 from gvrs.data.schema import FIELDS, INCIDENT_FIELDS
+from gvrs.data.text import text_column
 
 MAX_AGE = 120
 FIREARM_KINDS = ("nonfatal_shooting", "shots_fired", "officer_involved_shooting")
@@ -53,11 +54,12 @@ def _to_float(text: pd.Series) -> np.ndarray:
     """Numbers from text, NaN where missing or not a number.
 
     pyarrow's cast parses a column about ten times faster than ``pd.to_numeric``, but
-    refuses the whole column for one bad value; then pandas finds which values are bad.
+    refuses the whole column (ArrowInvalid) for one value that is not a number; then pandas
+    finds which values those are.
     """
     try:
         parsed = pc.cast(pa.array(text), pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except pa.ArrowInvalid:
         number = pd.to_numeric(text, errors="coerce")
         return number.to_numpy(dtype=float, na_value=np.nan)
     return parsed.to_numpy(zero_copy_only=False)
@@ -76,16 +78,6 @@ def _errors(
     ]
 
 
-_ARROW_STR = pd.StringDtype("pyarrow", na_value=np.nan)
-
-
-def _text(arrow: pa.Array, index: pd.Index) -> pd.Series:
-    """A pyarrow string array as a pandas text column (nulls missing), without copying."""
-    column = arrow.to_pandas(types_mapper={pa.string(): _ARROW_STR}.get)
-    column.index = index  # labels, not alignment
-    return column
-
-
 def _parse_datetime(text: pd.Series, fmt: str | None) -> tuple[pd.Series, pd.Series, np.ndarray]:
     """Dates, times ("HH:MM:SS" or None) and a mask of unparseable non-empty cells."""
     present = (text != "").to_numpy()
@@ -102,10 +94,10 @@ def _parse_datetime(text: pd.Series, fmt: str | None) -> tuple[pd.Series, pd.Ser
     stamps = parsed.to_numpy(dtype="datetime64[s]")
     days = stamps.astype("datetime64[D]")
     missing = np.isnat(stamps)
-    day = _text(pa.array(days).cast(pa.string()), text.index)
+    day = text_column(pa.array(days).cast(pa.string()), text.index)
     seconds = np.where(missing, 0, (stamps - days).astype(np.int64)).astype(np.int32)
     keep = has_time.to_numpy() & ~missing
-    clock = _text(pa.array(seconds, pa.time32("s"), mask=~keep).cast(pa.string()), text.index)
+    clock = text_column(pa.array(seconds, pa.time32("s"), mask=~keep).cast(pa.string()), text.index)
     return day, clock, bad
 
 

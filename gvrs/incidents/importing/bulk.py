@@ -126,21 +126,24 @@ def restore(cursor, saved: SetAside) -> None:
 def set_defaults(cursor, constants: dict[str, dict[str, object]]) -> None:
     """Give columns a default for the rest of the load (PostgreSQL; DDL takes no bound
     parameters, so values are quoted by psycopg)."""
-    for table, values in constants.items():
-        for column, value in values.items():
-            cursor.cursor.execute(
-                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
-                    sql.Identifier(table), sql.Identifier(column), sql.Literal(value)
-                )
-            )
+    _alter_defaults(cursor, constants, drop=False)
 
 
 def drop_defaults(cursor, constants: dict[str, dict[str, object]]) -> None:
+    _alter_defaults(cursor, constants, drop=True)
+
+
+def _alter_defaults(cursor, constants: dict[str, dict[str, object]], *, drop: bool) -> None:
     for table, values in constants.items():
-        for column in values:
+        for column, value in values.items():
+            action = (
+                sql.SQL("DROP DEFAULT")
+                if drop
+                else sql.SQL("SET DEFAULT {}").format(sql.Literal(value))
+            )
             cursor.cursor.execute(
-                sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(
-                    sql.Identifier(table), sql.Identifier(column)
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} {}").format(
+                    sql.Identifier(table), sql.Identifier(column), action
                 )
             )
 

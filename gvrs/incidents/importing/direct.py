@@ -60,6 +60,15 @@ def _hashes(ids: pd.Series) -> np.ndarray:
     return pd.util.hash_pandas_object(ids.astype(str), index=False).to_numpy()
 
 
+def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For incident codes in ascending order: the same renumbered 0..n-1, and where each
+    incident's rows start."""
+    if not len(codes):
+        return codes, codes
+    opens = np.r_[True, codes[1:] != codes[:-1]]
+    return np.cumsum(opens) - 1, np.flatnonzero(opens)
+
+
 def _contains_any(sorted_hashes: np.ndarray, hashes: np.ndarray) -> bool:
     """Whether any of ``hashes`` is in ``sorted_hashes`` (binary search: no hash table of a
     million keys per chunk)."""
@@ -242,9 +251,8 @@ class DirectWriter:
             batch = batch[~bad]
         if batch.empty:
             return
-        batch = self._fold_order(batch)
-        codes, _ = pd.factorize(batch["source_id"])
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        batch, codes = self._fold_order(batch)
+        codes, starts = _groups(codes)
         incident_hash = batch["incident_hash"].to_numpy()
         disagree = np.minimum.reduceat(incident_hash, starts) != np.maximum.reduceat(
             incident_hash, starts
@@ -258,16 +266,18 @@ class DirectWriter:
             return
         self._insert(batch, codes, starts)
 
-    def _fold_order(self, batch: pd.DataFrame) -> pd.DataFrame:
-        """Rows grouped by incident, each incident's row that gives its fields first: the
-        first line, or with ``conflicts = "earliest"`` the earliest date, time and line."""
+    def _fold_order(self, batch: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Rows grouped by incident, each incident's row that gives its fields first (the
+        first line, or with ``conflicts = "earliest"`` the earliest date, time and line),
+        and each row's incident code, ascending."""
         codes, _ = pd.factorize(batch["source_id"])
         keys = [batch["line"].to_numpy()]
         if self.conflicts == "earliest":
             keys.append(pd.factorize(batch["occurred_time"].fillna("00:00:00"), sort=True)[0])
             keys.append(pd.factorize(batch["occurred_on"], sort=True)[0])
         keys.append(codes)
-        return batch.iloc[np.lexsort(keys)]
+        order = np.lexsort(keys)
+        return batch.iloc[order], codes[order]
 
     def _reject_conflicts(self, batch, codes, starts, disagree):
         """Incidents whose rows disagree: each differing row is an error, the incident is
@@ -283,11 +293,8 @@ class DirectWriter:
         self.errors += errors
         self.bad_ids |= ids
         self.set_aside += list(zip(rows["line"].tolist(), rows["source_id"], strict=True))
-        keep = ~conflicting
-        batch = batch[keep]
-        codes, _ = pd.factorize(batch["source_id"])
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(batch) else starts[:0]
-        return batch, codes, starts
+        codes, starts = _groups(codes[~conflicting])
+        return batch[~conflicting], codes, starts
 
     def _insert(self, batch: pd.DataFrame, codes: np.ndarray, starts: np.ndarray) -> None:
         n = len(starts)

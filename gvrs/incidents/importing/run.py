@@ -267,46 +267,60 @@ def _import_incidents(
 ) -> merge.MergeCounts:
     """The first import of a source goes straight to the registry when its incidents' rows
     lie together; any other import (or a file whose rows are scattered) is staged."""
-    options = {"jurisdiction": jurisdiction, "accept_valid": accept_valid, "source": source}
+    options = {"accept_valid": accept_valid, "source": source}
     with connection.cursor() as cursor:
         merge.lock_registry(cursor)
+        checking = _Checking(reading, mapping, report, label, jurisdiction)
+        counts = None
         if direct.source_is_new(cursor, source):
             savepoint = transaction.savepoint()
             try:
-                return _import_direct(cursor, reading, mapping, run, report, label, **options)
+                counts = _import_direct(cursor, checking, run, **options)
             except direct.ScatteredRowsError:
                 transaction.savepoint_rollback(savepoint)
                 reading.restart()
                 report.errors, report.rejected, report.conflicts_resolved = [], {}, 0
-        return _import_staged(cursor, reading, mapping, run, report, label, **options)
+                checking = _Checking(reading, mapping, report, label, jurisdiction)
+        if counts is None:
+            counts = _import_staged(cursor, checking, run, **options)
+    report.created_jurisdictions = checking.places.created
+    return counts
 
 
-def _checked_chunks(
-    reading: _Reading, mapping: Mapping, report, label, places, bad_ids, *, jurisdiction
-):
-    """Each chunk mapped, validated (errors into the report) and given place ids:
-    (canonical rows as text, valid typed rows)."""
-    today = dt.datetime.now(_EARLIEST_ZONE).date()
-    for chunk in reading.chunks():
-        canonical = mapping.apply(chunk.frame, jurisdiction)
-        checked = validate_rows(
-            canonical,
-            chunk.lines,
-            today=today,
-            datetime_formats=mapping.datetime_formats,
-            kind_derived=mapping.derive_kind is not None,
-        )
-        report.errors += [
-            RowError(e.line, label(e.column), e.value, e.reason) for e in checked.errors
-        ]
-        bad_ids |= checked.bad_source_ids
-        rows = checked.rows
-        if not rows.empty:
-            rows["jurisdiction_id"], rows["area_id"] = places.resolve(
-                rows["jurisdiction"], rows["area"]
+class _Checking:
+    """One pass over the file: each chunk mapped, validated (errors into the report) and
+    given place ids, with the places created and the incidents found invalid so far."""
+
+    def __init__(self, reading: _Reading, mapping: Mapping, report, label, jurisdiction):
+        self.reading, self.mapping, self.report, self.label = reading, mapping, report, label
+        self.jurisdiction = jurisdiction
+        self.places = PlaceResolver()
+        self.bad_ids: set[str] = set()
+
+    def chunks(self):
+        """(canonical rows as text, valid typed rows) for each chunk."""
+        today = dt.datetime.now(_EARLIEST_ZONE).date()
+        mapping = self.mapping
+        for chunk in self.reading.chunks():
+            canonical = mapping.apply(chunk.frame, self.jurisdiction)
+            checked = validate_rows(
+                canonical,
+                chunk.lines,
+                today=today,
+                datetime_formats=mapping.datetime_formats,
+                kind_derived=mapping.derive_kind is not None,
             )
-        yield canonical, rows
-        reading.advance(len(chunk.frame))
+            self.report.errors += [
+                RowError(e.line, self.label(e.column), e.value, e.reason) for e in checked.errors
+            ]
+            self.bad_ids |= checked.bad_source_ids
+            rows = checked.rows
+            if not rows.empty:
+                rows["jurisdiction_id"], rows["area_id"] = self.places.resolve(
+                    rows["jurisdiction"], rows["area"]
+                )
+            yield canonical, rows
+            self.reading.advance(len(chunk.frame))
 
 
 def _set_aside_reason(source_id: str) -> str:
@@ -314,11 +328,10 @@ def _set_aside_reason(source_id: str) -> str:
 
 
 def _import_direct(
-    cursor, reading, mapping, run, report, label, *, jurisdiction, accept_valid, source
+    cursor, checking: _Checking, run: ImportRun, *, accept_valid: bool, source: str
 ) -> merge.MergeCounts:
+    report, mapping = checking.report, checking.mapping
     report.written = "direct"
-    places = PlaceResolver()
-    bad_ids: set[str] = set()
     writer = direct.DirectWriter(
         cursor,
         source=source,
@@ -326,15 +339,13 @@ def _import_direct(
         conflicts=mapping.conflicts,
         kind_derived=mapping.derive_kind is not None,
         accept_valid=accept_valid,
-        label=label,
+        label=checking.label,
         errors=report.errors,
-        bad_ids=bad_ids,
+        bad_ids=checking.bad_ids,
     )
-    table = reading.table
+    table = checking.reading.table
     try:
-        for canonical, rows in _checked_chunks(
-            reading, mapping, report, label, places, bad_ids, jurisdiction=jurisdiction
-        ):
+        for canonical, rows in checking.chunks():
             source_ids = canonical["source_id"].astype(str).str.strip()
             if not writer.started:
                 # From the first chunk: how many incidents the whole file holds, roughly.
@@ -352,25 +363,21 @@ def _import_direct(
     report.rejected = _reasons(report.errors)
     for line, source_id in writer.set_aside:
         report.rejected.setdefault(line, _set_aside_reason(source_id))
-    report.created_jurisdictions = places.created
     return counts
 
 
 def _import_staged(
-    cursor, reading, mapping, run, report, label, *, jurisdiction, accept_valid, source
+    cursor, checking: _Checking, run: ImportRun, *, accept_valid: bool, source: str
 ) -> merge.MergeCounts:
+    report, mapping, bad_ids = checking.report, checking.mapping, checking.bad_ids
     report.written = "staged"
-    places = PlaceResolver()
-    bad_ids: set[str] = set()
     staging.create_stage(cursor)
     # On a database error the transaction's rollback removes the staging table too.
-    for _canonical, rows in _checked_chunks(
-        reading, mapping, report, label, places, bad_ids, jurisdiction=jurisdiction
-    ):
+    for _canonical, rows in checking.chunks():
         staging.load_stage(cursor, rows)
     staging.analyze_stage(cursor)
     merge.fold_incidents(cursor, source)
-    conflicts, conflict_ids = merge.conflicting_rows(cursor, label)
+    conflicts, conflict_ids = merge.conflicting_rows(cursor, checking.label)
     if mapping.conflicts == "error":
         report.errors += conflicts
         bad_ids |= conflict_ids
@@ -392,5 +399,4 @@ def _import_staged(
         merge.write_incidents(cursor, source, run.pk, id_base, counts)
         merge.replace_people(cursor, id_base, counts)
     staging.drop_stage(cursor)
-    report.created_jurisdictions = places.created
     return counts
