@@ -345,7 +345,8 @@ def knox_test(
     i, j, d = close_pairs(x, y, space[-1], metric)
     s_band = band_index(d, space, band_edges)
     close = s_band < len(space)  # "left" leaves out pairs exactly at the largest distance
-    i, j, s_band = i[close].astype(np.int32), j[close].astype(np.int32), s_band[close]
+    # Unsigned indices: the compiled loop then skips the check for negative indices.
+    i, j, s_band = i[close].astype(np.uint32), j[close].astype(np.uint32), s_band[close]
     n_space, n_time = len(space), len(time)
     cells = n_space * n_time
     # One 32-bit seed per permutation, drawn from the user's seed.
@@ -359,7 +360,14 @@ def knox_test(
     observed = table(t)
     if method == "compiled":
         simulated = _permutation_tables(
-            t, seeds, i, j, s_band.astype(np.int8), time, band_edges == "left", cells
+            t,
+            seeds,
+            i,
+            j,
+            s_band.astype(np.uint8 if n_space < 256 else np.uint32),
+            time,
+            band_edges == "left",
+            cells,
         )
     else:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
