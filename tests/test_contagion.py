@@ -93,7 +93,8 @@ def test_a_poisson_process_has_a_branching_ratio_near_zero():
     # the noise of the background's density: the fit says so and gives no interval.
     assert fit.branching_ratio < 0.06
     assert fit.decay_days == pytest.approx(30) and fit.spatial_scale_m == pytest.approx(500)
-    assert not fit.intervals and fit.interval_notes
+    assert "decay_days" not in fit.intervals and "spatial_scale_m" not in fit.intervals
+    assert any("at its bound" in note for note in fit.interval_notes)
 
 
 def test_the_simulators_near_repeat_shootings_are_found():

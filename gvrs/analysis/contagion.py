@@ -618,19 +618,25 @@ def _observed_information_intervals(kernel, params, background):
     used = d > 1e-12  # a bin without events has no information and no cross terms
     cross = info[:k, k:][used]
     reduced = info[k:, k:] - cross.T @ (cross / d[used, None])
-    if not np.all(np.isfinite(reduced)) or np.any(np.linalg.eigvalsh(reduced) <= 0):
-        return {}, ("the likelihood is not curved at the estimate: no intervals",)
-    cov = np.linalg.inv(reduced)
-    notes = []
-    intervals = {}
+    # A parameter held on a bound is fixed there: the others' intervals come from their own
+    # block (the likelihood is not flat in them at a bound, so the full block need not be
+    # positive definite).
     bounds = kernel.on_bounds(params)
+    free = [a for a, name in enumerate(kernel.names) if name not in bounds]
+    notes = [f"{reason}: no interval" for reason in bounds.values()]
+    block = reduced[np.ix_(free, free)]
+    if not free:
+        return {}, tuple(notes)
+    if not np.all(np.isfinite(block)) or np.any(np.linalg.eigvalsh(block) <= 0):
+        return {}, (*notes, "the likelihood is not curved at the estimate: no intervals")
+    cov = np.full_like(reduced, np.nan)
+    cov[np.ix_(free, free)] = np.linalg.inv(block)
+    intervals = {}
     for name, (value, se) in kernel.named(params, cov).items():
-        if name in bounds:
-            notes.append(f"{bounds[name]}: no interval")
-            continue
-        intervals[name] = Interval(
-            float(value * math.exp(-Z90 * se)), float(value * math.exp(Z90 * se))
-        )
+        if name not in bounds:
+            intervals[name] = Interval(
+                float(value * math.exp(-Z90 * se)), float(value * math.exp(Z90 * se))
+            )
     return intervals, tuple(notes)
 
 
