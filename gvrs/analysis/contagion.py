@@ -103,6 +103,18 @@ class CandidatePairs:
 
 
 @njit(cache=True)
+def _first_at_least(a, lo, hi, value):
+    """The first index in a[lo:hi] (sorted) whose value is >= ``value``; hi if none."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
 def _sweep(x, y, t, cx, cy, ncx, keys, starts, ends, sx, sy, st, si, d2max, lag_max, out):
     """Count the candidate parents of every child (``out`` holds empty arrays) or write them
     into ``out`` = (offsets, lags, squared distances, parents or an empty array).
@@ -122,12 +134,12 @@ def _sweep(x, y, t, cx, cy, ncx, keys, starts, ends, sx, sy, st, si, d2max, lag_
         for dy in range(-1, 2):
             for dx in range(-1, 2):
                 key = (cy[i] + dy) * ncx + cx[i] + dx
-                u = np.searchsorted(keys, key)
+                u = _first_at_least(keys, 0, len(keys), key)
                 if u == len(keys) or keys[u] != key:
                     continue
                 s, e = starts[u], ends[u]
-                lo = s + np.searchsorted(st[s:e], t[i] - lag_max)
-                hi = s + np.searchsorted(st[s:e], t[i])  # strictly earlier
+                lo = _first_at_least(st, s, e, t[i] - lag_max)
+                hi = _first_at_least(st, lo, e, t[i])  # strictly earlier
                 for j in range(lo, hi):
                     ddx = sx[j] - x[i]
                     ddy = sy[j] - y[i]
@@ -261,10 +273,21 @@ class SpaceTimeTrigger:
     # The compensator's time part A(omega) = sum_i (1 - exp(-omega c_i)) and its derivatives
     # in log omega, and its space part B(sigma) with derivatives in log sigma.
     def _time_mass(self, omega: float) -> tuple[float, float, float]:
+        # Every event more than the maximum lag before the end has the full window: those are
+        # counted once, the few near the end summed one by one.
         c = self.window_days
-        e = np.exp(-omega * c)
-        wce = omega * c * e
-        return float((1 - e).sum()), float(wce.sum()), float((wce - omega * c * wce).sum())
+        tail = c[c < self.max_lag_days]
+        full = len(c) - len(tail)
+        lmax = self.max_lag_days
+        e_full = math.exp(-omega * lmax)
+        e = np.exp(-omega * tail)
+        wce = omega * tail * e
+        w_full = omega * lmax * e_full
+        return (
+            full * (1 - e_full) + float((1 - e).sum()),
+            full * w_full + float(wce.sum()),
+            full * (w_full - omega * lmax * w_full) + float((wce - omega * tail * wce).sum()),
+        )
 
     def _space_mass(self, sigma: float) -> tuple[float, float, float]:
         u = self.max_distance_m**2 / (2 * sigma**2)
