@@ -56,7 +56,9 @@ class Command(BaseCommand):
         self._simulated_county()
         self._overview()
         self._users()
-        if not options["no_serve"]:
+        if options["no_serve"]:
+            self.stdout.write("Serve it later with: gvrs serve --demo")
+        else:
             call_command("serve", port=options["port"])
 
     def _users(self) -> None:
