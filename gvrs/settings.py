@@ -146,6 +146,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The place this deployment serves (name or slug): users land on its overview. An
+# administrator's choice in the admin (Site settings) takes precedence.
+GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")
 # The zone given to jurisdictions created on import when none is named.
 GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
 
@@ -168,6 +171,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not COMPRESSED_STATIC
+# Compress only the hashed copies that pages link to (half the work of compressing both).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "reports-overview"
 LOGOUT_REDIRECT_URL = "accounts-login"

@@ -17,11 +17,12 @@ from django.db.models import Count
 
 from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, count_in, counts_by
 from gvrs.analysis.history import rank_in_history
-from gvrs.analysis.narrative import projection_sentence
+from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, projection_sentence
 from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
 from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.reports.labels import source_title
 from gvrs.reports.series import all_series, metric_filter
 
 KEY_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shootings")
@@ -74,7 +75,9 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
         except SeriesError:
             continue
         sentences.append(change.sentence)
-        if other is comparisons[0]:
+        # Colour says "this moved beyond ordinary variation": a change the exact test cannot
+        # tell from noise stays uncoloured, whichever way it went.
+        if other is comparisons[0] and change.p_value < EVIDENCE_THRESHOLD:
             direction = "down" if change.change < 0 else "up" if change.change > 0 else "flat"
     history = ""
     annual = series.annual()
@@ -86,7 +89,7 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
         if series.resolution == "day"
         else f"{count:,} in {latest.label}"
     )
-    return Tile(metric, series.source, headline, count, direction, sentences, history)
+    return Tile(metric, source_title(series.source), headline, count, direction, sentences, history)
 
 
 def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
@@ -95,33 +98,37 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
         annual = series.annual()
         if annual.empty:
             continue
+        name = source_title(series.source)
         figure.add_trace(
             go.Scatter(
-                x=[str(y) for y in annual.index],
+                x=[int(y) for y in annual.index],
                 y=annual.to_list(),
                 mode="lines+markers",
-                name=series.source,
+                name=name,
+                hovertemplate="%{x}: %{y:,}<extra></extra>",
             )
         )
         top = int(annual.idxmax())
-        # A marker, not an annotation: on a category axis an annotation's "2021" would be
-        # read as position 2021.
         figure.add_trace(
             go.Scatter(
-                x=[str(top)],
+                x=[top],
                 y=[int(annual.max())],
                 mode="markers+text",
-                text=[f"record {annual.max():,}"],
+                text=[f"record {annual.max():,} ({top})"],
                 textposition="top center",
+                cliponaxis=False,  # the label sits above the highest point: never cut off
                 marker={"symbol": "star", "size": 14},
-                name=f"record ({series.source})",
+                name=f"record ({name})",
+                hoverinfo="skip",
             )
         )
+    top_count = max((int(s.annual().max()) for s in all_of_them if not s.annual().empty), default=0)
     figure.update_layout(
         title=f"{metric.label} by year",
-        margin={"t": 40, "l": 40, "r": 10},
-        yaxis_rangemode="tozero",
-        xaxis_type="category",
+        margin={"t": 50, "l": 50, "r": 20},
+        # Years on a number line: Plotly spaces the labels so they never overlap.
+        xaxis={"tickformat": "d", "nticks": 12},
+        yaxis={"range": [0, max(top_count, 1) * 1.18], "tickformat": ",d"},
         legend_orientation="h",
     )
     return _figure_json(figure)
