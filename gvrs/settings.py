@@ -13,7 +13,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from gvrs.env import ConfigurationError, env_bool, env_list, env_str, gvrs_home, writes_allowed
+from gvrs.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    gvrs_home,
+    writes_allowed,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -180,6 +188,10 @@ SESSION_COOKIE_AGE = 8 * 3600  # a working day
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 UPLOAD_ROOT = GVRS_HOME / "uploads"
+# Roles without incidents.view_restricted_fields see the dashboard map as counts per grid cell
+# of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
+GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)
+GVRS_SUPPRESS_BELOW = env_int("GVRS_SUPPRESS_BELOW", 5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 
