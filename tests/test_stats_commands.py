@@ -3,6 +3,7 @@ contract, sources side by side, and usage errors that list the valid choices."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -47,7 +48,12 @@ def town(tmp_path):
     rows += [
         row("S22-1", kind="nonfatal_shooting", killed="0", injured="1", occurred_at="2022-05-05")
     ]
-    import_file(write_csv(tmp_path / "town.csv", rows), load_format("gvrs"))
+    # The records system's export covers the whole of 2021 and 2022 (the user confirms it).
+    import_file(
+        write_csv(tmp_path / "town.csv", rows),
+        load_format("gvrs"),
+        covers_through=dt.date(2022, 12, 31),
+    )
     # The three Central Valley counties of the CA DOJ file (about 1,750 agency-years).
     doj = pd.read_csv(require(CA_DOJ), dtype=str, keep_default_na=False)
     central = doj[doj["County"].isin(["Kern County", "Fresno County", "San Joaquin County"])]
@@ -122,25 +128,21 @@ def test_table_output_names_the_metric_and_each_definition(town):
     assert "never merged" in text
 
 
-def test_project_uses_the_philadelphia_incidents():
+def test_project_uses_the_philadelphia_incidents_and_never_a_finished_year():
     import_file(require(PHILLY), load_format("philly-shootings"))
-    result = json.loads(
-        run(
-            "project",
-            "--metric",
-            "homicides",
-            "--jurisdiction",
-            "Philadelphia",
-            "--as-of",
-            "2024-06-30",
-            "--format",
-            "json",
-        )
-    )
-    assert result["count"] == 120
+    args = ["project", "--metric", "homicides", "--jurisdiction", "Philadelphia"]
+    result = json.loads(run(*args, "--format", "json"))
+    # The file's coverage ends on 2025-01-26 (its stray of 2025-11-26 left out): the
+    # projection is of 2025 from 26 days, never across the gap.
+    assert result["as_of"] == "2025-01-26" and result["data_through"] == "2025-01-26"
     assert result["pi_low"] < result["projected"] < result["pi_high"]
-    assert result["prior_years"] == list(range(2015, 2024))
-    assert result["sentence"].startswith("120 homicides so far in 2024 (to 30 June)")
+    assert result["prior_years"] == list(range(2015, 2025))
+    assert result["model"] == "overdispersed"
+    assert result["sentence"].startswith(f"{result['count']} homicides so far in 2025 (to 26 Jan")
+    # 2024 is over in the data: its total is known, so nothing projects it.
+    with pytest.raises(CommandError, match="2024 is over in the data") as error:
+        run(*args, "--as-of", "2024-06-30")
+    assert error.value.returncode == 1
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
+from gvrs.analysis.counts import count_in
 from gvrs.analysis.narrative import projection_sentence
+from gvrs.analysis.periods import year
 from gvrs.analysis.projection import project_year_end
 from gvrs.reports.options import add_series_arguments, resolve
 
@@ -22,6 +24,13 @@ class Command(BaseCommand):
         metric, jurisdiction, _, all_series = resolve(options)
         series = all_series[0]
         as_of = options["as_of"] or series.last
+        if series.year_is_over(as_of.year):
+            total = count_in(series, year(as_of.year))
+            raise CommandError(
+                f"{series.place}: {as_of.year} is over in the data ({series.coverage()}): "
+                f"{total:,} {metric.label.lower()} in {as_of.year}; nothing to project",
+                returncode=1,
+            )
         try:
             result = project_year_end(series.counts, as_of, level=options["level"])
         except ValueError as exc:
@@ -45,9 +54,12 @@ class Command(BaseCommand):
             "p_exceed_record": result.p_exceed_record,
             "p_lowest_in": {str(k): v for k, v in result.p_lowest_in.items()},
             "sentence": sentence,
+            "model": result.model,
+            "data_through": series.covered_through.isoformat(),
+            "coverage": series.coverage(),
         }
         if options["format"] == "table":
-            self.stdout.write(f"{series.place}: {sentence}")
+            self.stdout.write(f"{series.place}: {sentence} ({series.coverage()})")
         elif options["format"] == "json":
             import json
 
