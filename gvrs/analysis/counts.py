@@ -60,9 +60,11 @@ class CountSeries:
             return f"data for {self.first.year}–{self.last.year} ({self.source})"
         return coverage_phrase(self.covered_through, today)
 
-    def year_is_over(self, year: int) -> bool:
-        """The data hold the whole of ``year``: nothing about it is "so far" or projected."""
-        return self.covered_through >= dt.date(year, 12, 31)
+    def year_is_over(self, year: int, today: dt.date | None = None) -> bool:
+        """``year`` has ended (by ``today``), or the data hold the whole of it: nothing about
+        it is "so far" or projected."""
+        end = dt.date(year, 12, 31)
+        return self.covered_through >= end or (today or dt.date.today()) > end
 
     @classmethod
     def from_daily(cls, daily: pd.Series, *, first: dt.date, last: dt.date, **meta) -> CountSeries:

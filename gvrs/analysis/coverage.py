@@ -18,8 +18,10 @@ from scipy import stats
 
 STRAY_GAP_DAYS = 60
 STRAY_SHARE = 0.01  # a cluster of records is a stray when it holds under 1% of the source
+STRAY_MAX_RECORDS = 3  # ... or three records or fewer (a small file's lone late record)
 GAP_P_VALUE = 0.001
 RECENT_MONTHS = 12
+GAP_RATIO = 0.5  # and under half the expected count: a falling trend is not a gap
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class LowMonth:
     def describe(self) -> str:
         return (
             f"probable gap: {self.month} has {self.count:,} records where about "
-            f"{self.expected:,.0f} were expected from the 12 months before "
+            f"{self.expected:,.0f} were expected from the months before "
             f"(exact Poisson p = {self.p_value:.1g})"
         )
 
@@ -107,7 +109,7 @@ def find_strays(
         0.001, under a steady rate).
     share : float
         A cluster of dates separated from the rest by such a gap is a stray when it holds
-        under this share of the records.
+        under this share of the records, or three records or fewer.
 
     Returns
     -------
@@ -140,7 +142,7 @@ def find_strays(
     strays: list[Stray] = []
     kept: list[int] = []
     for i, (a, b) in enumerate(clusters):
-        if i != main and sizes[i] < share * total:
+        if i != main and (sizes[i] < share * total or sizes[i] <= STRAY_MAX_RECORDS):
             before = gaps[a - 1] if a > 0 else None
             after = gaps[b - 1] if b < len(days) else None
             where = "end" if i > main and after is None else "start" if i < main and a == 0 else ""
@@ -161,12 +163,15 @@ def find_low_months(
     *,
     p_value: float = GAP_P_VALUE,
     recent_months: int = RECENT_MONTHS,
+    ratio: float = GAP_RATIO,
 ) -> list[LowMonth]:
     """Months whose count is implausibly low against the series' recent level.
 
     Each month (the covered days of a partial month at either end) is compared with the daily
-    rate of the ``recent_months`` before it (at least 6 needed): exact Poisson lower tail
-    P(X <= count) below ``p_value`` marks a probable gap.
+    rate of the ``recent_months`` before it (at least 6 needed), scaled by the calendar
+    month's seasonal factor when the series has two years or more. A month is a probable gap
+    when the exact Poisson lower tail P(X <= count) is below ``p_value`` and the count is
+    under ``ratio`` of the expected: a falling trend is not a gap, a month half missing is.
 
     Examples
     --------
@@ -182,18 +187,27 @@ def find_low_months(
     months = daily.groupby([daily.index.year, daily.index.month])
     totals = months.sum().to_numpy(dtype=float)
     days = months.size().to_numpy(dtype=float)
-    labels = [f"{y}-{m:02d}" for y, m in months.sum().index]
+    keys = list(months.sum().index)
+    labels = [f"{y}-{m:02d}" for y, m in keys]
+    calendar_month = np.array([m for _, m in keys])
+    season = np.ones(13)
+    if len(daily) >= 730 and daily.sum() > 0:
+        by_month = daily.groupby(daily.index.month)
+        rates = by_month.sum() / by_month.size()
+        overall = daily.sum() / len(daily)
+        season[rates.index.to_numpy()] = (rates / overall).to_numpy()
     out = []
     for i in range(len(totals)):
         lo = max(0, i - recent_months)
         if i - lo < 6:
             continue
-        rate = totals[lo:i].sum() / days[lo:i].sum()
-        expected = rate * days[i]
+        adjusted = days[lo:i] * season[calendar_month[lo:i]]
+        rate = totals[lo:i].sum() / adjusted.sum()
+        expected = rate * days[i] * season[calendar_month[i]]
         if expected <= 0:
             continue
         p = float(stats.poisson.cdf(totals[i], expected))
-        if p < p_value:
+        if p < p_value and totals[i] < ratio * expected:
             out.append(LowMonth(labels[i], int(totals[i]), float(expected), p))
     return out
 
@@ -231,9 +245,9 @@ def file_coverage(
     outside = int(counts.sum() - inside.sum())
     if outside:
         notes.append(
-            f"{outside:,} records outside the coverage {proposed_first}..{proposed_last} "
-            "are left out of every figure"
-            + ("" if covers_through else " (confirm a later end with --through)")
+            f"{outside:,} record{'s' if outside != 1 else ''} outside the coverage "
+            f"{proposed_first}..{proposed_last} {'are' if outside != 1 else 'is'} left out of "
+            "every figure" + ("" if covers_through else " (confirm a later end with --through)")
         )
     low = find_low_months(counts, proposed_first, proposed_last) if len(inside) else []
     future = tuple(d.date() for d in counts.index if d.date() > today)

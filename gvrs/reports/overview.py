@@ -87,7 +87,7 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
     elif series.last == dt.date(latest.start.year, 12, 31):
         headline = f"{count:,} in {latest.start.year}"
     elif series.year_is_over(latest.start.year):
-        # The data hold the whole year: a window of it is not "so far".
+        # The year is over (or the data hold all of it): a window of it is not "so far".
         headline = f"{count:,} in {latest.start.year} to {series.last:%d %b}"
     else:
         headline = f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
@@ -289,10 +289,7 @@ def build(
             figures["monthly"] = recent_figure(metric, daily, "month", 36)
             figures["weekly"] = recent_figure(metric, daily, "week", 52)
             if daily.year_is_over(daily.last.year):
-                projection = (
-                    f"No projection: the data hold the whole of {daily.last.year} "
-                    f"({daily.coverage()})."
-                )
+                projection = f"No projection: {daily.last.year} is over ({daily.coverage()})."
             else:
                 try:
                     projection = projection_sentence(

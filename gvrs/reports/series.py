@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from gvrs.analysis.counts import CountSeries
 from gvrs.data.metrics import Metric
@@ -43,6 +43,29 @@ def populations(jurisdiction: Jurisdiction) -> dict[int, int]:
     )
 
 
+def covered_incidents(
+    metric: Metric, jurisdiction: Jurisdiction, *, area: Area | None = None
+) -> tuple[QuerySet, dt.date, dt.date] | None:
+    """The metric's incidents in the place from the sources that record its kinds, inside
+    their recorded coverage, with the coverage's first and last day; None: no data."""
+    place = Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+    sources = list(place.order_by().values_list("source", flat=True).distinct())
+    covering = [c for c in source_coverage(sources).values() if c.holds(metric.kinds)]
+    if not covering:
+        return None
+    first = min(c.first for c in covering)
+    last = max(c.last for c in covering)
+    if area is not None:
+        place = place.filter(area=area)
+    place = place.filter(
+        metric_filter(metric),
+        source__in=[c.source for c in covering],
+        occurred_on__gte=first,
+        occurred_on__lte=last,
+    )
+    return place, first, last
+
+
 def incident_series(
     metric: Metric,
     jurisdiction: Jurisdiction,
@@ -57,25 +80,15 @@ def incident_series(
     place's own first and last incident: a quiet place's last months are zeros inside the
     coverage, and a stray record outside it is left out. ``as_of`` ends it earlier.
     """
-    place = Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
-    sources = list(place.order_by().values_list("source", flat=True).distinct())
-    covering = [c for c in source_coverage(sources).values() if c.holds(metric.kinds)]
-    if not covering:
+    covered = covered_incidents(metric, jurisdiction, area=area)
+    if covered is None:
         return None
-    first = min(c.first for c in covering)
-    data_end = max(c.last for c in covering)
+    place, first, data_end = covered
     last = min(as_of, data_end) if as_of else data_end
     if last < first:
         return None
-    if area is not None:
-        place = place.filter(area=area)
     rows = (
-        place.filter(
-            metric_filter(metric),
-            source__in=[c.source for c in covering],
-            occurred_on__gte=first,
-            occurred_on__lte=last,
-        )
+        place.filter(occurred_on__lte=last)
         .values("occurred_on")
         .annotate(n=_AGGREGATE[metric.count])
         .order_by()

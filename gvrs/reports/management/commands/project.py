@@ -23,12 +23,18 @@ class Command(BaseCommand):
         options["source"] = options["source"] or "incidents"
         metric, jurisdiction, _, all_series = resolve(options)
         series = all_series[0]
-        as_of = options["as_of"] or series.last
-        if series.year_is_over(as_of.year):
-            total = count_in(series, year(as_of.year))
+        # Never past the data: a year to date counted to an earlier end would undercount.
+        as_of = min(options["as_of"] or series.last, series.last)
+        if series.year_is_over(as_of.year, jurisdiction.today()):
+            whole = year(as_of.year)
+            if series.covered_through >= whole.end:
+                uncut = resolve({**options, "as_of": None})[3][0]
+                known = f"{count_in(uncut, whole):,} {metric.label.lower()} in {as_of.year}"
+            else:
+                known = f"the data stop on {series.covered_through.isoformat()}"
             raise CommandError(
-                f"{series.place}: {as_of.year} is over in the data ({series.coverage()}): "
-                f"{total:,} {metric.label.lower()} in {as_of.year}; nothing to project",
+                f"{series.place}: {as_of.year} is over ({series.coverage()}): {known}; "
+                "nothing to project",
                 returncode=1,
             )
         try:
