@@ -39,6 +39,7 @@ class Tile:
     direction: str  # "up" | "down" | "flat"
     sentences: list[str] = field(default_factory=list)
     history: str = ""
+    coverage: str = ""  # "data through 2025-01-26, 10 months ago"
 
 
 def _figure_json(figure: go.Figure) -> dict:
@@ -85,12 +86,25 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
     if len(annual) > 1:
         year = int(annual.index.max())
         history = f"{year}: {annual.loc[year]:,}, {rank_in_history(annual, year).phrase}"
-    headline = (
-        f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
-        if series.resolution == "day"
-        else f"{count:,} in {latest.label}"
+    if series.resolution != "day":
+        headline = f"{count:,} in {latest.label}"
+    elif series.last == dt.date(latest.start.year, 12, 31):
+        headline = f"{count:,} in {latest.start.year}"
+    elif series.year_is_over(latest.start.year):
+        # The year is over (or the data hold all of it): a window of it is not "so far".
+        headline = f"{count:,} in {latest.start.year} to {series.last:%d %b}"
+    else:
+        headline = f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
+    return Tile(
+        metric,
+        source_title(series.source),
+        headline,
+        count,
+        direction,
+        sentences,
+        history,
+        series.coverage(),
     )
-    return Tile(metric, source_title(series.source), headline, count, direction, sentences, history)
 
 
 def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
@@ -124,8 +138,9 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
             )
         )
     top_count = max((int(s.annual().max()) for s in all_of_them if not s.annual().empty), default=0)
+    coverage = "; ".join(s.coverage() for s in all_of_them)
     figure.update_layout(
-        title=f"{metric.label} by year",
+        title={"text": f"{metric.label} by year (complete years; {coverage})", "font_size": 13},
         margin={"t": 50, "l": 50, "r": 20},
         # Years on a number line: Plotly spaces the labels so they never overlap.
         xaxis={"tickformat": "d", "nticks": 12},
@@ -139,7 +154,7 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
     rows = counts_by(series, freq)[-periods:]
     figure = go.Figure(
         go.Bar(
-            x=[r.period.label for r in rows],
+            x=[r.period.label + ("" if r.complete else " (partial)") for r in rows],
             y=[r.count for r in rows],
             name=metric.label,
             error_y={
@@ -152,7 +167,10 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
         )
     )
     figure.update_layout(
-        title=f"{metric.label} by {freq} (95% exact intervals)",
+        title={
+            "text": f"{metric.label} by {freq} (95% exact intervals; {series.coverage()})",
+            "font_size": 13,
+        },
         margin={"t": 40, "l": 40, "r": 10},
         yaxis_rangemode="tozero",
         xaxis_type="category",
@@ -387,12 +405,16 @@ def build(
         if daily is not None:
             figures["monthly"] = recent_figure(metric, daily, "month", 36)
             figures["weekly"] = recent_figure(metric, daily, "week", 52)
-            try:
-                projection = projection_sentence(
-                    metric.label, project_year_end(daily.counts, daily.last)
-                )
-            except ValueError as exc:
-                projection = f"No projection: {exc}."
+            if daily.year_is_over(daily.last.year):
+                projection = f"No projection: {daily.last.year} is over ({daily.coverage()})."
+            else:
+                try:
+                    projection = projection_sentence(
+                        metric.label, project_year_end(daily.counts, daily.last)
+                    )
+                    projection = f"{projection[:-1]} ({daily.coverage()})."
+                except ValueError as exc:
+                    projection = f"No projection: {exc}."
             end = until or daily.last
             start = since or end - dt.timedelta(days=365)
             figures["map"], _, _, map_note = map_figure(
