@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from gvrs.env import ConfigurationError, env_bool, env_list, env_str, gvrs_home
+from gvrs.env import ConfigurationError, env_bool, env_list, env_str, gvrs_home, writes_allowed
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -37,6 +37,8 @@ def _secret_key() -> str:
         raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_SECRET_KEY is not")
     # A laptop install keeps a generated key so sessions survive restarts.
     path = GVRS_HOME / "secret_key"
+    if not path.exists() and not writes_allowed():
+        return secrets.token_urlsafe(50)  # printing help: nothing is signed, nothing written
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
@@ -179,18 +181,23 @@ GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
 
 STATIC_URL = "static/"
 STATIC_ROOT = GVRS_HOME / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+if writes_allowed():
+    STATIC_ROOT.mkdir(exist_ok=True)
 # Plotly's JavaScript is served from the installed plotly package, never from a CDN.
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_js_dir())]
+# Served pages (`gvrs serve`, production) get collected static files with content hashes in
+# their names, compressed with Brotli and gzip, cached immutably by browsers; tests and
+# management commands read them straight from the packages.
+COMPRESSED_STATIC = PRODUCTION or env_bool("GVRS_COMPRESSED_STATIC", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
+        if COMPRESSED_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = not COMPRESSED_STATIC
 LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "reports-overview"
 LOGOUT_REDIRECT_URL = "accounts-login"

@@ -57,7 +57,9 @@ class Command(BaseCommand):
         self._overview()
         password = self._users()
         self._partners(password)
-        if not options["no_serve"]:
+        if options["no_serve"]:
+            self.stdout.write("Serve it later with: gvrs serve --demo")
+        else:
             call_command("serve", port=options["port"])
 
     def _users(self) -> str:
