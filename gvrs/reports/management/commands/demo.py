@@ -56,13 +56,14 @@ class Command(BaseCommand):
             self.stdout.write(f"    source: {mapping.attribution}")
         self._simulated_county()
         self._overview()
-        self._users()
+        password = self._users()
+        self._partners(password)
         if options["no_serve"]:
             self.stdout.write("Serve it later with: gvrs serve --demo")
         else:
             call_command("serve", port=options["port"])
 
-    def _users(self) -> None:
+    def _users(self) -> str:
         """One demo user per role, named after it; the password from GVRS_DEMO_PASSWORD or a
         random one, printed once."""
         import os
@@ -81,6 +82,22 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=role))
         shown = "from GVRS_DEMO_PASSWORD" if os.environ.get("GVRS_DEMO_PASSWORD") else password
         self.stdout.write(f"\nDemo users {', '.join(DEMO_USERS)} (one per role); password: {shown}")
+        return password
+
+    def _partners(self, password: str) -> None:
+        """Two partner organizations with the simulator's participants (gvrs.partners.demo)."""
+        from gvrs.data.simulate import SCENARIOS
+        from gvrs.env import gvrs_home
+        from gvrs.partners.demo import build_partner_demo
+
+        self.stdout.write("\nCommunity partners (simulated; the police user sees none of it):")
+        lines = build_partner_demo(
+            gvrs_home() / "simulated",
+            county=SCENARIOS["bakersfield-like"].county,
+            password=password,
+        )
+        for line in lines:
+            self.stdout.write(line)
 
     def _simulated_county(self) -> None:
         """A Kern-like county from the simulator: incident-level data with groups and
