@@ -184,6 +184,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# A street basemap for maps: a MapLibre style URL (…/style.json) or a raster tile URL template
+# (https://tiles.example.org/{z}/{x}/{y}.png). Unset, maps draw area boundaries on a plain
+# background and need no network. The Content-Security-Policy allows exactly its origin.
+GVRS_MAP_TILES = env_str("GVRS_MAP_TILES")
 # The place this deployment serves (name or slug): users land on its overview. An
 # administrator's choice in the admin (Site settings) takes precedence.
 GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")

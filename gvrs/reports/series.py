@@ -166,3 +166,8 @@ def all_series(
             if source is None or s.source == source
         ]
     return found
+
+
+def count_expression(metric: Metric):
+    """The aggregate that counts ``metric`` over incidents: incidents, or the people in them."""
+    return _AGGREGATE[metric.count]

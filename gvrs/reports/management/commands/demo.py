@@ -16,7 +16,7 @@ from gvrs.analysis.counts import compare_periods
 from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.periods import parse_period
-from gvrs.data import bundled_path
+from gvrs.data import PHILADELPHIA_NEIGHBORHOODS, bundled_file, bundled_path
 from gvrs.data.mapping import load_format
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.importing import import_file
@@ -54,6 +54,14 @@ class Command(BaseCommand):
                 f"  {mapping.title}: {run.rows_inserted:,} rows in {run.duration_s:.1f} s"
             )
             self.stdout.write(f"    source: {mapping.attribution}")
+        # Philadelphia's 49 neighbourhoods, so its map is a named choropleth with no network.
+        call_command(
+            "boundaries",
+            str(bundled_file(PHILADELPHIA_NEIGHBORHOODS)),
+            jurisdiction="Philadelphia",
+            name_field="neighborhood",
+            stdout=self.stdout,
+        )
         self._simulated_county()
         self._overview()
         password = self._users()
