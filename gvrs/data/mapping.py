@@ -179,8 +179,22 @@ def _rule(name: str, spec: Any, defaults: dict[str, str], where: str) -> ColumnR
         values={str(k): str(v) for k, v in spec.get("values", {}).items()},
         other=None if spec.get("other") is None else str(spec["other"]),
         default=str(spec["default"]) if "default" in spec else default,
-        format=spec.get("format"),
+        format=_checked_format(spec.get("format"), f"{where}: columns.{name}.format"),
     )
+
+
+def _checked_format(fmt: Any, where: str) -> str | None:
+    """A strptime format, refused here when a directive is unknown rather than on every row."""
+    if fmt is None:
+        return None
+    if not isinstance(fmt, str) or not fmt:
+        raise MappingError(f"{where} must be a strptime format such as '%m/%d/%Y'")
+    try:
+        dt.datetime.strptime("\x00", fmt)
+    except ValueError as exc:
+        if "does not match format" not in str(exc):
+            raise MappingError(f"{where}: {exc} (see Python's strptime directives)") from None
+    return fmt
 
 
 def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
