@@ -93,13 +93,16 @@ def test_an_analyst_reads_the_tiles_filters_and_imports(
     expected = count_in(series, year_to_date(series.last))
     tile = page.locator("article.tile[data-metric=homicides]")
     assert tile.get_attribute("data-count") == str(expected)
-    assert f"{expected} so far in {series.last.year}" in tile.inner_text()
+    # The simulated year is over: its window is shown as such, with the data's coverage.
+    assert f"{expected} in {series.last.year} to {series.last:%d %b}" in tile.inner_text()
+    assert "so far" not in tile.inner_text()
+    assert f"Data through {series.last.isoformat()}" in tile.inner_text()
 
     # A filter changes the charts in place and is kept in the URL.
     page.select_option("select[name=metric]", "shootings")
     page.wait_for_function(
         "() => document.getElementById('annual')?._fullLayout?.title?.text"
-        " === 'People shot by year'"
+        "?.startsWith('People shot by year<br>')"
     )
     assert "metric=shootings" in page.url
     shot(page, "overview-shootings")

@@ -17,6 +17,7 @@ from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, coun
 from gvrs.analysis.history import rank_in_history
 from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, projection_sentence
 from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
+from gvrs.analysis.periods import year as whole_year
 from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Jurisdiction
@@ -50,11 +51,15 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
     sentences = []
     if series.resolution == "day":
         as_of = series.last
-        now = year_to_date(as_of)
-        before = same_window_last_year(now)
+        whole = (as_of.month, as_of.day) == (12, 31)
+        # A whole year is compared as years, never labelled "year to date".
+        now = whole_year(as_of.year) if whole else year_to_date(as_of)
+        before = whole_year(as_of.year - 1) if whole else same_window_last_year(now)
         comparisons = [before]
         if baseline_year and baseline_year < before.start.year:
-            comparisons.append(year_to_date(as_of, baseline_year))
+            comparisons.append(
+                whole_year(baseline_year) if whole else year_to_date(as_of, baseline_year)
+            )
         latest: Period = now
     else:
         annual = series.counts
@@ -138,7 +143,7 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
     top_count = max((int(s.annual().max()) for s in all_of_them if not s.annual().empty), default=0)
     coverage = "; ".join(s.coverage() for s in all_of_them)
     figure.update_layout(
-        title={"text": f"{metric.label} by year (complete years; {coverage})", "font_size": 13},
+        title={"text": f"{metric.label} by year<br><sub>complete years; {coverage}</sub>"},
         margin={"t": 50, "l": 50, "r": 20},
         # Years on a number line: Plotly spaces the labels so they never overlap.
         xaxis={"tickformat": "d", "nticks": 12},
@@ -166,10 +171,10 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
     )
     figure.update_layout(
         title={
-            "text": f"{metric.label} by {freq} (95% exact intervals; {series.coverage()})",
-            "font_size": 13,
+            "text": f"{metric.label} by {freq}<br><sub>95% exact intervals; "
+            f"{series.coverage()}</sub>",
         },
-        margin={"t": 40, "l": 40, "r": 10},
+        margin={"t": 56, "l": 40, "r": 10},
         yaxis_rangemode="tozero",
         xaxis_type="category",
     )
