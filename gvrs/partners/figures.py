@@ -25,6 +25,8 @@ from gvrs.partners.models import Contact, Participant, Program, Referral, Servic
 from gvrs.reports.series import metric_filter
 
 ACTIVE_DAYS = 30  # enrolled, and reached within this many days: "active"
+# Contacts that reached the person (an attempt that did not is not a contact for the funnel).
+REACHED = [k for k in Contact.Kind.values if k != Contact.Kind.ATTEMPTED]
 
 
 @dataclass(frozen=True)
@@ -121,13 +123,16 @@ def program_figures(organization=None, *, suppress: bool, as_of: dt.date) -> Pro
     recent = as_of - dt.timedelta(days=ACTIVE_DAYS)
     rows = people.values("program").annotate(
         identified=Count("pk", distinct=True),
-        contacted=Count(
-            "pk", filter=Q(contacts__isnull=False) & ~Q(contacts__kind="attempted"), distinct=True
-        ),
+        contacted=Count("pk", filter=Q(contacts__kind__in=REACHED), distinct=True),
         enrolled=Count("pk", filter=Q(enrolled_on__isnull=False), distinct=True),
         active=Count(
             "pk",
-            filter=Q(status=Participant.Status.ENROLLED, contacts__on__gte=recent),
+            filter=Q(
+                status=Participant.Status.ENROLLED,
+                contacts__on__gte=recent,
+                contacts__on__lte=as_of,
+                contacts__kind__in=REACHED,
+            ),
             distinct=True,
         ),
         completed=Count(
