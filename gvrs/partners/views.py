@@ -16,6 +16,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -497,7 +498,10 @@ def programs(request: HttpRequest) -> HttpResponse:
         request,
         "partners/programs.html",
         {
-            "programs": Program.objects.filter(organization=org),
+            "programs": Program.objects.filter(organization=org).annotate(
+                enrolled=Count("participants", filter=Q(participants__status="enrolled")),
+                waiting=Count("participants", filter=Q(participants__status="waiting")),
+            ),
             "form": form if request.user.has_perm("partners.manage_programs") else None,
         },
     )
