@@ -172,7 +172,8 @@ def test_b_sees_nothing_of_a_before_a_referral_and_only_what_it_carries_after(pe
     )
     # B's exact section counts nothing of A's.
     figures = outsider.get(reverse("partners-figures")).content.decode()
-    own = figures.split('data-scope="all partners')[0]
+    own = figures.split('data-scope="other partners')[0]
+    assert 'data-scope="other partners' in figures
     assert "Partner A" not in own
 
     referral = actions.send_referral(

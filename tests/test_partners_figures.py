@@ -99,3 +99,30 @@ def test_program_figures_outside_pass_the_linear_programming_audit(people):
     own = program_figures(programs[0].organization, suppress=False, as_of=dt.date(2026, 3, 1))
     assert len(own.funnel.rows) == 4 and all("Partner B" not in r for r in own.funnel.rows)
     assert "fewer than" not in str(own.funnel.cells)
+
+
+def test_a_partner_reads_the_others_figures_without_its_own_and_unknown_is_no_data(people):
+    partner, outsider = people["partner"], people["outsider"]
+    a = make_program(partner, "Partner A", capacity=100, caseload_per_worker=50)
+    b = make_program(outsider, "Partner B", name="B", capacity=100, caseload_per_worker=50)
+    for user, program in ((partner, a), (outsider, b)):
+        person = make_participant(user, program, f"{program.name} person")
+        actions.record_outcome(
+            user,
+            person,
+            window_start=dt.date(2026, 1, 1),
+            window_end=dt.date(2026, 2, 1),
+            alive=True,
+            not_shot=True,
+            not_arrested_firearm=None,
+            in_school_or_work=None,
+        )
+    as_of = dt.date(2026, 3, 1)
+    others = program_figures(None, suppress=True, as_of=as_of, exclude=a.organization)
+    assert others.scope == "other partners, suppressed"
+    assert [r for r in others.funnel.rows if r != "Total"] == ["Partner B: B"]
+    everyone = program_figures(None, suppress=True, as_of=as_of)
+    assert len(everyone.funnel.rows) == 3
+    own = program_figures(a.organization, suppress=False, as_of=as_of)
+    assert own.outcomes.cells[0] == ["1", "1", "no data", "no data"]
+    assert everyone.outcomes.cells[0][2] == "no data"

@@ -522,7 +522,7 @@ def program_figures(request: HttpRequest) -> HttpResponse:
     sections = []
     if org is not None:
         sections.append(figures.program_figures(org, suppress=False, as_of=today))
-    sections.append(figures.program_figures(None, suppress=True, as_of=today))
+    sections.append(figures.program_figures(None, suppress=True, as_of=today, exclude=org))
     return render(request, "partners/figures.html", {"sections": sections, "as_of": today})
 
 
@@ -534,7 +534,9 @@ def equity(request: HttpRequest) -> HttpResponse:
     choices = list(counties) + list(places)
     slug = request.GET.get("j")
     chosen = next((j for j in choices if j.slug == slug), choices[0] if choices else None)
-    result = figures.equity_of_access(chosen, suppress=True) if chosen else None
+    # A partner sees the other partners' reach: its own counts would let it subtract.
+    org = partner_organization(request.user)
+    result = figures.equity_of_access(chosen, suppress=True, exclude=org) if chosen else None
     return render(
         request,
         "partners/equity.html",
@@ -543,6 +545,7 @@ def equity(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "equity": result,
             "map": figures_map(result) if result else None,
+            "excluded": org,
         },
     )
 
