@@ -13,7 +13,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from gvrs.env import ConfigurationError, env_bool, env_list, env_str, gvrs_home, writes_allowed
+from gvrs.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    gvrs_home,
+    writes_allowed,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -178,6 +186,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The place this deployment serves (name or slug): users land on its overview. An
+# administrator's choice in the admin (Site settings) takes precedence.
+GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")
 # The zone given to jurisdictions created on import when none is named.
 GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
 
@@ -200,6 +211,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not COMPRESSED_STATIC
+# Compress only the hashed copies that pages link to (half the work of compressing both).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "reports-overview"
 LOGOUT_REDIRECT_URL = "accounts-login"
@@ -207,6 +220,10 @@ SESSION_COOKIE_AGE = 8 * 3600  # a working day
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 UPLOAD_ROOT = GVRS_HOME / "uploads"
+# Roles without incidents.view_restricted_fields see the dashboard map as counts per grid cell
+# of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
+GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)
+GVRS_SUPPRESS_BELOW = env_int("GVRS_SUPPRESS_BELOW", 5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 

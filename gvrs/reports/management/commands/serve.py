@@ -5,13 +5,39 @@ compressed and cached immutably, in both modes. ``--demo`` serves the database t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+
+def _static_fingerprint() -> str:
+    """Every static source file's path, size and time: compressing Plotly's bundle with
+    Brotli takes many seconds, so it is done again only when a source changed."""
+    from django.contrib.staticfiles.finders import get_finders
+
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in finder.list([]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def collect_static_if_changed() -> bool:
+    """Collect (hash, compress) static files unless the last collection is of these sources."""
+    stamp = Path(settings.STATIC_ROOT) / ".gvrs-sources"
+    fingerprint = _static_fingerprint()
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(fingerprint)
+    return True
 
 
 class Command(BaseCommand):
@@ -35,7 +61,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         address = f"{options['host']}:{options['port']}"
         if settings.COMPRESSED_STATIC:
-            call_command("collectstatic", interactive=False, verbosity=0)
+            collect_static_if_changed()
         if not options["production"]:
             self.stdout.write(f"gvrs at http://{address}/ (development server; Ctrl-C stops)")
             call_command("runserver", address, use_reloader=False)
