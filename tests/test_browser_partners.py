@@ -101,19 +101,19 @@ def test_intake_plan_contact_referral_and_acceptance_are_audited(browser, live_s
     referral = Referral.objects.get()
     assert referral.status == "accepted"
 
-    events = {(e.user.username, e.action) for e in AuditEvent.objects.select_related("user")}
+    events = {(e.username, e.organization, e.action) for e in AuditEvent.objects.all()}
     for expected in [
-        ("pia", "participant.intake"),
-        ("pia", "participant.enrol"),
-        ("pia", "plan.create"),
-        ("pia", "plan.milestone"),
-        ("pia", "contact.log"),
-        ("pia", "referral.send"),
-        ("pia", "participant.view"),
-        ("pia", "plan.view"),
-        ("out", "referral.view"),
-        ("out", "referral.accept"),
-        ("out", "participant.intake"),
+        ("pia", "Partner A", "participant.intake"),
+        ("pia", "Partner A", "participant.enrol"),
+        ("pia", "Partner A", "plan.create"),
+        ("pia", "Partner A", "plan.milestone"),
+        ("pia", "Partner A", "contact.log"),
+        ("pia", "Partner A", "referral.send"),
+        ("pia", "Partner A", "participant.view"),
+        ("pia", "Partner A", "plan.view"),
+        ("out", "Partner B", "referral.view"),
+        ("out", "Partner B", "referral.accept"),
+        ("out", "Partner B", "participant.intake"),
     ]:
         assert expected in events, expected
     accept = AuditEvent.objects.get(action="referral.accept")

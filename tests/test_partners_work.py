@@ -173,6 +173,7 @@ def test_every_change_and_read_is_in_the_audit_log(people, program):
         assert expected in actions_logged
     view = AuditEvent.objects.get(action="participant.view")
     assert view.user == partner and view.object_id == str(person.pk)
+    assert (view.username, view.roles, view.organization) == ("pia", "partner staff", "Partner A")
     assert NAME not in " ".join(AuditEvent.objects.values_list("detail", flat=True))
 
 
@@ -185,7 +186,9 @@ def test_the_audit_export_has_every_partner_event_and_column(people, program, tm
     assert {r["action"] for r in rows} >= {"participant.intake", "participant.enrol"}
     assert all(r["object_type"] != "incidents.Incident" for r in rows)
     assert set(rows[0]) >= {"at", "user", "action", "object_type", "object_id", "detail"}
-    assert rows[0]["user"] == "pia"
+    assert rows[0]["username"] == "pia"
+    assert rows[0]["organization"] == "Partner A" and rows[0]["roles"] == "partner staff"
+    assert rows[0]["user"] == str(people["partner"].pk)
     lines = tmp_path / "audit.jsonl"
     call_command("partner_audit", out=str(lines), format="jsonl", stdout=io.StringIO())
     assert len(lines.read_text().splitlines()) == len(rows)
