@@ -77,6 +77,7 @@ def test_intake_plan_contact_referral_and_acceptance_are_audited(browser, live_s
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shot(phone, "partners-contact-390")
     phone.goto(f"{base}/partners/p/{person.pk}/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shot(phone, "partners-detail-390")
 
     page.goto(f"{base}/partners/p/{person.pk}/")
