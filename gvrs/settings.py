@@ -66,6 +66,8 @@ def _field_key() -> str:
     if not key:
         # Like the secret key: generated once and kept beside the laptop's database, never in it.
         path = GVRS_HOME / "field_key"
+        if not path.exists() and not writes_allowed():
+            return Fernet.generate_key().decode()  # printing help: nothing is read or written
         if not path.exists():
             path.write_text(Fernet.generate_key().decode())
             path.chmod(0o600)
