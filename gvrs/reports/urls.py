@@ -7,4 +7,5 @@ from gvrs.reports import views
 urlpatterns = [
     path("", views.overview_index, name="reports-overview"),
     path("j/<slug:slug>/", views.overview, name="reports-jurisdiction"),
+    path("j/<slug:slug>/evaluation/", views.evaluation, name="reports-evaluation"),
 ]
