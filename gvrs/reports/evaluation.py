@@ -476,12 +476,10 @@ def figures(result: Evaluation, metric: Metric) -> dict:
         line={"color": "#444", "dash": "dot"},
     )
     chart.update_layout(
-        title=f"{metric.label}: actual against {METHOD_NAMES[result.method].lower()} "
-        "counterfactual",
-        margin={"l": 40, "r": 10, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.15},
+        margin={"l": 40, "r": 10, "t": 60, "b": 40},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         yaxis={"title": f"{metric.label.lower()} per {result.resolution}", "rangemode": "tozero"},
-        height=420,
+        height=440,
     )
     out = {"path": json.loads(chart.to_json())}
     if "event_study" in result.details:
@@ -502,10 +500,9 @@ def figures(result: Evaluation, metric: Metric) -> dict:
         )
         events.add_hline(y=1, line={"color": "#444", "dash": "dot"})
         events.update_layout(
-            title="Event study: rate ratio by year from the start (year before = 1)",
-            xaxis={"title": "years from the start"},
+            xaxis={"title": "years from the start", "dtick": 1},
             yaxis={"type": "log"},
-            margin={"l": 40, "r": 10, "t": 50, "b": 40},
+            margin={"l": 40, "r": 10, "t": 20, "b": 40},
             height=320,
         )
         out["event_study"] = json.loads(events.to_json())

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from gvrs.analysis.evaluation import EvaluationError
+from gvrs.analysis.narrative import format_p
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, ImportRun, Jurisdiction, Population
 from gvrs.reports.evaluation import METHOD_NAMES, evaluate, figures, record
@@ -143,6 +144,8 @@ def _cached_evaluation(jurisdiction, metric, start, method):
                 "figures": figures(result, metric),
                 "definition": f"{tables.source}: {tables.definition}",
                 "level": f"{result.level:.0%}",
+                "method_name": METHOD_NAMES[method],
+                "p_text": format_p(result.p_value) if result.p_value == result.p_value else "—",
                 "excluded": sorted(tables.pool.excluded.items()) if tables.pool else [],
                 "error": "",
             }
