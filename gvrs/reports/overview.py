@@ -11,18 +11,18 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-import pandas as pd
 import plotly.graph_objects as go
-from django.db.models import Count
 
 from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, count_in, counts_by
 from gvrs.analysis.history import rank_in_history
-from gvrs.analysis.narrative import projection_sentence
+from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, projection_sentence
 from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
 from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
-from gvrs.incidents.models import Area, Incident, Jurisdiction
-from gvrs.reports.series import all_series, metric_filter
+from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.reports.areamap import AreaMap, area_map
+from gvrs.reports.labels import source_title
+from gvrs.reports.series import all_series
 
 KEY_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shootings")
 MAP_POINTS = 5_000
@@ -37,6 +37,7 @@ class Tile:
     direction: str  # "up" | "down" | "flat"
     sentences: list[str] = field(default_factory=list)
     history: str = ""
+    coverage: str = ""  # "data through 2025-01-26, 10 months ago"
 
 
 def _figure_json(figure: go.Figure) -> dict:
@@ -74,19 +75,34 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
         except SeriesError:
             continue
         sentences.append(change.sentence)
-        if other is comparisons[0]:
+        # Colour says "this moved beyond ordinary variation": a change the exact test cannot
+        # tell from noise stays uncoloured, whichever way it went.
+        if other is comparisons[0] and change.p_value < EVIDENCE_THRESHOLD:
             direction = "down" if change.change < 0 else "up" if change.change > 0 else "flat"
     history = ""
     annual = series.annual()
     if len(annual) > 1:
         year = int(annual.index.max())
         history = f"{year}: {annual.loc[year]:,}, {rank_in_history(annual, year).phrase}"
-    headline = (
-        f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
-        if series.resolution == "day"
-        else f"{count:,} in {latest.label}"
+    if series.resolution != "day":
+        headline = f"{count:,} in {latest.label}"
+    elif series.last == dt.date(latest.start.year, 12, 31):
+        headline = f"{count:,} in {latest.start.year}"
+    elif series.year_is_over(latest.start.year):
+        # The year is over (or the data hold all of it): a window of it is not "so far".
+        headline = f"{count:,} in {latest.start.year} to {series.last:%d %b}"
+    else:
+        headline = f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
+    return Tile(
+        metric,
+        source_title(series.source),
+        headline,
+        count,
+        direction,
+        sentences,
+        history,
+        series.coverage(),
     )
-    return Tile(metric, series.source, headline, count, direction, sentences, history)
 
 
 def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
@@ -95,33 +111,38 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
         annual = series.annual()
         if annual.empty:
             continue
+        name = source_title(series.source)
         figure.add_trace(
             go.Scatter(
-                x=[str(y) for y in annual.index],
+                x=[int(y) for y in annual.index],
                 y=annual.to_list(),
                 mode="lines+markers",
-                name=series.source,
+                name=name,
+                hovertemplate="%{x}: %{y:,}<extra></extra>",
             )
         )
         top = int(annual.idxmax())
-        # A marker, not an annotation: on a category axis an annotation's "2021" would be
-        # read as position 2021.
         figure.add_trace(
             go.Scatter(
-                x=[str(top)],
+                x=[top],
                 y=[int(annual.max())],
                 mode="markers+text",
-                text=[f"record {annual.max():,}"],
+                text=[f"record {annual.max():,} ({top})"],
                 textposition="top center",
+                cliponaxis=False,  # the label sits above the highest point: never cut off
                 marker={"symbol": "star", "size": 14},
-                name=f"record ({series.source})",
+                name=f"record ({name})",
+                hoverinfo="skip",
             )
         )
+    top_count = max((int(s.annual().max()) for s in all_of_them if not s.annual().empty), default=0)
+    coverage = "; ".join(s.coverage() for s in all_of_them)
     figure.update_layout(
-        title=f"{metric.label} by year",
-        margin={"t": 40, "l": 40, "r": 10},
-        yaxis_rangemode="tozero",
-        xaxis_type="category",
+        title={"text": f"{metric.label} by year (complete years; {coverage})", "font_size": 13},
+        margin={"t": 50, "l": 50, "r": 20},
+        # Years on a number line: Plotly spaces the labels so they never overlap.
+        xaxis={"tickformat": "d", "nticks": 12},
+        yaxis={"range": [0, max(top_count, 1) * 1.18], "tickformat": ",d"},
         legend_orientation="h",
     )
     return _figure_json(figure)
@@ -131,7 +152,7 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
     rows = counts_by(series, freq)[-periods:]
     figure = go.Figure(
         go.Bar(
-            x=[r.period.label for r in rows],
+            x=[r.period.label + ("" if r.complete else " (partial)") for r in rows],
             y=[r.count for r in rows],
             name=metric.label,
             error_y={
@@ -144,87 +165,15 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
         )
     )
     figure.update_layout(
-        title=f"{metric.label} by {freq} (95% exact intervals)",
+        title={
+            "text": f"{metric.label} by {freq} (95% exact intervals; {series.coverage()})",
+            "font_size": 13,
+        },
         margin={"t": 40, "l": 40, "r": 10},
         yaxis_rangemode="tozero",
         xaxis_type="category",
     )
     return _figure_json(figure)
-
-
-def map_figure(
-    metric: Metric, jurisdiction: Jurisdiction, area: Area | None, since: dt.date, until: dt.date
-) -> tuple[dict, int, int]:
-    """Incident points (WGS84, equal-aspect axes: no tile server) and area outlines. SVG
-    markers, not WebGL: the map must draw on machines without a GPU."""
-    qs = Incident.objects.filter(
-        metric_filter(metric),
-        jurisdiction_id__in=jurisdiction.descendant_ids(),
-        occurred_on__gte=since,
-        occurred_on__lte=until,
-    )
-    if area is not None:
-        qs = qs.filter(area=area)
-    total = qs.count()
-    rows = list(
-        qs.filter(latitude__isnull=False)
-        .order_by("-occurred_on")
-        .values_list("longitude", "latitude", "occurred_on", "kind")[:MAP_POINTS]
-    )
-    frame = pd.DataFrame(rows, columns=["lon", "lat", "day", "kind"])
-    figure = go.Figure()
-    counts = dict(
-        qs.exclude(area__isnull=True)
-        .values("area")
-        .annotate(n=Count("id"))
-        .values_list("area", "n")
-    )
-    outlines = list(
-        Area.objects.filter(
-            jurisdiction_id__in=jurisdiction.descendant_ids(), boundary__isnull=False
-        )[:1000]
-    )
-    top = max(counts.values(), default=0)
-    for outline in outlines:
-        # A choropleth drawn as filled polygons on the same plain axes: no tile server and no
-        # topojson download, so it works offline and under a strict CSP.
-        n = counts.get(outline.pk, 0)
-        shade = 0.08 + 0.6 * (n / top if top else 0)
-        for ring in _outer_rings(outline.boundary):
-            xs, ys = zip(*ring, strict=True)
-            figure.add_trace(
-                go.Scatter(
-                    x=list(xs),
-                    y=list(ys),
-                    mode="lines",
-                    fill="toself",
-                    fillcolor=f"rgba(166, 58, 43, {shade:.2f})",
-                    line={"width": 1, "color": "#8a94a6"},
-                    hoverinfo="text",
-                    text=f"{outline.name}: {n}",
-                    showlegend=False,
-                )
-            )
-    for kind, group in frame.groupby("kind"):
-        figure.add_trace(
-            go.Scatter(
-                x=group["lon"],
-                y=group["lat"],
-                mode="markers",
-                name=kind.replace("_", " "),
-                marker={"size": 5, "opacity": 0.6},
-                text=group["day"].astype(str),
-                hoverinfo="text+name",
-            )
-        )
-    figure.update_layout(
-        title=f"{metric.label}: incidents {since} to {until}",
-        margin={"t": 40, "l": 10, "r": 10},
-        xaxis_visible=False,
-        yaxis={"visible": False, "scaleanchor": "x"},
-        legend_orientation="h",
-    )
-    return _figure_json(figure), total, len(frame)
 
 
 def _outer_rings(geometry: dict | None) -> list[list]:
@@ -250,6 +199,7 @@ class Dashboard:
     figures: dict[str, dict]
     projection: str | None
     map_note: str
+    areas: AreaMap | None = None
 
 
 def build(
@@ -260,7 +210,10 @@ def build(
     area: Area | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    exact_locations: bool = False,
 ) -> Dashboard:
+    """``exact_locations``: the map shows incident points (roles allowed restricted fields);
+    otherwise suppressed counts per cell and area."""
     baseline = jurisdiction.baseline_year
     tiles = []
     for name in KEY_METRICS:
@@ -268,6 +221,7 @@ def build(
         if found:
             tiles.append(tile_for(metrics[name], found[0], baseline))
     chosen = all_series(metric, jurisdiction, area=area, as_of=until)
+    areas = None
     figures: dict[str, dict] = {}
     projection = None
     map_note = ""
@@ -277,20 +231,31 @@ def build(
         if daily is not None:
             figures["monthly"] = recent_figure(metric, daily, "month", 36)
             figures["weekly"] = recent_figure(metric, daily, "week", 52)
-            try:
-                projection = projection_sentence(
-                    metric.label, project_year_end(daily.counts, daily.last)
-                )
-            except ValueError as exc:
-                projection = f"No projection: {exc}."
+            if daily.year_is_over(daily.last.year):
+                projection = f"No projection: {daily.last.year} is over ({daily.coverage()})."
+            else:
+                try:
+                    projection = projection_sentence(
+                        metric.label, project_year_end(daily.counts, daily.last)
+                    )
+                    projection = f"{projection[:-1]} ({daily.coverage()})."
+                except ValueError as exc:
+                    projection = f"No projection: {exc}."
             end = until or daily.last
             start = since or end - dt.timedelta(days=365)
-            figures["map"], total, shown = map_figure(metric, jurisdiction, area, start, end)
-            map_note = (
-                f"{shown:,} of {total:,} incidents shown"
-                + (" (most recent first)" if shown < total else "")
-                + "; incidents without coordinates are not on the map."
-            )
+            areas = area_map(metric, jurisdiction, area, start, end, exact=exact_locations)
+            figures["map"] = areas.figure
+            map_note = areas.note
     return Dashboard(
-        jurisdiction, metric, area, since, until, tiles, chosen, figures, projection, map_note
+        jurisdiction,
+        metric,
+        area,
+        since,
+        until,
+        tiles,
+        chosen,
+        figures,
+        projection,
+        map_note,
+        areas,
     )
