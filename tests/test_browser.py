@@ -149,3 +149,29 @@ def test_a_viewer_is_refused_the_import_page(browser, live_server, people, town)
     assert response.status == 403
     page.goto(f"{live_server.url}/incidents/")
     shot(page, "incidents-viewer")
+
+
+def test_the_evaluation_page_draws_actual_against_counterfactual(
+    browser, live_server, people, tmp_path
+):
+    city = simulate("evaluation", years=(2019, 2023), seed=7, size=0.5)
+    paths = write_city(city, tmp_path / "evaluation")
+    assert import_file(paths["incidents.csv"], load_format("gvrs")).ok
+    place = Jurisdiction.objects.get(name="Treated City")
+    page = sign_in(browser, live_server, people["analyst"])
+    page.goto(f"{live_server.url}/j/{place.slug}/")
+    page.click("text=Did the strategy work?")
+    page.select_option("select[name=metric]", "shootings")
+    page.fill("input[name=start]", "2022-01-01")
+    page.select_option("select[name=method]", "did")
+    page.click("button:has-text('Evaluate')")
+    page.wait_for_selector("[data-chart=chart-path][data-drawn=true]", timeout=60_000)
+    page.wait_for_selector("[data-chart=chart-events][data-drawn=true]")
+    verdict = page.locator("[data-testid=verdict]")
+    assert verdict.inner_text().count("%") >= 1
+    traces = page.evaluate("() => document.getElementById('path').data.map(t => t.name)")
+    assert "actual" in traces and "counterfactual" in traces
+    for width, name in ((1400, "evaluation-wide"), (390, "evaluation-narrow")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(1000)
+        shot(page, name)
