@@ -19,9 +19,11 @@ import getpass
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -31,7 +33,11 @@ from gvrs.data.readers import CHUNK_ROWS, open_table
 from gvrs.data.validate import validate_rows
 from gvrs.incidents.importing import bulk, direct, merge, staging
 from gvrs.incidents.importing.places import PlaceResolver
-from gvrs.incidents.importing.published import import_published_counts
+from gvrs.incidents.importing.published import (
+    UNPIVOT_VALUE,
+    UNPIVOT_YEAR,
+    import_published_counts,
+)
 from gvrs.incidents.importing.rejects import write_rejects
 from gvrs.incidents.models import ImportRun
 
@@ -48,7 +54,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     rejected: dict[int, str] = field(default_factory=dict)  # line -> reason
     warnings: list[RowError] = field(default_factory=list)  # values skipped, not errors
-    created_jurisdictions: list[str] = field(default_factory=list)
+    created_jurisdictions: list[str] = field(default_factory=list)  # full paths
+    rows_filtered: int = 0  # left out by the mapping's [filter]
     conflicts_resolved: int = 0
     rejects_written: int | None = None
     # How the rows reached the registry: "direct" (folded in memory) or "staged"; and whether
@@ -128,11 +135,15 @@ def import_file(
     initiated_by: str | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    state: str | None = None,
+    new_places: bool = False,
 ) -> ImportReport:
     """Import ``path`` with ``mapping`` and return what happened.
 
     ``chunk_rows`` rows are read and checked at a time: memory grows with it, not with the
-    file.
+    file. Places are matched by their path inside their state: the one the path names, else
+    ``state``, the mapping's, or ``GVRS_DEFAULT_STATE``. A place that would be moved, or a
+    second place of a name the state already has, stops the import unless ``new_places``.
 
     Raises ``FileError`` (after recording a failed run) when the file cannot be read as a
     table at all; row-level problems come back in the report instead.
@@ -155,11 +166,22 @@ def import_file(
         table = reading.table
         mapping.check_columns(table.columns, table.name, jurisdiction_given=bool(jurisdiction))
         label = _label_for(mapping)
+        places = PlaceResolver(
+            state=state or mapping.state,
+            time_zone=mapping.time_zone,
+            level=mapping.level,
+            new_places=new_places,
+            file_name=table.name,
+            run_id=run.pk,
+        )
         try:
             with transaction.atomic():
                 if mapping.target == "published_counts":
                     counts, errors, skipped, created = import_published_counts(
-                        reading.chunks(), mapping, run, on_chunk=reading.advance
+                        _published_chunks(reading, mapping, report),
+                        mapping,
+                        run,
+                        places=places,
                     )
                     report.errors = errors
                     report.warnings = skipped
@@ -176,6 +198,7 @@ def import_file(
                         jurisdiction=jurisdiction,
                         accept_valid=accept_valid,
                         source=source or mapping.source,
+                        places=places,
                     )
         except _RollbackError:
             counts = merge.MergeCounts()
@@ -237,6 +260,8 @@ def _summary(report: ImportReport, failed: bool) -> str:
             f"{len(report.errors)} invalid values in {len(report.rejected)} rows; nothing imported"
         )
     parts = []
+    if report.rows_filtered:
+        parts.append(f"{report.rows_filtered:,} rows left out by the mapping's filter")
     if report.warnings:
         parts.append(
             f"{len(report.warnings)} values skipped: "
@@ -249,9 +274,44 @@ def _summary(report: ImportReport, failed: bool) -> str:
         )
     if report.created_jurisdictions:
         created = report.created_jurisdictions
-        more = f" and {len(created) - 10} more" if len(created) > 10 else ""
-        parts.append(f"{len(created)} new jurisdictions: " + ", ".join(created[:10]) + more)
+        shown = created[:SUMMARY_PLACES]
+        more = (
+            f"; and {len(created) - len(shown):,} more (every one: gvrs jurisdictions "
+            f"--import-run {report.run.pk})"
+            if len(created) > len(shown)
+            else ""
+        )
+        parts.append(f"{len(created):,} new places: " + "; ".join(shown) + more)
     return "; ".join(parts)
+
+
+# The run's summary lists the places an import created, up to this many (all of them are
+# linked to the run: ``gvrs jurisdictions --import-run N``).
+SUMMARY_PLACES = 200
+
+
+def _published_chunks(reading: _Reading, mapping: Mapping, report: ImportReport):
+    """Published counts' chunks, filtered, and unpivoted when the table is wide in years."""
+    for chunk in reading.chunks():
+        reading.advance(len(chunk.frame))
+        keep = mapping.keep(chunk.frame)
+        report.rows_filtered += int((~keep).sum())
+        frame, lines = chunk.frame[keep], chunk.lines[keep]
+        if mapping.unpivot is not None:
+            frame, lines = _unpivot(frame, lines, mapping.unpivot)
+        yield replace(chunk, frame=frame, lines=lines)
+
+
+def _unpivot(frame, lines, unpivot):
+    """One row per (row, listed column): the year from the column's name, its value."""
+    parts = []
+    for column, year in unpivot.years().items():
+        part = frame.copy()
+        part[UNPIVOT_YEAR] = str(year)
+        part[UNPIVOT_VALUE] = frame[column]
+        parts.append(part)
+    long = pd.concat(parts, ignore_index=True)
+    return long, np.tile(lines, len(parts))
 
 
 def _import_incidents(
@@ -264,13 +324,14 @@ def _import_incidents(
     jurisdiction: str | None,
     accept_valid: bool,
     source: str,
+    places: PlaceResolver,
 ) -> merge.MergeCounts:
     """The first import of a source goes straight to the registry when its incidents' rows
     lie together; any other import (or a file whose rows are scattered) is staged."""
     options = {"accept_valid": accept_valid, "source": source}
     with connection.cursor() as cursor:
         merge.lock_registry(cursor)
-        checking = _Checking(reading, mapping, report, label, jurisdiction)
+        checking = _Checking(reading, mapping, report, label, jurisdiction, places)
         counts = None
         if direct.source_is_new(cursor, source):
             savepoint = transaction.savepoint()
@@ -280,7 +341,9 @@ def _import_incidents(
                 transaction.savepoint_rollback(savepoint)
                 reading.restart()
                 report.errors, report.rejected, report.conflicts_resolved = [], {}, 0
-                checking = _Checking(reading, mapping, report, label, jurisdiction)
+                report.rows_filtered = 0
+                places = places.fresh()
+                checking = _Checking(reading, mapping, report, label, jurisdiction, places)
         if counts is None:
             counts = _import_staged(cursor, checking, run, **options)
     report.created_jurisdictions = checking.places.created
@@ -291,10 +354,10 @@ class _Checking:
     """One pass over the file: each chunk mapped, validated (errors into the report) and
     given place ids, with the places created and the incidents found invalid so far."""
 
-    def __init__(self, reading: _Reading, mapping: Mapping, report, label, jurisdiction):
+    def __init__(self, reading: _Reading, mapping: Mapping, report, label, jurisdiction, places):
         self.reading, self.mapping, self.report, self.label = reading, mapping, report, label
         self.jurisdiction = jurisdiction
-        self.places = PlaceResolver()
+        self.places = places
         self.bad_ids: set[str] = set()
 
     def chunks(self):
@@ -302,13 +365,19 @@ class _Checking:
         today = dt.datetime.now(_EARLIEST_ZONE).date()
         mapping = self.mapping
         for chunk in self.reading.chunks():
-            canonical = mapping.apply(chunk.frame, self.jurisdiction)
+            keep = mapping.keep(chunk.frame)
+            frame, lines = chunk.frame, chunk.lines
+            if not keep.all():
+                self.report.rows_filtered += int((~keep).sum())
+                frame, lines = frame[keep], lines[keep]
+            canonical = mapping.apply(frame, self.jurisdiction)
             checked = validate_rows(
                 canonical,
-                chunk.lines,
+                lines,
                 today=today,
                 datetime_formats=mapping.datetime_formats,
-                kind_derived=mapping.derive_kind is not None,
+                kind_derived=mapping.kind_derived,
+                kind_rules=mapping.kind_rules,
             )
             self.report.errors += [
                 RowError(e.line, self.label(e.column), e.value, e.reason) for e in checked.errors
@@ -317,7 +386,7 @@ class _Checking:
             rows = checked.rows
             if not rows.empty:
                 rows["jurisdiction_id"], rows["area_id"] = self.places.resolve(
-                    rows["jurisdiction"], rows["area"]
+                    rows["jurisdiction"], rows["area"], rows["line"].to_numpy()
                 )
             yield canonical, rows
             self.reading.advance(len(chunk.frame))

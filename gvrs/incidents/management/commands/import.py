@@ -13,10 +13,12 @@ from django.core.management.base import BaseCommand, CommandError
 from gvrs.data.errors import FileError
 from gvrs.data.mapping import MappingError, available_formats, load_format, load_mapping
 from gvrs.data.schema import SOURCE_MAX_LENGTH
+from gvrs.data.states import state_code
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.importing.run import ImportReport
 
 SHOWN_ERRORS = 50
+SHOWN_PLACES = 1000
 PROGRESS_MIN_BYTES = 256 * 1024  # roughly a few thousand rows
 
 
@@ -40,6 +42,17 @@ class Command(BaseCommand):
         parser.add_argument("--rejects", type=Path, help="write rejected rows here, with a reason")
         parser.add_argument("--encoding", help="the file's text encoding (default: detected)")
         parser.add_argument("--source", help="source name stored with each incident")
+        parser.add_argument(
+            "--state",
+            help="state (USPS code or name) of places the file names without one "
+            "(default: the mapping's, else GVRS_DEFAULT_STATE)",
+        )
+        parser.add_argument(
+            "--new-places",
+            action="store_true",
+            help="create a place even where its name already exists elsewhere in the state "
+            "(a separate place; an existing one is never moved)",
+        )
 
     def handle(self, *args, **options) -> None:
         path: Path = options["file"]
@@ -62,6 +75,11 @@ class Command(BaseCommand):
                 )
         except MappingError as exc:
             raise CommandError(str(exc), returncode=2) from None
+        if options["state"] and state_code(options["state"]) is None:
+            raise CommandError(
+                f"--state {options['state']!r} is not a US state (e.g. CA or California)",
+                returncode=2,
+            )
 
         progress = ProgressBar(path) if sys.stderr.isatty() else None
         try:
@@ -74,6 +92,8 @@ class Command(BaseCommand):
                 encoding=options["encoding"],
                 source=options["source"],
                 progress=progress.update if progress else None,
+                state=options["state"],
+                new_places=options["new_places"],
             )
         except FileError as exc:
             raise CommandError(str(exc), returncode=1) from None
@@ -118,6 +138,16 @@ class Command(BaseCommand):
             self.stdout.write("Nothing changed: the registry already held this file.")
         if run.message:
             self.stdout.write(run.message)
+        if report.created_jurisdictions:
+            created = report.created_jurisdictions
+            self.stdout.write(f"New places ({len(created):,}):")
+            for path in created[:SHOWN_PLACES]:
+                self.stdout.write(f"  {path}")
+            if len(created) > SHOWN_PLACES:
+                self.stdout.write(
+                    f"  ... and {len(created) - SHOWN_PLACES:,} more: "
+                    f"gvrs jurisdictions --import-run {run.pk}"
+                )
         if report.rejects_written is not None:
             self.stdout.write(f"Rejected rows written to {options['rejects']}")
 
