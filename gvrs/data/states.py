@@ -236,9 +236,13 @@ ZONE_BY_COUNTY: dict[tuple[str, str], str] = {
     for county in counties
 }
 
+# Other spellings sources use (FiveThirtyEight writes "D.C.").
+_ALIASES = {"d.c.": "DC", "washington, d.c.": "DC", "washington d.c.": "DC"}
+
 _BY_TEXT: dict[str, str] = {
     **{code.casefold(): code for code in STATES},
     **{name.casefold(): code for code, (name, _) in STATES.items()},
+    **_ALIASES,
 }
 
 
