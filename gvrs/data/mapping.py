@@ -230,6 +230,8 @@ class Mapping:
     level: str | None = None  # level of the places rows name (city, agency, county)
     filters: tuple[RowFilter, ...] = ()
     derive_rules: tuple[DeriveRule, ...] = ()
+    ori_column: str = ""  # the FBI ORI (NCIC code) of each row's place
+    geoid_column: str = ""  # the Census GEOID of each row's place
 
     @property
     def kind_derived(self) -> bool:
@@ -260,8 +262,21 @@ class Mapping:
                     continue
                 named += rule.source_columns
             named += [rule.column for rule in self.derive_rules]
-        named += [f.column for f in self.filters]
+        named += [f.column for f in self.filters] + [self.ori_column, self.geoid_column]
         return list(dict.fromkeys(c for c in named if c))
+
+    def place_codes(self, frame: pd.DataFrame) -> pd.DataFrame | None:
+        """Each row's place's official codes (columns ori, geoid), or None without any."""
+        if not (self.ori_column or self.geoid_column):
+            return None
+        blank = pd.Series("", index=frame.index, dtype="str")
+        return pd.DataFrame(
+            {
+                "ori": frame[self.ori_column].str.strip() if self.ori_column else blank,
+                "geoid": frame[self.geoid_column].str.strip() if self.geoid_column else blank,
+            },
+            index=frame.index,
+        )
 
     def keep(self, frame: pd.DataFrame) -> np.ndarray:
         """The rows the mapping's [filter] keeps (every row when it has none)."""
@@ -470,16 +485,23 @@ def _place_options(place: dict[str, Any], where: str) -> dict[str, Any]:
         if place["level"] not in PLACE_LEVELS:
             raise MappingError(f"{where}: place.level must be one of {', '.join(PLACE_LEVELS)}")
         out["level"] = place["level"]
+    for key in ("ori", "geoid"):
+        if key in place:
+            if not isinstance(place[key], str) or not place[key]:
+                raise MappingError(f"{where}: place.{key} must name the column holding it")
+            out[f"{key}_column"] = place[key]
     return out
 
 
 PLACE_LEVELS = ("county", "city", "agency", "district")
 _PLACE_KEYS = {
-    "incidents": {"state", "time_zone", "level"},
+    "incidents": {"state", "time_zone", "level", "ori", "geoid"},
     "published_counts": {
         "state",
         "time_zone",
         "level",
+        "ori",
+        "geoid",
         "name",
         "parent",
         "parent_suffix",

@@ -61,12 +61,15 @@ class JurisdictionQuerySet(models.QuerySet):
         candidates = self.filter(name__iexact=parts[-1])
         if code:
             candidates = candidates.filter(state=code)
-        matches = []
+        matches, exact = [], []
         for candidate in candidates.select_related("parent__parent__parent")[:50]:
             names = [n.casefold() for n in candidate.path.split(" > ")]
             if names[len(names) - len(wanted) :] == wanted:
                 matches.append(candidate)
-        return matches
+                # A path from the state ("PA > Philadelphia") is exact, not a suffix.
+                if code and names[1:] == wanted:
+                    exact.append(candidate)
+        return exact or matches
 
 
 class Jurisdiction(models.Model):

@@ -50,6 +50,8 @@ class _Place:
     pk: int | None = None
     existing: bool = False  # in the registry before this import
     slug: str = ""
+    ori: str = ""
+    geoid: str = ""
 
     @property
     def key(self) -> str:
@@ -81,12 +83,15 @@ class _State:
     def load(cls, code: str) -> _State:
         state = cls(code)
         rows = list(
-            Jurisdiction.objects.filter(state=code).values_list("pk", "name", "parent_id", "level")
+            Jurisdiction.objects.filter(state=code).values_list(
+                "pk", "name", "parent_id", "level", "ori", "geoid"
+            )
         )
         places = {
-            pk: _Place(name, level, None, pk=pk, existing=True) for pk, name, _, level in rows
+            pk: _Place(name, level, None, pk=pk, existing=True, ori=ori, geoid=geoid)
+            for pk, name, _, level, ori, geoid in rows
         }
-        for pk, _, parent_id, level in rows:
+        for pk, _, parent_id, level, _, _ in rows:
             place = places[pk]
             place.parent = places.get(parent_id)
             if level == Jurisdiction.Level.STATE:
@@ -96,8 +101,9 @@ class _State:
         return state
 
     def matches(self, parts: list[str]) -> list[_Place]:
-        """Places (not the state itself) whose path ends with ``parts``."""
-        found = []
+        """Places (not the state itself) whose path ends with ``parts``; the one whose path
+        below the state is exactly ``parts``, when there is one."""
+        found, exact = [], []
         for place in self.by_name.get(parts[-1].casefold(), []):
             node, ok = place, True
             for name in reversed(parts[:-1]):
@@ -107,7 +113,9 @@ class _State:
                     break
             if ok:
                 found.append(place)
-        return found
+                if node.parent is self.node:
+                    exact.append(place)
+        return exact or found
 
 
 class PlaceResolver:
@@ -168,11 +176,19 @@ class PlaceResolver:
             self._states[code] = _State.load(code)
         return self._states[code]
 
-    def jurisdiction_ids(self, paths: list[str], lines: list[int] | None = None) -> dict[str, int]:
+    def jurisdiction_ids(
+        self,
+        paths: list[str],
+        lines: list[int] | None = None,
+        codes: dict[str, tuple[str, str]] | None = None,
+    ) -> dict[str, int]:
         """Ids for each distinct path, creating the places that are missing.
 
         Raises PlaceError listing every path that cannot be resolved (with the line it first
-        appears on, when ``lines`` is given) and creates nothing in that case.
+        appears on, when ``lines`` is given) and creates nothing in that case. ``codes`` gives
+        a path's place its (ORI, GEOID) where the source carries them: a new place gets them,
+        an existing one without them gets them filled in; a different code already stored is
+        a problem (the path and the code disagree).
         """
         first_line = dict(zip(paths, lines, strict=True)) if lines is not None else {}
         wanted = {p for p in paths if p not in self._ids}
@@ -195,6 +211,7 @@ class PlaceResolver:
             place = self._resolve(self._state(code), parts, planned, problems, where, text)
             if place is not None:
                 resolved[text] = place
+        filled = self._codes(resolved, codes or {}, problems, first_line)
         if problems:
             shown = problems[:_SHOWN]
             more = f"\n  ... and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
@@ -204,9 +221,42 @@ class PlaceResolver:
                 "nothing was imported:\n  " + "\n  ".join(shown) + more,
             )
         self._create(planned)
+        if filled:
+            Jurisdiction.objects.bulk_update(
+                [Jurisdiction(pk=p.pk, ori=p.ori, geoid=p.geoid) for p in filled],
+                ["ori", "geoid"],
+                batch_size=500,
+            )
         for text, place in resolved.items():
             self._ids[text] = place.pk
         return {p: self._ids[p] for p in paths}
+
+    @staticmethod
+    def _codes(resolved, codes, problems, first_line) -> list[_Place]:
+        """Give places their official codes; returns the existing places whose blank codes
+        were filled in."""
+        filled = []
+        for text, (ori, geoid) in codes.items():
+            place = resolved.get(text)
+            if place is None:
+                continue
+            changed = False
+            for attribute, code in (("ori", ori.strip()), ("geoid", geoid.strip())):
+                stored = getattr(place, attribute)
+                if not code or code == "nan" or stored == code:
+                    continue
+                if stored:
+                    where = f"line {first_line[text]}: " if text in first_line else ""
+                    problems.append(
+                        f"{where}{text!r} has {attribute.upper()} {code!r}, but "
+                        f"{place.path()} has {stored!r}"
+                    )
+                    continue
+                setattr(place, attribute, code)
+                changed = True
+            if changed and place.existing:
+                filled.append(place)
+        return filled
 
     def _node(self, state: _State, planned: list[_Place]) -> _Place:
         if state.node is None:
@@ -283,6 +333,8 @@ class PlaceResolver:
             state=code,
             time_zone=zone or state_zone(code, county.name if county else None),
             import_run_id=self.run_id,
+            ori=place.ori,
+            geoid=place.geoid,
         )
 
     def _slug(self, place: _Place, code: str) -> str:
@@ -326,17 +378,27 @@ class PlaceResolver:
         return np.array([self._areas[(j, name.casefold())] for j, name in keys], dtype=float)
 
     def resolve(
-        self, names: pd.Series, areas: pd.Series, lines: np.ndarray | None = None
+        self,
+        names: pd.Series,
+        areas: pd.Series,
+        lines: np.ndarray | None = None,
+        codes: pd.DataFrame | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Jurisdiction ids and area ids (NaN where no area) for a chunk's rows."""
-        codes, uniques = pd.factorize(names)
+        """Jurisdiction ids and area ids (NaN where no area) for a chunk's rows; ``codes``
+        (columns ori, geoid, aligned with ``names``) are each place's official codes."""
+        factor, uniques = pd.factorize(names)
         distinct = [str(u) for u in uniques]
-        first = None
-        if lines is not None:
-            positions = np.unique(codes, return_index=True)[1]
-            first = [int(lines[p]) for p in positions]
-        ids = self.jurisdiction_ids(distinct, first)
-        jurisdiction_ids = np.array([ids[d] for d in distinct], dtype=np.int64)[codes]
+        positions = np.unique(factor, return_index=True)[1]
+        first = None if lines is None else [int(lines[p]) for p in positions]
+        place_codes = None
+        if codes is not None:
+            picked = codes.iloc[positions]
+            place_codes = {
+                d: (str(o), str(g))
+                for d, o, g in zip(distinct, picked["ori"], picked["geoid"], strict=True)
+            }
+        ids = self.jurisdiction_ids(distinct, first, place_codes)
+        jurisdiction_ids = np.array([ids[d] for d in distinct], dtype=np.int64)[factor]
         rows = pd.DataFrame({"j": jurisdiction_ids, "a": areas.to_numpy()})
         pairs = rows.dropna().drop_duplicates().copy()
         # One lookup per distinct (jurisdiction, area) pair, then a vectorised join back.

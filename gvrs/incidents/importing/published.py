@@ -47,6 +47,7 @@ def _validate(
             for n, v in zip(lines[mask], values[mask], strict=True)
         ]
     bad = bad_year | future | no_place | end.isna().to_numpy()
+    codes = mapping.place_codes(frame)
     long = []
     for series in mapping.series:
         column = series.column or UNPIVOT_VALUE
@@ -76,6 +77,11 @@ def _validate(
                     "path": place[keep].to_numpy(),
                     "year": year[keep].to_numpy(),
                     "end": end[keep].to_numpy(),
+                    **(
+                        {}
+                        if codes is None
+                        else {c: codes[c][keep].to_numpy() for c in ("ori", "geoid")}
+                    ),
                     "metric": series.metric,
                     "count": value[keep].to_numpy(),
                 }
@@ -138,7 +144,12 @@ def import_published_counts(
     if figures.empty:
         return MergeCounts(), errors, skipped, []
     first = figures.drop_duplicates("path")
-    ids = places.jurisdiction_ids(first["path"].tolist(), first["line"].tolist())
+    codes = None
+    if "ori" in first:
+        codes = dict(
+            zip(first["path"], zip(first["ori"], first["geoid"], strict=True), strict=True)
+        )
+    ids = places.jurisdiction_ids(first["path"].tolist(), first["line"].tolist(), codes)
     figures["jurisdiction_id"] = figures["path"].map(ids)
     figures["period_end"] = [
         dt.date(int(y), int(e[:2]), int(e[3:]))

@@ -385,8 +385,12 @@ class _Checking:
             self.bad_ids |= checked.bad_source_ids
             rows = checked.rows
             if not rows.empty:
+                codes = mapping.place_codes(frame)
                 rows["jurisdiction_id"], rows["area_id"] = self.places.resolve(
-                    rows["jurisdiction"], rows["area"], rows["line"].to_numpy()
+                    rows["jurisdiction"],
+                    rows["area"],
+                    rows["line"].to_numpy(),
+                    None if codes is None else codes.loc[rows.index],
                 )
             yield canonical, rows
             self.reading.advance(len(chunk.frame))
