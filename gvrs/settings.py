@@ -13,7 +13,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from gvrs.env import ConfigurationError, env_bool, env_list, env_str, gvrs_home
+from gvrs.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    gvrs_home,
+    writes_allowed,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -37,6 +45,8 @@ def _secret_key() -> str:
         raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_SECRET_KEY is not")
     # A laptop install keeps a generated key so sessions survive restarts.
     path = GVRS_HOME / "secret_key"
+    if not path.exists() and not writes_allowed():
+        return secrets.token_urlsafe(50)  # printing help: nothing is signed, nothing written
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
@@ -144,6 +154,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The place this deployment serves (name or slug): users land on its overview. An
+# administrator's choice in the admin (Site settings) takes precedence.
+GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")
 # The zone given to jurisdictions created on import when none is named.
 GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
 # The state (USPS code or name) of places in files that name none; unset, such a file is refused.
@@ -157,18 +170,25 @@ if GVRS_DEFAULT_STATE:
 
 STATIC_URL = "static/"
 STATIC_ROOT = GVRS_HOME / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+if writes_allowed():
+    STATIC_ROOT.mkdir(exist_ok=True)
 # Plotly's JavaScript is served from the installed plotly package, never from a CDN.
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_js_dir())]
+# Served pages (`gvrs serve`, production) get collected static files with content hashes in
+# their names, compressed with Brotli and gzip, cached immutably by browsers; tests and
+# management commands read them straight from the packages.
+COMPRESSED_STATIC = PRODUCTION or env_bool("GVRS_COMPRESSED_STATIC", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
+        if COMPRESSED_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = not COMPRESSED_STATIC
+# Compress only the hashed copies that pages link to (half the work of compressing both).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "reports-overview"
 LOGOUT_REDIRECT_URL = "accounts-login"
@@ -176,6 +196,10 @@ SESSION_COOKIE_AGE = 8 * 3600  # a working day
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 UPLOAD_ROOT = GVRS_HOME / "uploads"
+# Roles without incidents.view_restricted_fields see the dashboard map as counts per grid cell
+# of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
+GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)
+GVRS_SUPPRESS_BELOW = env_int("GVRS_SUPPRESS_BELOW", 5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 

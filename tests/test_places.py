@@ -250,7 +250,7 @@ def test_existing_places_are_filed_under_their_states_on_migration():
     """The data migration, run on places made before states (no state, the old zone)."""
     from importlib import import_module
 
-    migration = import_module("gvrs.incidents.migrations.0003_places_states_codes")
+    migration = import_module("gvrs.incidents.migrations.0004_places_states_codes")
     old = {"state": "", "time_zone": "America/Los_Angeles"}
     philadelphia = Jurisdiction.objects.create(name="Philadelphia", slug="philadelphia", **old)
     kern = Jurisdiction.objects.create(name="Kern County", slug="kern-county", **old)

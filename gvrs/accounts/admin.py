@@ -15,11 +15,28 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "action", "object_type", "object_id", "detail"]
-    list_filter = ["action"]
+    """Read-only: the log is append-only, so nobody (a superuser included) adds, changes or
+    deletes an event here; events are written only by ``gvrs.accounts.audit.record``."""
+
+    list_display = [
+        "at",
+        "username",
+        "roles",
+        "organization",
+        "action",
+        "object_type",
+        "object_id",
+        "detail",
+    ]
+    list_filter = ["action", "object_type"]
+    search_fields = ["username", "object_id", "detail"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return False  # the audit log is append-only
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -1,15 +1,47 @@
-"""The one way to write the audit log."""
+"""The one way to write the audit log.
+
+``record(user, action, obj=None, detail="")`` stores who (user name, roles and organization as
+they are now), what (the object's model label and primary key) and when. The row is written on
+its own connection's autocommit when no transaction is open, and inside the caller's
+transaction otherwise, so an audited change and its event commit or roll back together.
+"""
 
 from __future__ import annotations
 
 from gvrs.accounts.models import AuditEvent
 
+SUPERUSER = "superuser"
 
-def record(user, action: str, obj=None, detail: str = "") -> None:
-    AuditEvent.objects.create(
-        user=user if getattr(user, "is_authenticated", False) else None,
-        action=action,
-        object_type="" if obj is None else obj._meta.label,
-        object_id="" if obj is None else str(obj.pk),
-        detail=detail[:300],
+
+def user_roles(user) -> str:
+    """The user's role (group) names, sorted and "; "-separated; "superuser" is added for a
+    superuser, whose rights come from the flag rather than a group."""
+    names = sorted(user.groups.values_list("name", flat=True))
+    if user.is_superuser:
+        names.append(SUPERUSER)
+    return "; ".join(names)
+
+
+def user_organization(user) -> str:
+    # A missing Membership raises RelatedObjectDoesNotExist, an AttributeError.
+    membership = getattr(user, "membership", None)
+    return membership.organization.name if membership is not None else ""
+
+
+def record(user, action: str, obj=None, detail: str = "", *, object_type: str = "") -> AuditEvent:
+    """Write one audit event and return it.
+
+    ``user`` may be anonymous (a failed sign-in): the event then has no user. ``obj`` is any
+    model instance; ``object_type`` names something that is not one (e.g. a file).
+    """
+    known = getattr(user, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        user=user if known else None,
+        username=user.get_username()[:150] if known else "",
+        roles=user_roles(user)[:300] if known else "",
+        organization=user_organization(user)[:200] if known else "",
+        action=action[:40],
+        object_type=(obj._meta.label if obj is not None else object_type)[:60],
+        object_id="" if obj is None else str(obj.pk)[:60],
+        detail=str(detail)[:300],
     )

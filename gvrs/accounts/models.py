@@ -49,19 +49,35 @@ class LoginFailure(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who read or changed what, and when. Written by ``gvrs.accounts.audit.record``."""
+    """Who read or changed what, and when. Written by ``gvrs.accounts.audit.record``.
+
+    Append-only: the admin offers no add, change or delete, and on PostgreSQL a trigger refuses
+    UPDATE and DELETE (migration 0002). Each row keeps the user's name, roles and organization
+    as they were when it was written, so renaming, regrouping or deleting the user later
+    changes nothing here. ``user`` is a reference without a database constraint and with
+    DO_NOTHING: deleting a user leaves their events, and their ``user_id``, as they were.
+    """
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
+    username = models.CharField(max_length=150, blank=True)  # "" for an anonymous visitor
+    roles = models.CharField(max_length=300, blank=True)  # group names, "; "-separated
+    organization = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=40)  # "view", "import", "login", ...
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=60, blank=True)
     detail = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_type}"
+        who = self.username or "anonymous"
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_type}"

@@ -25,6 +25,7 @@ An incidents mapping::
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -232,6 +233,10 @@ class Mapping:
     derive_rules: tuple[DeriveRule, ...] = ()
     ori_column: str = ""  # the FBI ORI (NCIC code) of each row's place
     geoid_column: str = ""  # the Census GEOID of each row's place
+    # [coverage] from/through: the period the source's files cover, when the source says so
+    # (otherwise each import proposes the file's own dates, strays left out).
+    covers_from: dt.date | None = None
+    covers_through: dt.date | None = None
 
     @property
     def kind_derived(self) -> bool:
@@ -389,7 +394,7 @@ def _rule(name: str, spec: Any, defaults: dict[str, str], where: str) -> ColumnR
         values={str(k): str(v) for k, v in spec.get("values", {}).items()},
         other=None if spec.get("other") is None else str(spec["other"]),
         default=str(spec["default"]) if "default" in spec else default,
-        format=spec.get("format"),
+        format=_checked_format(spec.get("format"), f"{where}: columns.{name}.format"),
     )
 
 
@@ -511,6 +516,20 @@ _PLACE_KEYS = {
 }
 
 
+def _checked_format(fmt: Any, where: str) -> str | None:
+    """A strptime format, refused here when a directive is unknown rather than on every row."""
+    if fmt is None:
+        return None
+    if not isinstance(fmt, str) or not fmt:
+        raise MappingError(f"{where} must be a strptime format such as '%m/%d/%Y'")
+    try:
+        dt.datetime.strptime("\x00", fmt)
+    except ValueError as exc:
+        if "does not match format" not in str(exc):
+            raise MappingError(f"{where}: {exc} (see Python's strptime directives)") from None
+    return fmt
+
+
 def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
     """Build a Mapping from a parsed TOML document, checking every key."""
     meta = document.get("format")
@@ -530,7 +549,24 @@ def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
             f"{where}: place has unknown keys {sorted(unknown)} "
             f"(valid: {', '.join(sorted(_PLACE_KEYS[target]))})"
         )
+    coverage = document.get("coverage", {})
+    unknown_coverage = set(coverage) - {"from", "through"}
+    if unknown_coverage:
+        raise MappingError(f"{where}: [coverage] has unknown keys {sorted(unknown_coverage)}")
+    dates = {}
+    for key in ("from", "through"):
+        value = coverage.get(key)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise MappingError(f"{where}: coverage.{key} must be a date, YYYY-MM-DD") from None
+        if value is not None and not isinstance(value, dt.date):
+            raise MappingError(f"{where}: coverage.{key} must be a date, YYYY-MM-DD")
+        dates[key] = value
     common = {
+        "covers_from": dates["from"],
+        "covers_through": dates["through"],
         "name": str(meta["name"]),
         "title": str(meta.get("title", meta["name"])),
         "source": str(meta.get("source", meta["name"])),

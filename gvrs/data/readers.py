@@ -25,9 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from gvrs.data.errors import FileError
+from gvrs.data.limits import LimitError, Limits
 from gvrs.data.text import text_frame
 
 CHUNK_ROWS = 100_000
@@ -70,6 +72,85 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
+class _LimitedReader(io.RawIOBase):
+    """Decompressed bytes, refused past ``Limits.decompressed_bytes`` or at a row longer than
+    ``Limits.line_bytes``: a gzip holding one 2 GB line fails after a megabyte is read, never
+    after the line is in memory.
+
+    A row ends at a line break outside double quotes (a quoted value may hold line breaks,
+    and a row of many short quoted lines is as long as their sum). Each read is capped at the
+    limit, so in text without quotes only the run carried over from earlier reads, plus the
+    bytes up to the first line break, needs checking; text with quotes is checked with numpy
+    over the read (quote parity at each line break)."""
+
+    def __init__(self, inner, limits: Limits, file_name: str) -> None:
+        self._inner = inner
+        self._limits = limits
+        self._name = file_name
+        self.total = 0
+        self._run = 0  # bytes since the last row end
+        self._rows = 0  # row ends seen (the header's included)
+        self._in_quotes = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _too_long(self, length: int, row_index: int) -> LimitError:
+        return LimitError(
+            self._name,
+            "line_bytes",
+            self._limits.line_bytes,
+            found=f"{length:,} bytes or more",
+            line=row_index + 1,
+        )
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        limit = self._limits.line_bytes
+        view = memoryview(buffer)[:limit]
+        n = self._inner.readinto(view)
+        if not n:
+            return n or 0
+        data = view[:n].tobytes()
+        self.total += n
+        if self.total > self._limits.decompressed_bytes:
+            raise LimitError(self._name, "decompressed_bytes", self._limits.decompressed_bytes)
+        if not self._in_quotes and b'"' not in data:
+            first = data.find(b"\n")
+            if first < 0:
+                self._run += n
+                if self._run > limit:
+                    raise self._too_long(self._run, self._rows)
+                return n
+            if self._run + first > limit:
+                raise self._too_long(self._run + first, self._rows)
+            self._rows += data.count(b"\n")
+            self._run = n - data.rfind(b"\n") - 1
+            return n
+        array = np.frombuffer(data, dtype=np.uint8)
+        quotes = np.cumsum(array == ord('"')) + int(self._in_quotes)
+        breaks = np.flatnonzero(array == ord("\n"))
+        ends = breaks[quotes[breaks] % 2 == 0]
+        if not len(ends):
+            self._run += n
+            if self._run > limit:
+                raise self._too_long(self._run, self._rows)
+        else:
+            if self._run + int(ends[0]) > limit:
+                raise self._too_long(self._run + int(ends[0]), self._rows)
+            gaps = np.diff(ends) - 1
+            if len(gaps) and gaps.max() > limit:
+                at = int(np.argmax(gaps > limit))
+                raise self._too_long(int(gaps[at]), self._rows + at + 1)
+            self._rows += len(ends)
+            self._run = n - int(ends[-1]) - 1
+        self._in_quotes = bool(quotes[-1] % 2)
+        return n
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 class Table(ABC):
     """An opened table file. Iterate ``chunks()`` once; ``columns`` is known after opening."""
 
@@ -77,11 +158,62 @@ class Table(ABC):
     columns: list[str]
     encoding: str | None = None
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: Limits | None = None) -> None:
         self.path = Path(path)
         self.name = self.path.name
         self.size_bytes = self.path.stat().st_size
+        self.limits = limits or Limits.from_env()
         self._counter: _CountingReader | None = None
+
+    def _check_columns(self) -> None:
+        """Refuse a header over the column limit, or one naming a column twice (a mapping
+        could not tell which one it means)."""
+        if len(self.columns) > self.limits.columns:
+            raise LimitError(
+                self.name,
+                "columns",
+                self.limits.columns,
+                found=f"{len(self.columns):,} columns",
+                line=1,
+            )
+        seen: dict[str, int] = {}
+        for number, name in enumerate(self.columns, start=1):
+            if name and name in seen:
+                raise FileError(
+                    self.name,
+                    f"the column name {name[:60]!r} appears twice in the header "
+                    f"(columns {seen[name]} and {number}); rename one",
+                    line=1,
+                )
+            seen.setdefault(name, number)
+
+    def _check_cells(self, table: pa.Table, first_line: int) -> None:
+        """Refuse a cell longer than the limit, naming its line and column (pyarrow counts
+        characters in C++, so this costs little on a million rows). Dictionary-encoded
+        columns are checked on their dictionary, never expanded."""
+        limit = self.limits.cell_chars
+        for name, column in zip(self.columns, table.columns, strict=False):
+            offset = 0
+            for chunk in column.chunks:
+                values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+                if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+                    break
+                lengths = pc.utf8_length(values)
+                longest = pc.max(lengths).as_py()
+                if longest is not None and longest > limit:
+                    over = pc.greater(lengths, limit)
+                    if pa.types.is_dictionary(chunk.type):
+                        over = pc.is_in(chunk.indices, value_set=pc.indices_nonzero(over))
+                    at = pc.index(over, True).as_py()
+                    raise LimitError(
+                        self.name,
+                        "cell_chars",
+                        limit,
+                        found=f"{longest:,} characters",
+                        line=first_line + offset + at,
+                        column=name,
+                    )
+                offset += len(chunk)
 
     @property
     def bytes_read(self) -> int:
@@ -96,22 +228,35 @@ class Table(ABC):
         return io.BufferedReader(self._counter)
 
 
-def open_table(path: str | Path, *, encoding: str | None = None) -> Table:
-    """Open ``path`` as a table, telling CSV, gzip, XLSX and Parquet apart by content."""
+def open_table(
+    path: str | Path, *, encoding: str | None = None, limits: Limits | None = None
+) -> Table:
+    """Open ``path`` as a table, telling CSV, gzip, XLSX and Parquet apart by content.
+
+    ``limits`` (default: ``Limits.from_env()``) bounds what is read; a file over one raises
+    ``LimitError`` naming the limit and its setting."""
     path = Path(path)
+    limits = limits or Limits.from_env()
     if not path.exists():
         raise FileError(str(path), "no such file")
     if path.is_dir():
         raise FileError(str(path), "is a folder, not a file")
+    if not path.is_file():
+        raise FileError(str(path), "is not a regular file (a device or a pipe)")
     with open(path, "rb") as fh:
         head = fh.read(8)
     if not head:
         raise FileError(path.name, "the file is empty (0 bytes)")
     if head.startswith(_PARQUET_MAGIC):
-        return ParquetTable(path)
-    if head.startswith(_ZIP_MAGIC):
-        return XlsxTable(path)
-    return CsvTable(path, encoding=encoding, compressed=head.startswith(_GZIP_MAGIC))
+        table: Table = ParquetTable(path, limits)
+    elif head.startswith(_ZIP_MAGIC):
+        table = XlsxTable(path, limits)
+    else:
+        table = CsvTable(
+            path, encoding=encoding, compressed=head.startswith(_GZIP_MAGIC), limits=limits
+        )
+    table._check_columns()
+    return table
 
 
 # -- delimited text ----------------------------------------------------------------------------
@@ -179,11 +324,23 @@ def _locate_decode_error(path: Path, compressed: bool, encoding: str) -> tuple[i
 class CsvTable(Table):
     kind = "csv"
 
-    def __init__(self, path: Path, *, encoding: str | None, compressed: bool) -> None:
-        super().__init__(path)
+    def __init__(
+        self, path: Path, *, encoding: str | None, compressed: bool, limits: Limits | None = None
+    ) -> None:
+        super().__init__(path, limits)
         self.compressed = compressed
         self.kind = "csv.gz" if compressed else "csv"
+        if not compressed and self.size_bytes > self.limits.decompressed_bytes:
+            raise LimitError(
+                self.name,
+                "decompressed_bytes",
+                self.limits.decompressed_bytes,
+                found=f"{self.size_bytes:,} bytes",
+            )
         sample = self._sample()
+        header_end = sample.find(b"\n")
+        if (header_end if header_end >= 0 else len(sample)) > self.limits.line_bytes:
+            raise LimitError(self.name, "line_bytes", self.limits.line_bytes, line=1)
         if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise FileError(self.name, "this is a binary file, not a table (CSV, XLSX or Parquet)")
         if encoding:
@@ -238,18 +395,34 @@ class CsvTable(Table):
             for chunk in self._arrow_chunks(chunk_rows):
                 yielded += len(chunk.frame)
                 yield chunk
-        except pa.ArrowInvalid:
+        except pa.ArrowInvalid as exc:
+            if "straddl" in str(exc):
+                # A row (quoted line breaks included) longer than a read block, which is
+                # larger than the line limit.
+                raise LimitError(
+                    self.name,
+                    "line_bytes",
+                    self.limits.line_bytes,
+                    found="a row with line breaks inside quotes runs past it",
+                    line=yielded + 2,
+                ) from None
             yield from self._pandas_chunks(chunk_rows, skip=yielded)
 
-    def _arrow_chunks(self, chunk_rows: int) -> Iterator[Chunk]:
+    def _limited_stream(self) -> io.BufferedReader:
         raw = self._open_counted()
         stream = gzip.GzipFile(fileobj=raw) if self.compressed else raw
+        return io.BufferedReader(_LimitedReader(stream, self.limits, self.name))
+
+    def _arrow_chunks(self, chunk_rows: int) -> Iterator[Chunk]:
+        stream = self._limited_stream()
         names = [f"c{i}" for i in range(len(self.columns))]
         try:
             reader = pa_csv.open_csv(
                 stream,
                 read_options=pa_csv.ReadOptions(
-                    skip_rows=1, column_names=names, block_size=_ARROW_BLOCK_BYTES
+                    skip_rows=1,
+                    column_names=names,
+                    block_size=max(_ARROW_BLOCK_BYTES, 2 * self.limits.line_bytes),
                 ),
                 parse_options=pa_csv.ParseOptions(
                     delimiter=self.delimiter, newlines_in_values=True
@@ -278,14 +451,14 @@ class CsvTable(Table):
             stream.close()
 
     def _arrow_chunk(self, table: pa.Table, first_line: int) -> Chunk:
+        self._check_cells(table, first_line)
         frame = text_frame(table)
         frame.columns = self.columns
         return Chunk(frame, np.arange(first_line, first_line + len(frame), dtype=np.int64))
 
     def _pandas_chunks(self, chunk_rows: int, skip: int = 0) -> Iterator[Chunk]:
         """Chunks read by pandas, leaving out the first ``skip`` rows."""
-        raw = self._open_counted()
-        stream = gzip.GzipFile(fileobj=raw) if self.compressed else raw
+        stream = self._limited_stream()
         text = io.TextIOWrapper(stream, encoding=self.encoding, errors="strict", newline="")
         next_line = 2
         try:
@@ -305,6 +478,7 @@ class CsvTable(Table):
                     frame.columns[len(self.columns) :]
                 )
                 lines = np.arange(next_line, next_line + len(frame), dtype=np.int64)
+                self._check_cells(pa.Table.from_pandas(frame, preserve_index=False), next_line)
                 next_line += len(frame)
                 if skip >= len(frame):
                     skip -= len(frame)
@@ -360,68 +534,180 @@ def _cell_text(value: object) -> str:
 
 
 class XlsxTable(Table):
-    """The first worksheet of an XLSX workbook; its first non-empty row is the header."""
+    """The first worksheet of an XLSX workbook; its first non-empty row is the header.
+
+    Rows and columns are those of real cells. The sheet's declared dimension is ignored: a
+    workbook may claim A1:XFD1048576 while holding two cells, and openpyxl would pad every
+    row to 16,384 cells. So the dimension is reset, the header's width is its last real cell,
+    and data rows are cut to that width as they are parsed."""
 
     kind = "xlsx"
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, limits: Limits | None = None) -> None:
+        super().__init__(path, limits)
+        import zipfile
+
         import openpyxl
 
         try:
+            with zipfile.ZipFile(path) as archive:
+                unpacked = sum(item.file_size for item in archive.infolist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise FileError(self.name, f"not a readable XLSX workbook ({exc})") from None
+        if unpacked > self.limits.decompressed_bytes:
+            raise LimitError(
+                self.name,
+                "decompressed_bytes",
+                self.limits.decompressed_bytes,
+                found=f"{unpacked:,} bytes unpacked",
+            )
+        try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            self._sheet = self._book.worksheets[0]
         except Exception as exc:  # openpyxl raises several unrelated types for a bad zip
             raise FileError(self.name, f"not a readable XLSX workbook ({exc})") from None
-        self._sheet = self._book.worksheets[0]
-        self._rows = self._sheet.iter_rows(values_only=True)
+        self._sheet.reset_dimensions()
         self._header_line = 0
-        for number, row in enumerate(self._rows, start=1):
+        for number, row in enumerate(self._sheet.iter_rows(values_only=True), start=1):
+            if len(row) > self.limits.columns:
+                raise LimitError(
+                    self.name,
+                    "columns",
+                    self.limits.columns,
+                    found=f"row {number} has a cell in column {len(row):,}",
+                    line=number,
+                )
             if any(cell not in (None, "") for cell in row):
                 self.columns = [_cell_text(cell) for cell in row]
                 self._header_line = number
                 break
         else:
+            self._book.close()
             raise FileError(self.name, "the workbook's first sheet is empty")
 
     def chunks(self, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
         width = len(self.columns)
+        limit = self.limits.cell_chars
         buffer: list[list[str]] = []
         lines: list[int] = []
         line = self._header_line
-        for row in self._rows:
-            line += 1
-            cells = [_cell_text(cell) for cell in row[:width]]
-            if not any(cells):
-                continue
-            buffer.append(cells + [""] * (width - len(cells)))
-            lines.append(line)
-            if len(buffer) >= chunk_rows:
+        rows = self._sheet.iter_rows(min_row=self._header_line + 1, max_col=width, values_only=True)
+        try:
+            for row in rows:
+                line += 1
+                if not any(cell not in (None, "") for cell in row):
+                    continue
+                cells = [_cell_text(cell) for cell in row]
+                for position, cell in enumerate(cells):
+                    if len(cell) > limit:
+                        raise LimitError(
+                            self.name,
+                            "cell_chars",
+                            limit,
+                            found=f"{len(cell):,} characters",
+                            line=line,
+                            column=self.columns[position],
+                        )
+                buffer.append(cells + [""] * (width - len(cells)))
+                lines.append(line)
+                if len(buffer) >= chunk_rows:
+                    yield Chunk(
+                        pd.DataFrame(buffer, columns=self.columns, dtype=str), np.array(lines)
+                    )
+                    buffer, lines = [], []
+            if buffer:
                 yield Chunk(pd.DataFrame(buffer, columns=self.columns, dtype=str), np.array(lines))
-                buffer, lines = [], []
-        if buffer:
-            yield Chunk(pd.DataFrame(buffer, columns=self.columns, dtype=str), np.array(lines))
-        self._book.close()
+        finally:
+            self._book.close()
 
 
 class ParquetTable(Table):
-    """A Parquet file read batch by batch; 'line' means the row number plus one (header)."""
+    """A Parquet file read batch by batch; 'line' means the row number plus one (header).
+
+    The file's own metadata is checked before any value is decoded: the column count, the
+    decoded size of every row group, and each column chunk's mean value size (a mean over the
+    cell limit means some cell is over it), so a few kilobytes of compressed repetition
+    cannot unfold into gigabytes. Batches are sized so one holds about ``_BATCH_BYTES``."""
 
     kind = "parquet"
+    _BATCH_BYTES = 64 * 2**20
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, limits: Limits | None = None) -> None:
+        super().__init__(path, limits)
         import pyarrow.parquet as pq
 
         try:
-            self._file = pq.ParquetFile(path)
+            schema = pq.read_schema(path)
+            # Text columns are read dictionary-encoded: a value repeated in every row is held
+            # (and its length checked) once, however many rows repeat it.
+            text = [f.name for f in schema if pa.types.is_string(f.type)]
+            self._file = pq.ParquetFile(path, read_dictionary=text)
         except Exception as exc:  # pyarrow's ArrowInvalid and friends
             raise FileError(self.name, f"not a readable Parquet file ({exc})") from None
-        self.columns = list(self._file.schema_arrow.names)
+        self.columns = list(schema.names)
+        if len(self.columns) > self.limits.columns:
+            return  # refused by _check_columns, with the count
+        for field in schema:
+            if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+                raise FileError(
+                    self.name,
+                    f"column {field.name!r} holds binary data, not text or numbers; "
+                    "export it as text",
+                    line=1,
+                )
+            if pa.types.is_nested(field.type):
+                raise FileError(
+                    self.name,
+                    f"column {field.name!r} holds nested values ({field.type}), not a plain "
+                    "table column",
+                    line=1,
+                )
+        self._row_bytes = self._check_metadata()
+
+    def _check_metadata(self) -> int:
+        """Refuse what the metadata already shows to be over a limit; return the largest mean
+        decoded bytes per row, for sizing batches."""
+        meta = self._file.metadata
+        limits = self.limits
+        total = 0
+        row_bytes = 1
+        for group_index in range(meta.num_row_groups):
+            group = meta.row_group(group_index)
+            total += group.total_byte_size
+            if total > limits.decompressed_bytes:
+                raise LimitError(
+                    self.name,
+                    "decompressed_bytes",
+                    limits.decompressed_bytes,
+                    found=f"row groups hold {total:,} bytes or more when decoded",
+                )
+            rows = max(group.num_rows, 1)
+            row_bytes = max(row_bytes, group.total_byte_size // rows)
+            for column_index in range(group.num_columns):
+                chunk = group.column(column_index)
+                values = max(chunk.num_values, 1)
+                mean = chunk.total_uncompressed_size / values
+                # UTF-8 takes at most 4 bytes per character, and a column chunk's size counts
+                # a little page overhead: a mean above 4 bytes x the limit proves a cell over.
+                if mean > 4 * limits.cell_chars + 64:
+                    raise LimitError(
+                        self.name,
+                        "cell_chars",
+                        limits.cell_chars,
+                        found=f"cells of about {int(mean):,} bytes on average",
+                        column=self.columns[column_index]
+                        if column_index < len(self.columns)
+                        else None,
+                    )
+        return row_bytes
 
     def chunks(self, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
         next_line = 2
-        for batch in self._file.iter_batches(batch_size=chunk_rows):
-            frame = batch.to_pandas()
+        batch_rows = max(1, min(chunk_rows, self._BATCH_BYTES // self._row_bytes))
+        for batch in self._file.iter_batches(batch_size=batch_rows):
+            table = pa.Table.from_batches([batch])
+            self._check_cells(table, next_line)
+            frame = table.to_pandas()  # dictionary columns become categoricals
             text = pd.DataFrame(
                 {name: _column_text(frame[name]) for name in frame.columns}, index=frame.index
             )
@@ -430,12 +716,19 @@ class ParquetTable(Table):
             yield Chunk(text, lines)
 
 
+# Floats beyond 2**53 are not whole numbers a records system meant (and cannot be held as
+# 64-bit integers): they are written as floats.
+_EXACT_INTEGER = 2.0**53
+
+
 def _column_text(series: pd.Series) -> pd.Series:
     """Typed Parquet values as the strings a CSV export would hold."""
     if pd.api.types.is_datetime64_any_dtype(series):
         out = series.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    elif isinstance(series.dtype, pd.CategoricalDtype):
+        out = series.astype(object).astype(str)
     elif pd.api.types.is_float_dtype(series):
-        integral = series.notna() & (series % 1 == 0)
+        integral = series.notna() & (series % 1 == 0) & (series.abs() < _EXACT_INTEGER)
         out = series.astype(object).where(~integral, series.where(integral).astype("Int64"))
         out = out.astype(str)
     else:

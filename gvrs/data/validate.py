@@ -19,6 +19,7 @@ from gvrs.data.errors import RowError
 from gvrs.data.schema import FIELDS, INCIDENT_FIELDS
 from gvrs.data.text import text_column
 
+MAX_COUNT = 1_000  # people one row describes: 1 or 0 in an export, never thousands
 MAX_AGE = 120
 FIREARM_KINDS = ("nonfatal_shooting", "shots_fired", "officer_involved_shooting")
 # Row fingerprints are summed per incident in SQL; 47 bits leave room for a million rows per
@@ -145,6 +146,12 @@ def validate_rows(
                 f"longer than {spec.max_length} characters",
             )
         if spec.type == "text":
+            # PostgreSQL text cannot hold NUL; a cell with one is an error, never a crash.
+            flag(
+                text.str.contains("\x00", regex=False).to_numpy(dtype=bool),
+                name,
+                "contains a NUL character (\\x00), which cannot be stored",
+            )
             out[name] = text.where(~empty, None)
         elif spec.type == "choice":
             value = _normalise_choice(text)
@@ -183,11 +190,19 @@ def validate_rows(
                 what = "count" if spec.type == "count" else "age"
                 flag(not_number | fractional, name, f"{what} must be a whole number")
                 flag(negative, name, f"{what} cannot be negative")
+                if spec.type == "count":
+                    flag(
+                        ~np.isnan(values) & (values > MAX_COUNT),
+                        name,
+                        f"count over {MAX_COUNT:,} people in one row",
+                    )
                 if spec.type == "age":
                     flag(values > MAX_AGE, name, f"age over {MAX_AGE}")
                     out[name] = pd.array(np.where(np.isnan(values), np.nan, values), dtype="Int64")
                 else:
-                    out[name] = np.nan_to_num(values).astype(np.int64)
+                    # Rows over MAX_COUNT are flagged above; keep the cast in range.
+                    in_range = np.where(np.abs(values) <= MAX_COUNT, values, 0)
+                    out[name] = np.nan_to_num(in_range).astype(np.int64)
 
     lat, lon = canonical["latitude"].str.strip() != "", canonical["longitude"].str.strip() != ""
     flag(

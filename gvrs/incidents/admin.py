@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from gvrs.accounts.audit import record
 from gvrs.incidents.models import (
     Area,
     ImportRun,
@@ -38,6 +39,15 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "occurred_on"
     raw_id_fields = ["area", "import_run"]
     inlines = [PersonInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Reading an incident (its people, its block address) in the admin is audited like
+        # reading it on the incident page.
+        if request.method == "GET":
+            incident = self.get_object(request, object_id)
+            if incident is not None and self.has_view_or_change_permission(request, incident):
+                record(request.user, "view", incident, detail="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(ImportRun)

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 
 from django import forms
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.db.models import Count, Max, Sum
@@ -16,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, ImportRun, Jurisdiction, Population
 from gvrs.reports.overview import build
+from gvrs.reports.places import find_places, home_jurisdiction, places_inside, top_places
 
 
 class FilterForm(forms.Form):
@@ -42,28 +44,43 @@ class FilterForm(forms.Form):
 
 
 def registry_version() -> str:
-    """Changes whenever an import, a population or a baseline changes what a page shows."""
+    """Changes whenever an import, a population, a baseline or an edit in the admin (each
+    writes a LogEntry) changes what a page shows."""
+    edits = LogEntry.objects.aggregate(last=Max("pk"))["last"]
     runs = ImportRun.objects.aggregate(last=Max("pk"), finished=Max("finished_at"))
     people = Population.objects.aggregate(last=Max("pk"), n=Count("pk"))
     baselines = Jurisdiction.objects.aggregate(b=Sum("baseline_year"))
-    return f"{runs['last']}-{runs['finished']}-{people['last']}-{people['n']}-{baselines['b']}"
+    return (
+        f"{runs['last']}-{runs['finished']}-{people['last']}-{people['n']}-{baselines['b']}-{edits}"
+    )
 
 
-def _cached_dashboard(jurisdiction, metric, metrics, area, since, until):
-    """The dashboard is pure in the registry's state and the filters: computed once per
-    registry version and shared by every app server through the database cache."""
+def _cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact_locations):
+    """The dashboard is pure in the registry's state, the filters and whether the viewer may
+    see exact locations: computed once per registry version and shared by every app server
+    through the database cache. Only views without dates are cached: metric and area are
+    chosen from finite lists, dates are not, so cached keys stay bounded."""
+    if since is not None or until is not None:
+        return build(
+            jurisdiction,
+            metric,
+            metrics,
+            area=area,
+            since=since,
+            until=until,
+            exact_locations=exact_locations,
+        )
     parts = (
         jurisdiction.pk,
         metric.name,
         area.pk if area else "",
-        since,
-        until,
+        "exact" if exact_locations else "cells",
         registry_version(),
     )
     key = "dashboard-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
     dashboard = cache.get(key)
     if dashboard is None:
-        dashboard = build(jurisdiction, metric, metrics, area=area, since=since, until=until)
+        dashboard = build(jurisdiction, metric, metrics, area=area, exact_locations=exact_locations)
         cache.set(key, dashboard)
     return dashboard
 
@@ -71,18 +88,27 @@ def _cached_dashboard(jurisdiction, metric, metrics, area, since, until):
 @login_required
 @permission_required("incidents.view_publishedcount", raise_exception=True)
 def overview_index(request: HttpRequest) -> HttpResponse:
-    """The jurisdictions to choose from; straight to the only one when there is one."""
-    tops = list(
-        Jurisdiction.objects.filter(parent__isnull=True)
-        .annotate(children_count=Count("children"))
-        .order_by("name")
-    )
-    if len(tops) == 1:
-        return redirect("reports-jurisdiction", slug=tops[0].slug)
-    busiest = (
-        Jurisdiction.objects.annotate(n=Count("incidents")).filter(n__gt=0).order_by("-n")[:12]
-    )
-    return render(request, "reports/index.html", {"tops": tops, "busiest": busiest})
+    """Where sign-in lands: the overview of the place this deployment serves, or the place
+    finder when none is set (or straight to the only place there is)."""
+    home = home_jurisdiction()
+    if home is not None:
+        return redirect("reports-jurisdiction", slug=home.slug)
+    tops = Jurisdiction.objects.filter(parent__isnull=True)
+    if tops.count() == 1:
+        return redirect("reports-jurisdiction", slug=tops.get().slug)
+    return places(request)
+
+
+@login_required
+@permission_required("incidents.view_publishedcount", raise_exception=True)
+def places(request: HttpRequest) -> HttpResponse:
+    """The place finder: search as you type (htmx swaps the results), a plain GET form
+    without JavaScript."""
+    query = request.GET.get("q", "")[:100]
+    context = {"query": query, "found": find_places(query), "tops": top_places()}
+    if request.htmx:
+        return render(request, "reports/_places.html", context)
+    return render(request, "reports/index.html", context)
 
 
 @login_required
@@ -105,12 +131,13 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
                 jurisdiction_id__in=jurisdiction.descendant_ids(), name=form.cleaned_data["area"]
             ).first()
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
-    dashboard = _cached_dashboard(jurisdiction, metric, metrics, area, since, until)
+    exact = request.user.has_perm("incidents.view_restricted_fields")
+    dashboard = _cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact)
     context = {
         "jurisdiction": jurisdiction,
         "form": form,
         "dashboard": dashboard,
-        "children": jurisdiction.children.order_by("name")[:60],
+        "inside": places_inside(jurisdiction),
         "today": dt.date.today(),
     }
     template = "reports/_dashboard.html" if request.htmx else "reports/overview.html"

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             )
         else:
             _, _, _, found = resolve(options)
-        records = [record(change, change.place) for change in windows]
+        records = [_window_record(change) for change in windows]
         done = {change.source for change in windows}
         for series in found:
             if series.source in done:
@@ -46,7 +46,9 @@ class Command(BaseCommand):
             period = period_arg(options["period"], as_of)
             baseline = period_arg(options["vs"], as_of)
             try:
-                records.append(record(compare_periods(series, period, baseline), series.place))
+                records.append(
+                    record(compare_periods(series, period, baseline), series.place, series)
+                )
             except SeriesError as exc:
                 if len(found) == 1 and not records:
                     raise CommandError(str(exc), returncode=2) from None
@@ -55,7 +57,10 @@ class Command(BaseCommand):
             write_frame(pd.DataFrame(records), options["format"], self.stdout)
             return
         for item in records:
-            self.stdout.write(f"[{item['source']}] {item['jurisdiction']}: {item['sentence']}")
+            self.stdout.write(
+                f"[{item['source']}] {item['jurisdiction']}: {item['sentence']} "
+                f"({item['coverage']})"
+            )
 
     def _published_windows(self, options, metric, jurisdiction, area) -> list:
         """Published figures for exactly the two windows (a source's year-to-date count and
@@ -85,3 +90,15 @@ class Command(BaseCommand):
             )
             for source in sources
         ]
+
+
+def _window_record(change) -> dict:
+    """A published window comparison's record: its coverage is the two windows themselves."""
+    out = record(change, change.place)
+    out["data_from"] = change.baseline.start.isoformat()
+    out["data_through"] = change.period.end.isoformat()
+    out["coverage"] = (
+        f"published for {change.baseline.start}..{change.baseline.end} "
+        f"and {change.period.start}..{change.period.end}"
+    )
+    return out

@@ -21,6 +21,7 @@ from gvrs.data.mapping import load_format
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident, Jurisdiction, PublishedCount
+from gvrs.reports.models import SiteSettings
 from gvrs.reports.series import incident_series
 
 CITIES = ("Bakersfield", "Fresno", "Stockton")
@@ -56,7 +57,9 @@ class Command(BaseCommand):
         self._simulated_county()
         self._overview()
         self._users()
-        if not options["no_serve"]:
+        if options["no_serve"]:
+            self.stdout.write("Serve it later with: gvrs serve --demo")
+        else:
             call_command("serve", port=options["port"])
 
     def _users(self) -> None:
@@ -110,6 +113,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Simulated {city.scenario.county} (seed 1): {report.run.rows_inserted:,} rows; "
             f"files and truth in {paths['truth.json'].parent}"
+        )
+        # The demo deployment serves the simulated county: sign-in lands on its overview.
+        SiteSettings.objects.update_or_create(
+            pk=1, defaults={"home_jurisdiction": Jurisdiction.objects.named(city.scenario.county)}
         )
 
     def _overview(self) -> None:

@@ -63,7 +63,7 @@ def file_under_states(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0002_alter_incident_options_jurisdiction_baseline_year"),
+        ("incidents", "0003_import_run_coverage"),
     ]
 
     operations = [

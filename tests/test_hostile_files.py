@@ -1,0 +1,253 @@
+"""Hostile files (findings 2, 3 and 8 of issue 12): each refused with a message naming the
+limit and its setting, or read within bounds, and nothing stored by a refused import."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from gvrs.data.errors import FileError
+from gvrs.data.limits import LimitError, Limits
+from gvrs.data.mapping import MappingError, load_format, load_mapping
+from gvrs.data.readers import open_table
+from gvrs.incidents.importing import import_file
+from gvrs.incidents.models import ImportRun, Incident
+from tests import hostile
+from tests.importing_helpers import row, write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def read_all(path: Path, **kwargs) -> list:
+    return list(open_table(path, **kwargs).chunks())
+
+
+def test_the_default_limits_are_the_documented_ones():
+    limits = Limits()
+    assert limits.upload_bytes == 512 * 2**20
+    assert limits.columns == 1_000
+    assert limits.line_bytes == 2**20
+    assert limits.cell_chars == 32_767
+    assert limits.decompressed_bytes == 4 * 2**30
+
+
+def test_a_gzip_holding_one_endless_line_is_refused_at_the_line_limit(tmp_path):
+    path = hostile.gzip_one_long_line(tmp_path / "long.csv.gz", 8 * 2**20)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(LimitError, match="GVRS_MAX_LINE_BYTES") as caught:
+        read_all(path)
+    assert "1,048,576 bytes" in str(caught.value)
+    assert caught.value.line == 2
+
+
+def test_a_line_limit_set_lower_is_the_one_applied(tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "in.csv", [row("A-1"), row("A-2", area="q" * 3000)])
+    read_all(path)
+    monkeypatch.setenv("GVRS_MAX_LINE_BYTES", "2000")
+    with pytest.raises(LimitError, match=r"line 3: .*2,000 bytes.*GVRS_MAX_LINE_BYTES"):
+        read_all(path)
+
+
+def test_a_decompression_bomb_stops_at_the_decompressed_limit(tmp_path, monkeypatch):
+    path = hostile.gzip_bomb(tmp_path / "bomb.csv.gz", 3 * 2**20)
+    monkeypatch.setenv("GVRS_MAX_DECOMPRESSED_BYTES", str(2**20))
+    with pytest.raises(LimitError, match=r"decompressed content.*GVRS_MAX_DECOMPRESSED_BYTES"):
+        read_all(path)
+
+
+def test_a_plain_file_over_the_decompressed_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "in.csv", [row(f"A-{i}") for i in range(200)])
+    monkeypatch.setenv("GVRS_MAX_DECOMPRESSED_BYTES", "1000")
+    with pytest.raises(LimitError, match="GVRS_MAX_DECOMPRESSED_BYTES"):
+        open_table(path)
+
+
+def test_parquet_of_huge_dictionary_cells_is_refused_without_expanding_them(tmp_path):
+    path = hostile.parquet_huge_cells(tmp_path / "cells.parquet")
+    assert path.stat().st_size < 200_000
+    with pytest.raises(LimitError, match=r"column 'area'.*32,767 characters.*MAX_CELL_CHARS"):
+        read_all(path)
+
+
+def test_parquet_of_huge_plain_cells_is_refused_from_its_metadata(tmp_path):
+    path = hostile.parquet_plain_huge_cells(tmp_path / "plain.parquet")
+    with pytest.raises(LimitError, match="GVRS_MAX_CELL_CHARS"):
+        open_table(path)
+
+
+def test_a_long_csv_cell_is_refused_with_its_line_and_column(tmp_path):
+    path = hostile.csv_long_cell(tmp_path / "cell.csv")
+    with pytest.raises(LimitError) as caught:
+        read_all(path)
+    message = str(caught.value)
+    assert "line 3" in message and "column 'area'" in message
+    assert "40,000 characters" in message and "GVRS_MAX_CELL_CHARS" in message
+
+
+def test_a_long_record_of_short_quoted_lines_is_refused(tmp_path):
+    path = hostile.csv_quoted_long_record(tmp_path / "record.csv")
+    with pytest.raises(LimitError, match="GVRS_MAX_LINE_BYTES"):
+        read_all(path)
+
+
+def test_more_columns_than_the_limit_are_refused(tmp_path):
+    with pytest.raises(LimitError, match=r"1,001 columns.*GVRS_MAX_COLUMNS"):
+        open_table(hostile.csv_many_columns(tmp_path / "wide.csv"))
+    read_all(hostile.csv_many_columns(tmp_path / "ok.csv", 1_000))
+
+
+def test_xlsx_rows_and_columns_come_from_real_cells_not_the_declared_dimension(tmp_path):
+    """The review's 1.8 KB workbook claiming A1:XFD1048576 kept a worker busy 7 minutes:
+    openpyxl padded a million rows to 16,384 cells. Now its one data row is read as it is."""
+    table = open_table(hostile.xlsx_false_dimension(tmp_path / "dim.xlsx"))
+    assert len(table.columns) == len(hostile.HEADER)
+    chunks = list(table.chunks())
+    assert sum(len(c.frame) for c in chunks) == 1
+    assert chunks[0].frame.shape == (1, len(hostile.HEADER))
+    assert chunks[0].lines.tolist() == [1_048_576]
+
+
+def test_an_xlsx_header_reaching_column_xfd_is_refused(tmp_path):
+    with pytest.raises(LimitError, match=r"column 16,384.*GVRS_MAX_COLUMNS"):
+        open_table(hostile.xlsx_wide_header(tmp_path / "wide.xlsx"))
+
+
+def test_a_parquet_binary_column_is_refused_by_name(tmp_path):
+    with pytest.raises(FileError, match="column 'area' holds binary data"):
+        open_table(hostile.parquet_binary_column(tmp_path / "bin.parquet"))
+
+
+def test_duplicate_column_names_are_refused(tmp_path):
+    with pytest.raises(FileError, match=r"'area' appears twice.*columns 5 and 16"):
+        open_table(hostile.csv_duplicate_columns(tmp_path / "dup.csv"))
+
+
+def test_a_folder_or_a_device_is_not_a_table(tmp_path):
+    with pytest.raises(FileError, match="is a folder"):
+        open_table(tmp_path)
+    with pytest.raises(FileError, match="not a regular file"):
+        open_table("/dev/zero")
+
+
+@pytest.mark.django_db
+def test_a_float_of_1e308_is_a_row_error_not_a_crash(tmp_path):
+    report = import_file(hostile.parquet_huge_float(tmp_path / "f.parquet"), load_format("gvrs"))
+    assert not report.ok
+    reasons = {(e.column, e.reason) for e in report.errors}
+    assert ("killed", "count over 1,000 people in one row") in reasons
+    assert ("latitude", "out of range (-90 to 90 degrees)") in reasons
+    assert Incident.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_a_text_cell_is_a_row_error_on_both_engines(tmp_path):
+    path = hostile.csv_nul_byte(tmp_path / "nul.csv")
+    report = import_file(path, load_format("gvrs"))
+    assert not report.ok
+    (error,) = report.errors
+    assert (error.line, error.column) == (12_002, "area")
+    assert "NUL" in error.reason
+    assert Incident.objects.count() == 0
+    report = import_file(path, load_format("gvrs"), accept_valid=True)
+    assert report.ok and Incident.objects.count() == 12_000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: hostile.gzip_one_long_line(d / "long.csv.gz", 4 * 2**20),
+        lambda d: hostile.parquet_huge_cells(d / "cells.parquet"),
+        lambda d: hostile.csv_long_cell(d / "cell.csv"),
+        lambda d: hostile.csv_many_columns(d / "wide.csv"),
+        lambda d: hostile.csv_duplicate_columns(d / "dup.csv"),
+        lambda d: hostile.parquet_binary_column(d / "bin.parquet"),
+        lambda d: hostile.xlsx_wide_header(d / "wide.xlsx"),
+    ],
+    ids=["long-line", "parquet-cells", "long-cell", "columns", "duplicates", "binary", "xlsx"],
+)
+def test_the_import_command_refuses_each_hostile_file_and_records_why(tmp_path, make):
+    assert import_file(write_csv(tmp_path / "ok.csv", [row("K-1")]), load_format("gvrs")).ok
+    path = make(tmp_path)
+    with pytest.raises(CommandError) as caught:
+        call_command("import", str(path), format="gvrs")
+    assert caught.value.returncode == 1
+    assert path.name in str(caught.value)
+    run = ImportRun.objects.latest("pk")
+    assert run.status == ImportRun.Status.FAILED
+    assert run.message == str(caught.value) and run.finished_at is not None
+    assert list(Incident.objects.values_list("source_id", flat=True)) == ["K-1"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'[format]\nname="x"\n[columns]\nsource_id="id"\nkind="k"\n'
+            b'occurred_at={column="d", format="%Q"}\n',
+            "columns.occurred_at.format: 'Q' is a bad directive",
+        ),
+        (b'[format]\nname="caf\xe9"\n', "line 2: bytes b'\\xe9' are not UTF-8"),
+    ],
+)
+def test_a_broken_mapping_is_refused_by_name(tmp_path, content, message):
+    path = tmp_path / "m.toml"
+    path.write_bytes(content)
+    with pytest.raises(MappingError, match=re.escape(message)):
+        load_mapping(path)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"), [("folder", "is a folder"), ("/dev/zero", "not a regular file")]
+)
+def test_a_folder_or_a_device_as_mapping_is_a_usage_error(tmp_path, db, where, message):
+    data = write_csv(tmp_path / "in.csv", [row("A-1")])
+    mapping = tmp_path if where == "folder" else Path(where)
+    with pytest.raises(CommandError, match=message) as caught:
+        call_command("import", str(data), mapping=str(mapping))
+    assert caught.value.returncode == 2
+
+
+WORST = {
+    "gzip-one-long-line": "gzip_one_long_line(d / 'f.csv.gz', 64 * 2**20)",
+    "parquet-huge-cells": "parquet_huge_cells(d / 'f.parquet')",
+    "xlsx-false-dimension": "xlsx_false_dimension(d / 'f.xlsx')",
+}
+
+
+@pytest.mark.parametrize("name", list(WORST))
+def test_reading_the_worst_files_stays_far_under_a_gigabyte(tmp_path, name):
+    """In a fresh process, so its peak resident memory is this file's alone."""
+    script = f"""
+import json, resource, sys
+from pathlib import Path
+sys.path.insert(0, {str(ROOT)!r})
+from tests import hostile
+from gvrs.data.readers import open_table
+from gvrs.data.errors import FileError
+d = Path({str(tmp_path)!r})
+path = hostile.{WORST[name]}
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    rows = sum(len(c.frame) for c in open_table(path).chunks())
+    outcome = f"read {{rows}} rows"
+except FileError as exc:
+    outcome = str(exc)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"before_kb": before, "peak_kb": after, "outcome": outcome}}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["peak_kb"] < 1024 * 1024, result  # under 1 GB
+    # Reading adds little to what making the file took (the making is counted in "before").
+    assert result["peak_kb"] - result["before_kb"] < 300 * 1024, result
