@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.db import connection
 from django.utils.text import slugify
 
 from gvrs.data.errors import FileError
@@ -311,13 +312,20 @@ class PlaceResolver:
             by_depth[place.depth()].append(place)
         for depth in sorted(by_depth):
             places = by_depth[depth]
-            objects = [self._model(place) for place in places]
-            Jurisdiction.objects.bulk_create(objects, batch_size=500)
-            for place, obj in zip(places, objects, strict=True):
-                place.pk = obj.pk
+            _insert(Jurisdiction, [self._model(place) for place in places])
+            ids = {}
+            slugs = [place.slug for place in places]
+            for start in range(0, len(slugs), _BATCH):
+                ids.update(
+                    Jurisdiction.objects.filter(slug__in=slugs[start : start + _BATCH]).values_list(
+                        "slug", "pk"
+                    )
+                )
+            for place in places:
+                place.pk = ids[place.slug]
                 self.created.append(place.path())
 
-    def _model(self, place: _Place) -> Jurisdiction:
+    def _model(self, place: _Place) -> dict:
         root, county = place, None
         while root.parent is not None:
             county, root = root, root.parent
@@ -325,17 +333,17 @@ class PlaceResolver:
         code = code or self.state or ""
         place.slug = self._slug(place, code)
         zone = self.time_zone if place is not root else None
-        return Jurisdiction(
-            name=place.name,
-            slug=place.slug,
-            level=place.level,
-            parent_id=place.parent.pk if place.parent else None,
-            state=code,
-            time_zone=zone or state_zone(code, county.name if county else None),
-            import_run_id=self.run_id,
-            ori=place.ori,
-            geoid=place.geoid,
-        )
+        return {
+            "name": place.name,
+            "slug": place.slug,
+            "level": place.level,
+            "parent_id": place.parent.pk if place.parent else None,
+            "state": code,
+            "time_zone": zone or state_zone(code, county.name if county else None),
+            "import_run_id": self.run_id,
+            "ori": place.ori,
+            "geoid": place.geoid,
+        }
 
     def _slug(self, place: _Place, code: str) -> str:
         base = slugify(place.name) or "place"
@@ -365,16 +373,21 @@ class PlaceResolver:
             ):
                 self._areas.setdefault((j, name.casefold()), pk)
         self._areas_loaded.update(unloaded)
-        missing: dict[tuple[int, str], Area] = {}
+        missing: dict[tuple[int, str], dict] = {}
         for j, name in keys:
             key = (j, name.casefold())
             if key not in self._areas and key not in missing:
-                missing[key] = Area(jurisdiction_id=j, name=name)
+                missing[key] = {"jurisdiction_id": j, "name": name}
         if missing:
-            Area.objects.bulk_create(list(missing.values()), batch_size=1000)
+            _insert(Area, list(missing.values()))
             self.areas_created += len(missing)
-            for key, area in missing.items():
-                self._areas[key] = area.pk
+            touched = sorted({j for j, _ in missing})
+            for start in range(0, len(touched), _BATCH):
+                batch = touched[start : start + _BATCH]
+                for pk, j, name in Area.objects.filter(jurisdiction_id__in=batch).values_list(
+                    "pk", "jurisdiction_id", "name"
+                ):
+                    self._areas.setdefault((j, name.casefold()), pk)
         return np.array([self._areas[(j, name.casefold())] for j, name in keys], dtype=float)
 
     def resolve(
@@ -405,6 +418,28 @@ class PlaceResolver:
         pairs["id"] = self.area_ids(pairs[["j", "a"]]) if len(pairs) else []
         area_ids = rows.merge(pairs, on=["j", "a"], how="left")["id"]
         return jurisdiction_ids, area_ids.to_numpy(dtype=float)
+
+
+def _insert(model, rows: list[dict]) -> None:
+    """Insert rows with one executemany: Django's bulk_create builds a model object and
+    compiles every value (seconds for 100,000 areas). Fields a row does not give take their
+    model default, prepared once, so a field added to the model later is still filled."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {}
+    for f in fields:
+        if f.attname not in rows[0]:
+            defaults[f.attname] = f.get_db_prep_save(f.get_default(), connection)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    names = [f.attname for f in fields]
+    values = [tuple(row[n] if n in row else defaults[n] for n in names) for row in rows]
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), 10_000):
+            cursor.executemany(sql, values[start : start + 10_000])
 
 
 def find_or_create_jurisdiction(
