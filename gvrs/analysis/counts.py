@@ -367,3 +367,55 @@ def proportions_by_year(
             )
         )
     return out
+
+
+def compare_published_windows(
+    *,
+    metric: str,
+    label: str,
+    place: str,
+    source: str,
+    period: Period,
+    baseline: Period,
+    count: int,
+    baseline_count: int,
+    level: float = 0.95,
+) -> Change:
+    """Compare two published figures for exactly these windows (a year-to-date count and the
+    same source's count for the same window a year before) with the exact conditional test,
+    per day of each window (population unknown).
+
+    Examples
+    --------
+    >>> from gvrs.analysis.periods import parse_period
+    >>> import datetime as dt
+    >>> as_of = dt.date(2016, 7, 31)
+    >>> c = compare_published_windows(metric="homicides", label="Homicides", place="Fresno",
+    ...     source="x", period=parse_period("2016-YTD", as_of),
+    ...     baseline=parse_period("2015-YTD", as_of), count=19, baseline_count=30)
+    >>> c.change
+    -11
+    """
+    test = compare_counts(baseline_count, count, baseline.days, period.days)
+    interval = poisson_interval(count, level=level)
+    return Change(
+        metric=metric,
+        label=label,
+        place=place,
+        source=source,
+        period=period,
+        baseline=baseline,
+        count=count,
+        baseline_count=baseline_count,
+        change=count - baseline_count,
+        change_pct=None
+        if baseline_count == 0
+        else 100.0 * (count - baseline_count) / baseline_count,
+        p_value=test.p_value,
+        ci_low=interval.low,
+        ci_high=interval.high,
+        rate_per_100k=None,
+        baseline_rate_per_100k=None,
+        exposure_note="published figures for the same window of each year, compared per day",
+        sentence=change_sentence(label, test, baseline.label, period.label),
+    )
