@@ -307,6 +307,7 @@ class Incident(models.Model):
         ]
         permissions = [
             ("view_restricted_fields", "Can see block addresses and other restricted fields"),
+            ("export_incident", "Can export incident lists as CSV (audited)"),
         ]
         indexes = [
             models.Index(fields=["jurisdiction", "occurred_on"]),
