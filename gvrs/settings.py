@@ -66,6 +66,8 @@ def _field_key() -> str:
     if not key:
         # Like the secret key: generated once and kept beside the laptop's database, never in it.
         path = GVRS_HOME / "field_key"
+        if not path.exists() and not writes_allowed():
+            return Fernet.generate_key().decode()  # printing help: nothing is read or written
         if not path.exists():
             path.write_text(Fernet.generate_key().decode())
             path.chmod(0o600)
@@ -193,6 +195,14 @@ GVRS_MAP_TILES = env_str("GVRS_MAP_TILES")
 GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")
 # The zone given to jurisdictions created on import when none is named.
 GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
+# The state (USPS code or name) of places in files that name none; unset, such a file is refused.
+GVRS_DEFAULT_STATE = env_str("GVRS_DEFAULT_STATE", "")
+if GVRS_DEFAULT_STATE:
+    from gvrs.data.states import state_code
+
+    if state_code(GVRS_DEFAULT_STATE) is None:
+        raise ConfigurationError(f"GVRS_DEFAULT_STATE={GVRS_DEFAULT_STATE!r} is not a US state")
+    GVRS_DEFAULT_STATE = state_code(GVRS_DEFAULT_STATE)
 
 STATIC_URL = "static/"
 STATIC_ROOT = GVRS_HOME / "static"
