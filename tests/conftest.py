@@ -63,3 +63,10 @@ def require(path: Path) -> Path:
 def _fast_password_hashing(settings):
     """Tests create many users; a deliberately slow hash would dominate the suite."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _california_deployment(settings):
+    """The suite's files name no state unless a test says otherwise: a California
+    deployment (GVRS_DEFAULT_STATE=CA), as the bundled data are."""
+    settings.GVRS_DEFAULT_STATE = "CA"
