@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from gvrs.data.mapping import MappingError, available_formats, load_format
+from gvrs.data.states import state_code
 
 DETECT = "detect"
 
@@ -40,6 +41,16 @@ class UploadForm(forms.Form):
     accept_valid = forms.BooleanField(
         required=False, label="Import the valid rows and set invalid ones aside"
     )
+    state = forms.CharField(
+        required=False,
+        help_text="state of places the file names without one, e.g. CA "
+        "(default: the format's, else the deployment's)",
+    )
+    new_places = forms.BooleanField(
+        required=False,
+        label="Create places whose name already exists elsewhere in the state "
+        "(a separate place; an existing one is never moved)",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,3 +66,9 @@ class UploadForm(forms.Form):
             return load_format(name)
         except MappingError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+    def clean_state(self) -> str:
+        text = self.cleaned_data["state"].strip()
+        if text and state_code(text) is None:
+            raise forms.ValidationError(f"{text!r} is not a US state (e.g. CA or California)")
+        return state_code(text) if text else ""

@@ -107,8 +107,9 @@ class _PreviewOnlyError(Exception):
     """Rolls the dry run back after its report is taken."""
 
 
-def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user) -> ImportReport:
-    """Everything an import would do, then rolled back: counts and every error."""
+def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user, **places) -> ImportReport:
+    """Everything an import would do, then rolled back: counts, every error and every place
+    it would create (``places``: state and new_places)."""
     report = None
     try:
         with transaction.atomic():
@@ -118,6 +119,7 @@ def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user) -> ImportRep
                 jurisdiction=jurisdiction or None,
                 accept_valid=accept_valid,
                 initiated_by=user.get_username(),
+                **places,
             )
             raise _PreviewOnlyError
     except _PreviewOnlyError:
@@ -149,6 +151,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["jurisdiction"],
             form.cleaned_data["accept_valid"],
             request.user,
+            state=form.cleaned_data["state"] or None,
+            new_places=form.cleaned_data["new_places"],
         )
     except (FileError, MappingError) as exc:
         shutil.rmtree(folder, ignore_errors=True)
@@ -159,6 +163,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         "format": mapping.name,
         "jurisdiction": form.cleaned_data["jurisdiction"],
         "accept_valid": form.cleaned_data["accept_valid"],
+        "state": form.cleaned_data["state"],
+        "new_places": form.cleaned_data["new_places"],
     }
     can_confirm = report.ok and (report.run.rows_read > 0)
     return render(
@@ -192,6 +198,8 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
             jurisdiction=pending["jurisdiction"] or None,
             accept_valid=pending["accept_valid"],
             initiated_by=request.user.get_username(),
+            state=pending.get("state") or None,
+            new_places=pending.get("new_places", False),
         )
     except FileError as exc:
         messages.error(request, str(exc))
