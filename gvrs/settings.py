@@ -54,6 +54,37 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _field_key() -> str:
+    """The key that encrypts participants' personal fields (``gvrs.partners.crypto``)."""
+    from cryptography.fernet import Fernet
+
+    key = env_str("GVRS_FIELD_KEY")
+    if not key and PRODUCTION:
+        raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_FIELD_KEY is not")
+    if not key:
+        # Like the secret key: generated once and kept beside the laptop's database, never in it.
+        path = GVRS_HOME / "field_key"
+        if not path.exists() and not writes_allowed():
+            return Fernet.generate_key().decode()  # printing help: nothing is read or written
+        if not path.exists():
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        key = path.read_text().strip()
+    try:
+        for part in key.split(","):
+            Fernet(part.strip().encode())
+    except ValueError:
+        raise ConfigurationError(
+            "GVRS_FIELD_KEY is not a Fernet key (32 url-safe base64-encoded bytes; make one"
+            " with: python -c 'from cryptography.fernet import Fernet;"
+            " print(Fernet.generate_key().decode())')"
+        ) from None
+    return key
+
+
+GVRS_FIELD_KEY = _field_key()
 ALLOWED_HOSTS = env_list("GVRS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 if PRODUCTION and not env_list("GVRS_ALLOWED_HOSTS"):
     raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_ALLOWED_HOSTS is not")
@@ -68,6 +99,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "gvrs.incidents",
     "gvrs.reports",
+    "gvrs.partners",  # before accounts: its permissions exist when the roles are synced
     "gvrs.accounts",
 ]
 
@@ -154,6 +186,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# A street basemap for maps: a MapLibre style URL (…/style.json) or a raster tile URL template
+# (https://tiles.example.org/{z}/{x}/{y}.png). Unset, maps draw area boundaries on a plain
+# background and need no network. The Content-Security-Policy allows exactly its origin.
+GVRS_MAP_TILES = env_str("GVRS_MAP_TILES")
 # The place this deployment serves (name or slug): users land on its overview. An
 # administrator's choice in the admin (Site settings) takes precedence.
 GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")

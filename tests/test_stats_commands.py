@@ -167,7 +167,7 @@ def test_project_projects_a_running_year_from_its_sources_coverage(tmp_path):
     [
         (
             ["stats", "--metric", "murders", "--jurisdiction", "Bakersfield"],
-            "unknown metric 'murders'; valid metrics: firearm_homicides",
+            "unknown metric 'murders'; valid metrics: aggravated_assaults",
         ),
         (
             ["stats", "--metric", "homicides", "--jurisdiction", "Gotham"],

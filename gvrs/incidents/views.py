@@ -7,6 +7,7 @@ import is written to the audit log.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import uuid
 from pathlib import Path
@@ -103,13 +104,21 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "incidents/import_detail.html", {"run": run})
 
 
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
 class _PreviewOnlyError(Exception):
     """Rolls the dry run back after its report is taken."""
 
 
-def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user, **places) -> ImportReport:
+def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user, **options) -> ImportReport:
     """Everything an import would do, then rolled back: counts, every error and every place
-    it would create (``places``: state and new_places)."""
+    it would create (``options``: coverage, state and new_places)."""
     report = None
     try:
         with transaction.atomic():
@@ -119,7 +128,7 @@ def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user, **places) ->
                 jurisdiction=jurisdiction or None,
                 accept_valid=accept_valid,
                 initiated_by=user.get_username(),
-                **places,
+                **options,
             )
             raise _PreviewOnlyError
     except _PreviewOnlyError:
@@ -151,6 +160,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["jurisdiction"],
             form.cleaned_data["accept_valid"],
             request.user,
+            covers_from=form.cleaned_data["covers_from"],
+            covers_through=form.cleaned_data["covers_through"],
             state=form.cleaned_data["state"] or None,
             new_places=form.cleaned_data["new_places"],
         )
@@ -163,6 +174,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         "format": mapping.name,
         "jurisdiction": form.cleaned_data["jurisdiction"],
         "accept_valid": form.cleaned_data["accept_valid"],
+        # The coverage confirmed in the preview (None: the file's own dates, as proposed).
+        "covers_from": _iso(form.cleaned_data["covers_from"]),
+        "covers_through": _iso(form.cleaned_data["covers_through"]),
         "state": form.cleaned_data["state"],
         "new_places": form.cleaned_data["new_places"],
     }
@@ -198,6 +212,8 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
             jurisdiction=pending["jurisdiction"] or None,
             accept_valid=pending["accept_valid"],
             initiated_by=request.user.get_username(),
+            covers_from=_date(pending.get("covers_from")),
+            covers_through=_date(pending.get("covers_through")),
             state=pending.get("state") or None,
             new_places=pending.get("new_places", False),
         )

@@ -159,7 +159,7 @@ def all_series(
     """Every series for this metric and place: counted from incidents first, then each
     published source. Sources are never merged: a caller shows them side by side."""
     found: list[CountSeries] = []
-    if source in (None, INCIDENTS):
+    if source in (None, INCIDENTS) and not metric.published_only:
         series = incident_series(metric, jurisdiction, area=area, as_of=as_of)
         if series is not None:
             found.append(series)
@@ -170,6 +170,11 @@ def all_series(
             if source is None or s.source == source
         ]
     return found
+
+
+def count_expression(metric: Metric):
+    """The aggregate that counts ``metric`` over incidents: incidents, or the people in them."""
+    return _AGGREGATE[metric.count]
 
 
 def published_window(

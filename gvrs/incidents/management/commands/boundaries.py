@@ -7,6 +7,7 @@ Idempotent; all-or-nothing; a feature without a polygon or a name is an error na
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -38,9 +39,19 @@ class Command(BaseCommand):
         if not (options["jurisdiction"] or options["jurisdiction_field"]):
             raise CommandError("give --jurisdiction or --jurisdiction-field", returncode=2)
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            if raw[:2] == b"\x1f\x8b":  # gzip, as the bundled boundaries ship
+                raw = gzip.decompress(raw)
+            document = json.loads(raw.decode("utf-8"))
             features = document["features"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (
+            json.JSONDecodeError,
+            KeyError,
+            TypeError,
+            UnicodeDecodeError,
+            OSError,
+            EOFError,
+        ) as exc:
             raise CommandError(
                 f"{path.name}: not a GeoJSON FeatureCollection ({exc})", returncode=1
             ) from None

@@ -16,7 +16,7 @@ from gvrs.analysis.counts import compare_periods
 from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.periods import parse_period
-from gvrs.data import bundled_path
+from gvrs.data import PHILADELPHIA_NEIGHBORHOODS, bundled_file, bundled_path
 from gvrs.data.mapping import load_format
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.importing import import_file
@@ -54,15 +54,24 @@ class Command(BaseCommand):
                 f"  {mapping.title}: {run.rows_inserted:,} rows in {run.duration_s:.1f} s"
             )
             self.stdout.write(f"    source: {mapping.attribution}")
+        # Philadelphia's 49 neighbourhoods, so its map is a named choropleth with no network.
+        call_command(
+            "boundaries",
+            str(bundled_file(PHILADELPHIA_NEIGHBORHOODS)),
+            jurisdiction="Philadelphia",
+            name_field="neighborhood",
+            stdout=self.stdout,
+        )
         self._simulated_county()
         self._overview()
-        self._users()
+        password = self._users()
+        self._partners(password)
         if options["no_serve"]:
             self.stdout.write("Serve it later with: gvrs serve --demo")
         else:
             call_command("serve", port=options["port"])
 
-    def _users(self) -> None:
+    def _users(self) -> str:
         """One demo user per role, named after it; the password from GVRS_DEMO_PASSWORD or a
         random one, printed once."""
         import os
@@ -81,6 +90,22 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=role))
         shown = "from GVRS_DEMO_PASSWORD" if os.environ.get("GVRS_DEMO_PASSWORD") else password
         self.stdout.write(f"\nDemo users {', '.join(DEMO_USERS)} (one per role); password: {shown}")
+        return password
+
+    def _partners(self, password: str) -> None:
+        """Two partner organizations with the simulator's participants (gvrs.partners.demo)."""
+        from gvrs.data.simulate import SCENARIOS
+        from gvrs.env import gvrs_home
+        from gvrs.partners.demo import build_partner_demo
+
+        self.stdout.write("\nCommunity partners (simulated; the police user sees none of it):")
+        lines = build_partner_demo(
+            gvrs_home() / "simulated",
+            county=SCENARIOS["bakersfield-like"].county,
+            password=password,
+        )
+        for line in lines:
+            self.stdout.write(line)
 
     def _simulated_county(self) -> None:
         """A Kern-like county from the simulator: incident-level data with groups and
