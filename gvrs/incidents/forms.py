@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from gvrs.data.mapping import MappingError, available_formats, load_format
+from gvrs.data.states import state_code
 
 DETECT = "detect"
 
@@ -74,6 +75,16 @@ class UploadForm(forms.Form):
     accept_valid = forms.BooleanField(
         required=False, label="Import the valid rows and set invalid ones aside"
     )
+    state = forms.CharField(
+        required=False,
+        help_text="state of places the file names without one, e.g. CA "
+        "(default: the format's, else the deployment's)",
+    )
+    new_places = forms.BooleanField(
+        required=False,
+        label="Create places whose name already exists elsewhere in the state "
+        "(a separate place; an existing one is never moved)",
+    )
     covers_from = forms.DateField(
         required=False,
         label="Data from",
@@ -108,3 +119,9 @@ class UploadForm(forms.Form):
             return load_format(name)
         except MappingError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+    def clean_state(self) -> str:
+        text = self.cleaned_data["state"].strip()
+        if text and state_code(text) is None:
+            raise forms.ValidationError(f"{text!r} is not a US state (e.g. CA or California)")
+        return state_code(text) if text else ""

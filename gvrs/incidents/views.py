@@ -208,8 +208,9 @@ class _PreviewOnlyError(Exception):
     """Rolls the dry run back after its report is taken."""
 
 
-def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user, **coverage) -> ImportReport:
-    """Everything an import would do, then rolled back: counts and every error."""
+def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user, **options) -> ImportReport:
+    """Everything an import would do, then rolled back: counts, every error and every place
+    it would create (``options``: coverage, state and new_places)."""
     report = None
     try:
         with transaction.atomic():
@@ -219,7 +220,7 @@ def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user, **coverage) 
                 jurisdiction=jurisdiction or None,
                 accept_valid=accept_valid,
                 initiated_by=user.get_username(),
-                **coverage,
+                **options,
             )
             raise _PreviewOnlyError
     except _PreviewOnlyError:
@@ -253,6 +254,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             request.user,
             covers_from=form.cleaned_data["covers_from"],
             covers_through=form.cleaned_data["covers_through"],
+            state=form.cleaned_data["state"] or None,
+            new_places=form.cleaned_data["new_places"],
         )
     except (FileError, MappingError) as exc:
         shutil.rmtree(folder, ignore_errors=True)
@@ -266,6 +269,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         # The coverage confirmed in the preview (None: the file's own dates, as proposed).
         "covers_from": _iso(form.cleaned_data["covers_from"]),
         "covers_through": _iso(form.cleaned_data["covers_through"]),
+        "state": form.cleaned_data["state"],
+        "new_places": form.cleaned_data["new_places"],
     }
     can_confirm = report.ok and (report.run.rows_read > 0)
     return render(
@@ -301,6 +306,8 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
             initiated_by=request.user.get_username(),
             covers_from=_date(pending.get("covers_from")),
             covers_through=_date(pending.get("covers_through")),
+            state=pending.get("state") or None,
+            new_places=pending.get("new_places", False),
         )
     except FileError as exc:
         messages.error(request, str(exc))
