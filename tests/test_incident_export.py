@@ -31,7 +31,7 @@ def registry(tmp_path):
             kind="nonfatal_shooting",
             killed="0",
             injured="1",
-            area="=HYPERLINK(\"http://evil\")",
+            area='=HYPERLINK("http://evil")',
         ),
         row("P-1", jurisdiction="Philadelphia", occurred_at="2021-01-05"),
     ]
@@ -93,7 +93,7 @@ def test_roles_allowed_restricted_fields_get_them_in_the_export(people, registry
 
 def test_formula_cells_are_made_inert(people, registry):
     _, rows = _export(signed_in(people["analyst"]), q="K-3")
-    assert rows[0]["area"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[0]["area"] == '\'=HYPERLINK("http://evil")'
 
 
 @pytest.mark.parametrize("role", ["viewer", "partner", "outsider"])
