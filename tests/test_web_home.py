@@ -179,3 +179,21 @@ def test_a_metric_with_no_series_says_so_and_names_what_the_place_holds(people, 
     assert 'data-testid="no-data"' in page
     assert "No data on people shot for Delano." in page
     assert "published counts of homicides" in page
+
+
+def test_a_sources_codes_are_shown_as_its_labels(people, tmp_path):
+    from gvrs.incidents.models import Incident
+
+    rows = [row("R-1", victim_race="B", jurisdiction="Philadelphia")]
+    mapping = load_format("philly-shootings")
+    assert mapping.labels["victim_race"]["B"] == "Black"
+    import_file(write_csv(tmp_path / "r.csv", rows), load_format("gvrs"))
+    incident = Incident.objects.get(source_id="R-1")
+    Incident.objects.filter(pk=incident.pk).update(source=mapping.source)
+    assert incident.people.get().race_ethnicity == "B"  # stored as the source wrote it
+    page = (
+        signed_in(people["analyst"])
+        .get(reverse("incidents-detail", kwargs={"pk": incident.pk}))
+        .content.decode()
+    )
+    assert "<td>Black</td>" in page

@@ -237,6 +237,9 @@ class Mapping:
     # (otherwise each import proposes the file's own dates, strays left out).
     covers_from: dt.date | None = None
     covers_through: dt.date | None = None
+    # [labels]: what a stored code means, for display ("B" -> "Black"); the registry keeps
+    # the code as the source wrote it.
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def kind_derived(self) -> bool:
@@ -530,6 +533,21 @@ def _checked_format(fmt: Any, where: str) -> str | None:
     return fmt
 
 
+def _labels(document: dict[str, Any], where: str) -> dict[str, dict[str, str]]:
+    """[labels] field = { CODE = "label", ... }: how codes stored as written read to people."""
+    table = document.get("labels", {})
+    if not isinstance(table, dict):
+        raise MappingError(f'{where}: [labels] must be a table of field = {{ CODE = "label" }}')
+    out = {}
+    for name, codes in table.items():
+        if name not in CANONICAL_COLUMNS:
+            raise MappingError(f"{where}: labels.{name} is not a canonical field")
+        if not isinstance(codes, dict) or not all(isinstance(v, str) for v in codes.values()):
+            raise MappingError(f'{where}: labels.{name} must map codes to text, e.g. B = "Black"')
+        out[name] = {str(code): label for code, label in codes.items()}
+    return out
+
+
 def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
     """Build a Mapping from a parsed TOML document, checking every key."""
     meta = document.get("format")
@@ -573,6 +591,7 @@ def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
         "attribution": str(meta.get("attribution", "")),
         "path": where,
         "filters": _filters(document, where),
+        "labels": _labels(document, where),
         **_place_options(place, where),
     }
     if target == "published_counts":
