@@ -68,3 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     if args and args[0] not in _NO_AUTO_MIGRATE and not args[0].startswith("-"):
         ensure_database()
     execute_from_command_line(["gvrs", *args])
+
+
+if __name__ == "__main__":
+    main()

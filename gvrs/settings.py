@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.accounts",
@@ -116,11 +118,17 @@ def _database() -> dict:
                 " PRAGMA temp.cache_size=-65536;"
             ),
             "transaction_mode": "IMMEDIATE",
+            # A writer waits this long (seconds) for another's transaction to commit before
+            # "database is locked": an import's lock is held while it writes.
+            "timeout": env_int("GVRS_SQLITE_BUSY_TIMEOUT", 60),
         },
     }
 
 
 DATABASES = {"default": _database()}
+# Background jobs (imports and previews) on Django's tasks framework, stored in the database:
+# `gvrs worker` runs them (`gvrs serve` starts one beside the server).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The cache lives in the database so that any number of stateless app servers share it.
 CACHES = {
     "default": {
@@ -168,6 +176,8 @@ SESSION_COOKIE_AGE = 8 * 3600  # a working day
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 UPLOAD_ROOT = GVRS_HOME / "uploads"
+# An upload whose preview is left unconfirmed is removed by the worker after this many hours.
+GVRS_UPLOAD_TTL_HOURS = env_int("GVRS_UPLOAD_TTL_HOURS", 24)
 # Roles without incidents.view_restricted_fields see the dashboard map as counts per grid cell
 # of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
 GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)

@@ -19,6 +19,7 @@ from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Jurisdiction
 from gvrs.reports.series import incident_series
 from tests.importing_helpers import row, write_csv
+from tests.jobs_helpers import run_queued_tasks
 from tests.personas import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -111,6 +112,10 @@ def test_an_analyst_reads_the_tiles_filters_and_imports(
     page.goto(f"{live_server.url}/incidents/imports/new/")
     page.set_input_files("input[name=file]", str(bad))
     page.click("text=Check the file")
+    # The check is a background job: the page shows it queued and polls its progress.
+    page.locator("[data-testid=job-progress][data-state=queued]").wait_for()
+    shot(page, "import-queued")
+    assert run_queued_tasks() == 1  # what `gvrs worker` does
     errors = page.locator("[data-testid=errors]")
     errors.wait_for()
     text = errors.inner_text()
@@ -129,8 +134,12 @@ def test_an_analyst_reads_the_tiles_filters_and_imports(
     page.goto(f"{live_server.url}/incidents/imports/new/")
     page.set_input_files("input[name=file]", str(good))
     page.click("text=Check the file")
+    page.locator("[data-testid=job-progress]").wait_for()
+    assert run_queued_tasks() == 1
     page.locator("[data-testid=preview]").wait_for()
     page.click("[data-testid=preview] button[type=submit]")
+    page.locator("[data-testid=job-progress] >> text=Importing").wait_for()
+    assert run_queued_tasks() == 1
     summary = page.locator("[data-testid=import-summary]")
     summary.wait_for()
     assert page.locator("[data-field=inserted]").inner_text() == "2"

@@ -10,8 +10,9 @@ from django.urls import reverse
 from gvrs.accounts.models import AuditEvent, LoginFailure
 from gvrs.data.mapping import load_format
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.models import ImportRun, Incident
+from gvrs.incidents.models import ImportJob, ImportRun, Incident
 from tests.importing_helpers import HEADER, row, write_csv
+from tests.jobs_helpers import run_queued_tasks
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -146,13 +147,20 @@ def test_pages_send_a_strict_content_security_policy(people):
     assert "script-src 'self'" in policy and "unsafe-eval" not in policy
 
 
+def _upload(client, path, **fields):
+    """Upload ``path``, run the queued preview as the worker would, return the job's page."""
+    with open(path, "rb") as fh:
+        response = client.post(
+            reverse("incidents-import-upload"), {"file": fh, "format": "detect", **fields}
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert run_queued_tasks() == 1
+    return client.get(response.url).content.decode()
+
+
 def test_upload_preview_lists_errors_and_imports_nothing(people, tmp_path):
     bad = write_csv(tmp_path / "bad.csv", [row("X-1", kind="stabbing"), row("X-2")])
-    client = client_for(people["analyst"])
-    with open(bad, "rb") as fh:
-        page = client.post(
-            reverse("incidents-import-upload"), {"file": fh, "format": "detect"}
-        ).content.decode()
+    page = _upload(client_for(people["analyst"]), bad)
     assert "unknown kind &#x27;stabbing&#x27;" in page
     assert Incident.objects.count() == 0 and ImportRun.objects.count() == 0
     assert "Upload a corrected file" in page
@@ -161,15 +169,15 @@ def test_upload_preview_lists_errors_and_imports_nothing(people, tmp_path):
 def test_upload_preview_then_confirm_imports_and_is_audited(people, tmp_path):
     good = write_csv(tmp_path / "good.csv", [row("G-1"), row("G-2")])
     client = client_for(people["analyst"])
-    with open(good, "rb") as fh:
-        page = client.post(
-            reverse("incidents-import-upload"), {"file": fh, "format": "detect"}
-        ).content.decode()
+    page = _upload(client, good)
     assert "Importing would insert 2" in page
     assert Incident.objects.count() == 0
-    response = client.post(reverse("incidents-import-confirm"))
+    job = ImportJob.objects.get()
+    response = client.post(reverse("incidents-import-confirm"), {"job": job.pk})
+    assert response.url == reverse("incidents-import-job", kwargs={"pk": job.pk})
+    assert run_queued_tasks() == 1
     run = ImportRun.objects.get()
-    assert response.url == reverse("incidents-import-detail", kwargs={"pk": run.pk})
+    assert client.get(response.url).url == reverse("incidents-import-detail", kwargs={"pk": run.pk})
     assert Incident.objects.count() == 2 and run.initiated_by == "ana"
     assert AuditEvent.objects.filter(action="import", user=people["analyst"]).exists()
 

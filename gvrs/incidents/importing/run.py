@@ -40,6 +40,10 @@ from gvrs.incidents.models import ImportRun
 _EARLIEST_ZONE = dt.timezone(dt.timedelta(hours=14))
 
 Progress = Callable[[int, int, int], None]  # (bytes read, total bytes, rows read)
+UNFINISHED = (
+    "not finished: running, or stopped before it ended (then nothing was stored: an import "
+    "writes everything or nothing)"
+)
 
 
 @dataclass
@@ -147,7 +151,10 @@ def import_file(
         file_bytes=path.stat().st_size if path.is_file() else 0,
         format=mapping.name,
         target=mapping.target,
+        # Until the import ends: a process killed mid-import leaves this, never a bare
+        # "failed" (its transaction rolled back, so nothing was stored).
         status=ImportRun.Status.FAILED,
+        message=UNFINISHED,
     )
     report = ImportReport(run=run)
     try:
@@ -185,6 +192,13 @@ def import_file(
             raise FileError(table.name, "the file has a header but no rows")
     except FileError as exc:
         run.message = str(exc)
+        run.duration_s = time.perf_counter() - started
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+    except Exception as exc:
+        # Unexpected: the run still says what happened; the caller reports or logs it.
+        run.message = f"failed unexpectedly ({exc.__class__.__name__}: {exc})"[:5000]
         run.duration_s = time.perf_counter() - started
         run.finished_at = timezone.now()
         run.save()

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import signal
+import subprocess
 import sys
 
 from django.core.management import call_command
@@ -23,9 +26,16 @@ class Command(BaseCommand):
             help="gunicorn + WhiteNoise instead of the development server",
         )
         parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 1) * 2))
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a background-job worker (run `gvrs worker` elsewhere)",
+        )
 
     def handle(self, *args, **options) -> None:
         address = f"{options['host']}:{options['port']}"
+        if not options["no_worker"]:
+            start_worker(self.stdout)
         if not options["production"]:
             self.stdout.write(f"gvrs at http://{address}/ (development server; Ctrl-C stops)")
             call_command("runserver", address, use_reloader=False)
@@ -48,3 +58,25 @@ class Command(BaseCommand):
                 "-",
             ],
         )
+
+
+def _die_with_parent() -> None:
+    """In the worker's process: get SIGTERM when the server process ends (Linux), so a worker
+    never outlives the server that started it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def start_worker(stdout) -> subprocess.Popen:
+    """``gvrs worker`` beside the server, stopped when the server stops."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "gvrs.cli", "worker", "--no-startup-delay", "--no-reload"],
+        preexec_fn=_die_with_parent,
+    )
+    atexit.register(worker.terminate)
+    stdout.write(f"background-job worker started (process {worker.pid})")
+    return worker
