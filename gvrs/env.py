@@ -50,11 +50,18 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def writes_allowed() -> bool:
+    """False while the command line only prints help (``GVRS_NO_WRITE``, set by ``gvrs.cli``):
+    then nothing may be created on disk, not even ``GVRS_HOME``."""
+    return not env_bool("GVRS_NO_WRITE", False)
+
+
 def gvrs_home() -> Path:
     """Where the embedded database, secret key and uploads live (``GVRS_HOME``).
 
     Defaults to ``~/.gvrs`` so that one analyst on a laptop needs no set-up at all.
     """
     home = Path(os.environ.get("GVRS_HOME") or Path.home() / ".gvrs").expanduser()
-    home.mkdir(parents=True, exist_ok=True)
+    if writes_allowed():
+        home.mkdir(parents=True, exist_ok=True)
     return home

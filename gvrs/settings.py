@@ -13,7 +13,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from gvrs.env import ConfigurationError, env_bool, env_int, env_list, env_str, gvrs_home
+from gvrs.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    gvrs_home,
+    writes_allowed,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -37,6 +45,8 @@ def _secret_key() -> str:
         raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_SECRET_KEY is not")
     # A laptop install keeps a generated key so sessions survive restarts.
     path = GVRS_HOME / "secret_key"
+    if not path.exists() and not writes_allowed():
+        return secrets.token_urlsafe(50)  # printing help: nothing is signed, nothing written
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
@@ -44,6 +54,35 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _field_key() -> str:
+    """The key that encrypts participants' personal fields (``gvrs.partners.crypto``)."""
+    from cryptography.fernet import Fernet
+
+    key = env_str("GVRS_FIELD_KEY")
+    if not key and PRODUCTION:
+        raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_FIELD_KEY is not")
+    if not key:
+        # Like the secret key: generated once and kept beside the laptop's database, never in it.
+        path = GVRS_HOME / "field_key"
+        if not path.exists():
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        key = path.read_text().strip()
+    try:
+        for part in key.split(","):
+            Fernet(part.strip().encode())
+    except ValueError:
+        raise ConfigurationError(
+            "GVRS_FIELD_KEY is not a Fernet key (32 url-safe base64-encoded bytes; make one"
+            " with: python -c 'from cryptography.fernet import Fernet;"
+            " print(Fernet.generate_key().decode())')"
+        ) from None
+    return key
+
+
+GVRS_FIELD_KEY = _field_key()
 ALLOWED_HOSTS = env_list("GVRS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 if PRODUCTION and not env_list("GVRS_ALLOWED_HOSTS"):
     raise ConfigurationError("GVRS_PRODUCTION is set but GVRS_ALLOWED_HOSTS is not")
@@ -60,6 +99,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "gvrs.incidents",
     "gvrs.reports",
+    "gvrs.partners",  # before accounts: its permissions exist when the roles are synced
     "gvrs.accounts",
 ]
 
@@ -152,23 +192,33 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The place this deployment serves (name or slug): users land on its overview. An
+# administrator's choice in the admin (Site settings) takes precedence.
+GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")
 # The zone given to jurisdictions created on import when none is named.
 GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
 
 STATIC_URL = "static/"
 STATIC_ROOT = GVRS_HOME / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+if writes_allowed():
+    STATIC_ROOT.mkdir(exist_ok=True)
 # Plotly's JavaScript is served from the installed plotly package, never from a CDN.
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_js_dir())]
+# Served pages (`gvrs serve`, production) get collected static files with content hashes in
+# their names, compressed with Brotli and gzip, cached immutably by browsers; tests and
+# management commands read them straight from the packages.
+COMPRESSED_STATIC = PRODUCTION or env_bool("GVRS_COMPRESSED_STATIC", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
+        if COMPRESSED_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = not COMPRESSED_STATIC
+# Compress only the hashed copies that pages link to (half the work of compressing both).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "reports-overview"
 LOGOUT_REDIRECT_URL = "accounts-login"

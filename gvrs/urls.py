@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("gvrs.reports.urls")),
     path("accounts/", include("gvrs.accounts.urls")),
     path("incidents/", include("gvrs.incidents.urls")),
+    path("partners/", include("gvrs.partners.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,7 @@ contract, sources side by side, and usage errors that list the valid choices."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -47,7 +48,12 @@ def town(tmp_path):
     rows += [
         row("S22-1", kind="nonfatal_shooting", killed="0", injured="1", occurred_at="2022-05-05")
     ]
-    import_file(write_csv(tmp_path / "town.csv", rows), load_format("gvrs"))
+    # The records system's export covers the whole of 2021 and 2022 (the user confirms it).
+    import_file(
+        write_csv(tmp_path / "town.csv", rows),
+        load_format("gvrs"),
+        covers_through=dt.date(2022, 12, 31),
+    )
     # The three Central Valley counties of the CA DOJ file (about 1,750 agency-years).
     doj = pd.read_csv(require(CA_DOJ), dtype=str, keep_default_na=False)
     central = doj[doj["County"].isin(["Kern County", "Fresno County", "San Joaquin County"])]
@@ -122,25 +128,37 @@ def test_table_output_names_the_metric_and_each_definition(town):
     assert "never merged" in text
 
 
-def test_project_uses_the_philadelphia_incidents():
+def test_project_never_projects_a_finished_philadelphia_year():
     import_file(require(PHILLY), load_format("philly-shootings"))
+    args = ["project", "--metric", "homicides", "--jurisdiction", "Philadelphia"]
+    # 2024 is over and the data hold it: its total is known, so nothing projects it.
+    with pytest.raises(CommandError, match="2024 is over") as error:
+        run(*args, "--as-of", "2024-06-30")
+    assert error.value.returncode == 1
+    assert "homicides in 2024; nothing to project" in str(error.value)
+    # The coverage ends on 2025-01-26 (the stray of 2025-11-26 left out) and 2025 is over
+    # too: nothing projects it from 26 days, let alone across the gap.
+    with pytest.raises(CommandError, match="the data stop on 2025-01-26"):
+        run(*args)
+
+
+def test_project_projects_a_running_year_from_its_sources_coverage(tmp_path):
+    """Data through two days ago, a homicide every fifth day for four years: this year's
+    projection says "so far", from the coverage's end, with the model it used."""
+    today = dt.date.today()
+    end = max(dt.date(today.year, 1, 1), today - dt.timedelta(days=2))
+    start = dt.date(today.year - 4, 1, 1)
+    days = [start + dt.timedelta(days=d) for d in range(0, (end - start).days + 1, 5)]
+    rows = [row(f"H-{i}", occurred_at=day.isoformat()) for i, day in enumerate(days)]
+    import_file(write_csv(tmp_path / "h.csv", rows), load_format("gvrs"), covers_through=end)
     result = json.loads(
-        run(
-            "project",
-            "--metric",
-            "homicides",
-            "--jurisdiction",
-            "Philadelphia",
-            "--as-of",
-            "2024-06-30",
-            "--format",
-            "json",
-        )
+        run("project", "--metric", "homicides", "--jurisdiction", "Bakersfield", "--format", "json")
     )
-    assert result["count"] == 120
-    assert result["pi_low"] < result["projected"] < result["pi_high"]
-    assert result["prior_years"] == list(range(2015, 2024))
-    assert result["sentence"].startswith("120 homicides so far in 2024 (to 30 June)")
+    assert result["as_of"] == end.isoformat() and result["data_through"] == end.isoformat()
+    assert result["count"] == sum(1 for day in days if day.year == today.year)
+    assert result["pi_low"] <= result["projected"] <= result["pi_high"]
+    assert result["model"] == "overdispersed"
+    assert f"so far in {today.year}" in result["sentence"]
 
 
 @pytest.mark.parametrize(

@@ -22,12 +22,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.add_importrun",
         "incidents.view_publishedcount",
         "accounts.view_auditevent",
+        "partners.view_partner_figures",
     ),
     STRATEGY_ANALYST: (
         "incidents.view_incident",
         "incidents.view_importrun",
         "incidents.add_importrun",
         "incidents.view_publishedcount",
+        "partners.view_partner_figures",
     ),
     POLICE_ANALYST: (
         "incidents.view_incident",
@@ -36,9 +38,23 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.add_importrun",
         "incidents.view_publishedcount",
     ),
-    PARTNER_STAFF: ("incidents.view_publishedcount",),
-    PARTNER_MANAGER: ("incidents.view_publishedcount",),
-    VIEWER: ("incidents.view_incident", "incidents.view_publishedcount"),
+    # Partner roles see participants only of their own organization (gvrs.partners.models).
+    PARTNER_STAFF: (
+        "incidents.view_publishedcount",
+        "partners.work_with_participants",
+        "partners.view_partner_figures",
+    ),
+    PARTNER_MANAGER: (
+        "incidents.view_publishedcount",
+        "partners.work_with_participants",
+        "partners.view_partner_figures",
+        "partners.manage_programs",
+    ),
+    VIEWER: (
+        "incidents.view_incident",
+        "incidents.view_publishedcount",
+        "partners.view_partner_figures",
+    ),
 }
 DEMO_USERS = {  # user name -> role, for `gvrs demo`
     "admin": ADMINISTRATOR,

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from gvrs.analysis.coverage import coverage_phrase
 from gvrs.analysis.inference import compare_counts, poisson_interval
 from gvrs.analysis.narrative import change_sentence
-from gvrs.analysis.periods import Period, periods_between
+from gvrs.analysis.periods import Period, periods_between, same_day_in
 
 DAY = "day"
 YEAR = "year"
@@ -45,6 +46,25 @@ class CountSeries:
     first: dt.date
     last: dt.date
     populations: dict[int, int] = field(default_factory=dict)
+    # The end of the source's recorded coverage; ``last`` is earlier when an as-of date cuts
+    # the series. None: the same as ``last``.
+    data_end: dt.date | None = None
+
+    @property
+    def covered_through(self) -> dt.date:
+        return self.data_end or self.last
+
+    def coverage(self, today: dt.date | None = None) -> str:
+        """ "data through 2025-01-26, 10 months ago", or "data for 1985–2022" (annual)."""
+        if self.resolution == YEAR:
+            return f"data for {self.first.year}–{self.last.year} ({self.source})"
+        return coverage_phrase(self.covered_through, today)
+
+    def year_is_over(self, year: int, today: dt.date | None = None) -> bool:
+        """``year`` has ended (by ``today``), or the data hold the whole of it: nothing about
+        it is "so far" or projected."""
+        end = dt.date(year, 12, 31)
+        return self.covered_through >= end or (today or dt.date.today()) > end
 
     @classmethod
     def from_daily(cls, daily: pd.Series, *, first: dt.date, last: dt.date, **meta) -> CountSeries:
@@ -198,12 +218,69 @@ class Change:
     sentence: str
 
 
+def _window(start: dt.date, end: dt.date) -> str:
+    """ "1 Jan–26 Jan", or with years when the window crosses one."""
+    if start.year == end.year:
+        return f"{start:%-d %b}–{end:%-d %b}"
+    return f"{start.isoformat()}–{end.isoformat()}"
+
+
+def comparable_windows(
+    series: CountSeries, period: Period, baseline: Period
+) -> tuple[Period, Period]:
+    """The two windows that can honestly be compared: the periods themselves when the data
+    cover both; when ``period`` runs past the data's end, its covered part against the same
+    window of ``baseline`` (1 January to 26 January in both years, as year to date does).
+    Raises ``SeriesError`` when no equal windows exist: no test is run across unequal ones.
+    """
+    if series.covers(period) and series.covers(baseline):
+        return period, baseline
+    if series.resolution == YEAR:
+        count_in(series, period)  # raises, naming the missing years
+        count_in(series, baseline)
+        return period, baseline
+    end = series.last
+    if period.start > end or period.end < series.first:
+        raise SeriesError(
+            f"no data for {period.label} in {series.place}: the data cover "
+            f"{series.first.isoformat()} to {end.isoformat()}"
+        )
+    if not (series.first <= period.start and period.end > end):
+        raise SeriesError(
+            f"{period.label} is not wholly inside the data for {series.place} "
+            f"({series.first.isoformat()} to {end.isoformat()}); no change is shown"
+        )
+    if (period.start.month, period.start.day, baseline.start.month, baseline.start.day) == (
+        1,
+        1,
+        1,
+        1,
+    ):
+        base_end = same_day_in(baseline.start.year + (end.year - period.start.year), end)
+    else:
+        base_end = baseline.start + (end - period.start)
+    base_end = min(base_end, baseline.end)
+    now = Period(period.start, end, f"{period.label} ({_window(period.start, end)})")
+    then = Period(
+        baseline.start, base_end, f"{baseline.label} ({_window(baseline.start, base_end)})"
+    )
+    if not series.covers(then):
+        raise SeriesError(
+            f"{then.label} ({then.start}..{then.end}) is not inside the data for "
+            f"{series.place}; no change is shown"
+        )
+    return now, then
+
+
 def compare_periods(series: CountSeries, period: Period, baseline: Period) -> Change:
     """Compare two periods of one series with the exact conditional test.
 
     Exposure is population x days, so a leap-year window or a growing city is compared on
     rates; where population is unknown it is days alone, and ``exposure_note`` says so.
+    A period that runs past the data is compared over the same window of both periods
+    (``comparable_windows``), and the labels say which window.
     """
+    period, baseline = comparable_windows(series, period, baseline)
     now = period_count(series, period)
     then = period_count(series, baseline)
     if now.population and then.population:
@@ -214,10 +291,6 @@ def compare_periods(series: CountSeries, period: Period, baseline: Period) -> Ch
         note = "population unknown: counts compared per day, assuming equal population"
     test = compare_counts(then.count, now.count, exposure_then, exposure_now)
     sentence = change_sentence(series.label, test, baseline.label, period.label)
-    if not now.complete:
-        sentence = (
-            f"{sentence[:-1]}; {period.label} is not complete in the data, which end {series.last}."
-        )
     return Change(
         metric=series.metric,
         label=series.label,

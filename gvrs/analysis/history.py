@@ -20,7 +20,23 @@ _WORDS = {
 }
 
 
+_ORDINAL_WORDS = {
+    2: "second",
+    3: "third",
+    4: "fourth",
+    5: "fifth",
+    6: "sixth",
+    7: "seventh",
+    8: "eighth",
+    9: "ninth",
+    10: "tenth",
+}
+
+
 def _ordinal(n: int) -> str:
+    """ "second" .. "tenth" in words, then "11th", "22nd": as a report would write them."""
+    if n in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS[n]
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -103,8 +119,14 @@ def rank_in_history(annual: pd.Series, year: int, *, whole_series: bool = False)
         phrase = f"the lowest since {lowest_since} (lowest in {_years(year - lowest_since)})"
     elif highest_since is not None and highest_since <= year - 3:
         phrase = f"the highest since {highest_since} (highest in {_years(year - highest_since)})"
-    else:
+    elif rank_high == 1:  # level with an earlier year at the top
+        phrase = f"tied for the highest of {span}"
+    elif rank_low == 1:
+        phrase = f"tied for the lowest of {span}"
+    elif rank_high <= rank_low:
         phrase = f"the {_ordinal(rank_high)} highest of {span}"
+    else:
+        phrase = f"the {_ordinal(rank_low)} lowest of {span}"
     return HistoryRank(
         year=year,
         count=count,

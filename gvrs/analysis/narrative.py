@@ -21,6 +21,21 @@ def format_p(p_value: float) -> str:
     return f"p = {shown}"
 
 
+def format_probability(p: float) -> str:
+    """A chance as a reader should see it: never "0%" or "100%", which a model cannot know.
+
+    Examples
+    --------
+    >>> [format_probability(p) for p in (0.0, 0.004, 0.42, 0.996, 1.0)]
+    ['less than 1%', 'less than 1%', '42%', 'more than 99%', 'more than 99%']
+    """
+    if p < 0.005:
+        return "less than 1%"
+    if p > 0.99:
+        return "more than 99%"
+    return f"{p:.0%}"
+
+
 def change_sentence(
     label: str,
     comparison: CountComparison,
@@ -77,12 +92,13 @@ def projection_sentence(label: str, projection) -> str:
     notes = []
     if p.p_exceed_record is not None and p.p_exceed_record >= 0.05:
         notes.append(
-            f"a {p.p_exceed_record:.0%} chance of passing the record of {p.record_high:,} "
+            f"a {format_probability(p.p_exceed_record)} chance of passing the record of "
+            f"{p.record_high:,} "
             f"({p.record_high_year})"
         )
     lows = [(n, prob) for n, prob in sorted(p.p_lowest_in.items()) if prob >= 0.05]
     if lows:
         n, prob = lows[-1]
-        notes.append(f"a {prob:.0%} chance of the lowest total in {n} years")
+        notes.append(f"a {format_probability(prob)} chance of the lowest total in {n} years")
     tail = "; " + ", ".join(notes) if notes else ""
     return f"{head}{tail}; {p.assumptions}."

@@ -104,6 +104,10 @@ class Mapping:
     place_kind: str = "agency"
     series: tuple[Series, ...] = ()
     negative_counts: str = "error"  # or "skip": a negative published figure is left out
+    # [coverage] from/through: the period the source's files cover, when the source says so
+    # (otherwise each import proposes the file's own dates, strays left out).
+    covers_from: dt.date | None = None
+    covers_through: dt.date | None = None
 
     @property
     def datetime_formats(self) -> dict[str, str]:
@@ -203,7 +207,24 @@ def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
         raise MappingError(
             f"{where}: the source name is longer than {SOURCE_MAX_LENGTH} characters"
         )
+    coverage = document.get("coverage", {})
+    unknown_coverage = set(coverage) - {"from", "through"}
+    if unknown_coverage:
+        raise MappingError(f"{where}: [coverage] has unknown keys {sorted(unknown_coverage)}")
+    dates = {}
+    for key in ("from", "through"):
+        value = coverage.get(key)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise MappingError(f"{where}: coverage.{key} must be a date, YYYY-MM-DD") from None
+        if value is not None and not isinstance(value, dt.date):
+            raise MappingError(f"{where}: coverage.{key} must be a date, YYYY-MM-DD")
+        dates[key] = value
     common = {
+        "covers_from": dates["from"],
+        "covers_through": dates["through"],
         "name": str(meta["name"]),
         "title": str(meta.get("title", meta["name"])),
         "source": str(meta.get("source", meta["name"])),

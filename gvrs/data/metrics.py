@@ -6,6 +6,7 @@ published figure names its metric, and a jurisdiction can define its own in TOML
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -82,5 +83,9 @@ def load_metrics(extra: str | Path | None = None) -> dict[str, Metric]:
 def get_metric(name: str, metrics: dict[str, Metric] | None = None) -> Metric:
     metrics = metrics or load_metrics()
     if name not in metrics:
-        raise MetricError(f"unknown metric {name!r}; valid metrics: {', '.join(sorted(metrics))}")
+        close = difflib.get_close_matches(name, list(metrics), n=1, cutoff=0.6)
+        hint = f" did you mean {close[0]!r}?" if close else ""
+        raise MetricError(
+            f"unknown metric {name!r};{hint} valid metrics: {', '.join(sorted(metrics))}"
+        )
     return metrics[name]

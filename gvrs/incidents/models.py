@@ -161,6 +161,20 @@ class ImportRun(models.Model):
     incidents_unchanged = models.BigIntegerField(default=0)
     duration_s = models.FloatField(default=0.0)
     message = models.TextField(blank=True)
+    # Coverage: the period the file covers, a recorded fact (given with --from/--through or in
+    # the mapping, or by default the file's own first and latest dates, strays left out). A
+    # series' coverage is its source's, across runs: see gvrs.incidents.coverage.
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH, blank=True)
+    covers_from = models.DateField(null=True, blank=True)
+    covers_through = models.DateField(null=True, blank=True)
+    coverage_basis = models.CharField(
+        max_length=40, blank=True, help_text="given, mapping, or the file's dates"
+    )
+    # The incident kinds (or published metrics) the file holds: a source covers only those.
+    covers_kinds = models.JSONField(default=list, blank=True)
+    coverage_warnings = models.JSONField(
+        default=list, blank=True, help_text="strays, probable gaps and future dates found"
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]

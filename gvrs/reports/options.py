@@ -86,8 +86,9 @@ def period_arg(text: str, as_of: dt.date):
         raise usage(str(exc)) from None
 
 
-def record(item: PeriodCount | Change, jurisdiction: str) -> dict:
-    """The stable JSON record (README "Statistics"); a Change adds what it was compared with."""
+def record(item: PeriodCount | Change, jurisdiction: str, series=None) -> dict:
+    """The stable JSON record (README "Statistics"); a Change adds what it was compared with,
+    and a series its coverage (``data_from``, ``data_through``, ``coverage``)."""
     out = {
         "metric": item.metric,
         "jurisdiction": jurisdiction,
@@ -113,6 +114,10 @@ def record(item: PeriodCount | Change, jurisdiction: str) -> dict:
         )
     else:
         out["complete"] = item.complete
+    if series is not None:
+        out["data_from"] = series.first.isoformat()
+        out["data_through"] = series.covered_through.isoformat()
+        out["coverage"] = series.coverage()
     return out
 
 

@@ -18,11 +18,12 @@ from django.db.models import Count
 
 from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, count_in, counts_by
 from gvrs.analysis.history import rank_in_history
-from gvrs.analysis.narrative import projection_sentence
+from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, projection_sentence
 from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
 from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.reports.labels import source_title
 from gvrs.reports.series import all_series, metric_filter
 
 KEY_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shootings")
@@ -38,6 +39,7 @@ class Tile:
     direction: str  # "up" | "down" | "flat"
     sentences: list[str] = field(default_factory=list)
     history: str = ""
+    coverage: str = ""  # "data through 2025-01-26, 10 months ago"
 
 
 def _figure_json(figure: go.Figure) -> dict:
@@ -75,19 +77,34 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
         except SeriesError:
             continue
         sentences.append(change.sentence)
-        if other is comparisons[0]:
+        # Colour says "this moved beyond ordinary variation": a change the exact test cannot
+        # tell from noise stays uncoloured, whichever way it went.
+        if other is comparisons[0] and change.p_value < EVIDENCE_THRESHOLD:
             direction = "down" if change.change < 0 else "up" if change.change > 0 else "flat"
     history = ""
     annual = series.annual()
     if len(annual) > 1:
         year = int(annual.index.max())
         history = f"{year}: {annual.loc[year]:,}, {rank_in_history(annual, year).phrase}"
-    headline = (
-        f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
-        if series.resolution == "day"
-        else f"{count:,} in {latest.label}"
+    if series.resolution != "day":
+        headline = f"{count:,} in {latest.label}"
+    elif series.last == dt.date(latest.start.year, 12, 31):
+        headline = f"{count:,} in {latest.start.year}"
+    elif series.year_is_over(latest.start.year):
+        # The year is over (or the data hold all of it): a window of it is not "so far".
+        headline = f"{count:,} in {latest.start.year} to {series.last:%d %b}"
+    else:
+        headline = f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
+    return Tile(
+        metric,
+        source_title(series.source),
+        headline,
+        count,
+        direction,
+        sentences,
+        history,
+        series.coverage(),
     )
-    return Tile(metric, series.source, headline, count, direction, sentences, history)
 
 
 def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
@@ -96,33 +113,38 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
         annual = series.annual()
         if annual.empty:
             continue
+        name = source_title(series.source)
         figure.add_trace(
             go.Scatter(
-                x=[str(y) for y in annual.index],
+                x=[int(y) for y in annual.index],
                 y=annual.to_list(),
                 mode="lines+markers",
-                name=series.source,
+                name=name,
+                hovertemplate="%{x}: %{y:,}<extra></extra>",
             )
         )
         top = int(annual.idxmax())
-        # A marker, not an annotation: on a category axis an annotation's "2021" would be
-        # read as position 2021.
         figure.add_trace(
             go.Scatter(
-                x=[str(top)],
+                x=[top],
                 y=[int(annual.max())],
                 mode="markers+text",
-                text=[f"record {annual.max():,}"],
+                text=[f"record {annual.max():,} ({top})"],
                 textposition="top center",
+                cliponaxis=False,  # the label sits above the highest point: never cut off
                 marker={"symbol": "star", "size": 14},
-                name=f"record ({series.source})",
+                name=f"record ({name})",
+                hoverinfo="skip",
             )
         )
+    top_count = max((int(s.annual().max()) for s in all_of_them if not s.annual().empty), default=0)
+    coverage = "; ".join(s.coverage() for s in all_of_them)
     figure.update_layout(
-        title=f"{metric.label} by year",
-        margin={"t": 40, "l": 40, "r": 10},
-        yaxis_rangemode="tozero",
-        xaxis_type="category",
+        title={"text": f"{metric.label} by year (complete years; {coverage})", "font_size": 13},
+        margin={"t": 50, "l": 50, "r": 20},
+        # Years on a number line: Plotly spaces the labels so they never overlap.
+        xaxis={"tickformat": "d", "nticks": 12},
+        yaxis={"range": [0, max(top_count, 1) * 1.18], "tickformat": ",d"},
         legend_orientation="h",
     )
     return _figure_json(figure)
@@ -132,7 +154,7 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
     rows = counts_by(series, freq)[-periods:]
     figure = go.Figure(
         go.Bar(
-            x=[r.period.label for r in rows],
+            x=[r.period.label + ("" if r.complete else " (partial)") for r in rows],
             y=[r.count for r in rows],
             name=metric.label,
             error_y={
@@ -145,7 +167,10 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
         )
     )
     figure.update_layout(
-        title=f"{metric.label} by {freq} (95% exact intervals)",
+        title={
+            "text": f"{metric.label} by {freq} (95% exact intervals; {series.coverage()})",
+            "font_size": 13,
+        },
         margin={"t": 40, "l": 40, "r": 10},
         yaxis_rangemode="tozero",
         xaxis_type="category",
@@ -380,12 +405,16 @@ def build(
         if daily is not None:
             figures["monthly"] = recent_figure(metric, daily, "month", 36)
             figures["weekly"] = recent_figure(metric, daily, "week", 52)
-            try:
-                projection = projection_sentence(
-                    metric.label, project_year_end(daily.counts, daily.last)
-                )
-            except ValueError as exc:
-                projection = f"No projection: {exc}."
+            if daily.year_is_over(daily.last.year):
+                projection = f"No projection: {daily.last.year} is over ({daily.coverage()})."
+            else:
+                try:
+                    projection = projection_sentence(
+                        metric.label, project_year_end(daily.counts, daily.last)
+                    )
+                    projection = f"{projection[:-1]} ({daily.coverage()})."
+                except ValueError as exc:
+                    projection = f"No projection: {exc}."
             end = until or daily.last
             start = since or end - dt.timedelta(days=365)
             figures["map"], _, _, map_note = map_figure(

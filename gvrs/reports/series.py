@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from gvrs.analysis.counts import CountSeries
 from gvrs.data.metrics import Metric
+from gvrs.incidents.coverage import source_coverage
 from gvrs.incidents.models import Area, Incident, Jurisdiction, Population, PublishedCount
 
 INCIDENTS = "incidents"
@@ -42,6 +43,29 @@ def populations(jurisdiction: Jurisdiction) -> dict[int, int]:
     )
 
 
+def covered_incidents(
+    metric: Metric, jurisdiction: Jurisdiction, *, area: Area | None = None
+) -> tuple[QuerySet, dt.date, dt.date] | None:
+    """The metric's incidents in the place from the sources that record its kinds, inside
+    their recorded coverage, with the coverage's first and last day; None: no data."""
+    place = Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+    sources = list(place.order_by().values_list("source", flat=True).distinct())
+    covering = [c for c in source_coverage(sources).values() if c.holds(metric.kinds)]
+    if not covering:
+        return None
+    first = min(c.first for c in covering)
+    last = max(c.last for c in covering)
+    if area is not None:
+        place = place.filter(area=area)
+    place = place.filter(
+        metric_filter(metric),
+        source__in=[c.source for c in covering],
+        occurred_on__gte=first,
+        occurred_on__lte=last,
+    )
+    return place, first, last
+
+
 def incident_series(
     metric: Metric,
     jurisdiction: Jurisdiction,
@@ -50,19 +74,21 @@ def incident_series(
     as_of: dt.date | None = None,
 ) -> CountSeries | None:
     """Daily counts of ``metric`` in ``jurisdiction`` (and the places inside it), or None
-    when it has no incidents. The series covers from its first incident of any kind to
-    ``as_of`` (default: its latest incident)."""
-    place = Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
-    if area is not None:
-        place = place.filter(area=area)
-    span = place.aggregate(first=Min("occurred_on"), last=Max("occurred_on"))
-    if span["first"] is None:
+    when no source of its incidents records the metric's kinds ("no data", never 0).
+
+    The series covers its sources' recorded coverage (``gvrs.incidents.coverage``), not the
+    place's own first and last incident: a quiet place's last months are zeros inside the
+    coverage, and a stray record outside it is left out. ``as_of`` ends it earlier.
+    """
+    covered = covered_incidents(metric, jurisdiction, area=area)
+    if covered is None:
         return None
-    last = as_of or span["last"]
-    # Exports start on month boundaries: a first incident on 2 January means data from 1 January.
-    first = span["first"].replace(day=1)
+    place, first, data_end = covered
+    last = min(as_of, data_end) if as_of else data_end
+    if last < first:
+        return None
     rows = (
-        place.filter(metric_filter(metric), occurred_on__lte=last)
+        place.filter(occurred_on__lte=last)
         .values("occurred_on")
         .annotate(n=_AGGREGATE[metric.count])
         .order_by()
@@ -81,6 +107,7 @@ def incident_series(
         source=INCIDENTS,
         definition=f"{metric.description} Counted by gvrs from incidents in the registry.",
         populations=populations(jurisdiction) if area is None else {},
+        data_end=data_end,
     )
 
 

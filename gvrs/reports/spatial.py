@@ -9,9 +9,8 @@ from django.core.management.base import CommandError
 
 from gvrs.analysis.geo import Projected, project
 from gvrs.cliutil import parse_date
-from gvrs.incidents.models import Incident
 from gvrs.reports.options import resolve_place
-from gvrs.reports.series import metric_filter
+from gvrs.reports.series import covered_incidents
 
 
 def add_selection_arguments(parser) -> None:
@@ -29,11 +28,12 @@ def add_selection_arguments(parser) -> None:
 def load_points(options) -> tuple[Projected, np.ndarray, pd.Timestamp, str]:
     """(projected points, times in days from the first day, first day, description)."""
     metric, jurisdiction, area = resolve_place(options)
-    qs = Incident.objects.filter(
-        metric_filter(metric), jurisdiction_id__in=jurisdiction.descendant_ids()
-    )
-    if area is not None:
-        qs = qs.filter(area=area)
+    # Inside the sources' recorded coverage only: a stray record after the data's end would
+    # otherwise be taken as "now" and leave every scored week empty.
+    covered = covered_incidents(metric, jurisdiction, area=area)
+    if covered is None:
+        raise CommandError(f"no {metric.name} data for {jurisdiction}", returncode=1)
+    qs = covered[0]
     if options.get("start"):
         qs = qs.filter(occurred_on__gte=options["start"])
     if options.get("end"):

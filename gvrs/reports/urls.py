@@ -6,5 +6,6 @@ from gvrs.reports import views
 
 urlpatterns = [
     path("", views.overview_index, name="reports-overview"),
+    path("places/", views.places, name="reports-places"),
     path("j/<slug:slug>/", views.overview, name="reports-jurisdiction"),
 ]

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, ImportRun, Jurisdiction, Population
 from gvrs.reports.overview import build
+from gvrs.reports.places import find_places, home_jurisdiction, places_inside, top_places
 
 
 class FilterForm(forms.Form):
@@ -87,18 +88,27 @@ def _cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact_l
 @login_required
 @permission_required("incidents.view_publishedcount", raise_exception=True)
 def overview_index(request: HttpRequest) -> HttpResponse:
-    """The jurisdictions to choose from; straight to the only one when there is one."""
-    tops = list(
-        Jurisdiction.objects.filter(parent__isnull=True)
-        .annotate(children_count=Count("children"))
-        .order_by("name")
-    )
-    if len(tops) == 1:
-        return redirect("reports-jurisdiction", slug=tops[0].slug)
-    busiest = (
-        Jurisdiction.objects.annotate(n=Count("incidents")).filter(n__gt=0).order_by("-n")[:12]
-    )
-    return render(request, "reports/index.html", {"tops": tops, "busiest": busiest})
+    """Where sign-in lands: the overview of the place this deployment serves, or the place
+    finder when none is set (or straight to the only place there is)."""
+    home = home_jurisdiction()
+    if home is not None:
+        return redirect("reports-jurisdiction", slug=home.slug)
+    tops = Jurisdiction.objects.filter(parent__isnull=True)
+    if tops.count() == 1:
+        return redirect("reports-jurisdiction", slug=tops.get().slug)
+    return places(request)
+
+
+@login_required
+@permission_required("incidents.view_publishedcount", raise_exception=True)
+def places(request: HttpRequest) -> HttpResponse:
+    """The place finder: search as you type (htmx swaps the results), a plain GET form
+    without JavaScript."""
+    query = request.GET.get("q", "")[:100]
+    context = {"query": query, "found": find_places(query), "tops": top_places()}
+    if request.htmx:
+        return render(request, "reports/_places.html", context)
+    return render(request, "reports/index.html", context)
 
 
 @login_required
@@ -127,7 +137,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         "jurisdiction": jurisdiction,
         "form": form,
         "dashboard": dashboard,
-        "children": jurisdiction.children.order_by("name")[:60],
+        "inside": places_inside(jurisdiction),
         "today": dt.date.today(),
     }
     template = "reports/_dashboard.html" if request.htmx else "reports/overview.html"

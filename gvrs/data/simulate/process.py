@@ -133,7 +133,12 @@ def _background(ctx: _Context, geography: Geography, days: pd.DatetimeIndex, rng
         target = scenario.background_per_100k / 1e5 * town.population * town.risk / 365.25
         base[rows] = target * weight[rows] / weight[rows].sum()
     profile = _profile(scenario, days, days[0].year)
-    counts = rng.poisson(np.outer(profile, base))  # days x neighborhoods
+    rate = np.outer(profile, base)  # days x neighborhoods
+    if scenario.citywide_effect != 1.0:
+        town = scenario.effect_town or scenario.towns[0].name
+        after = days >= pd.Timestamp(scenario.strategy_start)
+        rate[np.ix_(after, (hoods["town"] == town).to_numpy())] *= scenario.citywide_effect
+    counts = rng.poisson(rate)
     day_idx, hood = np.nonzero(counts)
     repeat = counts[day_idx, hood]
     day_idx, hood = np.repeat(day_idx, repeat), np.repeat(hood, repeat)

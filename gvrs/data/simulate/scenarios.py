@@ -63,10 +63,19 @@ class Scenario:
     trend_start_year: int = 2022
     trend_per_year: float = -0.08  # the national decline after 2021
     extra: dict = field(default_factory=dict)
+    # A known citywide effect, for evaluating evaluations (gvrs.analysis.evaluation): from
+    # `strategy_start` every untriggered shooting in `effect_town` happens with this rate
+    # ratio. Triggering is linear in its parents, so every shooting there (and every person
+    # shot or killed) then falls by the same ratio once the first generations have passed.
+    citywide_effect: float = 1.0
+    effect_town: str = ""
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["strategy_start"] = self.strategy_start.isoformat()
+        # Written only when set, so the older scenarios' truth.json keeps its bytes.
+        if self.citywide_effect == 1.0 and not self.effect_town:
+            del data["citywide_effect"], data["effect_town"]
         return data
 
     def scaled(self, size: float) -> Scenario:
@@ -105,5 +114,44 @@ SCENARIOS: dict[str, Scenario] = {
         towns=(Town("Small Town", 50_000, (2, 2), risk=0.8),),
         background_per_100k=30.0,
         partner_capacity=(15,),
+    ),
+    # For checking evaluation methods against a known answer: one city whose strategy cuts
+    # every shooting to 0.7 times its rate from 2022, and fourteen comparison towns of
+    # 60,000-300,000 residents sharing its seasons and a national decline of 3% a year from
+    # 2015 (simulate from 2015, so the pre-period trend is the one that continues). Partners
+    # have no separate effect on their participants here: the citywide ratio is the truth.
+    "evaluation": Scenario(
+        name="evaluation",
+        county="Evaluation County",
+        towns=(
+            Town("Treated City", 400_000, (5, 5), risk=1.0),
+            *(
+                Town(f"Comparison Town {i + 1}", people, (2, 2), risk=risk)
+                for i, (people, risk) in enumerate(
+                    [
+                        (300_000, 0.8),
+                        (280_000, 1.2),
+                        (250_000, 1.0),
+                        (220_000, 1.3),
+                        (200_000, 0.7),
+                        (180_000, 1.1),
+                        (160_000, 0.9),
+                        (150_000, 1.4),
+                        (140_000, 1.0),
+                        (120_000, 1.2),
+                        (100_000, 0.8),
+                        (90_000, 1.5),
+                        (75_000, 1.0),
+                        (60_000, 1.3),
+                    ]
+                )
+            ),
+        ),
+        background_per_100k=50.0,
+        trend_start_year=2015,
+        trend_per_year=-0.03,
+        intervention_effect=1.0,
+        citywide_effect=0.7,
+        effect_town="Treated City",
     ),
 }

@@ -22,9 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
+from gvrs.analysis.coverage import FileCoverage, file_coverage
 from gvrs.data.errors import FileError, RowError
 from gvrs.data.mapping import Mapping
 from gvrs.data.readers import CHUNK_ROWS, open_table
@@ -33,7 +36,7 @@ from gvrs.incidents.importing import bulk, direct, merge, staging
 from gvrs.incidents.importing.places import PlaceResolver
 from gvrs.incidents.importing.published import import_published_counts
 from gvrs.incidents.importing.rejects import write_rejects
-from gvrs.incidents.models import ImportRun
+from gvrs.incidents.models import ImportRun, PublishedCount
 
 # The first place on Earth to reach a date is at UTC+14: an incident is "in the future" only
 # when it is after today everywhere, so no jurisdiction's late-evening incident is refused.
@@ -59,6 +62,10 @@ class ImportReport:
     # as a bulk load (indexes and constraints rebuilt once at the end).
     written: str = ""
     bulk_load: bool = False
+    # The period the file covers and what its dates showed (strays, probable gaps), for the
+    # preview and the run summary; also recorded on the run.
+    coverage: FileCoverage | None = None
+    coverage_days: dict[str, int] = field(default_factory=dict)  # "YYYY-MM-DD" -> valid rows
 
     @property
     def ok(self) -> bool:
@@ -132,11 +139,17 @@ def import_file(
     initiated_by: str | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    covers_from: dt.date | None = None,
+    covers_through: dt.date | None = None,
 ) -> ImportReport:
     """Import ``path`` with ``mapping`` and return what happened.
 
     ``chunk_rows`` rows are read and checked at a time: memory grows with it, not with the
     file.
+
+    ``covers_from``/``covers_through`` record the period the file covers (default: the
+    mapping's ``[coverage]``, else the file's own first and latest dates with strays left
+    out); outside it every figure is "no data".
 
     Raises ``FileError`` (after recording a failed run) when the file cannot be read as a
     table at all; row-level problems come back in the report instead.
@@ -155,6 +168,7 @@ def import_file(
         # "failed" (its transaction rolled back, so nothing was stored).
         status=ImportRun.Status.FAILED,
         message=UNFINISHED,
+        source=(source or mapping.source) if mapping.target == "incidents" else mapping.source,
     )
     report = ImportReport(run=run)
     try:
@@ -173,6 +187,7 @@ def import_file(
                     report.created_jurisdictions = created
                     if errors:
                         raise _RollbackError
+                    report.coverage = _published_coverage(run, mapping)
                 else:
                     counts = _import_incidents(
                         reading,
@@ -183,6 +198,13 @@ def import_file(
                         jurisdiction=jurisdiction,
                         accept_valid=accept_valid,
                         source=source or mapping.source,
+                    )
+                    report.coverage = _record_coverage(
+                        report.coverage_days,
+                        run,
+                        covers_from or mapping.covers_from,
+                        covers_through or mapping.covers_through,
+                        "given" if (covers_from or covers_through) else "mapping",
                     )
         except _RollbackError:
             counts = merge.MergeCounts()
@@ -230,11 +252,44 @@ def import_file(
         "incidents_unchanged",
     ):
         setattr(run, name, getattr(counts, name))
+    if failed:
+        run.covers_from = run.covers_through = None
+        run.covers_kinds, run.coverage_warnings = [], []
     run.message = _summary(report, failed)
     run.duration_s = time.perf_counter() - started
     run.finished_at = timezone.now()
     run.save()
     return report
+
+
+def _record_coverage(
+    days: dict[str, int], run: ImportRun, covers_from, covers_through, basis: str
+) -> FileCoverage:
+    """The file's coverage from the dates of its valid rows, recorded on the run."""
+    day_counts = pd.Series(days, dtype="int64")
+    coverage = file_coverage(
+        day_counts,
+        covers_from=covers_from,
+        covers_through=covers_through,
+        basis=basis,
+        today=dt.datetime.now(_EARLIEST_ZONE).date(),
+    )
+    run.covers_from, run.covers_through = coverage.first, coverage.last
+    run.coverage_basis = coverage.basis
+    run.coverage_warnings = coverage.warnings()
+    return coverage
+
+
+def _published_coverage(run: ImportRun, mapping: Mapping) -> FileCoverage:
+    """Published annual counts cover the whole years they give; a year a place does not
+    publish stays missing (no data) in its series."""
+    span = PublishedCount.objects.filter(source=mapping.source).aggregate(
+        first=Min("period_start"), last=Max("period_end")
+    )
+    run.covers_from, run.covers_through = span["first"], span["last"]
+    run.coverage_basis = "published years"
+    run.covers_kinds = [s.metric for s in mapping.series]
+    return FileCoverage(span["first"], span["last"], None, None, 0, "published years")
 
 
 def _reasons(errors: list[RowError]) -> dict[int, str]:
@@ -250,7 +305,10 @@ def _summary(report: ImportReport, failed: bool) -> str:
         return (
             f"{len(report.errors)} invalid values in {len(report.rejected)} rows; nothing imported"
         )
-    parts = []
+    lines, parts = [], []
+    if report.coverage is not None and report.coverage.first is not None:
+        lines.append(f"The file {report.coverage.describe()}.")
+        lines += [f"warning: {w}" for w in report.coverage.warnings()]
     if report.warnings:
         parts.append(
             f"{len(report.warnings)} values skipped: "
@@ -265,7 +323,7 @@ def _summary(report: ImportReport, failed: bool) -> str:
         created = report.created_jurisdictions
         more = f" and {len(created) - 10} more" if len(created) > 10 else ""
         parts.append(f"{len(created)} new jurisdictions: " + ", ".join(created[:10]) + more)
-    return "; ".join(parts)
+    return "\n".join(lines + (["; ".join(parts)] if parts else []))
 
 
 def _import_incidents(
@@ -298,6 +356,7 @@ def _import_incidents(
         if counts is None:
             counts = _import_staged(cursor, checking, run, **options)
     report.created_jurisdictions = checking.places.created
+    run.covers_kinds = sorted(checking.kinds)
     return counts
 
 
@@ -310,6 +369,8 @@ class _Checking:
         self.jurisdiction = jurisdiction
         self.places = PlaceResolver()
         self.bad_ids: set[str] = set()
+        self.kinds: set[str] = set()  # the incident kinds the file holds: what it covers
+        report.coverage_days = {}
 
     def chunks(self):
         """(canonical rows as text, valid typed rows) for each chunk."""
@@ -333,6 +394,13 @@ class _Checking:
                 rows["jurisdiction_id"], rows["area_id"] = self.places.resolve(
                     rows["jurisdiction"], rows["area"]
                 )
+                days = self.report.coverage_days
+                for day, n in rows["occurred_on"].value_counts().items():
+                    days[day] = days.get(day, 0) + int(n)
+                self.kinds.update(rows["kind"].dropna().unique().tolist())
+                if mapping.derive_kind is not None:
+                    # Kinds decided by outcome: the source records each outcome there is.
+                    self.kinds.update(("homicide", "nonfatal_shooting", "shots_fired"))
             yield canonical, rows
             self.reading.advance(len(chunk.frame))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gvrs.cliutil import parse_date
 from gvrs.data.errors import FileError
 from gvrs.data.mapping import MappingError, available_formats, load_format, load_mapping
 from gvrs.data.schema import SOURCE_MAX_LENGTH
@@ -40,6 +41,18 @@ class Command(BaseCommand):
         parser.add_argument("--rejects", type=Path, help="write rejected rows here, with a reason")
         parser.add_argument("--encoding", help="the file's text encoding (default: detected)")
         parser.add_argument("--source", help="source name stored with each incident")
+        parser.add_argument(
+            "--from",
+            dest="covers_from",
+            type=parse_date,
+            help="first day the file covers (default: its first date, from the month's start)",
+        )
+        parser.add_argument(
+            "--through",
+            dest="covers_through",
+            type=parse_date,
+            help="last day the file covers (default: its latest date, strays left out)",
+        )
 
     def handle(self, *args, **options) -> None:
         path: Path = options["file"]
@@ -49,6 +62,12 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--source is longer than {SOURCE_MAX_LENGTH} characters", returncode=2
             )
+        if (
+            options["covers_from"]
+            and options["covers_through"]
+            and options["covers_through"] < options["covers_from"]
+        ):
+            raise CommandError("--through is before --from", returncode=2)
         try:
             if options["mapping"]:
                 mapping = load_mapping(options["mapping"])
@@ -73,6 +92,8 @@ class Command(BaseCommand):
                 rejects_path=options["rejects"],
                 encoding=options["encoding"],
                 source=options["source"],
+                covers_from=options["covers_from"],
+                covers_through=options["covers_through"],
                 progress=progress.update if progress else None,
             )
         except FileError as exc:

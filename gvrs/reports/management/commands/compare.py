@@ -27,7 +27,9 @@ class Command(BaseCommand):
             period = period_arg(options["period"], as_of)
             baseline = period_arg(options["vs"], as_of)
             try:
-                records.append(record(compare_periods(series, period, baseline), series.place))
+                records.append(
+                    record(compare_periods(series, period, baseline), series.place, series)
+                )
             except SeriesError as exc:
                 if len(all_series) == 1:
                     raise CommandError(str(exc), returncode=2) from None
@@ -36,4 +38,7 @@ class Command(BaseCommand):
             write_frame(pd.DataFrame(records), options["format"], self.stdout)
             return
         for item in records:
-            self.stdout.write(f"[{item['source']}] {item['jurisdiction']}: {item['sentence']}")
+            self.stdout.write(
+                f"[{item['source']}] {item['jurisdiction']}: {item['sentence']} "
+                f"({item['coverage']})"
+            )

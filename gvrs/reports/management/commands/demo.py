@@ -21,6 +21,7 @@ from gvrs.data.mapping import load_format
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident, Jurisdiction, PublishedCount
+from gvrs.reports.models import SiteSettings
 from gvrs.reports.series import incident_series
 
 CITIES = ("Bakersfield", "Fresno", "Stockton")
@@ -55,11 +56,14 @@ class Command(BaseCommand):
             self.stdout.write(f"    source: {mapping.attribution}")
         self._simulated_county()
         self._overview()
-        self._users()
-        if not options["no_serve"]:
+        password = self._users()
+        self._partners(password)
+        if options["no_serve"]:
+            self.stdout.write("Serve it later with: gvrs serve --demo")
+        else:
             call_command("serve", port=options["port"])
 
-    def _users(self) -> None:
+    def _users(self) -> str:
         """One demo user per role, named after it; the password from GVRS_DEMO_PASSWORD or a
         random one, printed once."""
         import os
@@ -78,6 +82,22 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=role))
         shown = "from GVRS_DEMO_PASSWORD" if os.environ.get("GVRS_DEMO_PASSWORD") else password
         self.stdout.write(f"\nDemo users {', '.join(DEMO_USERS)} (one per role); password: {shown}")
+        return password
+
+    def _partners(self, password: str) -> None:
+        """Two partner organizations with the simulator's participants (gvrs.partners.demo)."""
+        from gvrs.data.simulate import SCENARIOS
+        from gvrs.env import gvrs_home
+        from gvrs.partners.demo import build_partner_demo
+
+        self.stdout.write("\nCommunity partners (simulated; the police user sees none of it):")
+        lines = build_partner_demo(
+            gvrs_home() / "simulated",
+            county=SCENARIOS["bakersfield-like"].county,
+            password=password,
+        )
+        for line in lines:
+            self.stdout.write(line)
 
     def _simulated_county(self) -> None:
         """A Kern-like county from the simulator: incident-level data with groups and
@@ -100,6 +120,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Simulated {city.scenario.county} (seed 1): {report.run.rows_inserted:,} rows; "
             f"files and truth in {paths['truth.json'].parent}"
+        )
+        # The demo deployment serves the simulated county: sign-in lands on its overview.
+        SiteSettings.objects.update_or_create(
+            pk=1, defaults={"home_jurisdiction": Jurisdiction.objects.named(city.scenario.county)}
         )
 
     def _overview(self) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
+from gvrs.analysis.counts import count_in
 from gvrs.analysis.narrative import projection_sentence
+from gvrs.analysis.periods import year
 from gvrs.analysis.projection import project_year_end
 from gvrs.reports.options import add_series_arguments, resolve
 
@@ -21,7 +23,20 @@ class Command(BaseCommand):
         options["source"] = options["source"] or "incidents"
         metric, jurisdiction, _, all_series = resolve(options)
         series = all_series[0]
-        as_of = options["as_of"] or series.last
+        # Never past the data: a year to date counted to an earlier end would undercount.
+        as_of = min(options["as_of"] or series.last, series.last)
+        if series.year_is_over(as_of.year, jurisdiction.today()):
+            whole = year(as_of.year)
+            if series.covered_through >= whole.end:
+                uncut = resolve({**options, "as_of": None})[3][0]
+                known = f"{count_in(uncut, whole):,} {metric.label.lower()} in {as_of.year}"
+            else:
+                known = f"the data stop on {series.covered_through.isoformat()}"
+            raise CommandError(
+                f"{series.place}: {as_of.year} is over ({series.coverage()}): {known}; "
+                "nothing to project",
+                returncode=1,
+            )
         try:
             result = project_year_end(series.counts, as_of, level=options["level"])
         except ValueError as exc:
@@ -45,9 +60,12 @@ class Command(BaseCommand):
             "p_exceed_record": result.p_exceed_record,
             "p_lowest_in": {str(k): v for k, v in result.p_lowest_in.items()},
             "sentence": sentence,
+            "model": result.model,
+            "data_through": series.covered_through.isoformat(),
+            "coverage": series.coverage(),
         }
         if options["format"] == "table":
-            self.stdout.write(f"{series.place}: {sentence}")
+            self.stdout.write(f"{series.place}: {sentence} ({series.coverage()})")
         elif options["format"] == "json":
             import json
 

@@ -1,17 +1,46 @@
 """``gvrs serve``: the web application on 127.0.0.1:8000 (development server by default;
-``--production`` runs gunicorn with static files from WhiteNoise)."""
+``--production`` runs gunicorn). Static files are collected first and served by WhiteNoise,
+compressed and cached immutably, in both modes. ``--demo`` serves the database that
+``gvrs demo`` built (the switch of GVRS_HOME happens in ``gvrs.cli`` before Django starts)."""
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+
+def _static_fingerprint() -> str:
+    """Every static source file's path, size and time: compressing Plotly's bundle with
+    Brotli takes many seconds, so it is done again only when a source changed."""
+    from django.contrib.staticfiles.finders import get_finders
+
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in finder.list([]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def collect_static_if_changed() -> bool:
+    """Collect (hash, compress) static files unless the last collection is of these sources."""
+    stamp = Path(settings.STATIC_ROOT) / ".gvrs-sources"
+    fingerprint = _static_fingerprint()
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(fingerprint)
+    return True
 
 
 class Command(BaseCommand):
@@ -31,11 +60,18 @@ class Command(BaseCommand):
             action="store_true",
             help="do not start a background-job worker (run `gvrs worker` elsewhere)",
         )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="serve the demo database built by `gvrs demo` (under $GVRS_HOME/demo)",
+        )
 
     def handle(self, *args, **options) -> None:
         address = f"{options['host']}:{options['port']}"
         if not options["no_worker"]:
             start_worker(self.stdout)
+        if settings.COMPRESSED_STATIC:
+            collect_static_if_changed()
         if not options["production"]:
             self.stdout.write(f"gvrs at http://{address}/ (development server; Ctrl-C stops)")
             call_command("runserver", address, use_reloader=False)
@@ -43,7 +79,6 @@ class Command(BaseCommand):
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
         if gunicorn is None:
             raise CommandError("gunicorn is not installed in this environment", returncode=2)
-        call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"gvrs at http://{address}/ (gunicorn, {options['workers']} workers)")
         os.execv(
             gunicorn,

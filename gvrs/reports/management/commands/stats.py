@@ -35,19 +35,24 @@ class Command(BaseCommand):
                 continue
             annual = series.annual()
             for row in rows:
-                item = record(row, series.place)
+                item = record(row, series.place, series)
                 before = previous(row.period)
-                if series.covers(before) or (
-                    series.resolution == "year" and before.start.year in series.counts.index
-                ):
+                try:
+                    # A partial period is compared over the same window of the one before.
                     change = compare_periods(series, row.period, before)
+                except SeriesError:
+                    change = None
+                if change is not None:
+                    compared = record(change, series.place)
                     item.update(
                         {
-                            k: record(change, series.place)[k]
-                            for k in ("change", "change_pct", "p_value", "sentence")
+                            k: compared[k]
+                            for k in ("change", "change_pct", "p_value", "sentence", "vs_count")
                         }
                     )
-                    item["vs_period"] = before.label
+                    item["vs_period"] = compared["vs_period"]
+                    if change.period != row.period:
+                        item["compared_window"] = compared["period"]
                 if options["by"] == "year" and row.period.start.year in annual.index:
                     item["history"] = rank_in_history(annual, row.period.start.year).phrase
                 records.append(item)
@@ -84,6 +89,12 @@ class Command(BaseCommand):
             title=f"{metric.label}, {jurisdiction.name}, by {options['by']}",
         )
         for series in all_series:
-            self.stdout.write(f"{series.source}: {series.definition}")
+            self.stdout.write(f"{series.source}: {series.definition} ({series.coverage()})")
+        partial = [r for r in records if r.get("compared_window")]
+        for r in partial:
+            self.stdout.write(
+                f"{r['period']} is partial: its change is over {r['compared_window']} "
+                f"against {r['vs_period']}."
+            )
         if len(all_series) > 1:
             self.stdout.write("Sources are shown side by side, never merged.")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0002_alter_incident_options_jurisdiction_baseline_year'),
+        ('incidents', '0003_import_run_coverage'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

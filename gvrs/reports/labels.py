@@ -1,0 +1,27 @@
+"""Names people read in place of the codes gvrs stores: a source's title instead of its slug."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from gvrs.data.mapping import available_formats, load_format
+
+INCIDENTS_TITLE = "Incident records (counted by gvrs)"
+
+
+@cache
+def _shipped_titles() -> dict[str, str]:
+    titles = {}
+    for name in available_formats():
+        mapping = load_format(name)
+        if mapping.source:
+            titles.setdefault(mapping.source, mapping.title)
+    return titles
+
+
+def source_title(source: str) -> str:
+    """ "ca-doj-crimes-clearances" -> "California DOJ OpenJustice, Crimes and Clearances
+    (including Arson)"; a source no shipped format names keeps its own name."""
+    if source == "incidents":
+        return INCIDENTS_TITLE
+    return _shipped_titles().get(source, source)

@@ -1,0 +1,160 @@
+"""Finding a place and what lies inside it: the place finder's results with their paths
+("California > Kern County > Bakersfield") and the places inside a county with their latest
+figures. Each is a handful of bulk queries, however many places the registry holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Max, Q
+
+from gvrs.incidents.models import Incident, Jurisdiction, PublishedCount
+
+
+@dataclass(frozen=True)
+class Place:
+    slug: str
+    name: str
+    level: str
+    path: str  # the names above it, outermost first: "California > Kern County"
+
+
+@dataclass(frozen=True)
+class Inside:
+    """A place inside another, with its latest figures (either may be missing)."""
+
+    place: Place
+    published_year: int | None
+    published_homicides: int | None
+    incidents_12_months: int | None
+
+
+def home_jurisdiction() -> Jurisdiction | None:
+    """The place this deployment serves: the admin's choice, else ``GVRS_HOME_JURISDICTION``
+    (a name or slug). None when neither names exactly one place."""
+    from gvrs.reports.models import SiteSettings
+
+    chosen = SiteSettings.objects.filter(pk=1).values_list("home_jurisdiction", flat=True).first()
+    if chosen:
+        return Jurisdiction.objects.filter(pk=chosen).first()
+    name = settings.GVRS_HOME_JURISDICTION
+    if not name:
+        return None
+    try:
+        return Jurisdiction.objects.named(name)
+    except (Jurisdiction.DoesNotExist, Jurisdiction.MultipleObjectsReturned):
+        return None
+
+
+def _parents() -> dict[int, tuple[str, int | None]]:
+    """Every place's name and parent, in one query, to write paths without a query each."""
+    return {
+        pk: (name, parent)
+        for pk, name, parent in Jurisdiction.objects.values_list("pk", "name", "parent_id")
+    }
+
+
+def _path(pk: int, parents: dict[int, tuple[str, int | None]]) -> str:
+    names, parent = [], parents[pk][1]
+    while parent is not None and len(names) < 10:
+        names.append(parents[parent][0])
+        parent = parents[parent][1]
+    return " > ".join(reversed(names))
+
+
+def find_places(query: str, limit: int = 30) -> list[Place]:
+    """Places whose name contains ``query`` (case-insensitive), the closest first: exact
+    names, then names that start with it, then the rest; counties before the places in them."""
+    query = query.strip()
+    if not query:
+        return []
+    found = list(
+        Jurisdiction.objects.filter(name__icontains=query).values_list(
+            "pk", "slug", "name", "level"
+        )[:500]
+    )
+    lowered = query.lower()
+
+    def closeness(row) -> tuple:
+        name = row[2].lower()
+        return (name != lowered, not name.startswith(lowered), len(name), name)
+
+    found.sort(key=closeness)
+    parents = _parents()
+    return [Place(slug, name, level, _path(pk, parents)) for pk, slug, name, level in found[:limit]]
+
+
+def top_places() -> list[tuple[Place, int]]:
+    """The outermost places (states or counties) with how many places each holds."""
+    tops = Jurisdiction.objects.filter(parent__isnull=True).annotate(inside=Count("children"))
+    return [(Place(j.slug, j.name, j.level, ""), j.inside) for j in tops.order_by("name")]
+
+
+@dataclass(frozen=True)
+class PlacesInside:
+    rows: list[Inside]
+    incidents_through: dt.date | None  # the 12 months counted end on this day
+
+
+def places_inside(jurisdiction: Jurisdiction, *, limit: int = 200) -> PlacesInside:
+    """The places directly inside ``jurisdiction`` with the latest published homicides and the
+    incidents recorded in each (including the places inside them) over the 12 months to the
+    latest incident under ``jurisdiction``: a window past the data's end would read as zero."""
+    children = list(jurisdiction.children.order_by("name")[:limit])
+    if not children:
+        return PlacesInside([], None)
+    parents = _parents()
+    child_ids = {c.pk for c in children}
+
+    def child_of(pk: int) -> int | None:
+        while pk is not None and pk not in child_ids:
+            pk = parents[pk][1] if pk in parents else None
+        return pk
+
+    subtree = [pk for pk in parents if child_of(pk) is not None]
+    latest = dict(
+        PublishedCount.objects.filter(jurisdiction_id__in=child_ids, metric="homicides")
+        .values("jurisdiction_id")
+        .annotate(year=Max("period_start__year"))
+        .values_list("jurisdiction_id", "year")
+    )
+    published = {
+        (pk, start.year): count
+        for pk, start, count in PublishedCount.objects.filter(
+            Q(jurisdiction_id__in=child_ids, metric="homicides"),
+            period_start__year__in=set(latest.values()) or {0},
+        ).values_list("jurisdiction_id", "period_start", "count")
+    }
+    through = Incident.objects.filter(jurisdiction_id__in=subtree).aggregate(
+        last=Max("occurred_on")
+    )["last"]
+    recent: dict[int, int] = {}
+    has_incidents: set[int] = set()
+    for pk, n in (
+        Incident.objects.filter(
+            jurisdiction_id__in=subtree,
+            occurred_on__gt=(through or dt.date.min) - dt.timedelta(days=365),
+        )
+        .values("jurisdiction_id")
+        .annotate(n=Count("id"))
+        .values_list("jurisdiction_id", "n")
+    ):
+        recent[child_of(pk)] = recent.get(child_of(pk), 0) + n
+    for pk in (
+        Incident.objects.filter(jurisdiction_id__in=subtree)
+        .values_list("jurisdiction_id", flat=True)
+        .distinct()
+    ):
+        has_incidents.add(child_of(pk))
+    rows = [
+        Inside(
+            place=Place(c.slug, c.name, c.level, ""),
+            published_year=latest.get(c.pk),
+            published_homicides=published.get((c.pk, latest.get(c.pk))),
+            incidents_12_months=recent.get(c.pk, 0) if c.pk in has_incidents else None,
+        )
+        for c in children
+    ]
+    return PlacesInside(rows, through)
