@@ -101,9 +101,11 @@ INSTALLED_APPS = [
     "gvrs.reports",
     "gvrs.partners",  # before accounts: its permissions exist when the roles are synced
     "gvrs.accounts",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "gvrs.accounts.throttle.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gvrs.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -114,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gvrs.urls"
@@ -180,6 +183,23 @@ CACHES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sign-in throttling (django-axes): 5 failures per (user name, address) pair lock that pair
+# out for 15 minutes. The address is the connection's, or X-Forwarded-For's when the
+# connection comes from one of GVRS_TRUSTED_PROXIES (addresses or networks), which are also
+# the only senders whose X-Forwarded-Proto is believed.
+GVRS_TRUSTED_PROXIES = env_list("GVRS_TRUSTED_PROXIES", [])
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "gvrs.accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "gvrs.accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; sign-ins are in the sessions
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -242,7 +262,6 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

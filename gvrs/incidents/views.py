@@ -165,7 +165,7 @@ def _import_upload(request: HttpRequest, limit: int) -> HttpResponse:
 
 def _get_job_for_user(request: HttpRequest, pk: int) -> ImportJob:
     """The one gate to an import job: its own user's, 404 for anyone else."""
-    job = ImportJob.objects.filter(pk=pk, user=request.user).select_related("run").first()
+    job = ImportJob.objects.filter(pk=pk, user=request.user).first()
     if job is None:
         raise Http404
     return job
