@@ -30,8 +30,9 @@ def read(path: Path) -> int:
     try:
         return sum(len(c.frame) for c in open_table(path, limits=SMALL).chunks())
     except FileError as exc:
-        assert exc.file_name and str(exc)
-        return -1
+        message = str(exc)
+    assert message.startswith(("fuzz", str(path)))  # names the file
+    return -1
 
 
 @settings(max_examples=300, deadline=None)
