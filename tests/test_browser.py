@@ -155,6 +155,13 @@ def test_a_viewer_is_refused_the_import_page(browser, live_server, people, town)
     assert response.status == 403
     page.goto(f"{live_server.url}/incidents/")
     shot(page, "incidents-viewer")
+    # The viewer's map: counts per cell, never points.
+    page.goto(f"{live_server.url}/j/{town.slug}/")
+    page.wait_for_selector("[data-chart=chart-map][data-drawn=true]")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    shot(page, "overview-viewer-cells")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "overview-viewer-cells-narrow")
 
 
 @pytest.mark.skipif(
@@ -196,6 +203,9 @@ def test_an_import_through_the_web_is_a_background_job_with_its_progress(
             timeout=300_000,
         )
         shot(page, f"job-{phase}-progress")
+        page.set_viewport_size({"width": 390, "height": 844})
+        shot(page, f"job-{phase}-progress-narrow")
+        page.set_viewport_size({"width": 1400, "height": 900})
         share = int(page.locator("[data-field=share]").inner_text())
         assert 0 < share <= 100
         thread.join()
