@@ -49,8 +49,12 @@ def find_jurisdiction(name: str):
             returncode=2,
         ) from None
     except Jurisdiction.MultipleObjectsReturned:
+        candidates = "; ".join(
+            f"{j.path} (slug {j.slug})" for j in Jurisdiction.objects.all_named(name)[:10]
+        )
         raise CommandError(
-            f"jurisdiction {name!r} is ambiguous; use its slug (`gvrs jurisdictions`)",
+            f"jurisdiction {name!r} is ambiguous: {candidates}; give its slug or its path "
+            "with the state, e.g. 'CA > Fresno'",
             returncode=2,
         ) from None
 

@@ -66,6 +66,8 @@ def _field_key() -> str:
     if not key:
         # Like the secret key: generated once and kept beside the laptop's database, never in it.
         path = GVRS_HOME / "field_key"
+        if not path.exists() and not writes_allowed():
+            return Fernet.generate_key().decode()  # printing help: nothing is read or written
         if not path.exists():
             path.write_text(Fernet.generate_key().decode())
             path.chmod(0o600)
@@ -213,11 +215,23 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# A street basemap for maps: a MapLibre style URL (…/style.json) or a raster tile URL template
+# (https://tiles.example.org/{z}/{x}/{y}.png). Unset, maps draw area boundaries on a plain
+# background and need no network. The Content-Security-Policy allows exactly its origin.
+GVRS_MAP_TILES = env_str("GVRS_MAP_TILES")
 # The place this deployment serves (name or slug): users land on its overview. An
 # administrator's choice in the admin (Site settings) takes precedence.
 GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")
 # The zone given to jurisdictions created on import when none is named.
 GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
+# The state (USPS code or name) of places in files that name none; unset, such a file is refused.
+GVRS_DEFAULT_STATE = env_str("GVRS_DEFAULT_STATE", "")
+if GVRS_DEFAULT_STATE:
+    from gvrs.data.states import state_code
+
+    if state_code(GVRS_DEFAULT_STATE) is None:
+        raise ConfigurationError(f"GVRS_DEFAULT_STATE={GVRS_DEFAULT_STATE!r} is not a US state")
+    GVRS_DEFAULT_STATE = state_code(GVRS_DEFAULT_STATE)
 
 STATIC_URL = "static/"
 STATIC_ROOT = GVRS_HOME / "static"

@@ -94,13 +94,16 @@ def test_an_analyst_reads_the_tiles_filters_and_imports(
     expected = count_in(series, year_to_date(series.last))
     tile = page.locator("article.tile[data-metric=homicides]")
     assert tile.get_attribute("data-count") == str(expected)
-    assert f"{expected} so far in {series.last.year}" in tile.inner_text()
+    # The simulated year is over: its window is shown as such, with the data's coverage.
+    assert f"{expected} in {series.last.year} to {series.last:%d %b}" in tile.inner_text()
+    assert "so far" not in tile.inner_text()
+    assert f"Data through {series.last.isoformat()}" in tile.inner_text()
 
     # A filter changes the charts in place and is kept in the URL.
     page.select_option("select[name=metric]", "shootings")
     page.wait_for_function(
         "() => document.getElementById('annual')?._fullLayout?.title?.text"
-        " === 'People shot by year'"
+        "?.startsWith('People shot by year<br>')"
     )
     assert "metric=shootings" in page.url
     shot(page, "overview-shootings")
@@ -217,3 +220,29 @@ def test_an_import_through_the_web_is_a_background_job_with_its_progress(
     page.locator("[data-testid=import-summary]").wait_for(timeout=60_000)
     assert page.locator("[data-field=inserted]").inner_text() == "120000"
     shot(page, "job-import-done")
+
+
+def test_the_evaluation_page_draws_actual_against_counterfactual(
+    browser, live_server, people, tmp_path
+):
+    city = simulate("evaluation", years=(2019, 2023), seed=7, size=0.5)
+    paths = write_city(city, tmp_path / "evaluation")
+    assert import_file(paths["incidents.csv"], load_format("gvrs")).ok
+    place = Jurisdiction.objects.get(name="Treated City")
+    page = sign_in(browser, live_server, people["analyst"])
+    page.goto(f"{live_server.url}/j/{place.slug}/")
+    page.click("text=Did the strategy work?")
+    page.select_option("select[name=metric]", "shootings")
+    page.fill("input[name=start]", "2022-01-01")
+    page.select_option("select[name=method]", "did")
+    page.click("button:has-text('Evaluate')")
+    page.wait_for_selector("[data-chart=chart-path][data-drawn=true]", timeout=60_000)
+    page.wait_for_selector("[data-chart=chart-events][data-drawn=true]")
+    verdict = page.locator("[data-testid=verdict]")
+    assert verdict.inner_text().count("%") >= 1
+    traces = page.evaluate("() => document.getElementById('path').data.map(t => t.name)")
+    assert "actual" in traces and "counterfactual" in traces
+    for width, name in ((1400, "evaluation-wide"), (390, "evaluation-narrow")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(1000)
+        shot(page, name)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from gvrs.data.mapping import load_format
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident
-from gvrs.reports.overview import grid_cells, suppress_small
+from gvrs.reports.areamap import grid_cells, suppress_small
 from tests.importing_helpers import row, write_csv
 
 pytestmark = pytest.mark.django_db

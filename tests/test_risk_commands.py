@@ -70,7 +70,12 @@ def test_nearrepeat_json_has_the_documented_cells(county):
     assert set(result["cells"][0]) == CELL_KEYS
     assert result["crs"].startswith("EPSG:326")  # UTM north, chosen from the data
     assert result["cells"][0]["knox_ratio"] > 1  # the simulator's near repeats
-    assert "(lower, upper]" in result["band_edges"]
+    assert result["band_edges"].startswith("left: every band [lower, upper)")
+    outer = result["outer_cells"]
+    assert len(outer) == 7 and outer[-1]["space_to_m"] is None and outer[-1]["time_to_days"] is None
+    # Every pair of events is in one cell: the bands' cells plus the "More than" ones.
+    n = result["events"]
+    assert sum(c["observed"] for c in result["cells"] + outer) == n * (n - 1) // 2
 
 
 def test_dropped_points_are_reported(county):
@@ -121,8 +126,6 @@ def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
             "contagion",
             "--jurisdiction",
             "Kern-like County",
-            "--bootstrap",
-            "5",
             "--map",
             str(tmp_path / "risk.png"),
             "--format",
@@ -131,8 +134,24 @@ def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
     )
     assert 0 < result["branching_ratio"] < 0.5
     assert set(result["intervals_90"]) == {"branching_ratio", "decay_days", "spatial_scale_m"}
+    for name, (low, high) in result["intervals_90"].items():
+        assert low <= result[name] <= high
+    assert result["converged"] and result["iterations"] > 1
     assert result["kernel_mass_captured"] > 0.9
     assert (tmp_path / "risk.png").exists()
+
+
+def test_nearrepeat_in_the_near_repeat_calculators_layout(county):
+    args = ["nearrepeat", "--jurisdiction", "Bakersfield-like", "--space-bands", "100,200,300"]
+    args += ["--time-bands", "7,14,21", "--permutations", "19"]
+    text = run(*args, "--format", "nrc")
+    assert "Observed over mean expected frequencies table" in text
+    assert "Statistical significance table" in text
+    for label in ("Same location", "1 to 100 meters", "More than 300 meters", "8 to 14 days"):
+        assert label in text
+    assert "8 to 14 days: [7, 14) days" in text
+    right = run(*args, "--format", "nrc", "--band-edges", "right")
+    assert "8 to 14 days: (7, 14] days" in right
 
 
 @pytest.mark.parametrize(

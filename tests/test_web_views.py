@@ -211,8 +211,13 @@ def test_area_boundaries_load_and_the_map_shades_them(people, tmp_path):
     )
     start = page.index('id="chart-map"')
     figure = json.loads(page[page.index(">", start) + 1 : page.index("</script>", start)])
-    filled = [t for t in figure["data"] if t.get("fill") == "toself"]
-    assert len(filled) == len(city.geography.neighborhoods)
+    areas = [t for t in figure["data"] if t["type"] == "choroplethmap"]
+    drawn = {f["id"] for f in areas[0]["geojson"]["features"]}
+    assert len(drawn) == len(city.geography.neighborhoods)
+    # Every area is on the map, shaded by its count or marked suppressed, named on hover.
+    named = [name for t in areas for name in t["text"]]
+    assert sorted(named) == sorted(city.geography.neighborhoods["name"])
+    assert sum(len(t["locations"]) for t in areas) == len(drawn)
 
 
 def test_boundaries_refuse_features_without_polygons(tmp_path, db):

@@ -40,6 +40,25 @@ class UploadForm(forms.Form):
     accept_valid = forms.BooleanField(
         required=False, label="Import the valid rows and set invalid ones aside"
     )
+    covers_from = forms.DateField(
+        required=False,
+        label="Data from",
+        help_text="first day the file covers (default: its first date)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    covers_through = forms.DateField(
+        required=False,
+        label="Data through",
+        help_text="last day the file covers (default: its latest date, strays left out)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("covers_from"), cleaned.get("covers_through")
+        if start and end and end < start:
+            self.add_error("covers_through", "ends before the data start")
+        return cleaned
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -255,6 +255,8 @@ def dry_run(path: Path, mapping, job: ImportJob, heartbeat: _Heartbeat | None) -
                 accept_valid=job.accept_valid,
                 initiated_by=job.user.get_username() if job.user else "",
                 progress=heartbeat.update if heartbeat else None,
+                covers_from=job.covers_from,
+                covers_through=job.covers_through,
             )
             raise _PreviewOnlyError
     except _PreviewOnlyError:
@@ -325,6 +327,8 @@ def import_upload(job_id: int) -> None:
                 accept_valid=job.accept_valid,
                 initiated_by=job.user.get_username() if job.user else "",
                 progress=heartbeat.update,
+                covers_from=job.covers_from,
+                covers_through=job.covers_through,
             )
     except (FileError, MappingError) as exc:
         _fail(job, str(exc))

@@ -158,6 +158,8 @@ def _import_upload(request: HttpRequest, limit: int) -> HttpResponse:
         format_name=mapping.name if mapping is not None else "",
         jurisdiction=form.cleaned_data["jurisdiction"],
         accept_valid=form.cleaned_data["accept_valid"],
+        covers_from=form.cleaned_data.get("covers_from"),
+        covers_through=form.cleaned_data.get("covers_through"),
     )
     jobs.enqueue(job)
     return redirect("incidents-import-job", pk=job.pk)

@@ -241,11 +241,12 @@ def verdict(
     placebo_p: float | None,
     placebo_kind: str,
     placebo_outcome: PlaceboOutcome | None,
+    pre_trend_p: float | None = None,
 ) -> tuple[bool, str]:
     """(claims_effect, sentence). "Consistent with an effect of ..." only when the interval
     excludes no effect, the placebo distribution singles the estimate out at the same level,
-    and the placebo outcome did not move the same way; otherwise "No evidence either way
-    from this data", with the reason."""
+    the pre-trend test passes and the placebo outcome did not move the same way; otherwise
+    "No evidence either way from this data", with the reasons."""
     numbers = f"rate ratio {effect_ratio:.2f}, {level:.0%} interval {ci_low:.2f}–{ci_high:.2f}"
     standing = (
         f"{placebo_kind} placebos: rank {placebo_rank} of {placebo_count + 1}"
@@ -263,6 +264,8 @@ def verdict(
         )
     elif placebo_p > alpha + 1e-12:
         reasons.append(f"the {placebo_kind} placebos do not single it out")
+    if pre_trend_p is not None and pre_trend_p < alpha:
+        reasons.append(f"the pre-trend test fails (p = {pre_trend_p:.2g})")
     if direction and placebo_outcome is not None and placebo_outcome.moved == direction:
         reasons.append(
             f"{placebo_outcome.label} moved the same way "

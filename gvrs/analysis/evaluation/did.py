@@ -243,6 +243,7 @@ def difference_in_differences(
         placebo_p=placebo_p,
         placebo_kind="in-space",
         placebo_outcome=outcome,
+        pre_trend_p=pre_trend_p,
     )
     return Evaluation(
         method="did",

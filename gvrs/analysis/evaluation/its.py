@@ -205,6 +205,7 @@ def interrupted_time_series(
         placebo_p=placebo_p,
         placebo_kind="in-time",
         placebo_outcome=outcome,
+        pre_trend_p=pre_trend_p,
     )
     first_effect = 2 + (11 if resolution == MONTH else 0)
     effect_columns = x.shape[1] - first_effect

@@ -361,6 +361,7 @@ def synthetic_control(
         placebo_p=placebo_p,
         placebo_kind="in-space",
         placebo_outcome=outcome,
+        pre_trend_p=pre_trend_p,
     )
     weights = pd.Series(w, index=[str(d) for d in donors_names]).sort_values(ascending=False)
     return Evaluation(

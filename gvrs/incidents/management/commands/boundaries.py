@@ -7,13 +7,14 @@ Idempotent; all-or-nothing; a feature without a polygon or a name is an error na
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from gvrs.incidents.importing.places import find_or_create_jurisdiction
+from gvrs.incidents.importing.places import PlaceError, PlaceResolver
 from gvrs.incidents.models import Area
 
 
@@ -27,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--jurisdiction-field", help="feature property naming it instead")
         parser.add_argument("--parent", help="parent of the jurisdictions named by the field")
         parser.add_argument("--kind", default="neighborhood")
+        parser.add_argument(
+            "--state", help="state of places named without one (default: GVRS_DEFAULT_STATE)"
+        )
 
     def handle(self, *args, **options) -> None:
         path: Path = options["file"]
@@ -35,9 +39,19 @@ class Command(BaseCommand):
         if not (options["jurisdiction"] or options["jurisdiction_field"]):
             raise CommandError("give --jurisdiction or --jurisdiction-field", returncode=2)
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            if raw[:2] == b"\x1f\x8b":  # gzip, as the bundled boundaries ship
+                raw = gzip.decompress(raw)
+            document = json.loads(raw.decode("utf-8"))
             features = document["features"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (
+            json.JSONDecodeError,
+            KeyError,
+            TypeError,
+            UnicodeDecodeError,
+            OSError,
+            EOFError,
+        ) as exc:
             raise CommandError(
                 f"{path.name}: not a GeoJSON FeatureCollection ({exc})", returncode=1
             ) from None
@@ -64,13 +78,20 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{path.name}: {len(problems)} invalid features; nothing loaded", returncode=1
             )
-        with transaction.atomic():
-            for place, name, geometry in rows:
-                full = f"{options['parent']} > {place}" if options["parent"] else place
-                jurisdiction, _ = find_or_create_jurisdiction(full)
-                Area.objects.update_or_create(
-                    jurisdiction=jurisdiction,
-                    name=name,
-                    defaults={"boundary": geometry, "kind": options["kind"]},
-                )
+        places = PlaceResolver(state=options["state"], file_name=path.name)
+        paths = [f"{options['parent']} > {p}" if options["parent"] else p for p, _, _ in rows]
+        try:
+            with transaction.atomic():
+                ids = places.jurisdiction_ids(list(dict.fromkeys(paths)))
+                self._store(rows, paths, ids, options["kind"])
+        except PlaceError as exc:
+            raise CommandError(str(exc), returncode=1) from None
         self.stdout.write(f"Loaded {len(rows):,} boundaries from {path.name}")
+
+    def _store(self, rows, paths, ids, kind) -> None:
+        for (_, name, geometry), full in zip(rows, paths, strict=True):
+            Area.objects.update_or_create(
+                jurisdiction_id=ids[full],
+                name=name,
+                defaults={"boundary": geometry, "kind": kind},
+            )

@@ -16,7 +16,7 @@ from gvrs.analysis.counts import compare_periods
 from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.periods import parse_period
-from gvrs.data import bundled_path
+from gvrs.data import PHILADELPHIA_NEIGHBORHOODS, bundled_file, bundled_path
 from gvrs.data.mapping import load_format
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.importing import import_file
@@ -54,6 +54,14 @@ class Command(BaseCommand):
                 f"  {mapping.title}: {run.rows_inserted:,} rows in {run.duration_s:.1f} s"
             )
             self.stdout.write(f"    source: {mapping.attribution}")
+        # Philadelphia's 49 neighbourhoods, so its map is a named choropleth with no network.
+        call_command(
+            "boundaries",
+            str(bundled_file(PHILADELPHIA_NEIGHBORHOODS)),
+            jurisdiction="Philadelphia",
+            name_field="neighborhood",
+            stdout=self.stdout,
+        )
         self._simulated_county()
         self._overview()
         password = self._users()
@@ -108,13 +116,23 @@ class Command(BaseCommand):
 
         city = simulate("bakersfield-like", years=(2015, 2025), seed=1)
         paths = write_city(city, gvrs_home() / "simulated")
-        report = import_file(paths["incidents.csv"], load_format("gvrs"), initiated_by="gvrs demo")
-        call_command("populations", str(paths["populations.csv"]), verbosity=0, stdout=self.stdout)
+        # The simulated county lies in California, as the city it is modelled on.
+        report = import_file(
+            paths["incidents.csv"], load_format("gvrs"), initiated_by="gvrs demo", state="CA"
+        )
+        call_command(
+            "populations",
+            str(paths["populations.csv"]),
+            state="CA",
+            verbosity=0,
+            stdout=self.stdout,
+        )
         call_command(
             "boundaries",
             str(paths["neighborhoods.geojson"]),
             jurisdiction_field="town",
             parent=city.scenario.county,
+            state="CA",
             stdout=self.stdout,
         )
         self.stdout.write(
@@ -132,6 +150,7 @@ class Command(BaseCommand):
             counts = dict(
                 PublishedCount.objects.filter(
                     jurisdiction__name=city,
+                    jurisdiction__state="CA",
                     metric="homicides",
                     period_start__year__in=(2021, 2022),
                 ).values_list("period_start__year", "count")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0003_import_run_coverage'),
+        ('incidents', '0004_places_states_codes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -26,6 +26,8 @@ class Migration(migrations.Migration):
                 ('format_name', models.CharField(blank=True, help_text='blank: detect', max_length=100)),
                 ('jurisdiction', models.CharField(blank=True, max_length=200)),
                 ('accept_valid', models.BooleanField(default=False)),
+                ('covers_from', models.DateField(blank=True, null=True)),
+                ('covers_through', models.DateField(blank=True, null=True)),
                 ('preview', models.BinaryField(null=True)),
                 ('error_count', models.BigIntegerField(default=0)),
                 ('message', models.TextField(blank=True)),

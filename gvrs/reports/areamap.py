@@ -1,0 +1,360 @@
+"""The dashboard's map and the ranked table of areas beside it.
+
+The map is a Plotly tile-based map (MapLibre, inside the Plotly bundle already served): with a
+tile source configured (``GVRS_MAP_TILES``) it draws on streets; with none (offline, the
+default) it draws the areas' own boundaries on a plain background. Either way it has a title
+saying what and when, a colour scale with its unit, and the areas' names on hover.
+
+What it may show depends on the role (issue 12's rule): roles allowed restricted fields see
+each incident's point; every other role sees counts per grid cell of at least 250 m and per
+area, with small counts suppressed, never a point or a coordinate finer than a cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from django.conf import settings
+
+from gvrs.analysis.inference import compare_counts
+from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, format_p
+from gvrs.data.metrics import Metric
+from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.reports.series import count_expression, metric_filter
+
+MAP_POINTS = 5_000
+# Metres per degree: a degree of latitude is at least 110,574 m (at the equator) and a degree
+# of longitude 111,320 m x cos(latitude); dividing by these lower bounds makes every cell at
+# least ``cell_m`` on each side.
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQUATOR = 111_320.0
+MIN_CELL_M = 250
+# Boundaries are drawn at about 10 m: finer vertices add page weight and nothing visible.
+_BOUNDARY_DECIMALS = 4
+_COLOURS = [[0.0, "#fbe9e4"], [0.5, "#e08a6f"], [1.0, "#8c2a17"]]
+
+
+def grid_cells(lon: np.ndarray, lat: np.ndarray, cell_m: float) -> pd.DataFrame:
+    """Count points per grid cell of at least ``cell_m`` a side; one row per occupied cell
+    with its centre (``lon``, ``lat``) and ``n``.
+
+    The grid is fixed on the globe, not fitted to the data, so a cell's centre says nothing
+    about where in the cell its incidents lie: rows are ``cell_m / 110,574`` degrees of
+    latitude apart from the equator; each row is cut into columns of ``cell_m / (111,320
+    cos φ)`` degrees of longitude, φ being the row's poleward edge (the row's narrowest).
+    """
+    lat_step = cell_m / _M_PER_DEG_LAT
+    row = np.floor(lat / lat_step)
+    poleward = np.maximum(np.abs(row), np.abs(row + 1)) * lat_step
+    lon_step = cell_m / (_M_PER_DEG_LON_EQUATOR * np.cos(np.radians(np.minimum(poleward, 89.0))))
+    col = np.floor(lon / lon_step)
+    cells = (
+        pd.DataFrame({"row": row, "col": col, "lon_step": lon_step})
+        .groupby(["row", "col"], as_index=False)
+        .agg(n=("lon_step", "size"), lon_step=("lon_step", "first"))
+    )
+    cells["lat"] = (cells["row"] + 0.5) * lat_step
+    cells["lon"] = (cells["col"] + 0.5) * cells["lon_step"]
+    return cells[["lon", "lat", "n"]]
+
+
+def suppress_small(counts: dict, threshold: int) -> set:
+    """Keys whose counts are hidden: those under ``threshold`` and, when exactly one is, the
+    next smallest too (complementary suppression), so the total does not reveal it."""
+    hidden = {key for key, n in counts.items() if 0 < n < threshold}
+    if len(hidden) == 1:
+        others = sorted((n, str(key), key) for key, n in counts.items() if key not in hidden)
+        if others:
+            hidden.add(others[0][2])
+    return hidden
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    """One area in the ranked table. ``count`` and ``before`` are None when suppressed."""
+
+    name: str
+    count: int | None
+    before: int | None  # the same number of days just before
+    change_pct: float | None
+    p_value: float | None
+    rate_per_100k: float | None
+    suppressed: bool
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value < EVIDENCE_THRESHOLD
+
+    @property
+    def p_text(self) -> str:
+        return "" if self.p_value is None else format_p(self.p_value)
+
+
+@dataclass
+class AreaMap:
+    figure: dict
+    rows: list[AreaRow]
+    note: str
+    window: str  # "1 Jan 2024 to 31 Dec 2024"
+    window_before: str
+
+    @property
+    def has_rates(self) -> bool:
+        return any(r.rate_per_100k is not None for r in self.rows)
+
+
+def _days(since: dt.date, until: dt.date) -> str:
+    return f"{since:%-d %b %Y} to {until:%-d %b %Y}"
+
+
+def _simplified(geometry: dict) -> dict | None:
+    """A GeoJSON Polygon or MultiPolygon rounded to about 10 m, repeated vertices dropped."""
+
+    def ring(points: list) -> list:
+        out: list = []
+        for x, y, *_ in points:
+            point = [round(x, _BOUNDARY_DECIMALS), round(y, _BOUNDARY_DECIMALS)]
+            if not out or out[-1] != point:
+                out.append(point)
+        return out if len(out) >= 4 else []
+
+    kind = geometry.get("type")
+    if kind == "Polygon":
+        rings = [r for r in (ring(r) for r in geometry.get("coordinates", [])) if r]
+        return {"type": "Polygon", "coordinates": rings} if rings else None
+    if kind == "MultiPolygon":
+        polygons = []
+        for polygon in geometry.get("coordinates", []):
+            rings = [r for r in (ring(r) for r in polygon) if r]
+            if rings:
+                polygons.append(rings)
+        return {"type": "MultiPolygon", "coordinates": polygons} if polygons else None
+    return None
+
+
+def _view(lons: list[float], lats: list[float], snap_m: float | None = None) -> dict:
+    """Centre and zoom that fit the given extent into a map about 900 px wide. ``snap_m``:
+    the centre moves to the centre of its grid cell, so a map of cells carries no coordinate
+    finer than a cell."""
+    if not lons:
+        return {"center": {"lon": -98.6, "lat": 39.8}, "zoom": 3}
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    centre = {"lon": (west + east) / 2, "lat": (south + north) / 2}
+    if snap_m:
+        cell = grid_cells(np.array([centre["lon"]]), np.array([centre["lat"]]), snap_m)
+        centre = {"lon": float(cell["lon"].iloc[0]), "lat": float(cell["lat"].iloc[0])}
+    span_lon = max(east - west, 1e-3)
+    span_lat = max(north - south, 1e-3) / max(math.cos(math.radians(centre["lat"])), 0.1)
+    zoom = math.log2(360 / max(span_lon, span_lat * 1.6)) + 0.9
+    return {"center": centre, "zoom": round(max(1.0, min(zoom, 15.0)), 2)}
+
+
+def map_style() -> str | dict:
+    """``GVRS_MAP_TILES``: a MapLibre style URL (ending in .json) or a raster tile URL template
+    ({z}/{x}/{y}); unset, a blank background that needs no network."""
+    tiles = settings.GVRS_MAP_TILES
+    if not tiles:
+        return "white-bg"
+    if tiles.split("?")[0].endswith(".json"):
+        return tiles
+    return {
+        "version": 8,
+        "sources": {"base": {"type": "raster", "tiles": [tiles], "tileSize": 256}},
+        "layers": [{"id": "base", "type": "raster", "source": "base"}],
+    }
+
+
+def area_map(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    area: Area | None,
+    since: dt.date,
+    until: dt.date,
+    *,
+    exact: bool = False,
+) -> AreaMap:
+    """The map and the ranked area table for ``metric`` from ``since`` to ``until``; the
+    change is against the same number of days just before, with its exact test."""
+    threshold = settings.GVRS_SUPPRESS_BELOW
+    places = jurisdiction.descendant_ids()
+    selected = Incident.objects.filter(metric_filter(metric), jurisdiction_id__in=places)
+    if area is not None:
+        selected = selected.filter(area=area)
+    length = until - since
+    before_until = since - dt.timedelta(days=1)
+    before_since = before_until - length
+    now_qs = selected.filter(occurred_on__gte=since, occurred_on__lte=until)
+    counted = count_expression(metric)
+    total = now_qs.aggregate(n=counted)["n"] or 0
+
+    def by_area(qs) -> dict[int, int]:
+        return {
+            pk: int(n or 0)
+            for pk, n in qs.exclude(area__isnull=True)
+            .values("area")
+            .annotate(n=counted)
+            .values_list("area", "n")
+        }
+
+    counts = by_area(now_qs)
+    before = by_area(selected.filter(occurred_on__gte=before_since, occurred_on__lte=before_until))
+    hidden = set() if exact else suppress_small(counts, threshold)
+    hidden_before = set() if exact else suppress_small(before, threshold)
+    areas = list(
+        Area.objects.filter(jurisdiction_id__in=places)
+        .order_by("name")
+        .values("pk", "name", "population", "boundary")[:1000]
+    )
+    rows = []
+    for a in areas:
+        n, m = counts.get(a["pk"], 0), before.get(a["pk"], 0)
+        if a["pk"] in hidden or a["pk"] in hidden_before:
+            rows.append(AreaRow(a["name"], None, None, None, None, None, True))
+            continue
+        test = compare_counts(m, n)
+        rows.append(
+            AreaRow(
+                name=a["name"],
+                count=n,
+                before=m,
+                change_pct=None if m == 0 else 100 * (n - m) / m,
+                p_value=test.p_value if n or m else None,
+                rate_per_100k=(
+                    100_000 * n / a["population"] * 365.25 / (length.days + 1)
+                    if a["population"]
+                    else None
+                ),
+                suppressed=False,
+            )
+        )
+    # A suppressed count lies between 1 and the threshold: it ranks above the zeros.
+    rows.sort(key=lambda r: (-(threshold - 0.5 if r.count is None else r.count), r.name))
+
+    unit = "incidents" if metric.unit == "incidents" else metric.unit
+    figure = go.Figure()
+    features, lons, lats = [], [], []
+    for a in areas:
+        shape = _simplified(a["boundary"]) if a["boundary"] else None
+        if shape is None:
+            continue
+        features.append({"type": "Feature", "id": str(a["pk"]), "geometry": shape})
+        for polygon in (
+            shape["coordinates"] if shape["type"] == "MultiPolygon" else [shape["coordinates"]]
+        ):
+            lons.extend(p[0] for p in polygon[0])
+            lats.extend(p[1] for p in polygon[0])
+    geojson = {"type": "FeatureCollection", "features": features}
+    shown_areas = [a for a in areas if a["boundary"] and a["pk"] not in hidden]
+    if features:
+        figure.add_trace(
+            go.Choroplethmap(
+                geojson=geojson,
+                locations=[str(a["pk"]) for a in shown_areas],
+                z=[counts.get(a["pk"], 0) for a in shown_areas],
+                text=[a["name"] for a in shown_areas],
+                colorscale=_COLOURS,
+                zmin=0,
+                zmax=max([1, *(counts.get(a["pk"], 0) for a in shown_areas)]),
+                marker={"opacity": 0.75, "line": {"width": 1, "color": "#5b6577"}},
+                colorbar={"title": {"text": unit}, "thickness": 14},
+                hovertemplate="<b>%{text}</b><br>%{z:,} " + unit + "<extra></extra>",
+                name=f"{unit} by area",
+            )
+        )
+        veiled = [a for a in areas if a["boundary"] and a["pk"] in hidden]
+        if veiled:
+            figure.add_trace(
+                go.Choroplethmap(
+                    geojson=geojson,
+                    locations=[str(a["pk"]) for a in veiled],
+                    z=[0] * len(veiled),
+                    text=[a["name"] for a in veiled],
+                    colorscale=[[0, "#c9ced8"], [1, "#c9ced8"]],
+                    showscale=False,
+                    marker={"opacity": 0.6, "line": {"width": 1, "color": "#5b6577"}},
+                    hovertemplate=(
+                        f"<b>%{{text}}</b><br>fewer than {threshold} (suppressed)<extra></extra>"
+                    ),
+                    name="suppressed",
+                    showlegend=True,
+                )
+            )
+    located = now_qs.filter(latitude__isnull=False, longitude__isnull=False)
+    cell_m = max(MIN_CELL_M, settings.GVRS_MAP_CELL_M)
+    if exact:
+        points = list(
+            located.order_by("-occurred_on").values_list(
+                "longitude", "latitude", "occurred_on", "kind"
+            )[:MAP_POINTS]
+        )
+        frame = pd.DataFrame(points, columns=["lon", "lat", "day", "kind"])
+        for kind, group in frame.groupby("kind"):
+            figure.add_trace(
+                go.Scattermap(
+                    lon=group["lon"],
+                    lat=group["lat"],
+                    mode="markers",
+                    name=kind.replace("_", " "),
+                    marker={"size": 6, "opacity": 0.7},
+                    text=group["day"].astype(str),
+                    hovertemplate="%{text}<extra>%{fullData.name}</extra>",
+                )
+            )
+        if not features:
+            lons, lats = frame["lon"].tolist(), frame["lat"].tolist()
+        shown = len(frame)
+        note = (
+            f"{total:,} {unit} in all; {shown:,} incidents shown as points"
+            + (f" (the {MAP_POINTS:,} most recent)" if shown >= MAP_POINTS else "")
+            + "; incidents without coordinates are not on the map."
+        )
+    else:
+        xy = np.array(list(located.values_list("longitude", "latitude")), dtype=float)
+        cells = grid_cells(xy[:, 0], xy[:, 1], cell_m) if len(xy) else None
+        if cells is not None:
+            cells = cells[cells["n"] >= threshold]
+        if cells is not None and len(cells):
+            figure.add_trace(
+                go.Scattermap(
+                    lon=cells["lon"].round(6),
+                    lat=cells["lat"].round(6),
+                    mode="markers",
+                    name=f"incidents per {cell_m:,} m cell",
+                    marker={
+                        "size": (8 + 16 * np.sqrt(cells["n"] / cells["n"].max())).round(1),
+                        "color": "#5b2a86",
+                        "opacity": 0.6,
+                    },
+                    text=[f"{n:,} incidents in this cell ({cell_m:,} m)" for n in cells["n"]],
+                    hovertemplate="%{text}<extra></extra>",
+                )
+            )
+            if not features:
+                lons, lats = cells["lon"].tolist(), cells["lat"].tolist()
+        note = (
+            f"{total:,} {unit} in all. Counts per area, and incidents per cell of {cell_m:,} m; "
+            f"cells with fewer than {threshold} incidents left out and small area counts "
+            "suppressed. Exact "
+            "locations are shown only to roles allowed to see restricted fields."
+        )
+    window = _days(since, until)
+    figure.update_layout(
+        title={"text": f"{metric.label}: {unit} by area<br>{window}", "font_size": 14},
+        margin={"t": 58, "l": 4, "r": 4, "b": 4},
+        map={"style": map_style(), **_view(lons, lats, None if exact else cell_m)},
+        legend={"orientation": "h", "y": -0.02},
+        height=520,
+    )
+    return AreaMap(
+        figure=json.loads(figure.to_json()),
+        rows=rows,
+        note=note,
+        window=window,
+        window_before=_days(before_since, before_until),
+    )

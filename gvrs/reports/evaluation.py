@@ -1,0 +1,509 @@
+"""From the registry to an evaluation: the treated place's series, the comparison places'
+(donors), populations and a placebo outcome, as the tables ``gvrs.analysis.evaluation``
+takes; shared by ``gvrs evaluate`` and the evaluation page.
+
+A place counted from incidents is evaluated by month, its donors the other places of its
+parent (the towns of a county); a place known from published counts (the California DOJ's
+annual figures) by year, its donors every other place the same source publishes for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.db.models import Sum
+
+from gvrs.analysis.counts import CountSeries
+from gvrs.analysis.evaluation import (
+    DonorPool,
+    Evaluation,
+    EvaluationError,
+    difference_in_differences,
+    interrupted_time_series,
+    select_donors,
+    synthetic_control,
+)
+from gvrs.analysis.evaluation._core import split_at
+from gvrs.data.metrics import Metric
+from gvrs.incidents.models import Jurisdiction, Population, PublishedCount
+from gvrs.reports.series import INCIDENTS, all_series, incident_series
+
+METHODS = ("its", "did", "synth")
+METHOD_NAMES = {
+    "its": "Interrupted time series",
+    "did": "Difference in differences",
+    "synth": "Synthetic control",
+}
+# Annual series: this many years before the start unless told otherwise (a log-linear trend
+# over four decades of homicides would be a poor counterfactual).
+DEFAULT_PRE_YEARS = 20
+# Outcomes the strategy should not move, per metric of a published source: (label, metric to
+# take, metric to subtract).
+PLACEBO_OUTCOMES = {
+    "homicides": ("violent crime other than homicide", "violent_crimes", "homicides"),
+}
+
+
+class DonorFileError(ValueError):
+    """A donors file naming a place that is not in the registry (with file, line, reason)."""
+
+
+@dataclass(frozen=True)
+class Tables:
+    treated: str
+    source: str
+    definition: str
+    counts: pd.DataFrame  # periods x places, the treated place first
+    populations: pd.DataFrame | None
+    placebo_counts: pd.DataFrame | None
+    placebo_label: str
+    pool: DonorPool | None
+
+
+def read_donor_file(path: Path) -> list[Jurisdiction]:
+    """One jurisdiction per line (name, slug or "County > City"); a CSV whose header is
+    ``jurisdiction`` works too. Blank lines and lines starting with # are skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DonorFileError(f"{path}: cannot read: {exc.strerror}") from None
+    found = []
+    for number, line in enumerate(lines, start=1):
+        name = line.split(",")[0].strip().strip('"')
+        if not name or name.startswith("#") or (number == 1 and name == "jurisdiction"):
+            continue
+        place = _named(name)
+        if place is None:
+            raise DonorFileError(
+                f"{path}: line {number}: jurisdiction={name!r}: no such jurisdiction "
+                "(`gvrs jurisdictions --search` lists them)"
+            )
+        found.append(place)
+    if not found:
+        raise DonorFileError(f"{path}: names no jurisdiction")
+    return found
+
+
+def _named(name: str) -> Jurisdiction | None:
+    if ">" in name:
+        *parents, last = [part.strip() for part in name.split(">")]
+        match = Jurisdiction.objects.filter(name__iexact=last, parent__name__iexact=parents[-1])
+        return match.first() if match.count() == 1 else None
+    try:
+        return Jurisdiction.objects.named(name)
+    except (Jurisdiction.DoesNotExist, Jurisdiction.MultipleObjectsReturned):
+        return None
+
+
+def _labels(places: list[Jurisdiction]) -> dict[int, str]:
+    """A column name per place: its name, with its parent's where two share a name."""
+    names = pd.Series([p.name for p in places])
+    twice = set(names[names.duplicated()])
+    return {
+        p.pk: f"{p.name} ({p.parent.name})" if p.name in twice and p.parent else p.name
+        for p in places
+    }
+
+
+def _monthly(series: CountSeries) -> pd.Series:
+    """Whole calendar months inside the series' coverage."""
+    months = series.counts.resample("MS").sum()
+    first = pd.Timestamp(series.first)
+    last = pd.Timestamp(series.last)
+    whole = (months.index >= first) & (months.index + pd.offsets.MonthEnd(0) <= last)
+    return months[whole].astype("int64")
+
+
+def _monthly_populations(place_years: dict[int, int], months: pd.DatetimeIndex) -> pd.Series:
+    return pd.Series([place_years.get(y, np.nan) for y in months.year], index=months, dtype=float)
+
+
+def incident_tables(
+    metric: Metric, jurisdiction: Jurisdiction, donors: list[Jurisdiction] | None
+) -> Tables:
+    treated = incident_series(metric, jurisdiction)
+    if treated is None:
+        raise EvaluationError(f"no incidents for {jurisdiction}")
+    if donors is None:
+        if jurisdiction.parent is None:
+            donors = []
+        else:
+            donors = list(
+                Jurisdiction.objects.filter(parent=jurisdiction.parent)
+                .exclude(pk=jurisdiction.pk)
+                .order_by("name")
+            )
+    labels = _labels([jurisdiction, *donors])
+    own = _monthly(treated)
+    columns = {labels[jurisdiction.pk]: own}
+    people = {labels[jurisdiction.pk]: _monthly_populations(treated.populations, own.index)}
+    # One grouped query per comparison place (a county has a handful of towns).
+    for place in donors:
+        series = incident_series(metric, place, as_of=treated.last)
+        if series is None:
+            continue
+        columns[labels[place.pk]] = _monthly(series).reindex(own.index)
+        people[labels[place.pk]] = _monthly_populations(series.populations, own.index)
+    counts = pd.DataFrame(columns)
+    populations = pd.DataFrame(people)
+    if populations.isna().any().any():
+        populations = None
+    return Tables(
+        treated=labels[jurisdiction.pk],
+        source=INCIDENTS,
+        definition=treated.definition,
+        counts=counts,
+        populations=populations,
+        placebo_counts=None,
+        placebo_label="",
+        pool=None,
+    )
+
+
+def _published_wide(metric_name: str, source: str, ids: list[int] | None = None) -> pd.DataFrame:
+    """Years x jurisdiction id of one source's figures, in one query."""
+    rows = PublishedCount.objects.filter(metric=metric_name, source=source)
+    if ids is not None:
+        rows = rows.filter(jurisdiction_id__in=ids)
+    frame = pd.DataFrame(
+        list(
+            rows.values("jurisdiction_id", "period_start__year")
+            .annotate(n=Sum("count"))
+            .values_list("jurisdiction_id", "period_start__year", "n")
+        ),
+        columns=["place", "year", "n"],
+    )
+    return frame.pivot(index="year", columns="place", values="n").astype(float)
+
+
+def published_tables(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    source: str,
+    donors: list[Jurisdiction] | None,
+) -> Tables:
+    series = [s for s in all_series(metric, jurisdiction, source=source) if s.source == source]
+    if not series:
+        raise EvaluationError(f"no {metric.name} figures for {jurisdiction} from {source}")
+    own = series[0].counts.astype(float)
+    own.index = own.index.astype(int)
+    related = set(jurisdiction.descendant_ids())
+    parent = jurisdiction.parent
+    while parent is not None:
+        related.add(parent.pk)
+        parent = parent.parent
+    wide = _published_wide(metric.name, source, None if donors is None else [d.pk for d in donors])
+    if donors is None and jurisdiction.parent is not None:
+        # Agencies of the same county share the place's streets and gangs: a strategy spills
+        # over onto them, so they are no control unless named (--donors FILE).
+        related |= set(
+            Jurisdiction.objects.filter(parent=jurisdiction.parent).values_list("pk", flat=True)
+        )
+    wide = wide.drop(columns=[c for c in wide.columns if c in related])
+    if donors is not None:
+        # In the order named; a place without figures shows up as gaps (and is left out).
+        wide = wide.reindex(columns=[d.pk for d in donors if d.pk not in related])
+    places = {p.pk: p for p in Jurisdiction.objects.filter(pk__in=list(wide.columns))}
+    labels = _labels([jurisdiction, *places.values()])
+    treated = labels[jurisdiction.pk]
+    counts = pd.concat([own.rename(treated), wide.rename(columns=labels)], axis=1)
+    counts = counts.reindex(own.index)
+    pops = pd.DataFrame(
+        list(
+            Population.objects.filter(
+                jurisdiction_id__in=[jurisdiction.pk, *wide.columns]
+            ).values_list("jurisdiction_id", "year", "population")
+        ),
+        columns=["place", "year", "population"],
+    )
+    populations = None
+    if not pops.empty:
+        table = pops.pivot(index="year", columns="place", values="population").rename(
+            columns=labels
+        )
+        table = table.reindex(index=counts.index, columns=counts.columns)
+        if not table.isna().any().any():
+            populations = table.astype(float)
+    placebo_counts, placebo_label = None, ""
+    if metric.name in PLACEBO_OUTCOMES:
+        placebo_label, total, part = PLACEBO_OUTCOMES[metric.name]
+        ids = [jurisdiction.pk, *wide.columns]
+        other = _published_wide(total, source, ids) - _published_wide(part, source, ids)
+        if jurisdiction.pk in other.columns:
+            placebo_counts = other.rename(columns=labels).reindex(
+                index=counts.index, columns=counts.columns
+            )
+    return Tables(
+        treated=treated,
+        source=source,
+        definition=series[0].definition,
+        counts=counts,
+        populations=populations,
+        placebo_counts=placebo_counts,
+        placebo_label=placebo_label,
+        pool=None,
+    )
+
+
+def choose_source(metric: Metric, jurisdiction: Jurisdiction, source: str | None) -> str:
+    """Incidents where the place has them, else its first published source."""
+    found = all_series(metric, jurisdiction, source=source)
+    if not found:
+        raise EvaluationError(
+            f"no {metric.name} data for {jurisdiction}"
+            + (f" from source {source!r}" if source else "")
+        )
+    return found[0].source
+
+
+def evaluate(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    start: dt.date,
+    method: str,
+    *,
+    donors: list[Jurisdiction] | None = None,
+    source: str | None = None,
+    since: dt.date | None = None,
+    level: float = 0.9,
+) -> tuple[Evaluation, Tables]:
+    """Run ``method`` for ``metric`` in ``jurisdiction`` from ``start``. ``donors`` None
+    means automatic: places of similar size and pre-period path (``select_donors``)."""
+    if method not in METHODS:
+        raise EvaluationError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    source = choose_source(metric, jurisdiction, source)
+    if source == INCIDENTS:
+        tables = incident_tables(metric, jurisdiction, donors)
+    else:
+        tables = published_tables(metric, jurisdiction, source, donors)
+        if since is None:
+            since = dt.date(start.year - DEFAULT_PRE_YEARS, 1, 1)
+    counts, populations, placebo = tables.counts, tables.populations, tables.placebo_counts
+    keep = _period_starts(counts.index) >= pd.Timestamp(since or dt.date.min)
+    counts = counts.loc[keep]
+    populations = None if populations is None else populations.loc[keep]
+    placebo = None if placebo is None else placebo.loc[keep]
+    if placebo is not None and placebo[tables.treated].isna().any():
+        placebo = None
+    treated = tables.treated
+    common = {"level": level, "label": metric.label.lower(), "place": jurisdiction.name}
+    if placebo is not None:
+        common |= {"placebo_label": tables.placebo_label}
+    if method == "its":
+        result = interrupted_time_series(
+            counts[treated],
+            start,
+            populations=None if populations is None else populations[treated],
+            placebo_counts=None if placebo is None else placebo[treated],
+            **common,
+        )
+        return result, tables
+    if donors is None:
+        pool = select_donors(counts, treated, start, populations=populations)
+    else:
+        pool = _named_pool(counts, treated, start)
+    if not pool.donors:
+        raise EvaluationError(
+            f"no comparison places for {jurisdiction}: give --donors FILE"
+            + (f" (left out: {_reasons(pool)})" if pool.excluded else "")
+        )
+    columns = [treated, *pool.donors]
+    if placebo is not None and placebo[columns].isna().any().any():
+        placebo = None
+        common.pop("placebo_label", None)
+    run = difference_in_differences if method == "did" else synthetic_control
+    result = run(
+        counts[columns],
+        treated,
+        start,
+        populations=None if populations is None else populations[columns],
+        placebo_counts=None if placebo is None else placebo[columns],
+        **common,
+    )
+    return result, Tables(**{**tables.__dict__, "pool": pool})
+
+
+def _named_pool(counts: pd.DataFrame, treated: str, start: dt.date) -> DonorPool:
+    """Donors named by the user are all kept, except those the data cannot use."""
+    keep, post = split_at(counts.index, start)
+    kept, excluded = [], {}
+    for place in counts.columns:
+        if place == treated:
+            continue
+        if counts.loc[keep, place].isna().any():
+            excluded[place] = "has gaps in the period"
+        elif counts.loc[keep & ~post, place].sum() <= 0:
+            excluded[place] = "no events before the start"
+        else:
+            kept.append(place)
+    return DonorPool(tuple(kept), excluded)
+
+
+def _reasons(pool: DonorPool) -> str:
+    items = list(pool.excluded.items())
+    text = "; ".join(f"{k}: {v}" for k, v in items[:5])
+    return text + (f"; and {len(items) - 5} more" if len(items) > 5 else "")
+
+
+def _period_starts(index: pd.Index) -> pd.DatetimeIndex:
+    if pd.api.types.is_integer_dtype(index):
+        return pd.to_datetime([f"{int(y)}-01-01" for y in index])
+    return pd.DatetimeIndex(index)
+
+
+def _finite(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def record(result: Evaluation, tables: Tables, metric: Metric) -> dict:
+    """The JSON record of ``gvrs evaluate`` (README "Did the strategy work?"): the issue's
+    keys first, then what each design adds."""
+    out = {
+        "method": result.method,
+        "effect_ratio": _finite(result.effect_ratio),
+        "ci_low": _finite(result.ci_low),
+        "ci_high": _finite(result.ci_high),
+        "p_value": _finite(result.p_value),
+        "pre_fit": _finite(result.pre_fit),
+        "placebo_rank": result.placebo_rank,
+        "assumptions": list(result.assumptions),
+        "sentence": result.sentence,
+        "jurisdiction": result.place,
+        "metric": metric.name,
+        "source": tables.source,
+        "start": result.start.isoformat(),
+        "resolution": result.resolution,
+        "level": result.level,
+        "first_period": str(_label(result.path["period"].iloc[0])),
+        "last_period": str(_label(result.path["period"].iloc[-1])),
+        "claims_effect": result.claims_effect,
+        "pre_trend_p": _finite(result.pre_trend_p),
+        "placebo_count": result.placebo_count,
+        "placebo_p": _finite(result.placebo_p),
+        "placebo_outcome": None
+        if result.placebo_outcome is None
+        else {
+            "label": result.placebo_outcome.label,
+            "effect_ratio": _finite(result.placebo_outcome.effect_ratio),
+            "ci_low": _finite(result.placebo_outcome.ci_low),
+            "ci_high": _finite(result.placebo_outcome.ci_high),
+        },
+    }
+    if tables.pool is not None:
+        out["donors"] = list(tables.pool.donors)
+        out["donors_left_out"] = {str(k): v for k, v in tables.pool.excluded.items()}
+    if "weights" in result.details:
+        out["weights"] = {k: round(v, 4) for k, v in result.details["weights"].items() if v > 1e-4}
+    if "event_study" in result.details:
+        study = result.details["event_study"]
+        out["event_study"] = [
+            {
+                "years_from_start": int(r.years_from_start),
+                "ratio": _finite(r.ratio),
+                "ci_low": _finite(r.low),
+                "ci_high": _finite(r.high),
+            }
+            for r in study.itertuples()
+        ]
+    return out
+
+
+def _label(period) -> str:
+    return period.strftime("%Y-%m") if isinstance(period, pd.Timestamp) else str(period)
+
+
+def figures(result: Evaluation, metric: Metric) -> dict:
+    """Plotly figures as plain JSON: actual against counterfactual with its band, and (for
+    difference in differences) the event study."""
+    import json
+
+    import plotly.graph_objects as go
+
+    path = result.path
+    x = [_label(p) for p in path["period"]]
+    band = f"{result.level:.0%} band"
+    chart = go.Figure()
+    chart.add_trace(
+        go.Scatter(
+            x=x, y=path["high"], mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False
+        )
+    )
+    chart.add_trace(
+        go.Scatter(
+            x=x,
+            y=path["low"],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(120,120,200,0.25)",
+            name=f"counterfactual, {band}",
+        )
+    )
+    chart.add_trace(
+        go.Scatter(
+            x=x,
+            y=path["counterfactual"],
+            mode="lines",
+            name="counterfactual",
+            line={"dash": "dash", "color": "#4455aa"},
+        )
+    )
+    chart.add_trace(
+        go.Scatter(
+            x=x,
+            y=path["actual"],
+            mode="lines+markers",
+            name="actual",
+            line={"color": "#b22222"},
+            marker={"size": 5},
+        )
+    )
+    first_post = x[int(np.argmax(path["post"].to_numpy()))]
+    chart.add_shape(
+        type="line",
+        x0=first_post,
+        x1=first_post,
+        y0=0,
+        y1=1,
+        yref="paper",
+        line={"color": "#444", "dash": "dot"},
+    )
+    chart.update_layout(
+        margin={"l": 40, "r": 10, "t": 60, "b": 40},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        yaxis={"title": f"{metric.label.lower()} per {result.resolution}", "rangemode": "tozero"},
+        height=440,
+    )
+    out = {"path": json.loads(chart.to_json())}
+    if "event_study" in result.details:
+        study = result.details["event_study"]
+        events = go.Figure(
+            go.Scatter(
+                x=study["years_from_start"],
+                y=study["ratio"],
+                mode="markers",
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": study["high"] - study["ratio"],
+                    "arrayminus": study["ratio"] - study["low"],
+                },
+                name="rate ratio",
+            )
+        )
+        events.add_hline(y=1, line={"color": "#444", "dash": "dot"})
+        events.update_layout(
+            xaxis={"title": "years from the start", "dtick": 1},
+            yaxis={"type": "log"},
+            margin={"l": 40, "r": 10, "t": 20, "b": 40},
+            height=320,
+        )
+        out["event_study"] = json.loads(events.to_json())
+    return out
