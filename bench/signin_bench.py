@@ -87,7 +87,8 @@ def summary(times: list[float]) -> str:
 
 
 def run(engine: str, rows: Path, tmp: Path) -> None:
-    env = environment(engine, tmp / engine)
+    env = environment(engine, tmp / "home")  # one home: static files collected once
+    (tmp / "home" / "gvrs.sqlite3").unlink(missing_ok=True)
     gvrs(env, "migrate", "-v", "0", check=True)
     gvrs(
         env,
@@ -118,12 +119,15 @@ def run(engine: str, rows: Path, tmp: Path) -> None:
     )
     base = f"http://127.0.0.1:{PORT}"
     try:
-        for _ in range(200):
+        # The first start collects and compresses the static files (a minute or more).
+        for _ in range(1200):
+            if server.poll() is not None:
+                sys.exit(f"{engine}: the server stopped (exit {server.returncode})")
             try:
                 urllib.request.urlopen(f"{base}/accounts/login/", timeout=1)
                 break
             except OSError:
-                time.sleep(0.3)
+                time.sleep(0.5)
         baseline = [sign_in(base)[0] for _ in range(40)]
         importing = subprocess.Popen(
             [sys.executable, "-m", "gvrs", "import", str(rows), "--format", "gvrs"],

@@ -236,7 +236,7 @@ def test_a_killed_import_never_stays_failed_without_a_message(tmp_path):
     home = tmp_path / "home"
     rows = [row(f"K-{i}", occurred_at=f"20{10 + i % 12}-03-04") for i in range(300_000)]
     data = write_csv(tmp_path / "big.csv", rows)
-    env = {**os.environ, "GVRS_HOME": str(home)}
+    env = {**os.environ, "GVRS_HOME": str(home), "GVRS_DEFAULT_STATE": "CA"}
     env.pop("GVRS_DATABASE_URL", None)
     gvrs = [sys.executable, "-m", "gvrs.cli"]
     subprocess.run([*gvrs, "migrate", "-v", "0"], env=env, check=True, timeout=600)
@@ -263,3 +263,48 @@ def test_a_killed_import_never_stays_failed_without_a_message(tmp_path):
         incidents = db.execute("SELECT COUNT(*) FROM incidents_incident").fetchone()[0]
     assert (status, message, finished) == ("failed", UNFINISHED, None)
     assert incidents == 0
+
+
+def test_a_second_command_line_import_on_sqlite_says_the_registry_is_busy(tmp_path):
+    """The review: two imports at once on SQLite, the second died with a raw "database is
+    locked" traceback. Now it waits GVRS_SQLITE_BUSY_TIMEOUT, then says why, no traceback."""
+    home = tmp_path / "home"
+    env = {**os.environ, "GVRS_HOME": str(home), "GVRS_DEFAULT_STATE": "CA"}
+    env.pop("GVRS_DATABASE_URL", None)
+    gvrs = [sys.executable, "-m", "gvrs.cli"]
+    subprocess.run([*gvrs, "migrate", "-v", "0"], env=env, check=True, timeout=600)
+    rows = [row(f"K-{i}", occurred_at=f"20{10 + i % 12}-03-04") for i in range(300_000)]
+    first = subprocess.Popen(
+        [*gvrs, "import", str(write_csv(tmp_path / "big.csv", rows)), "--format", "gvrs"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        database = home / "gvrs.sqlite3"
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            with sqlite3.connect(database, timeout=30) as db:
+                if db.execute("SELECT COUNT(*) FROM incidents_importrun").fetchone()[0]:
+                    break
+            time.sleep(0.2)
+        second = subprocess.run(
+            [
+                *gvrs,
+                "import",
+                str(write_csv(tmp_path / "small.csv", [row("S-1")])),
+                "--format",
+                "gvrs",
+            ],
+            env={**env, "GVRS_SQLITE_BUSY_TIMEOUT": "1"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        first.kill()
+        first.wait()
+    assert second.returncode == 1
+    assert "Traceback" not in second.stderr
+    assert "small.csv: the registry is busy" in second.stderr
+    assert "GVRS_SQLITE_BUSY_TIMEOUT" in second.stderr

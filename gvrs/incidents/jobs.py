@@ -30,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -38,7 +38,7 @@ from gvrs.data.errors import FileError
 from gvrs.data.mapping import MappingError, detect_format, load_format
 from gvrs.data.readers import open_table
 from gvrs.incidents.importing import ImportReport, bulk, import_file
-from gvrs.incidents.importing.run import UNFINISHED
+from gvrs.incidents.importing.run import UNFINISHED, busy_message
 from gvrs.incidents.models import ImportJob, ImportRun
 
 log = logging.getLogger(__name__)
@@ -332,6 +332,11 @@ def import_upload(job_id: int) -> None:
             )
     except (FileError, MappingError) as exc:
         _fail(job, str(exc))
+        return
+    except OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        _fail(job, busy_message(job.file_name))
         return
     except Exception as exc:
         log.exception("import job %s failed", job_id)

@@ -107,6 +107,19 @@ class _Reading:
         self.rows_read = 0
 
 
+def busy_message(file_name: str) -> str:
+    """Why an import could not start on SQLite: another import held the registry longer than
+    the busy timeout."""
+    from django.conf import settings
+
+    waited = settings.DATABASES["default"].get("OPTIONS", {}).get("timeout", 5)
+    return (
+        f"{file_name}: the registry is busy: another import is writing it, and it did not "
+        f"finish within {waited} s (GVRS_SQLITE_BUSY_TIMEOUT); nothing was imported. Run this "
+        "import again when the other one ends (web imports queue and wait on their own)."
+    )
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
