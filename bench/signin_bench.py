@@ -36,7 +36,12 @@ PASSWORD = "bench-password-123"
 
 
 def environment(engine: str, home: Path) -> dict[str, str]:
-    env = {**os.environ, "GVRS_HOME": str(home), "GVRS_ALLOWED_HOSTS": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "GVRS_HOME": str(home),
+        "GVRS_ALLOWED_HOSTS": "127.0.0.1",
+        "GVRS_DEFAULT_STATE": "CA",
+    }
     env.pop("GVRS_DATABASE_URL", None)
     home.mkdir(parents=True, exist_ok=True)
     if engine == "postgresql":
@@ -150,6 +155,7 @@ def run(engine: str, rows: Path, tmp: Path) -> None:
         server.wait()
     print(f"{engine}: import of {rows.stat().st_size / 2**20:.0f} MB took {took:.0f} s")
     print(f"  {output[-2] if len(output) > 1 else output}")
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  sign-in, nothing else running: {summary(baseline)}")
     if during:
         ratio = np.percentile(during, 95) / np.percentile(baseline, 95)

@@ -142,3 +142,23 @@ def test_parallel_attempts_are_evaluated_one_at_a_time(people):
     # six; never more than six evaluated in all.
     assert len(evaluated) <= 6, statuses
     assert evaluated.count(200) <= 5
+
+
+def test_passwords_are_hashed_with_argon2id_and_old_hashes_upgraded(people, settings):
+    from django.conf import global_settings
+    from django.contrib.auth.models import User
+
+    settings.PASSWORD_HASHERS = [
+        "gvrs.accounts.hashers.Argon2idPasswordHasher",
+        *global_settings.PASSWORD_HASHERS,
+    ]
+    user = User.objects.get(username="ana")
+    user.set_password(PASSWORD)
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    from django.contrib.auth.hashers import make_password
+
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save()
+    assert attempt(Client(), "ana", PASSWORD).status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")
