@@ -12,6 +12,7 @@ running (the baseline), then while `gvrs import` loads the file. Target (issue 1
 from __future__ import annotations
 
 import argparse
+import http.client
 import http.cookiejar
 import os
 import re
@@ -59,7 +60,16 @@ def gvrs(env, *args, **kwargs) -> subprocess.CompletedProcess:
 
 
 def sign_in(base: str) -> tuple[float, int]:
-    """Seconds the credentials' POST took, and its status (302 = signed in)."""
+    """Seconds the credentials' POST took, and its status (302 = signed in; 0 = the
+    connection failed, e.g. a gunicorn worker killed at its timeout while waiting)."""
+    started = time.perf_counter()
+    try:
+        return _sign_in(base)
+    except (OSError, http.client.HTTPException, AttributeError):
+        return time.perf_counter() - started, 0
+
+
+def _sign_in(base: str) -> tuple[float, int]:
     jar = http.cookiejar.CookieJar()
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
