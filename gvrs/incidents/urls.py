@@ -11,5 +11,6 @@ urlpatterns = [
     path("imports/", views.import_list, name="incidents-imports"),
     path("imports/new/", views.import_upload, name="incidents-import-upload"),
     path("imports/confirm/", views.import_confirm, name="incidents-import-confirm"),
+    path("imports/jobs/<int:pk>/", views.import_job, name="incidents-import-job"),
     path("imports/<int:pk>/", views.import_detail, name="incidents-import-detail"),
 ]
