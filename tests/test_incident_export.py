@@ -110,3 +110,18 @@ def test_every_export_is_audited(people, registry):
     assert event.user == people["police"]
     assert "3 incidents as CSV, with restricted fields" in event.detail
     assert "Kern County" in event.detail
+
+
+def test_import_pages_keep_rows_incidents_and_published_counts_apart(people, tmp_path):
+    from gvrs.incidents.models import ImportRun
+
+    rows = [row("V-1"), row("V-1", victim_age="20"), *[row(f"W-{i}") for i in range(1200)]]
+    assert import_file(write_csv(tmp_path / "v.csv", rows), load_format("gvrs")).ok
+    run = ImportRun.objects.latest("pk")
+    client = signed_in(people["analyst"])
+    detail = client.get(reverse("incidents-import-detail", kwargs={"pk": run.pk})).content.decode()
+    assert "1,202 rows of the file read" in detail
+    assert "Rows (one per person involved)" in detail
+    assert "Incidents (rows of one incident folded into one): 1,201 new" in detail
+    listing = client.get(reverse("incidents-imports")).content.decode()
+    assert "incidents: 1,201 new" in listing and "1,202" in listing
