@@ -20,6 +20,7 @@ from gvrs.data.mapping import load_format
 from gvrs.data.simulate import simulate
 from gvrs.data.simulate.output import write_city
 from gvrs.data.simulate.tables import counts_by_town, populations_by_town
+from gvrs.incidents.coverage import source_coverage
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident, Jurisdiction
 from tests.conftest import CA_DOJ, require
@@ -209,9 +210,11 @@ def test_incidents_are_evaluated_by_month_against_the_other_towns(county):
         )
     )
     assert out["source"] == "incidents" and out["resolution"] == "month"
-    # Coverage runs to the latest incident: a month counts only if the data reach its end.
+    # Coverage is the source's recorded coverage (issue 10), not the town's latest incident:
+    # a month counts only if the data reach its end.
     place = Jurisdiction.objects.get(name="Treated City")
-    latest = Incident.objects.filter(jurisdiction=place).latest("occurred_on").occurred_on
+    source = Incident.objects.filter(jurisdiction=place).values_list("source", flat=True)[0]
+    latest = source_coverage([source])[source].last
     whole = pd.Timestamp(latest) + pd.Timedelta(days=1)
     last_month = (whole - pd.offsets.MonthBegin(1)) if whole.day != 1 else whole
     assert out["first_period"] == "2019-01"
