@@ -42,7 +42,9 @@ def county(tmp_path):
                 count=count,
                 source="ca-doj-crimes-clearances",
             )
-    Jurisdiction.objects.create(name="Fresno County", slug="fresno-county")
+    Jurisdiction.objects.create(
+        name="Fresno County", slug="fresno-county", state="CA", parent=kern.parent
+    )
     return kern
 
 
@@ -81,7 +83,7 @@ def test_the_place_finder_shows_each_match_with_its_path(people, county):
     client = signed_in(people["analyst"])
     page = client.get(reverse("reports-places"), {"q": "bakers"}).content.decode()
     assert "Bakersfield</a>" in page
-    assert "in Kern County" in page
+    assert "in California &gt; Kern County" in page
     partial = client.get(reverse("reports-places"), {"q": "bakers"}, HTTP_HX_REQUEST="true")
     assert "Bakersfield" in partial.content.decode()
     assert "<html" not in partial.content.decode()  # htmx swaps just the results in

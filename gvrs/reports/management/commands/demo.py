@@ -60,6 +60,7 @@ class Command(BaseCommand):
             str(bundled_file(PHILADELPHIA_NEIGHBORHOODS)),
             jurisdiction="Philadelphia",
             name_field="neighborhood",
+            state="PA",
             stdout=self.stdout,
         )
         self._simulated_county()
