@@ -72,8 +72,10 @@ def _jsonable(value):
 def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO, title: str | None = None) -> None:
     """Print a DataFrame as a rich table (people), CSV or JSON records (scripts)."""
     if fmt == "csv":
+        from gvrs.data.csvsafe import inert_frame
+
         buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
+        inert_frame(frame).to_csv(buffer, index=False)
         out.write(buffer.getvalue())
     elif fmt == "json":
         records = [

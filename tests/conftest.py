@@ -66,6 +66,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    """Each test's web uploads in its own folder, so none sees another's."""
+    settings.UPLOAD_ROOT = tmp_path / "uploads"
+
+
+@pytest.fixture(autouse=True)
 def _california_deployment(settings):
     """The suite's files name no state unless a test says otherwise: a California
     deployment (GVRS_DEFAULT_STATE=CA), as the bundled data are."""

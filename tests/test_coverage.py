@@ -18,10 +18,11 @@ from gvrs.analysis.coverage import coverage_phrase, file_coverage, find_low_mont
 from gvrs.data.mapping import MappingError, load_format, parse_mapping
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.models import ImportRun, Jurisdiction
+from gvrs.incidents.models import ImportJob, ImportRun, Jurisdiction
 from gvrs.reports.series import all_series, incident_series
 from tests.conftest import PHILLY, require
 from tests.importing_helpers import row, write_csv
+from tests.jobs_helpers import run_queued_tasks
 
 # --- the analysis, on series small enough to check by hand -------------------------------
 
@@ -314,19 +315,25 @@ def test_the_upload_preview_shows_coverage_and_strays_and_the_confirmed_period_i
     path = write_csv(tmp_path / "late.csv", rows)
     client = Client()
     client.force_login(people["analyst"])
-    with open(path, "rb") as fh:
-        page = client.post(
-            reverse("incidents-import-upload"), {"file": fh, "format": "detect"}
-        ).content.decode()
+
+    def preview(**fields) -> str:
+        """Upload, run the check as the background worker would, read the job's page."""
+        with open(path, "rb") as fh:
+            job_url = client.post(
+                reverse("incidents-import-upload"), {"file": fh, "format": "detect", **fields}
+            ).url
+        assert run_queued_tasks() == 1
+        return client.get(job_url).content.decode()
+
+    page = preview()
     assert 'data-testid="coverage"' in page and "(file dates)" in page
     assert "Warning: stray: 1 record dated 2024-09-30" in page
-    with open(path, "rb") as fh:
-        page = client.post(
-            reverse("incidents-import-upload"),
-            {"file": fh, "format": "detect", "covers_through": "2024-09-30"},
-        ).content.decode()
+    page = preview(covers_through="2024-09-30")
     assert "covers 2023-01-01 to 2024-09-30 (given)" in page
-    response = client.post(reverse("incidents-import-confirm"))
+    job = ImportJob.objects.order_by("-pk").first()
+    job_url = client.post(reverse("incidents-import-confirm"), {"job": job.pk}).url
+    assert run_queued_tasks() == 1
+    response = client.get(job_url)
     run_ = ImportRun.objects.get()
     assert (run_.covers_through, run_.coverage_basis) == (dt.date(2024, 9, 30), "given")
     detail = client.get(response.url).content.decode()

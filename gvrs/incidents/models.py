@@ -307,6 +307,7 @@ class Incident(models.Model):
         ]
         permissions = [
             ("view_restricted_fields", "Can see block addresses and other restricted fields"),
+            ("export_incident", "Can export incident lists as CSV (audited)"),
         ]
         indexes = [
             models.Index(fields=["jurisdiction", "occurred_on"]),
@@ -382,3 +383,59 @@ class PublishedCount(models.Model):
     def __str__(self) -> str:
         period = f"{self.period_start}..{self.period_end}"
         return f"{self.jurisdiction} {self.metric} {period}: {self.count}"
+
+
+class ImportJob(models.Model):
+    """A file uploaded through the web, checked and then imported by background tasks
+    (``gvrs.incidents.jobs``): the page polls its state and progress.
+
+    A job goes through a preview (a dry run: every error, the counts an import would make,
+    nothing stored) and, once its user confirms, the import. Each phase is queued, then
+    running, then done or failed; a phase whose worker died is interrupted, with the reason.
+    """
+
+    class Phase(models.TextChoices):
+        PREVIEW = "preview"
+        IMPORT = "import"
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        INTERRUPTED = "interrupted"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.PREVIEW)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    folder = models.CharField(max_length=500, help_text="where the uploaded file waits")
+    file_name = models.CharField(max_length=500)
+    format_name = models.CharField(max_length=100, blank=True, help_text="blank: detect")
+    jurisdiction = models.CharField(max_length=200, blank=True)
+    accept_valid = models.BooleanField(default=False)
+    # The period the file covers, as stated on the upload form (blank: from the file's dates).
+    covers_from = models.DateField(null=True, blank=True)
+    covers_through = models.DateField(null=True, blank=True)
+    # Places (issue 11): the state of places the file names without one, and whether places
+    # whose name exists elsewhere in the state may be created.
+    place_state = models.CharField(max_length=2, blank=True)
+    new_places = models.BooleanField(default=False)
+    # The preview's report (ImportReport, pickled by the worker, errors capped) and its size.
+    preview = models.BinaryField(null=True, editable=False)
+    error_count = models.BigIntegerField(default=0)
+    run = models.ForeignKey(ImportRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"import job {self.pk}: {self.file_name} ({self.phase} {self.state})"
+
+    @property
+    def active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

@@ -48,6 +48,10 @@ from gvrs.incidents.models import ImportRun, PublishedCount
 _EARLIEST_ZONE = dt.timezone(dt.timedelta(hours=14))
 
 Progress = Callable[[int, int, int], None]  # (bytes read, total bytes, rows read)
+UNFINISHED = (
+    "not finished: running, or stopped before it ended (then nothing was stored: an import "
+    "writes everything or nothing)"
+)
 
 
 @dataclass
@@ -101,6 +105,19 @@ class _Reading:
         """Read the file again from its first row."""
         self.table = open_table(self.path, encoding=self.encoding)
         self.rows_read = 0
+
+
+def busy_message(file_name: str) -> str:
+    """Why an import could not start on SQLite: another import held the registry longer than
+    the busy timeout."""
+    from django.conf import settings
+
+    waited = settings.DATABASES["default"].get("OPTIONS", {}).get("timeout", 5)
+    return (
+        f"{file_name}: the registry is busy: another import is writing it, and it did not "
+        f"finish within {waited} s (GVRS_SQLITE_BUSY_TIMEOUT); nothing was imported. Run this "
+        "import again when the other one ends (web imports queue and wait on their own)."
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -170,7 +187,10 @@ def import_file(
         file_bytes=path.stat().st_size if path.is_file() else 0,
         format=mapping.name,
         target=mapping.target,
+        # Until the import ends: a process killed mid-import leaves this, never a bare
+        # "failed" (its transaction rolled back, so nothing was stored).
         status=ImportRun.Status.FAILED,
+        message=UNFINISHED,
         source=(source or mapping.source) if mapping.target == "incidents" else mapping.source,
     )
     report = ImportReport(run=run)
@@ -229,6 +249,13 @@ def import_file(
             raise FileError(table.name, "the file has a header but no rows")
     except FileError as exc:
         run.message = str(exc)
+        run.duration_s = time.perf_counter() - started
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+    except Exception as exc:
+        # Unexpected: the run still says what happened; the caller reports or logs it.
+        run.message = f"failed unexpectedly ({exc.__class__.__name__}: {exc})"[:5000]
         run.duration_s = time.perf_counter() - started
         run.finished_at = timezone.now()
         run.save()

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 
 from gvrs.cliutil import parse_date
 from gvrs.data.errors import FileError
@@ -16,7 +17,7 @@ from gvrs.data.mapping import MappingError, available_formats, load_format, load
 from gvrs.data.schema import SOURCE_MAX_LENGTH
 from gvrs.data.states import state_code
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.importing.run import ImportReport
+from gvrs.incidents.importing.run import ImportReport, busy_message
 
 SHOWN_ERRORS = 50
 SHOWN_PLACES = 1000
@@ -118,6 +119,10 @@ class Command(BaseCommand):
             )
         except FileError as exc:
             raise CommandError(str(exc), returncode=1) from None
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            raise CommandError(busy_message(path.name), returncode=1) from None
         finally:
             if progress:
                 progress.close()
