@@ -29,7 +29,8 @@ DJANGO_INTERNALS = ("startproject", "makemessages", "sendtestemail", "compilemes
 
 @pytest.fixture
 def gvrs(tmp_path):
-    env = {**os.environ, "GVRS_HOME": str(tmp_path / "home")}
+    # A California deployment: the files below name no state.
+    env = {**os.environ, "GVRS_HOME": str(tmp_path / "home"), "GVRS_DEFAULT_STATE": "CA"}
     env.pop("GVRS_DATABASE_URL", None)
 
     def run(*args: str, **kwargs) -> subprocess.CompletedProcess:

@@ -87,10 +87,23 @@ def find_places(query: str, limit: int = 30) -> list[Place]:
     return [Place(slug, name, level, _path(pk, parents)) for pk, slug, name, level in found[:limit]]
 
 
+def outermost():
+    """The outermost places: the states, or, when the registry holds one state only, its
+    counties (a one-state deployment is found by county, not by its state)."""
+    tops = Jurisdiction.objects.filter(parent__isnull=True)
+    only = list(tops[:2])
+    if len(only) == 1 and only[0].level == Jurisdiction.Level.STATE:
+        return only[0].children.all()
+    return tops
+
+
 def top_places() -> list[tuple[Place, int]]:
     """The outermost places (states or counties) with how many places each holds."""
-    tops = Jurisdiction.objects.filter(parent__isnull=True).annotate(inside=Count("children"))
-    return [(Place(j.slug, j.name, j.level, ""), j.inside) for j in tops.order_by("name")]
+    tops = outermost().annotate(inside=Count("children")).select_related("parent")
+    return [
+        (Place(j.slug, j.name, j.level, j.parent.name if j.parent else ""), j.inside)
+        for j in tops.order_by("name")
+    ]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,13 @@ from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, ImportRun, Jurisdiction, Population
 from gvrs.reports.evaluation import METHOD_NAMES, evaluate, figures, record
 from gvrs.reports.overview import build
-from gvrs.reports.places import find_places, home_jurisdiction, places_inside, top_places
+from gvrs.reports.places import (
+    find_places,
+    home_jurisdiction,
+    outermost,
+    places_inside,
+    top_places,
+)
 
 
 class FilterForm(forms.Form):
@@ -96,7 +102,7 @@ def overview_index(request: HttpRequest) -> HttpResponse:
     home = home_jurisdiction()
     if home is not None:
         return redirect("reports-jurisdiction", slug=home.slug)
-    tops = Jurisdiction.objects.filter(parent__isnull=True)
+    tops = outermost()
     if tops.count() == 1:
         return redirect("reports-jurisdiction", slug=tops.get().slug)
     return places(request)

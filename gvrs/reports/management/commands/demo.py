@@ -59,8 +59,8 @@ class Command(BaseCommand):
             "boundaries",
             str(bundled_file(PHILADELPHIA_NEIGHBORHOODS)),
             jurisdiction="Philadelphia",
-            state="PA",
             name_field="neighborhood",
+            state="PA",
             stdout=self.stdout,
         )
         self._simulated_county()
