@@ -10,7 +10,7 @@ Each import runs in its own process, so peak RSS is that import's alone. Scenari
   the staged merge);
 - ``scattered``: the file with its rows shuffled, into an empty registry (the direct write
   notices and falls back to the staged merge);
-- ``many places``: 250,000 rows (or ``--rows`` / 4) naming 15,000 places (12,000 towns in
+- ``many places``: 250,000 rows (``--many-rows``) naming 15,000 places (12,000 towns in
   3,000 counties of 10 states, paths such as "TX > County 12 > Town 617") and 100,000
   areas, none of them in the registry yet: every place and area is created by the import,
   resolved in bulk (target, issue 11: 40,000 rows/s on SQLite).
@@ -191,6 +191,7 @@ def main() -> None:
         default="first load,re-import,scattered,many places",
         help="comma-separated scenarios to run",
     )
+    parser.add_argument("--many-rows", type=int, default=250_000, help="rows of 'many places'")
     args = parser.parse_args()
     if args.worker:
         worker(args.worker)
@@ -203,7 +204,7 @@ def main() -> None:
         shuffled = tmp / "shuffled.csv"
         shuffle_rows(full, shuffled)
         many = tmp / "many_places.csv"
-        write_rows(many, max(args.rows // 4, 1000), many_places=True)
+        write_rows(many, args.many_rows, many_places=True)
         wanted = set(args.scenarios.split(","))
         runs = [
             (scenario, path, fresh)

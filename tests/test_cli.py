@@ -95,6 +95,7 @@ def test_check_deploy_passes_when_configured_for_production(tmp_path):
         "GVRS_PRODUCTION": "1",
         "GVRS_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",
         "GVRS_ALLOWED_HOSTS": "gvrs.example.org",
+        "GVRS_FIELD_KEY": "bWFrZS1hLXJlYWwtb25lLXdpdGgtRmVybmV0LjAxMjM=",  # partners' fields
     }
     env.pop("GVRS_DATABASE_URL", None)
     result = subprocess.run(

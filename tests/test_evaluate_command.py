@@ -21,7 +21,7 @@ from gvrs.data.simulate import simulate
 from gvrs.data.simulate.output import write_city
 from gvrs.data.simulate.tables import counts_by_town, populations_by_town
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.models import Incident, Jurisdiction
+from gvrs.incidents.models import Jurisdiction
 from tests.conftest import CA_DOJ, require
 
 pytestmark = pytest.mark.django_db
@@ -209,34 +209,20 @@ def test_incidents_are_evaluated_by_month_against_the_other_towns(county):
         )
     )
     assert out["source"] == "incidents" and out["resolution"] == "month"
-    # Coverage runs to the latest incident: a month counts only if the data reach its end.
-    place = Jurisdiction.objects.get(name="Treated City")
-    latest = Incident.objects.filter(jurisdiction=place).latest("occurred_on").occurred_on
-    whole = pd.Timestamp(latest) + pd.Timedelta(days=1)
-    last_month = (whole - pd.offsets.MonthBegin(1)) if whole.day != 1 else whole
-    assert out["first_period"] == "2019-01"
-    assert out["last_period"] == (last_month - pd.DateOffset(months=1)).strftime("%Y-%m")
-    # Every other town is a donor, or left out as too small (under a third of its residents)
-    # or for gaps (a town whose first incident came after January 2019 has no data before).
+    # The import recorded what the file covers (2019-2023), so every month is a month of data.
+    assert out["first_period"] == "2019-01" and out["last_period"] == "2023-12"
+    # Every other town is a donor, or left out as too small (under a third of its residents).
     towns = {f"Comparison Town {i}" for i in range(1, 15)}
     assert set(out["donors"]) | set(out["donors_left_out"]) == towns
-    assert all(why.startswith(("size", "has gaps")) for why in out["donors_left_out"].values()), (
-        out["donors_left_out"]
-    )
+    assert all(why.startswith("size") for why in out["donors_left_out"].values())
+    assert len(out["donors"]) == 9  # towns 1-9: 70,000 residents or more, against 200,000
     # The same design on the simulator's own counts of the same towns (people shot, which
     # also counts the few hit in officer-involved shootings) gives about the same answer.
     counts = counts_by_town(county)
     people = populations_by_town(county, counts.index)
     columns = ["Treated City", *out["donors"]]
     direct = difference_in_differences(
-        counts[columns].iloc[: len(counts) - 1]
-        if out["last_period"] < "2023-12"
-        else counts[columns],
-        "Treated City",
-        dt.date(2022, 1, 1),
-        populations=people[columns].iloc[: len(counts) - 1]
-        if out["last_period"] < "2023-12"
-        else people[columns],
+        counts[columns], "Treated City", dt.date(2022, 1, 1), populations=people[columns]
     )
     assert out["effect_ratio"] == pytest.approx(direct.effect_ratio, abs=0.03)
     assert out["placebo_outcome"] is None

@@ -238,7 +238,8 @@ def _reachable_pages(client, seeds: list[str], limit: int = 400) -> dict[str, st
             continue
         seen.add(url)
         response = client.get(url, follow=True)
-        body = response.content.decode(errors="replace")
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        body = raw.decode(errors="replace")
         bodies[url] = body + "\n" + "\n".join(f"{k}: {v}" for k, v in response.items())
         if "html" not in response.get("Content-Type", ""):
             continue

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from gvrs.data.mapping import load_format, parse_mapping
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.importing.places import PlaceError
-from gvrs.incidents.models import ImportRun, Incident, Jurisdiction
+from gvrs.incidents.models import Area, ImportRun, Incident, Jurisdiction
 from tests.conftest import CA_DOJ, PHILLY, require
 from tests.importing_helpers import row, write_csv
 
@@ -262,3 +262,44 @@ def test_existing_places_are_filed_under_their_states_on_migration():
     assert (philadelphia.state, philadelphia.time_zone) == ("PA", "America/New_York")
     assert arvin.path == "California > Kern County > Arvin" and arvin.state == "CA"
     assert Jurisdiction.objects.get(name="California").level == "state"
+
+
+def test_places_and_areas_are_created_once_across_chunks_and_found_again(tmp_path):
+    existing = write_csv(tmp_path / "a.csv", [row("A-1", jurisdiction="Kern County > Arvin")])
+    import_file(existing, GVRS)
+    rows = [
+        row(f"B-{i}", jurisdiction=place, area=area)
+        for i, (place, area) in enumerate(
+            [
+                ("Kern County > Arvin", "east bakersfield"),  # the existing area, other case
+                ("Kern County > Delano", "North"),
+                ("TX > Harris County > Houston", "Third Ward"),
+                ("Kern County > Delano", "North"),
+                ("TX > Harris County > Houston", "Fifth Ward"),
+                ("Kern County > Delano", "South"),
+            ]
+        )
+    ]
+    report = import_file(write_csv(tmp_path / "b.csv", rows), GVRS, chunk_rows=2)
+    assert report.ok, report.errors
+    assert report.created_jurisdictions == [
+        "California > Kern County > Delano",
+        "Texas",
+        "Texas > Harris County",
+        "Texas > Harris County > Houston",
+    ]
+    areas = {(a.jurisdiction.name, a.name) for a in Area.objects.select_related("jurisdiction")}
+    assert areas == {
+        ("Arvin", "East Bakersfield"),
+        ("Delano", "North"),
+        ("Delano", "South"),
+        ("Houston", "Third Ward"),
+        ("Houston", "Fifth Ward"),
+    }
+    assert Incident.objects.get(source_id="B-0").area.name == "East Bakersfield"
+    houston = Jurisdiction.objects.get(name="Houston")
+    assert (houston.state, houston.time_zone, houston.import_run_id) == (
+        "TX",
+        "America/Chicago",
+        report.run.pk,
+    )

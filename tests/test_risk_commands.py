@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 
 import pytest
 from django.core.management import call_command
@@ -113,11 +114,18 @@ def test_hotspots_scores_weeks_and_writes_both_maps(county, tmp_path):
     assert result["weeks_scored"] + result["weeks_without_incidents"] == 8
     assert result["mean_pai"] > 1
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png.read_bytes()[16:24])
+    assert width == 1200 and height >= 500  # readable at 1,200 px
     run("hotspots", "--jurisdiction", "Kern-like County", "--weeks", "4", "--map", str(html))
     page = html.read_text()
     # Plotly's JavaScript is embedded from the installed package: no script from a CDN.
     assert len(page) > 1_000_000
     assert '<script src="http' not in page and "<script src='http" not in page
+    # What, from when, and in which unit; the surface placed on the globe, not in UTM metres.
+    assert "Hot spots: Shooting incidents" in page
+    assert "from incidents to " in page and "where the week from " in page
+    assert "incidents per km\\u00b2, last 365 days" in page or "incidents per km²" in page
+    assert '"sourcetype":"image"' in page.replace(" ", "")
 
 
 def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
@@ -138,7 +146,7 @@ def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
         assert low <= result[name] <= high
     assert result["converged"] and result["iterations"] > 1
     assert result["kernel_mass_captured"] > 0.9
-    assert (tmp_path / "risk.png").exists()
+    assert struct.unpack(">I", (tmp_path / "risk.png").read_bytes()[16:20])[0] == 1200
 
 
 def test_nearrepeat_in_the_near_repeat_calculators_layout(county):

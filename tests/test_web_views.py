@@ -184,6 +184,35 @@ def test_upload_preview_then_confirm_imports_and_is_audited(people, tmp_path):
     assert AuditEvent.objects.filter(action="import", user=people["analyst"]).exists()
 
 
+def test_upload_preview_lists_new_places_and_refuses_a_look_alike(people, tmp_path):
+    client = client_for(people["analyst"])
+    new = write_csv(tmp_path / "new.csv", [row("N-1", jurisdiction="Kern County > Arvin")])
+    with open(new, "rb") as fh:
+        page = client.post(
+            reverse("incidents-import-upload"), {"file": fh, "format": "detect", "state": "CA"}
+        ).content.decode()
+    assert "Importing would create 3 new places" in page
+    kern = "California &gt; Kern County"
+    for path in ("California", kern, f"{kern} &gt; Arvin"):
+        assert f"<li>{path}</li>" in page
+    client.post(reverse("incidents-import-confirm"))
+    run = ImportRun.objects.get()
+    detail = client.get(reverse("incidents-import-detail", kwargs={"pk": run.pk})).content
+    assert "3 new places" in detail.decode() and "Arvin (city, CA)" in detail.decode()
+    alike = write_csv(tmp_path / "alike.csv", [row("L-1", jurisdiction="Fresno County > Arvin")])
+    with open(alike, "rb") as fh:
+        page = client.post(
+            reverse("incidents-import-upload"), {"file": fh, "format": "detect"}
+        ).content.decode()
+    assert "second &#x27;Arvin&#x27; (already: California &gt; Kern County &gt; Arvin)" in page
+    with open(alike, "rb") as fh:
+        page = client.post(
+            reverse("incidents-import-upload"),
+            {"file": fh, "format": "detect", "new_places": "on"},
+        ).content.decode()
+    assert "<li>California &gt; Fresno County &gt; Arvin</li>" in page
+
+
 def test_area_boundaries_load_and_the_map_shades_them(people, tmp_path):
     import io
     import json

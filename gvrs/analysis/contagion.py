@@ -19,14 +19,17 @@ within each cell: a pair more than ``max_lag_days`` apart is never looked at, an
 kept pairs are stored (8 bytes each, grouped by child), so memory grows with the pairs the
 model uses and one EM iteration is one compiled pass over them.
 
-The model is written as a background plus triggering kernels. A kernel owns its candidate
-pairs and parameters and gives, per event, its intensity and the sums EM and the observed
-information need (`SpaceTimeTrigger` is the one kernel today); the EM loop and the intervals
-add kernels up, so a second kind of triggering fits in beside the first.
+The model is written as a background plus a triggering kernel. The kernel owns its candidate
+pairs and parameters and gives, per event, its intensity and the sums that EM and the
+observed information need (`SpaceTimeTrigger`); the EM loop and the information matrix use
+nothing else, so a second kind of triggering is a second kernel whose intensity adds to the
+total and whose parameters add a block to the information.
 
 Intervals are 90% Wald intervals on the log scale from the observed information (the negative
-Hessian of the log-likelihood in log nu, log theta, log omega and log sigma, with the
-background's shape held at its fit): the point estimate always lies inside them.
+Hessian of the log-likelihood in the log background mass of every time bin, log theta, log
+omega and log sigma, with the background's spatial shape held at its fit): the point estimate
+always lies inside them. A parameter held on a bound of the fit is fixed there and gets no
+interval, with a note.
 """
 
 from __future__ import annotations

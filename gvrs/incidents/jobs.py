@@ -257,6 +257,8 @@ def dry_run(path: Path, mapping, job: ImportJob, heartbeat: _Heartbeat | None) -
                 progress=heartbeat.update if heartbeat else None,
                 covers_from=job.covers_from,
                 covers_through=job.covers_through,
+                state=job.place_state or None,
+                new_places=job.new_places,
             )
             raise _PreviewOnlyError
     except _PreviewOnlyError:
@@ -329,6 +331,8 @@ def import_upload(job_id: int) -> None:
                 progress=heartbeat.update,
                 covers_from=job.covers_from,
                 covers_through=job.covers_through,
+                state=job.place_state or None,
+                new_places=job.new_places,
             )
     except (FileError, MappingError) as exc:
         _fail(job, str(exc))

@@ -307,6 +307,7 @@ class Incident(models.Model):
         ]
         permissions = [
             ("view_restricted_fields", "Can see block addresses and other restricted fields"),
+            ("export_incident", "Can export incident lists as CSV (audited)"),
         ]
         indexes = [
             models.Index(fields=["jurisdiction", "occurred_on"]),
@@ -419,6 +420,10 @@ class ImportJob(models.Model):
     # The period the file covers, as stated on the upload form (blank: from the file's dates).
     covers_from = models.DateField(null=True, blank=True)
     covers_through = models.DateField(null=True, blank=True)
+    # The upload form's place options: the state for places that name none, and whether an
+    # import may create places.
+    place_state = models.CharField(max_length=2, blank=True)
+    new_places = models.BooleanField(default=False)
     # The preview's report (ImportReport, pickled by the worker, errors capped) and its size.
     preview = models.BinaryField(null=True, editable=False)
     error_count = models.BigIntegerField(default=0)

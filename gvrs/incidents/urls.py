@@ -6,6 +6,7 @@ from gvrs.incidents import views
 
 urlpatterns = [
     path("", views.incident_list, name="incidents-list"),
+    path("export.csv", views.incident_export, name="incidents-export"),
     path("<int:pk>/", views.incident_detail, name="incidents-detail"),
     path("imports/", views.import_list, name="incidents-imports"),
     path("imports/new/", views.import_upload, name="incidents-import-upload"),

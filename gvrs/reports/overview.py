@@ -20,7 +20,7 @@ from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
 from gvrs.analysis.periods import year as whole_year
 from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
-from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.incidents.models import Area, Incident, Jurisdiction, PublishedCount
 from gvrs.reports.areamap import AreaMap, area_map
 from gvrs.reports.labels import source_title
 from gvrs.reports.series import all_series
@@ -205,6 +205,37 @@ class Dashboard:
     projection: str | None
     map_note: str
     areas: AreaMap | None = None
+    no_data: str = ""  # why the chosen metric shows nothing, and what the place does hold
+
+
+def held_here(jurisdiction: Jurisdiction, metrics: dict[str, Metric]) -> tuple[list[str], bool]:
+    """The metrics some source publishes for this place (or the places inside it), in the
+    metrics' own order, and whether any incident records lie here: two queries."""
+    places = jurisdiction.descendant_ids()
+    published = set(
+        PublishedCount.objects.filter(jurisdiction_id__in=places)
+        .values_list("metric", flat=True)
+        .distinct()
+    )
+    incidents = Incident.objects.filter(jurisdiction_id__in=places).exists()
+    return [name for name in metrics if name in published], incidents
+
+
+def no_data_message(metric: Metric, jurisdiction: Jurisdiction, metrics: dict[str, Metric]) -> str:
+    """ "No data on people shot for Bakersfield. What gvrs holds here: ..." """
+    published, incidents = held_here(jurisdiction, metrics)
+    held = [metrics[name].label.lower() for name in published]
+    parts = []
+    if held:
+        parts.append("published counts of " + ", ".join(held))
+    if incidents:
+        parts.append("incident records (which do not record this metric's kinds)")
+    tail = (
+        "What gvrs holds here: " + "; ".join(parts) + "."
+        if parts
+        else "gvrs holds no data here yet."
+    )
+    return f"No data on {metric.label.lower()} for {jurisdiction.name}. {tail}"
 
 
 def build(
@@ -225,6 +256,19 @@ def build(
         found = all_series(metrics[name], jurisdiction, area=area, as_of=until)
         if found:
             tiles.append(tile_for(metrics[name], found[0], baseline))
+    if len(tiles) < len(KEY_METRICS) and area is None:
+        # A place known only from published counts (the California DOJ's agencies): its
+        # other published series fill the row, rather than one lonely tile.
+        published, _ = held_here(jurisdiction, metrics)
+        for name in published:
+            if len(tiles) >= len(KEY_METRICS):
+                break
+            if name in KEY_METRICS:
+                continue
+            found = all_series(metrics[name], jurisdiction, as_of=until, source=None)
+            annual = [s for s in found if s.resolution != "day"]
+            if annual:
+                tiles.append(tile_for(metrics[name], annual[0], baseline))
     chosen = all_series(metric, jurisdiction, area=area, as_of=until)
     areas = None
     figures: dict[str, dict] = {}
@@ -251,6 +295,7 @@ def build(
             areas = area_map(metric, jurisdiction, area, start, end, exact=exact_locations)
             figures["map"] = areas.figure
             map_note = areas.note
+    no_data = "" if chosen else no_data_message(metric, jurisdiction, metrics)
     return Dashboard(
         jurisdiction,
         metric,
@@ -263,4 +308,5 @@ def build(
         projection,
         map_note,
         areas,
+        no_data,
     )

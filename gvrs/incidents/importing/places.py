@@ -20,6 +20,7 @@ with one per chunk.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection
+from django.db.models import Max
 from django.utils.text import slugify
 
 from gvrs.data.errors import FileError
@@ -312,18 +314,13 @@ class PlaceResolver:
             by_depth[place.depth()].append(place)
         for depth in sorted(by_depth):
             places = by_depth[depth]
-            _insert(Jurisdiction, [self._model(place) for place in places])
-            ids = {}
-            slugs = [place.slug for place in places]
-            for start in range(0, len(slugs), _BATCH):
-                ids.update(
-                    Jurisdiction.objects.filter(slug__in=slugs[start : start + _BATCH]).values_list(
-                        "slug", "pk"
-                    )
-                )
+            before = _insert(Jurisdiction, [self._model(place) for place in places])
+            ids = dict(Jurisdiction.objects.filter(pk__gt=before).values_list("slug", "pk"))
             for place in places:
                 place.pk = ids[place.slug]
                 self.created.append(place.path())
+                # A place made now has no areas yet: none to look up.
+                self._areas_loaded.add(place.pk)
 
     def _model(self, place: _Place) -> dict:
         root, county = place, None
@@ -364,8 +361,11 @@ class PlaceResolver:
     def area_ids(self, pairs: pd.DataFrame) -> np.ndarray:
         """Ids for distinct (jurisdiction id ``j``, area name ``a``) pairs, creating the
         missing areas with one bulk insert."""
-        keys = [(int(j), str(a).strip()) for j, a in pairs.itertuples(index=False)]
-        unloaded = sorted({j for j, _ in keys} - self._areas_loaded)
+        names = pairs["a"].astype(str).str.strip()
+        js = pairs["j"].astype(np.int64).tolist()
+        folded = list(zip(js, names.str.casefold().tolist(), strict=True))
+        keys = list(zip(js, names.tolist(), strict=True))
+        unloaded = sorted(set(js) - self._areas_loaded)
         for start in range(0, len(unloaded), _BATCH):
             batch = unloaded[start : start + _BATCH]
             for pk, j, name in Area.objects.filter(jurisdiction_id__in=batch).values_list(
@@ -374,21 +374,21 @@ class PlaceResolver:
                 self._areas.setdefault((j, name.casefold()), pk)
         self._areas_loaded.update(unloaded)
         missing: dict[tuple[int, str], dict] = {}
-        for j, name in keys:
-            key = (j, name.casefold())
+        for key, (j, name) in zip(folded, keys, strict=True):
             if key not in self._areas and key not in missing:
                 missing[key] = {"jurisdiction_id": j, "name": name}
         if missing:
-            _insert(Area, list(missing.values()))
+            before = _insert(Area, list(missing.values()))
             self.areas_created += len(missing)
-            touched = sorted({j for j, _ in missing})
-            for start in range(0, len(touched), _BATCH):
-                batch = touched[start : start + _BATCH]
-                for pk, j, name in Area.objects.filter(jurisdiction_id__in=batch).values_list(
-                    "pk", "jurisdiction_id", "name"
-                ):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, jurisdiction_id, name FROM {Area._meta.db_table} WHERE id > %s",
+                    [before],
+                )
+                for pk, j, name in cursor.fetchall():
                     self._areas.setdefault((j, name.casefold()), pk)
-        return np.array([self._areas[(j, name.casefold())] for j, name in keys], dtype=float)
+        areas = self._areas
+        return np.array([areas[key] for key in folded], dtype=float)
 
     def resolve(
         self,
@@ -420,12 +420,16 @@ class PlaceResolver:
         return jurisdiction_ids, area_ids.to_numpy(dtype=float)
 
 
-def _insert(model, rows: list[dict]) -> None:
-    """Insert rows with one executemany: Django's bulk_create builds a model object and
-    compiles every value (seconds for 100,000 areas). Fields a row does not give take their
-    model default, prepared once, so a field added to the model later is still filled."""
+def _insert(model, rows: list[dict]) -> int:
+    """Insert rows with one executemany and return the highest id before them (the new rows
+    are read back above it: imports hold the registry lock, so ids only grow meanwhile).
+
+    Django's bulk_create builds a model object and compiles every value (seconds for 100,000
+    areas). Fields a row does not give take their model default, prepared once, so a field
+    added to the model later is still filled."""
+    before = model.objects.aggregate(top=Max("pk"))["top"] or 0
     if not rows:
-        return
+        return before
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     defaults = {}
     for f in fields:
@@ -438,8 +442,23 @@ def _insert(model, rows: list[dict]) -> None:
     names = [f.attname for f in fields]
     values = [tuple(row[n] if n in row else defaults[n] for n in names) for row in rows]
     with connection.cursor() as cursor:
-        for start in range(0, len(values), 10_000):
-            cursor.executemany(sql, values[start : start + 10_000])
+        for start in range(0, len(values), 50_000):
+            batch = values[start : start + 50_000]
+            if not (connection.vendor == "sqlite" and _insert_json(cursor, table, columns, batch)):
+                cursor.executemany(sql, batch)
+    return before
+
+
+def _insert_json(cursor, table: str, columns: str, batch: list[tuple]) -> bool:
+    """SQLite: the rows as one JSON parameter, unpacked by json_each (binding parameters row
+    by row costs SQLite more than the insert). False when a value is not plain JSON."""
+    try:
+        document = json.dumps(batch)
+    except TypeError:
+        return False
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(batch[0])))
+    cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {picks} FROM json_each(%s)", [document])
+    return True
 
 
 def find_or_create_jurisdiction(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from gvrs.analysis.contagion import ContagionError, fit_contagion, risk_surface
@@ -37,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--map", type=Path, help="write the risk surface (.png or .html)")
 
     def handle(self, *args, **options) -> None:
-        points, t, _first_day, description = load_points(options)
+        points, t, first_day, description = load_points(options)
         try:
             fit = fit_contagion(
                 points.x_m,
@@ -70,6 +72,7 @@ class Command(BaseCommand):
         if options["map"]:
             grid = Grid.around(points.x_m, points.y_m, options["cell"], pad_m=500)
             surface = risk_surface(fit, grid, options["horizon"])
+            data_end = (first_day + pd.Timedelta(days=float(t.max()))).date()
             try:
                 write_map(
                     surface,
@@ -78,6 +81,12 @@ class Command(BaseCommand):
                     crs=points.crs,
                     points=None,
                     title=f"Expected shootings in the next {options['horizon']:g} days",
+                    subtitle=(
+                        f"self-exciting model fitted on incidents to {data_end:%-d %b %Y}; "
+                        f"the {options['horizon']:g} days from "
+                        f"{data_end + dt.timedelta(days=1):%-d %b %Y}"
+                    ),
+                    unit=f"expected shootings per {options['cell']:g} m cell",
                 )
             except ValueError as exc:
                 raise CommandError(str(exc), returncode=2) from None

@@ -59,6 +59,7 @@ class Command(BaseCommand):
             "boundaries",
             str(bundled_file(PHILADELPHIA_NEIGHBORHOODS)),
             jurisdiction="Philadelphia",
+            state="PA",
             name_field="neighborhood",
             stdout=self.stdout,
         )
