@@ -192,7 +192,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # the only senders whose X-Forwarded-Proto is believed.
 GVRS_TRUSTED_PROXIES = env_list("GVRS_TRUSTED_PROXIES", [])
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "gvrs.accounts.backends.RequestThrottledBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5

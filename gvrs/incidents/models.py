@@ -420,8 +420,8 @@ class ImportJob(models.Model):
     # The period the file covers, as stated on the upload form (blank: from the file's dates).
     covers_from = models.DateField(null=True, blank=True)
     covers_through = models.DateField(null=True, blank=True)
-    # Places (issue 11): the state of places the file names without one, and whether places
-    # whose name exists elsewhere in the state may be created.
+    # The upload form's place options: the state for places that name none, and whether an
+    # import may create places.
     place_state = models.CharField(max_length=2, blank=True)
     new_places = models.BooleanField(default=False)
     # The preview's report (ImportReport, pickled by the worker, errors capped) and its size.

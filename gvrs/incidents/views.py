@@ -255,7 +255,7 @@ def _import_upload(request: HttpRequest, limit: int) -> HttpResponse:
         covers_from=form.cleaned_data.get("covers_from"),
         covers_through=form.cleaned_data.get("covers_through"),
         place_state=form.cleaned_data.get("state") or "",
-        new_places=form.cleaned_data.get("new_places", False),
+        new_places=bool(form.cleaned_data.get("new_places")),
     )
     jobs.enqueue(job)
     return redirect("incidents-import-job", pk=job.pk)

@@ -44,6 +44,25 @@ class FilterForm(forms.Form):
         self.fields["metric"].choices = [(m.name, m.label) for m in metrics.values()]
         self.fields["area"].choices = [("", "Whole jurisdiction")] + [(a, a) for a in areas]
 
+    # Dates outside these are typing slips, and windows reaching them cannot be compared
+    # with the window before (a date before year 1 does not exist).
+    EARLIEST = dt.date(1900, 1, 1)
+    LATEST = dt.date(2100, 12, 31)
+
+    def _clean_bounded(self, name: str) -> dt.date | None:
+        day = self.cleaned_data.get(name)
+        if day is not None and not self.EARLIEST <= day <= self.LATEST:
+            raise forms.ValidationError(
+                f"Give a date from {self.EARLIEST:%Y-%m-%d} to {self.LATEST:%Y-%m-%d}."
+            )
+        return day
+
+    def clean_since(self) -> dt.date | None:
+        return self._clean_bounded("since")
+
+    def clean_until(self) -> dt.date | None:
+        return self._clean_bounded("until")
+
     def clean(self):
         cleaned = super().clean()
         since, until = cleaned.get("since"), cleaned.get("until")

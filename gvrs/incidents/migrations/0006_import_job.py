@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0004_places_states_codes'),
+        ('incidents', '0005_incident_export_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -28,6 +28,8 @@ class Migration(migrations.Migration):
                 ('accept_valid', models.BooleanField(default=False)),
                 ('covers_from', models.DateField(blank=True, null=True)),
                 ('covers_through', models.DateField(blank=True, null=True)),
+                ('place_state', models.CharField(blank=True, max_length=2)),
+                ('new_places', models.BooleanField(default=False)),
                 ('preview', models.BinaryField(null=True)),
                 ('error_count', models.BigIntegerField(default=0)),
                 ('message', models.TextField(blank=True)),

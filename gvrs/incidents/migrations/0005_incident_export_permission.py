@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0005_import_job'),
+        ('incidents', '0004_places_states_codes'),
     ]
 
     operations = [
