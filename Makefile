@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/simulate_bench.py
 	$(BIN)/python bench/risk_bench.py
 	$(BIN)/python bench/web_bench.py
+	$(BIN)/python bench/evaluation_bench.py
 
 clean:
 	rm -rf $(VENV) .test-home .pytest_cache .ruff_cache
