@@ -190,3 +190,7 @@ class _StopOnWrite:
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -49,8 +49,12 @@ def find_jurisdiction(name: str):
             returncode=2,
         ) from None
     except Jurisdiction.MultipleObjectsReturned:
+        candidates = "; ".join(
+            f"{j.path} (slug {j.slug})" for j in Jurisdiction.objects.all_named(name)[:10]
+        )
         raise CommandError(
-            f"jurisdiction {name!r} is ambiguous; use its slug (`gvrs jurisdictions`)",
+            f"jurisdiction {name!r} is ambiguous: {candidates}; give its slug or its path "
+            "with the state, e.g. 'CA > Fresno'",
             returncode=2,
         ) from None
 
@@ -68,8 +72,10 @@ def _jsonable(value):
 def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO, title: str | None = None) -> None:
     """Print a DataFrame as a rich table (people), CSV or JSON records (scripts)."""
     if fmt == "csv":
+        from gvrs.data.csvsafe import inert_frame
+
         buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
+        inert_frame(frame).to_csv(buffer, index=False)
         out.write(buffer.getvalue())
     elif fmt == "json":
         records = [

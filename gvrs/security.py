@@ -9,6 +9,7 @@ blob: URL; a street basemap (``GVRS_MAP_TILES``) adds exactly that tile server's
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 
@@ -49,3 +50,29 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Content-Security-Policy", self.policy)
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+class NoStoreForSignedInMiddleware:
+    """Pages for a signed-in user hold police records, restricted fields or partner data: no
+    browser or proxy keeps a copy (``Cache-Control: no-store, private``)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store, private"
+        return response
+
+
+class NoTracebackBelow500(logging.Filter):
+    """A refused request (403, 404, 429) is logged in one line: its traceback says nothing
+    an operator needs and fills the log. Server errors keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

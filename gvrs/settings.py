@@ -66,6 +66,8 @@ def _field_key() -> str:
     if not key:
         # Like the secret key: generated once and kept beside the laptop's database, never in it.
         path = GVRS_HOME / "field_key"
+        if not path.exists() and not writes_allowed():
+            return Fernet.generate_key().decode()  # printing help: nothing is read or written
         if not path.exists():
             path.write_text(Fernet.generate_key().decode())
             path.chmod(0o600)
@@ -95,13 +97,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.partners",  # before accounts: its permissions exist when the roles are synced
     "gvrs.accounts",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "gvrs.accounts.throttle.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gvrs.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -109,9 +115,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gvrs.security.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gvrs.urls"
@@ -156,11 +164,17 @@ def _database() -> dict:
                 " PRAGMA temp.cache_size=-65536;"
             ),
             "transaction_mode": "IMMEDIATE",
+            # A writer waits this long (seconds) for another's transaction to commit before
+            # "database is locked": an import's lock is held while it writes.
+            "timeout": env_int("GVRS_SQLITE_BUSY_TIMEOUT", 60),
         },
     }
 
 
 DATABASES = {"default": _database()}
+# Background jobs (imports and previews) on Django's tasks framework, stored in the database:
+# `gvrs worker` runs them (`gvrs serve` starts one beside the server).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The cache lives in the database so that any number of stateless app servers share it.
 CACHES = {
     "default": {
@@ -172,6 +186,29 @@ CACHES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sign-in throttling (django-axes): 5 failures per (user name, address) pair lock that pair
+# out for 15 minutes. The address is the connection's, or X-Forwarded-For's when the
+# connection comes from one of GVRS_TRUSTED_PROXIES (addresses or networks), which are also
+# the only senders whose X-Forwarded-Proto is believed.
+GVRS_TRUSTED_PROXIES = env_list("GVRS_TRUSTED_PROXIES", [])
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "gvrs.accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "gvrs.accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; sign-ins are in the sessions
+
+PASSWORD_HASHERS = [
+    "gvrs.accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -193,6 +230,14 @@ GVRS_MAP_TILES = env_str("GVRS_MAP_TILES")
 GVRS_HOME_JURISDICTION = env_str("GVRS_HOME_JURISDICTION")
 # The zone given to jurisdictions created on import when none is named.
 GVRS_DEFAULT_TIME_ZONE = env_str("GVRS_TIME_ZONE", "America/Los_Angeles")
+# The state (USPS code or name) of places in files that name none; unset, such a file is refused.
+GVRS_DEFAULT_STATE = env_str("GVRS_DEFAULT_STATE", "")
+if GVRS_DEFAULT_STATE:
+    from gvrs.data.states import state_code
+
+    if state_code(GVRS_DEFAULT_STATE) is None:
+        raise ConfigurationError(f"GVRS_DEFAULT_STATE={GVRS_DEFAULT_STATE!r} is not a US state")
+    GVRS_DEFAULT_STATE = state_code(GVRS_DEFAULT_STATE)
 
 STATIC_URL = "static/"
 STATIC_ROOT = GVRS_HOME / "static"
@@ -222,6 +267,8 @@ SESSION_COOKIE_AGE = 8 * 3600  # a working day
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 UPLOAD_ROOT = GVRS_HOME / "uploads"
+# An upload whose preview is left unconfirmed is removed by the worker after this many hours.
+GVRS_UPLOAD_TTL_HOURS = env_int("GVRS_UPLOAD_TTL_HOURS", 24)
 # Roles without incidents.view_restricted_fields see the dashboard map as counts per grid cell
 # of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
 GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)
@@ -236,7 +283,6 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -244,6 +290,10 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A refused request (403, 404, 429) is one line, without its traceback.
+    "filters": {"no_traceback_below_500": {"()": "gvrs.security.NoTracebackBelow500"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("GVRS_LOG_LEVEL", "WARNING")},
 }

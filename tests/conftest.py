@@ -63,3 +63,16 @@ def require(path: Path) -> Path:
 def _fast_password_hashing(settings):
     """Tests create many users; a deliberately slow hash would dominate the suite."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    """Each test's web uploads in its own folder, so none sees another's."""
+    settings.UPLOAD_ROOT = tmp_path / "uploads"
+
+
+@pytest.fixture(autouse=True)
+def _california_deployment(settings):
+    """The suite's files name no state unless a test says otherwise: a California
+    deployment (GVRS_DEFAULT_STATE=CA), as the bundled data are."""
+    settings.GVRS_DEFAULT_STATE = "CA"

@@ -14,7 +14,8 @@ from tests.importing_helpers import row, write_csv
 
 @pytest.fixture
 def gvrs(tmp_path):
-    env = {**os.environ, "GVRS_HOME": str(tmp_path / "home")}
+    # A California deployment: the files below name no state.
+    env = {**os.environ, "GVRS_HOME": str(tmp_path / "home"), "GVRS_DEFAULT_STATE": "CA"}
     env.pop("GVRS_DATABASE_URL", None)
 
     def run(*args: str) -> subprocess.CompletedProcess:
@@ -94,6 +95,7 @@ def test_check_deploy_passes_when_configured_for_production(tmp_path):
         "GVRS_PRODUCTION": "1",
         "GVRS_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",
         "GVRS_ALLOWED_HOSTS": "gvrs.example.org",
+        "GVRS_FIELD_KEY": "bWFrZS1hLXJlYWwtb25lLXdpdGgtRmVybmV0LjAxMjM=",  # partners' fields
     }
     env.pop("GVRS_DATABASE_URL", None)
     result = subprocess.run(

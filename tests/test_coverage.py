@@ -18,10 +18,11 @@ from gvrs.analysis.coverage import coverage_phrase, file_coverage, find_low_mont
 from gvrs.data.mapping import MappingError, load_format, parse_mapping
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.models import ImportRun, Jurisdiction
+from gvrs.incidents.models import ImportJob, ImportRun, Jurisdiction
 from gvrs.reports.series import all_series, incident_series
 from tests.conftest import PHILLY, require
 from tests.importing_helpers import row, write_csv
+from tests.jobs_helpers import run_queued_tasks
 
 # --- the analysis, on series small enough to check by hand -------------------------------
 
@@ -303,3 +304,65 @@ def test_a_place_whose_sources_record_no_such_kind_has_no_data_not_zeros(tmp_pat
     assert incident_series(get_metric("officer_involved_shootings"), bakersfield) is not None
     with pytest.raises(CommandError, match="no homicides data for Bakersfield"):
         run("stats", "--metric", "homicides", "--jurisdiction", "Bakersfield")
+
+
+@pytest.mark.django_db
+def test_the_upload_preview_shows_coverage_and_strays_and_the_confirmed_period_is_kept(
+    people, tmp_path
+):
+    rows = [row(f"H-{i}", occurred_at=f"2023-{1 + i % 12:02d}-{1 + i % 27:02d}") for i in range(60)]
+    rows.append(row("LATE", occurred_at="2024-09-30"))
+    path = write_csv(tmp_path / "late.csv", rows)
+    client = Client()
+    client.force_login(people["analyst"])
+
+    def preview(**fields) -> str:
+        """Upload, run the check as the background worker would, read the job's page."""
+        with open(path, "rb") as fh:
+            job_url = client.post(
+                reverse("incidents-import-upload"), {"file": fh, "format": "detect", **fields}
+            ).url
+        assert run_queued_tasks() == 1
+        return client.get(job_url).content.decode()
+
+    page = preview()
+    assert 'data-testid="coverage"' in page and "(file dates)" in page
+    assert "Warning: stray: 1 record dated 2024-09-30" in page
+    page = preview(covers_through="2024-09-30")
+    assert "covers 2023-01-01 to 2024-09-30 (given)" in page
+    job = ImportJob.objects.order_by("-pk").first()
+    job_url = client.post(reverse("incidents-import-confirm"), {"job": job.pk}).url
+    assert run_queued_tasks() == 1
+    response = client.get(job_url)
+    run_ = ImportRun.objects.get()
+    assert (run_.covers_through, run_.coverage_basis) == (dt.date(2024, 9, 30), "given")
+    detail = client.get(response.url).content.decode()
+    assert "Covers 2023-01-01 to 2024-09-30 (given)" in detail
+
+
+@pytest.mark.django_db
+def test_a_quiet_areas_year_to_date_ends_where_its_city_data_end(tmp_path):
+    """One area's last incident is in early November, the city's data run to 21 December:
+    both year-to-date windows end on 21 December (the source's coverage)."""
+    rows = [
+        row(f"E-{i}", area="East", occurred_at=f"202{y}-{m:02d}-0{1 + i % 7}")
+        for i, (y, m) in enumerate((y, m) for y in (2, 3) for m in range(1, 12))
+    ]
+    rows += [
+        row(f"W-{i}", area="West", occurred_at=f"202{y}-{m:02d}-1{i % 9}")
+        for i, (y, m) in enumerate((y, m) for y in (2, 3) for m in range(1, 13))
+    ]
+    rows.append(row("W-last", area="West", occurred_at="2023-12-21"))
+    import_file(write_csv(tmp_path / "areas.csv", rows), load_format("gvrs"))
+    city = Jurisdiction.objects.named("Bakersfield")
+    east = city.areas.get(name="East")
+    series = incident_series(get_metric("homicides"), city, area=east)
+    assert series.last == dt.date(2023, 12, 21)
+    assert series.counts.loc["2023-11-08":].sum() == 0  # zeros inside coverage, not an end
+    records = json.loads(
+        run(
+            *("compare", "--metric", "homicides", "--jurisdiction", "Bakersfield"),
+            *("--area", "East", "--period", "2023-YTD", "--vs", "2022-YTD", "--format", "json"),
+        )
+    )
+    assert records[0]["period_end"] == "2023-12-21" and records[0]["vs_count"] == 11

@@ -10,6 +10,7 @@ import pytest
 from gvrs.data.errors import FileError
 from gvrs.data.mapping import MappingError, load_format, parse_mapping
 from gvrs.incidents.importing import import_file
+from gvrs.incidents.importing.places import PlaceError
 from gvrs.incidents.models import Area, ImportRun, Incident, Jurisdiction, PersonInvolved
 from tests.importing_helpers import HEADER, row, write_csv
 
@@ -322,14 +323,28 @@ def test_a_shooting_with_no_weapon_stated_is_recorded_as_a_firearm(tmp_path):
     assert weapons == {"S-1": "firearm", "H-1": "unknown"}
 
 
-def test_a_place_imported_alone_is_adopted_when_a_later_file_names_its_parent(tmp_path):
-    import_file(write_csv(tmp_path / "a.csv", [row("A-1", jurisdiction="Bakersfield")]), GVRS)
+def test_a_bare_name_finds_the_place_its_state_filed_under_a_county(tmp_path):
     import_file(
         write_csv(tmp_path / "b.csv", [row("B-1", jurisdiction="Kern County > Bakersfield")]), GVRS
     )
+    import_file(write_csv(tmp_path / "a.csv", [row("A-1", jurisdiction="Bakersfield")]), GVRS)
     bakersfield = Jurisdiction.objects.get(name="Bakersfield")
-    assert bakersfield.parent.name == "Kern County"
+    assert bakersfield.path == "California > Kern County > Bakersfield"
     assert bakersfield.incidents.count() == 2
+
+
+def test_a_place_is_never_moved_under_a_parent_a_later_file_names(tmp_path):
+    import_file(write_csv(tmp_path / "a.csv", [row("A-1", jurisdiction="Bakersfield")]), GVRS)
+    later = write_csv(tmp_path / "b.csv", [row("B-1", jurisdiction="Kern County > Bakersfield")])
+    with pytest.raises(PlaceError) as refused:
+        import_file(later, GVRS)
+    message = str(refused.value)
+    assert "b.csv" in message and "line 2" in message
+    assert "second 'Bakersfield' (already: California > Bakersfield)" in message
+    assert "--new-places" in message
+    assert Jurisdiction.objects.get(name="Bakersfield").parent.name == "California"
+    assert not Jurisdiction.objects.filter(name="Kern County").exists()
+    assert ImportRun.objects.latest("pk").status == "failed"
 
 
 @pytest.mark.parametrize("content", [None, "[format\nname = "])

@@ -172,7 +172,8 @@ def test_b_sees_nothing_of_a_before_a_referral_and_only_what_it_carries_after(pe
     )
     # B's exact section counts nothing of A's.
     figures = outsider.get(reverse("partners-figures")).content.decode()
-    own = figures.split('data-scope="all partners')[0]
+    own = figures.split('data-scope="other partners')[0]
+    assert 'data-scope="other partners' in figures
     assert "Partner A" not in own
 
     referral = actions.send_referral(
@@ -237,7 +238,8 @@ def _reachable_pages(client, seeds: list[str], limit: int = 400) -> dict[str, st
             continue
         seen.add(url)
         response = client.get(url, follow=True)
-        body = response.content.decode(errors="replace")
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        body = raw.decode(errors="replace")
         bodies[url] = body + "\n" + "\n".join(f"{k}: {v}" for k, v in response.items())
         if "html" not in response.get("Content-Type", ""):
             continue
@@ -316,3 +318,15 @@ def test_a_participant_of_a_is_not_counted_in_b_exact_figures(people, casework):
     assert Participant.objects.visible_to(people["outsider"]).count() == 0
     assert Participant.objects.visible_to(people["police"]).count() == 0
     assert Participant.objects.visible_to(people["admin"]).count() == 0
+
+
+def test_a_superuser_is_refused_like_everyone_outside_the_organization(people, casework):
+    from django.contrib.auth.models import User
+
+    root = User.objects.create_superuser("root", password="x" * 20)
+    client = Client()
+    client.force_login(root)
+    for method, _name, url in _record_urls(casework):
+        _same_404(client, method, url)
+    assert client.get(reverse("partners-list")).status_code == 404
+    assert Participant.objects.visible_to(root).count() == 0

@@ -173,6 +173,7 @@ def test_every_change_and_read_is_in_the_audit_log(people, program):
         assert expected in actions_logged
     view = AuditEvent.objects.get(action="participant.view")
     assert view.user == partner and view.object_id == str(person.pk)
+    assert (view.username, view.roles, view.organization) == ("pia", "partner staff", "Partner A")
     assert NAME not in " ".join(AuditEvent.objects.values_list("detail", flat=True))
 
 
@@ -185,7 +186,9 @@ def test_the_audit_export_has_every_partner_event_and_column(people, program, tm
     assert {r["action"] for r in rows} >= {"participant.intake", "participant.enrol"}
     assert all(r["object_type"] != "incidents.Incident" for r in rows)
     assert set(rows[0]) >= {"at", "user", "action", "object_type", "object_id", "detail"}
-    assert rows[0]["user"] == "pia"
+    assert rows[0]["username"] == "pia"
+    assert rows[0]["organization"] == "Partner A" and rows[0]["roles"] == "partner staff"
+    assert rows[0]["user"] == str(people["partner"].pk)
     lines = tmp_path / "audit.jsonl"
     call_command("partner_audit", out=str(lines), format="jsonl", stdout=io.StringIO())
     assert len(lines.read_text().splitlines()) == len(rows)
@@ -294,3 +297,69 @@ def test_an_outsider_cannot_log_a_contact_for_a_participant_of_a(people, program
     )
     assert response.status_code == 200 and "valid choice" in response.content.decode()
     assert not Contact.objects.exists()
+
+
+def test_mediations_and_interrupted_retaliations_stay_in_their_organization(people, program):
+    client = Client()
+    client.force_login(people["partner"])
+    response = client.post(
+        reverse("partners-field"),
+        {
+            "step": "mediation",
+            "on": "2026-01-12",
+            "parties": 3,
+            "outcome": "resolved",
+            "note": "the two blocks over the car",
+        },
+    )
+    assert response.status_code == 302
+    client.post(
+        reverse("partners-field"),
+        {"step": "retaliation", "on": "2026-01-13", "note": "talked him down"},
+    )
+    page = client.get(reverse("partners-field")).content.decode()
+    assert "3 parties" in page and "talked him down" in page
+    assert {"mediation.record", "retaliation.interrupted"} <= set(
+        AuditEvent.objects.values_list("action", flat=True)
+    )
+    outsider = Client()
+    outsider.force_login(people["outsider"])
+    other = outsider.get(reverse("partners-field")).content.decode()
+    assert "talked him down" not in other and "3 parties" not in other
+    bad = client.post(
+        reverse("partners-field"),
+        {"step": "mediation", "on": "2026-01-12", "parties": 1, "outcome": "resolved"},
+    )
+    assert bad.status_code == 200 and "greater than or equal to 2" in bad.content.decode()
+
+
+def test_a_partner_finds_a_participant_by_name_although_names_are_encrypted(people, program):
+    make_participant(people["partner"], program, NAME)
+    make_participant(people["partner"], program, "Someone Else")
+    client = Client()
+    client.force_login(people["colleague"])
+    page = client.get(reverse("partners-list"), {"q": "strathc"}).content.decode()
+    assert NAME in page and "Someone Else" not in page
+
+
+def test_an_outcome_window_must_be_ordered(people, program):
+    person = make_participant(people["partner"], program, NAME)
+    client = Client()
+    client.force_login(people["partner"])
+    client.post(
+        reverse("partners-outcome", args=[person.pk]),
+        {"window_start": "2026-02-01", "window_end": "2026-01-01", "alive": "true"},
+    )
+    assert not person.outcomes.exists()
+    client.post(
+        reverse("partners-outcome", args=[person.pk]),
+        {
+            "window_start": "2026-01-01",
+            "window_end": "2026-02-01",
+            "alive": "true",
+            "not_shot": "true",
+            "not_arrested_firearm": "unknown",
+        },
+    )
+    outcome = person.outcomes.get()
+    assert outcome.alive is True and outcome.not_arrested_firearm is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 
 import pytest
 from django.core.management import call_command
@@ -70,7 +71,12 @@ def test_nearrepeat_json_has_the_documented_cells(county):
     assert set(result["cells"][0]) == CELL_KEYS
     assert result["crs"].startswith("EPSG:326")  # UTM north, chosen from the data
     assert result["cells"][0]["knox_ratio"] > 1  # the simulator's near repeats
-    assert "(lower, upper]" in result["band_edges"]
+    assert result["band_edges"].startswith("left: every band [lower, upper)")
+    outer = result["outer_cells"]
+    assert len(outer) == 7 and outer[-1]["space_to_m"] is None and outer[-1]["time_to_days"] is None
+    # Every pair of events is in one cell: the bands' cells plus the "More than" ones.
+    n = result["events"]
+    assert sum(c["observed"] for c in result["cells"] + outer) == n * (n - 1) // 2
 
 
 def test_dropped_points_are_reported(county):
@@ -108,11 +114,18 @@ def test_hotspots_scores_weeks_and_writes_both_maps(county, tmp_path):
     assert result["weeks_scored"] + result["weeks_without_incidents"] == 8
     assert result["mean_pai"] > 1
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png.read_bytes()[16:24])
+    assert width == 1200 and height >= 500  # readable at 1,200 px
     run("hotspots", "--jurisdiction", "Kern-like County", "--weeks", "4", "--map", str(html))
     page = html.read_text()
     # Plotly's JavaScript is embedded from the installed package: no script from a CDN.
     assert len(page) > 1_000_000
     assert '<script src="http' not in page and "<script src='http" not in page
+    # What, from when, and in which unit; the surface placed on the globe, not in UTM metres.
+    assert "Hot spots: Shooting incidents" in page
+    assert "from incidents to " in page and "where the week from " in page
+    assert "incidents per km\\u00b2, last 365 days" in page or "incidents per km²" in page
+    assert '"sourcetype":"image"' in page.replace(" ", "")
 
 
 def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
@@ -121,8 +134,6 @@ def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
             "contagion",
             "--jurisdiction",
             "Kern-like County",
-            "--bootstrap",
-            "5",
             "--map",
             str(tmp_path / "risk.png"),
             "--format",
@@ -131,8 +142,24 @@ def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
     )
     assert 0 < result["branching_ratio"] < 0.5
     assert set(result["intervals_90"]) == {"branching_ratio", "decay_days", "spatial_scale_m"}
+    for name, (low, high) in result["intervals_90"].items():
+        assert low <= result[name] <= high
+    assert result["converged"] and result["iterations"] > 1
     assert result["kernel_mass_captured"] > 0.9
-    assert (tmp_path / "risk.png").exists()
+    assert struct.unpack(">I", (tmp_path / "risk.png").read_bytes()[16:20])[0] == 1200
+
+
+def test_nearrepeat_in_the_near_repeat_calculators_layout(county):
+    args = ["nearrepeat", "--jurisdiction", "Bakersfield-like", "--space-bands", "100,200,300"]
+    args += ["--time-bands", "7,14,21", "--permutations", "19"]
+    text = run(*args, "--format", "nrc")
+    assert "Observed over mean expected frequencies table" in text
+    assert "Statistical significance table" in text
+    for label in ("Same location", "1 to 100 meters", "More than 300 meters", "8 to 14 days"):
+        assert label in text
+    assert "8 to 14 days: [7, 14) days" in text
+    right = run(*args, "--format", "nrc", "--band-edges", "right")
+    assert "8 to 14 days: (7, 14] days" in right
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,12 @@ def test_suppressed_zero_and_missing_are_three_different_things():
     assert result.cell(0, 0) == "fewer than 11"
 
 
+def test_a_line_with_no_data_has_no_total():
+    values = augment([[np.nan, 3], [np.nan, 40]])
+    assert np.isnan(values[2, 0]) and values[2, 1] == 43 and values[2, 2] == 43
+    assert suppress_table([[np.nan, 3], [np.nan, 40]]).display()[2][0] == MISSING
+
+
 def test_margins_count_only_cells_with_data():
     assert augment([[1, np.nan], [2, 3]])[0, 2] == 1
     assert augment([[1, np.nan], [2, 3]])[2, 2] == 6

@@ -74,14 +74,16 @@ def test_without_a_home_the_overview_is_a_place_finder(people, county, settings)
     settings.GVRS_HOME_JURISDICTION = ""
     page = signed_in(people["analyst"]).get(reverse("reports-overview")).content.decode()
     assert 'type="search"' in page
-    assert "Kern County" in page and "Fresno County" in page
+    tops = Jurisdiction.objects.filter(parent__isnull=True).values_list("name", flat=True)
+    assert len(tops) > 1 and all(name in page for name in tops)
 
 
 def test_the_place_finder_shows_each_match_with_its_path(people, county):
     client = signed_in(people["analyst"])
     page = client.get(reverse("reports-places"), {"q": "bakers"}).content.decode()
     assert "Bakersfield</a>" in page
-    assert "in Kern County" in page
+    path = page.split("Bakersfield</a>")[1].split("</li>")[0]
+    assert path.rstrip().endswith("Kern County</span>")  # "... in California > Kern County"
     partial = client.get(reverse("reports-places"), {"q": "bakers"}, HTTP_HX_REQUEST="true")
     assert "Bakersfield" in partial.content.decode()
     assert "<html" not in partial.content.decode()  # htmx swaps just the results in
@@ -147,3 +149,51 @@ def test_the_server_error_page_needs_no_context_and_tells_what_to_do():
     page = response.content.decode()
     assert "Something went wrong on our side" in page
     assert "administrator" in page
+
+
+def test_a_place_known_from_published_counts_gets_a_tile_per_published_series(people, county):
+    delano = Jurisdiction.objects.get(name="Delano")
+    for year, count in {2021: 140, 2022: 151}.items():
+        PublishedCount.objects.create(
+            jurisdiction=delano,
+            metric="violent_crimes",
+            period_start=f"{year}-01-01",
+            period_end=f"{year}-12-31",
+            count=count,
+            source="ca-doj-crimes-clearances",
+        )
+    page = (
+        signed_in(people["analyst"])
+        .get(reverse("reports-jurisdiction", kwargs={"slug": "delano"}))
+        .content.decode()
+    )
+    assert 'data-metric="homicides"' in page and 'data-metric="violent_crimes"' in page
+
+
+def test_a_metric_with_no_series_says_so_and_names_what_the_place_holds(people, county):
+    page = (
+        signed_in(people["analyst"])
+        .get(reverse("reports-jurisdiction", kwargs={"slug": "delano"}), {"metric": "shootings"})
+        .content.decode()
+    )
+    assert 'data-testid="no-data"' in page
+    assert "No data on people shot for Delano." in page
+    assert "published counts of homicides" in page
+
+
+def test_a_sources_codes_are_shown_as_its_labels(people, tmp_path):
+    from gvrs.incidents.models import Incident
+
+    rows = [row("R-1", victim_race="B", jurisdiction="Philadelphia")]
+    mapping = load_format("philly-shootings")
+    assert mapping.labels["victim_race"]["B"] == "Black"
+    import_file(write_csv(tmp_path / "r.csv", rows), load_format("gvrs"))
+    incident = Incident.objects.get(source_id="R-1")
+    Incident.objects.filter(pk=incident.pk).update(source=mapping.source)
+    assert incident.people.get().race_ethnicity == "B"  # stored as the source wrote it
+    page = (
+        signed_in(people["analyst"])
+        .get(reverse("incidents-detail", kwargs={"pk": incident.pk}))
+        .content.decode()
+    )
+    assert "<td>Black</td>" in page

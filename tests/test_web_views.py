@@ -7,11 +7,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from gvrs.accounts.models import AuditEvent, LoginFailure
+from gvrs.accounts.models import AuditEvent
 from gvrs.data.mapping import load_format
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.models import ImportRun, Incident
+from gvrs.incidents.models import ImportJob, ImportRun, Incident
 from tests.importing_helpers import HEADER, row, write_csv
+from tests.jobs_helpers import run_queued_tasks
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -113,11 +114,11 @@ def test_every_form_refuses_a_post_without_a_csrf_token(people, tmp_path):
 
 def test_sign_in_is_throttled_after_five_failures(people):
     client = Client()
-    for _ in range(5):
+    for attempt in range(5):
         response = client.post(reverse("accounts-login"), {"username": "ana", "password": "wrong"})
-        assert response.status_code == 200
-    assert LoginFailure.objects.count() == 5
+        assert response.status_code == (429 if attempt == 4 else 200)  # locked at the fifth
     response = client.post(reverse("accounts-login"), {"username": "ana", "password": PASSWORD})
+    assert response.status_code == 429
     assert "Too many failed sign-in attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
@@ -148,13 +149,20 @@ def test_pages_send_a_strict_content_security_policy(people):
     assert "script-src 'self'" in policy and "unsafe-eval" not in policy
 
 
+def _upload(client, path, **fields):
+    """Upload ``path``, run the queued preview as the worker would, return the job's page."""
+    with open(path, "rb") as fh:
+        response = client.post(
+            reverse("incidents-import-upload"), {"file": fh, "format": "detect", **fields}
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert run_queued_tasks() == 1
+    return client.get(response.url).content.decode()
+
+
 def test_upload_preview_lists_errors_and_imports_nothing(people, tmp_path):
     bad = write_csv(tmp_path / "bad.csv", [row("X-1", kind="stabbing"), row("X-2")])
-    client = client_for(people["analyst"])
-    with open(bad, "rb") as fh:
-        page = client.post(
-            reverse("incidents-import-upload"), {"file": fh, "format": "detect"}
-        ).content.decode()
+    page = _upload(client_for(people["analyst"]), bad)
     assert "unknown kind &#x27;stabbing&#x27;" in page
     assert Incident.objects.count() == 0 and ImportRun.objects.count() == 0
     assert "Upload a corrected file" in page
@@ -163,17 +171,38 @@ def test_upload_preview_lists_errors_and_imports_nothing(people, tmp_path):
 def test_upload_preview_then_confirm_imports_and_is_audited(people, tmp_path):
     good = write_csv(tmp_path / "good.csv", [row("G-1"), row("G-2")])
     client = client_for(people["analyst"])
-    with open(good, "rb") as fh:
-        page = client.post(
-            reverse("incidents-import-upload"), {"file": fh, "format": "detect"}
-        ).content.decode()
+    page = _upload(client, good)
     assert "Importing would insert 2" in page
     assert Incident.objects.count() == 0
-    response = client.post(reverse("incidents-import-confirm"))
+    job = ImportJob.objects.get()
+    response = client.post(reverse("incidents-import-confirm"), {"job": job.pk})
+    assert response.url == reverse("incidents-import-job", kwargs={"pk": job.pk})
+    assert run_queued_tasks() == 1
     run = ImportRun.objects.get()
-    assert response.url == reverse("incidents-import-detail", kwargs={"pk": run.pk})
+    assert client.get(response.url).url == reverse("incidents-import-detail", kwargs={"pk": run.pk})
     assert Incident.objects.count() == 2 and run.initiated_by == "ana"
     assert AuditEvent.objects.filter(action="import", user=people["analyst"]).exists()
+
+
+def test_upload_preview_lists_new_places_and_refuses_a_look_alike(people, tmp_path):
+    client = client_for(people["analyst"])
+    new = write_csv(tmp_path / "new.csv", [row("N-1", jurisdiction="Kern County > Arvin")])
+    page = _upload(client, new, state="CA")
+    assert "Importing would create 3 new places" in page
+    kern = "California &gt; Kern County"
+    for path in ("California", kern, f"{kern} &gt; Arvin"):
+        assert f"<li>{path}</li>" in page
+    job = ImportJob.objects.get()
+    client.post(reverse("incidents-import-confirm"), {"job": job.pk})
+    assert run_queued_tasks() == 1
+    run = ImportRun.objects.get()
+    detail = client.get(reverse("incidents-import-detail", kwargs={"pk": run.pk})).content
+    assert "3 new places" in detail.decode() and "Arvin (city, CA)" in detail.decode()
+    alike = write_csv(tmp_path / "alike.csv", [row("L-1", jurisdiction="Fresno County > Arvin")])
+    page = _upload(client, alike)
+    assert "second &#x27;Arvin&#x27; (already: California &gt; Kern County &gt; Arvin)" in page
+    page = _upload(client, alike, new_places="on")
+    assert "<li>California &gt; Fresno County &gt; Arvin</li>" in page
 
 
 def test_area_boundaries_load_and_the_map_shades_them(people, tmp_path):

@@ -1,42 +1,55 @@
-"""Sign-in with throttling: after ``MAX_FAILURES`` failed attempts for a user name (or from
-an address) in ``WINDOW``, sign-in is refused until the window passes."""
+"""Sign-in and password change, throttled by django-axes (``gvrs.accounts.throttle``)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Q
-from django.utils import timezone
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.signals import user_login_failed
 
-from gvrs.accounts.models import LoginFailure
-
-MAX_FAILURES = 5
-WINDOW = dt.timedelta(minutes=15)
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+from gvrs.accounts.throttle import LOCKED_MESSAGE, client_ip, one_attempt_at_a_time
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": "Too many failed sign-in attempts. Try again in 15 minutes.",
-    }
+    """Each attempt is evaluated alone for its (user name, address): axes' lockout check and
+    its failure record happen inside one lock, so parallel attempts cannot all slip through
+    before the first failures are counted."""
 
     def clean(self):
         username = (self.data.get("username") or "").strip()
-        ip = client_ip(self.request)
-        since = timezone.now() - WINDOW
-        recent = LoginFailure.objects.filter(at__gte=since).filter(
-            Q(username__iexact=username) | Q(ip_address=ip) if ip else Q(username__iexact=username)
-        )
-        if recent.count() >= MAX_FAILURES:
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            LoginFailure.objects.create(username=username[:150], ip_address=ip)
-            raise
+        error = None
+        with one_attempt_at_a_time(username, client_ip(self.request) if self.request else None):
+            try:
+                cleaned = super().clean()
+            except forms.ValidationError as exc:
+                error = exc  # raised after the commit, so the failure stays recorded
+        if error is not None:
+            raise error
+        return cleaned
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """The old-password check counts as a sign-in attempt for the user's name: a wrong old
+    password is a failure to axes, and a locked-out pair cannot keep guessing here."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        from axes.handlers.proxy import AxesProxyHandler
+
+        old = self.cleaned_data["old_password"]
+        credentials = {"username": self.user.get_username()}
+        with one_attempt_at_a_time(credentials["username"], client_ip(self.request)):
+            if AxesProxyHandler.is_locked(self.request, credentials):
+                raise forms.ValidationError(LOCKED_MESSAGE, code="throttled")
+            ok = self.user.check_password(old)
+            if not ok:
+                user_login_failed.send(
+                    sender=__name__, credentials=credentials, request=self.request
+                )
+        if not ok:
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old

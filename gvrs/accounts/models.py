@@ -1,4 +1,4 @@
-"""Organizations, membership, failed-login throttling and the audit log."""
+"""Organizations, membership and the audit log (sign-in throttling is django-axes')."""
 
 from __future__ import annotations
 
@@ -35,17 +35,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.organization}"
-
-
-class LoginFailure(models.Model):
-    """A failed sign-in, kept in the database so throttling works across app servers."""
-
-    username = models.CharField(max_length=150, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    def __str__(self) -> str:
-        return f"{self.username} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class AuditEvent(models.Model):

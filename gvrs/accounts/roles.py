@@ -17,6 +17,7 @@ VIEWER = "viewer"
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ADMINISTRATOR: (
         "incidents.view_incident",
+        "incidents.export_incident",
         "incidents.view_restricted_fields",
         "incidents.view_importrun",
         "incidents.add_importrun",
@@ -26,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     STRATEGY_ANALYST: (
         "incidents.view_incident",
+        "incidents.export_incident",
         "incidents.view_importrun",
         "incidents.add_importrun",
         "incidents.view_publishedcount",
@@ -33,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     POLICE_ANALYST: (
         "incidents.view_incident",
+        "incidents.export_incident",
         "incidents.view_restricted_fields",
         "incidents.view_importrun",
         "incidents.add_importrun",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gvrs.analysis.coverage import coverage_phrase
-from gvrs.analysis.inference import compare_counts, poisson_interval
+from gvrs.analysis.inference import binomial_interval, compare_counts, poisson_interval
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.periods import Period, periods_between, same_day_in
 
@@ -57,7 +57,7 @@ class CountSeries:
     def coverage(self, today: dt.date | None = None) -> str:
         """ "data through 2025-01-26, 10 months ago", or "data for 1985–2022" (annual)."""
         if self.resolution == YEAR:
-            return f"data for {self.first.year}–{self.last.year} ({self.source})"
+            return f"data for {self.first.year}–{self.last.year}"
         return coverage_phrase(self.covered_through, today)
 
     def year_is_over(self, year: int, today: dt.date | None = None) -> bool:
@@ -309,4 +309,113 @@ def compare_periods(series: CountSeries, period: Period, baseline: Period) -> Ch
         baseline_rate_per_100k=then.rate_per_100k,
         exposure_note=note,
         sentence=sentence,
+    )
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """One year's ratio of two annual series (e.g. homicides cleared / homicides)."""
+
+    metric: str
+    place: str
+    source: str
+    year: int
+    numerator: int
+    denominator: int
+    rate: float | None  # None when the denominator is 0
+    ci_low: float | None  # exact binomial interval; None when it does not apply
+    ci_high: float | None
+    note: str
+
+
+def proportions_by_year(
+    metric: str, numerator: CountSeries, denominator: CountSeries, level: float = 0.95
+) -> list[Proportion]:
+    """The ratio for every year both series have (a year either lacks is no data).
+
+    The interval is exact binomial (Clopper-Pearson), which treats the numerator as a subset
+    of the denominator; where the numerator is larger (clearances of earlier years' cases),
+    there is no binomial interval and the note says why.
+
+    Examples
+    --------
+    >>> a = CountSeries.from_annual({2021: 30, 2022: 40}, metric="c", label="C", place="X",
+    ...                             source="s", definition="")
+    >>> b = CountSeries.from_annual({2021: 60, 2022: 38}, metric="h", label="H", place="X",
+    ...                             source="s", definition="")
+    >>> [(p.year, round(p.rate, 2), p.ci_low is None) for p in proportions_by_year("r", a, b)]
+    [(2021, 0.5, False), (2022, 1.05, True)]
+    """
+    num, den = numerator.annual(), denominator.annual()
+    out = []
+    for year in sorted(set(num.index) & set(den.index)):
+        k, n = int(num.loc[year]), int(den.loc[year])
+        rate = low = high = None
+        note = ""
+        if n == 0:
+            note = "no homicides in the year: no rate" if k == 0 else "cleared cases, none new"
+        else:
+            rate = k / n
+            if k <= n:
+                interval = binomial_interval(k, n, level)
+                low, high = interval.low, interval.high
+            else:
+                note = "more cleared than occurred: clearances include earlier years' cases"
+        out.append(
+            Proportion(
+                metric, numerator.place, numerator.source, int(year), k, n, rate, low, high, note
+            )
+        )
+    return out
+
+
+def compare_published_windows(
+    *,
+    metric: str,
+    label: str,
+    place: str,
+    source: str,
+    period: Period,
+    baseline: Period,
+    count: int,
+    baseline_count: int,
+    level: float = 0.95,
+) -> Change:
+    """Compare two published figures for exactly these windows (a year-to-date count and the
+    same source's count for the same window a year before) with the exact conditional test,
+    per day of each window (population unknown).
+
+    Examples
+    --------
+    >>> from gvrs.analysis.periods import parse_period
+    >>> import datetime as dt
+    >>> as_of = dt.date(2016, 7, 31)
+    >>> c = compare_published_windows(metric="homicides", label="Homicides", place="Fresno",
+    ...     source="x", period=parse_period("2016-YTD", as_of),
+    ...     baseline=parse_period("2015-YTD", as_of), count=19, baseline_count=30)
+    >>> c.change
+    -11
+    """
+    test = compare_counts(baseline_count, count, baseline.days, period.days)
+    interval = poisson_interval(count, level=level)
+    return Change(
+        metric=metric,
+        label=label,
+        place=place,
+        source=source,
+        period=period,
+        baseline=baseline,
+        count=count,
+        baseline_count=baseline_count,
+        change=count - baseline_count,
+        change_pct=None
+        if baseline_count == 0
+        else 100.0 * (count - baseline_count) / baseline_count,
+        p_value=test.p_value,
+        ci_low=interval.low,
+        ci_high=interval.high,
+        rate_per_100k=None,
+        baseline_rate_per_100k=None,
+        exposure_note="published figures for the same window of each year, compared per day",
+        sentence=change_sentence(label, test, baseline.label, period.label),
     )

@@ -247,7 +247,8 @@ def file_coverage(
         notes.append(
             f"{outside:,} record{'s' if outside != 1 else ''} outside the coverage "
             f"{proposed_first}..{proposed_last} {'are' if outside != 1 else 'is'} left out of "
-            "every figure" + ("" if covers_through else " (confirm a later end with --through)")
+            "every figure"
+            + ("" if covers_through else ' (confirm a later end with --through or "Data through")')
         )
     low = find_low_months(counts, proposed_first, proposed_last) if len(inside) else []
     future = tuple(d.date() for d in counts.index if d.date() > today)

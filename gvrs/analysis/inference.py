@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy.stats import binomtest, chi2
+from scipy.stats import beta, binomtest, chi2
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,32 @@ class CountComparison:
         if self.count_a == 0:
             return None
         return 100.0 * (self.rate_ratio - 1.0)
+
+
+def binomial_interval(successes: int, trials: int, level: float = 0.95) -> Interval:
+    """Exact (Clopper-Pearson) interval for a proportion ``successes / trials``.
+
+    Notes
+    -----
+    Clopper & Pearson (1934): the bounds are Beta quantiles, so the interval's coverage is at
+    least ``level`` for every true proportion.
+
+    Examples
+    --------
+    >>> i = binomial_interval(30, 60)
+    >>> round(i.low, 3), round(i.high, 3)
+    (0.368, 0.632)
+    """
+    if trials <= 0 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials and trials > 0 ({successes}/{trials})")
+    alpha = 1.0 - level
+    low = 0.0 if successes == 0 else float(beta.ppf(alpha / 2, successes, trials - successes + 1))
+    high = (
+        1.0
+        if successes == trials
+        else float(beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
+    )
+    return Interval(low, high, level)
 
 
 def poisson_interval(count: int, exposure: float = 1.0, level: float = 0.95) -> Interval:

@@ -103,11 +103,13 @@ def augment(table: np.ndarray) -> np.ndarray:
     if (known < 0).any() or (known != np.round(known)).any():
         raise ValueError("counts must be whole numbers >= 0")
     rows, cols = cells.shape
+    has = ~np.isnan(cells)
     out = np.empty((rows + 1, cols + 1))
     out[:rows, :cols] = cells
-    out[:rows, cols] = known.sum(axis=1)
-    out[rows, :cols] = known.sum(axis=0)
-    out[rows, cols] = known.sum()
+    # A line with no data at all has no total either ("no data", never 0).
+    out[:rows, cols] = np.where(has.any(axis=1), known.sum(axis=1), np.nan)
+    out[rows, :cols] = np.where(has.any(axis=0), known.sum(axis=0), np.nan)
+    out[rows, cols] = known.sum() if has.any() else np.nan
     return out
 
 

@@ -38,14 +38,34 @@ class Metric:
     weapons: tuple[str, ...] = ()
     group_involvement: tuple[str, ...] = ()
     circumstances: tuple[str, ...] = ()
+    # A series only published by others (e.g. robberies in the CA DOJ counts): never counted
+    # from incidents, whose kinds do not describe it.
+    published_only: bool = False
+    # A proportion of two metrics (numerator, denominator), e.g. homicides cleared / homicides.
+    ratio: tuple[str, ...] = ()
+    caveat: str = ""
 
     @property
     def unit(self) -> str:
         return "incidents" if self.count == "incidents" else "people"
 
+    @property
+    def counted_from(self) -> str:
+        if self.ratio:
+            return f"ratio of {self.ratio[0]} to {self.ratio[1]}"
+        return "published counts" if self.published_only else "incidents or published counts"
+
 
 def _parse(name: str, spec: dict, where: str) -> Metric:
-    unknown = set(spec) - {"label", "description", "count", *_FILTERS}
+    unknown = set(spec) - {
+        "label",
+        "description",
+        "count",
+        "published_only",
+        "ratio",
+        "caveat",
+        *_FILTERS,
+    }
     if unknown:
         raise MetricError(f"{where}: metric {name!r} has unknown keys {sorted(unknown)}")
     count = spec.get("count", "incidents")
@@ -60,11 +80,19 @@ def _parse(name: str, spec: dict, where: str) -> Metric:
                 f"{where}: metric {name!r}: {key} {sorted(bad)} unknown; valid: {sorted(valid)}"
             )
         filters[key] = values
+    ratio = tuple(spec.get("ratio", ()))
+    if ratio and len(ratio) != 2:
+        raise MetricError(
+            f"{where}: metric {name!r}: ratio names two metrics, [numerator, denominator]"
+        )
     return Metric(
         name=name,
         label=spec.get("label", name.replace("_", " ").capitalize()),
         description=spec.get("description", ""),
         count=count,
+        published_only=bool(spec.get("published_only", False)) or bool(ratio),
+        ratio=ratio,
+        caveat=spec.get("caveat", ""),
         **filters,
     )
 

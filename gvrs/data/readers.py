@@ -17,6 +17,7 @@ import gzip
 import io
 import re
 import warnings
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -362,7 +363,7 @@ class CsvTable(Table):
         try:
             with opener(self.path, "rb") as fh:
                 return fh.read(_SAMPLE_BYTES)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise FileError(self.name, f"cannot decompress: {exc}") from None
 
     def _sniff_delimiter(self, lines: list[str]) -> str:
@@ -387,6 +388,12 @@ class CsvTable(Table):
         the stricter of the two (a row shorter than the header, bytes that are not UTF-8),
         so when it refuses a file pandas reads on from the same row, and either reads the
         rest as before or names the problem with its line."""
+        try:
+            yield from self._text_chunks(chunk_rows)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FileError(self.name, f"cannot read or decompress: {exc}") from None
+
+    def _text_chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         if self.encoding not in ("utf-8", "utf-8-sig"):
             yield from self._pandas_chunks(chunk_rows)
             return

@@ -109,8 +109,12 @@ def validate_rows(
     today: date,
     datetime_formats: dict[str, str] | None = None,
     kind_derived: bool = False,
+    kind_rules: bool = False,
 ) -> Validated:
     """Validate a chunk of canonical string rows (``Mapping.apply`` output).
+
+    With ``kind_derived`` the kind is decided later from the incident's outcome, except on
+    rows where a mapping's rule set it (``kind_rules``): those keep their (checked) kind.
 
     ``today`` is the jurisdiction's current date: an incident dated after it is an error, so a
     typo in a year is caught rather than counted in a future year.
@@ -128,12 +132,12 @@ def validate_rows(
 
     for spec in FIELDS:
         name = spec.name
-        if name == "kind" and kind_derived:
+        if name == "kind" and kind_derived and not kind_rules:
             out["kind"] = None
             continue
         text = canonical[name].astype(str).str.strip()
         empty = (text == "").to_numpy()
-        if spec.required:
+        if spec.required and not (name == "kind" and kind_derived):
             flag(empty, name, "required value is missing")
         if spec.max_length is not None:
             flag(
@@ -224,7 +228,7 @@ def validate_rows(
     incident_columns = [
         c
         for c in ("source_id", "kind", "occurred_on", "occurred_time", *INCIDENT_FIELDS[3:])
-        if c in rows and not (c == "kind" and kind_derived)
+        if c in rows and not (c == "kind" and kind_derived and not kind_rules)
     ]
     row_columns = [c for c in rows.columns if c not in ("line", "has_victim")]
     rows["incident_hash"], rows["row_hash"] = _fingerprints(rows, incident_columns, row_columns)

@@ -23,6 +23,7 @@ from gvrs.data.schema import (
     Sex,
     Weapon,
 )
+from gvrs.data.states import state_code
 
 
 def _longest(field: str) -> int:
@@ -36,17 +37,49 @@ def _choices(enum) -> list[tuple[str, str]]:
 
 class JurisdictionQuerySet(models.QuerySet):
     def named(self, name: str) -> Jurisdiction:
-        """The jurisdiction called ``name`` (case-insensitive) or with that slug."""
-        found = list(self.filter(models.Q(name__iexact=name) | models.Q(slug=slugify(name)))[:2])
+        """The jurisdiction called ``name`` (case-insensitive), with that slug, or with that
+        path ("California > Fresno", "TX > Fresno": the last names of its path)."""
+        found = self.all_named(name)[:2]
         if len(found) == 1:
             return found[0]
         if not found:
             raise Jurisdiction.DoesNotExist(name)
         raise Jurisdiction.MultipleObjectsReturned(name)
 
+    def all_named(self, name: str) -> list[Jurisdiction]:
+        """Every jurisdiction ``named`` could mean (a few), with their parents loaded."""
+        parts = [p.strip() for p in name.split(">") if p.strip()]
+        if len(parts) <= 1:
+            text = parts[0] if parts else name
+            q = models.Q(name__iexact=text) | models.Q(slug=slugify(text))
+            exact = list(self.filter(q).select_related("parent")[:20])
+            # "California" is the state, not a county or city that happens to share the name.
+            states = [j for j in exact if j.level == Jurisdiction.Level.STATE]
+            return states or exact
+        code = state_code(parts[0])
+        wanted = [p.casefold() for p in (parts[1:] if code else parts)]
+        candidates = self.filter(name__iexact=parts[-1])
+        if code:
+            candidates = candidates.filter(state=code)
+        matches, exact = [], []
+        for candidate in candidates.select_related("parent__parent__parent")[:50]:
+            names = [n.casefold() for n in candidate.path.split(" > ")]
+            if names[len(names) - len(wanted) :] == wanted:
+                matches.append(candidate)
+                # A path from the state ("PA > Philadelphia") is exact, not a suffix.
+                if code and names[1:] == wanted:
+                    exact.append(candidate)
+        return exact or matches
+
 
 class Jurisdiction(models.Model):
-    """A county, city, district or reporting agency; counts roll up to the parent."""
+    """A state, county, city, district or reporting agency; counts roll up to the parent.
+
+    Every place belongs to a state (``state``, a USPS code) and is known by its path inside
+    it: the state's own node ("California") is the root, its counties below, cities and
+    agencies below those. An import matches places by that path, never by a bare name across
+    states (``gvrs.incidents.importing.places``).
+    """
 
     class Level(models.TextChoices):
         STATE = "state"
@@ -61,9 +94,24 @@ class Jurisdiction(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    state = models.CharField(
+        max_length=2, blank=True, db_index=True, help_text="USPS code of the state it lies in"
+    )
+    ori = models.CharField(
+        max_length=20, blank=True, help_text="FBI Originating Agency Identifier (NCIC code)"
+    )
+    geoid = models.CharField(max_length=15, blank=True, help_text="Census GEOID")
     time_zone = models.CharField(max_length=64, default=settings.GVRS_DEFAULT_TIME_ZONE)
     baseline_year = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="the year the strategy's results are measured against"
+    )
+    import_run = models.ForeignKey(
+        "ImportRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_places",
+        help_text="the import that created this place",
     )
 
     objects = JurisdictionQuerySet.as_manager()
@@ -71,11 +119,23 @@ class Jurisdiction(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="jurisdiction_unique_name")
+            models.UniqueConstraint(fields=["parent", "name"], name="jurisdiction_unique_name"),
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(level="state"), name="jurisdiction_one_state"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def path(self) -> str:
+        """'California > Kern County > Bakersfield' (a query per level; for messages)."""
+        names, node = [], self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return " > ".join(reversed(names))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -247,6 +307,7 @@ class Incident(models.Model):
         ]
         permissions = [
             ("view_restricted_fields", "Can see block addresses and other restricted fields"),
+            ("export_incident", "Can export incident lists as CSV (audited)"),
         ]
         indexes = [
             models.Index(fields=["jurisdiction", "occurred_on"]),
@@ -322,3 +383,59 @@ class PublishedCount(models.Model):
     def __str__(self) -> str:
         period = f"{self.period_start}..{self.period_end}"
         return f"{self.jurisdiction} {self.metric} {period}: {self.count}"
+
+
+class ImportJob(models.Model):
+    """A file uploaded through the web, checked and then imported by background tasks
+    (``gvrs.incidents.jobs``): the page polls its state and progress.
+
+    A job goes through a preview (a dry run: every error, the counts an import would make,
+    nothing stored) and, once its user confirms, the import. Each phase is queued, then
+    running, then done or failed; a phase whose worker died is interrupted, with the reason.
+    """
+
+    class Phase(models.TextChoices):
+        PREVIEW = "preview"
+        IMPORT = "import"
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        INTERRUPTED = "interrupted"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.PREVIEW)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    folder = models.CharField(max_length=500, help_text="where the uploaded file waits")
+    file_name = models.CharField(max_length=500)
+    format_name = models.CharField(max_length=100, blank=True, help_text="blank: detect")
+    jurisdiction = models.CharField(max_length=200, blank=True)
+    accept_valid = models.BooleanField(default=False)
+    # The period the file covers, as stated on the upload form (blank: from the file's dates).
+    covers_from = models.DateField(null=True, blank=True)
+    covers_through = models.DateField(null=True, blank=True)
+    # Places (issue 11): the state of places the file names without one, and whether places
+    # whose name exists elsewhere in the state may be created.
+    place_state = models.CharField(max_length=2, blank=True)
+    new_places = models.BooleanField(default=False)
+    # The preview's report (ImportReport, pickled by the worker, errors capped) and its size.
+    preview = models.BinaryField(null=True, editable=False)
+    error_count = models.BigIntegerField(default=0)
+    run = models.ForeignKey(ImportRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"import job {self.pk}: {self.file_name} ({self.phase} {self.state})"
+
+    @property
+    def active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

@@ -7,31 +7,28 @@ import is written to the audit log.
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from pathlib import Path
+import csv
+import datetime as dt
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gvrs.accounts.audit import record
-from gvrs.data.errors import FileError
-from gvrs.data.mapping import MappingError, detect_format, load_format
-from gvrs.data.readers import open_table
+from gvrs.data.csvsafe import inert
+from gvrs.data.limits import Limits, setting_name
+from gvrs.data.mapping import load_format
 from gvrs.data.schema import Kind
+from gvrs.incidents import jobs
 from gvrs.incidents.forms import IncidentSearchForm, UploadForm
-from gvrs.incidents.importing import ImportReport, import_file
-from gvrs.incidents.models import ImportRun, Incident
-
-PREVIEW_ERRORS = 500
-_SESSION_KEY = "gvrs_pending_upload"
+from gvrs.incidents.jobs import PREVIEW_ERRORS
+from gvrs.incidents.models import ImportJob, ImportRun, Incident
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int) -> Incident:
@@ -43,27 +40,117 @@ def _get_incident_for_user(request: HttpRequest, pk: int) -> Incident:
     )
 
 
-@login_required
-@permission_required("incidents.view_incident", raise_exception=True)
-def incident_list(request: HttpRequest) -> HttpResponse:
+def _filtered_incidents(request: HttpRequest) -> tuple[IncidentSearchForm, QuerySet, tuple]:
+    """The incidents list's form and the incidents it selects (the list and its export)."""
     kinds = [(k.value, k.value.replace("_", " ")) for k in Kind]
     form = IncidentSearchForm(request.GET or None, kinds=kinds)
     qs = Incident.objects.select_related("jurisdiction", "area")
     order = IncidentSearchForm.SORTS["-date"]
+    if form.is_bound and not form.is_valid():
+        return form, qs.none(), order
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
-            qs = qs.filter(Q(source_id__icontains=data["q"]) | Q(area__name__icontains=data["q"]))
+            qs = qs.filter(
+                Q(source_id__icontains=data["q"])
+                | Q(area__name__icontains=data["q"])
+                | Q(jurisdiction__name__icontains=data["q"])
+            )
+        if data["place"] is not None:
+            qs = qs.filter(jurisdiction_id__in=data["place"].descendant_ids())
         if data["kind"]:
             qs = qs.filter(kind=data["kind"])
         qs = qs.between(data["since"], data["until"])
         order = data["sort"]
+    return form, qs, order
+
+
+@login_required
+@permission_required("incidents.view_incident", raise_exception=True)
+def incident_list(request: HttpRequest) -> HttpResponse:
+    form, qs, order = _filtered_incidents(request)
     page = Paginator(qs.order_by(*order), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
-        request, "incidents/list.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "incidents/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_export": request.user.has_perm("incidents.export_incident"),
+        },
     )
+
+
+EXPORT_COLUMNS = (
+    ("source", "source"),
+    ("source_id", "source_id"),
+    ("kind", "kind"),
+    ("weapon", "weapon"),
+    ("occurred_on", "occurred_on"),
+    ("occurred_time", "occurred_time"),
+    ("jurisdiction", "jurisdiction__name"),
+    ("area", "area__name"),
+    ("killed", "killed"),
+    ("injured", "injured"),
+    ("group_involvement", "group_involvement"),
+    ("circumstance", "circumstance"),
+    ("case_status", "case_status"),
+)
+RESTRICTED_EXPORT_COLUMNS = (
+    ("latitude", "latitude"),
+    ("longitude", "longitude"),
+    ("block_address", "block_address"),
+)
+
+
+class _Echo:
+    """A file-like object whose write returns what it was given, for streaming CSV rows."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@permission_required("incidents.export_incident", raise_exception=True)
+def incident_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as CSV, streamed: restricted columns only for roles allowed them,
+    every text cell made inert for spreadsheets, and the export written to the audit log."""
+    form, qs, order = _filtered_incidents(request)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(
+            "The filters are not valid: "
+            + "; ".join(e for errs in form.errors.values() for e in errs),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    restricted = request.user.has_perm("incidents.view_restricted_fields")
+    columns = EXPORT_COLUMNS + (RESTRICTED_EXPORT_COLUMNS if restricted else ())
+    fields = [field for _, field in columns]
+    count = qs.count()
+    filters = {k: v for k, v in request.GET.items() if v and k != "page"}
+    record(
+        request.user,
+        "export",
+        None,
+        f"{count} incidents as CSV, {'with' if restricted else 'without'} restricted fields;"
+        f" filters {filters}",
+    )
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow([name for name, _ in columns])
+        for values in qs.order_by(*order).values_list(*fields).iterator(chunk_size=2000):
+            yield writer.writerow(
+                [inert(v) if isinstance(v, str) else ("" if v is None else v) for v in values]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = dt.date.today().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="gvrs-incidents-{stamp}.csv"'
+    return response
 
 
 @login_required
@@ -103,100 +190,144 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "incidents/import_detail.html", {"run": run})
 
 
-class _PreviewOnlyError(Exception):
-    """Rolls the dry run back after its report is taken."""
+class _UploadLimit(FileUploadHandler):
+    """Stops reading an upload once it passes ``GVRS_MAX_UPLOAD_BYTES``: the rest of the
+    request is read and dropped (never written to disk), and the view says why."""
+
+    def __init__(self, request, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.request.gvrs_upload_refused = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
 
 
-def _dry_run(path: Path, mapping, jurisdiction, accept_valid, user) -> ImportReport:
-    """Everything an import would do, then rolled back: counts and every error."""
-    report = None
-    try:
-        with transaction.atomic():
-            report = import_file(
-                path,
-                mapping,
-                jurisdiction=jurisdiction or None,
-                accept_valid=accept_valid,
-                initiated_by=user.get_username(),
-            )
-            raise _PreviewOnlyError
-    except _PreviewOnlyError:
-        pass
-    return report
+def _too_large_message(limit: int) -> str:
+    return (
+        f"the file is over the upload limit of {limit:,} bytes ({limit / 2**20:,.0f} MB); "
+        f"the limit is set by {setting_name('upload_bytes')}"
+    )
 
 
+@csrf_exempt  # the upload handler must be in place before CSRF reads the body
 @login_required
 @permission_required("incidents.add_importrun", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
+    limit = Limits.from_env().upload_bytes
+    request.upload_handlers.insert(0, _UploadLimit(request, limit))
+    return _import_upload(request, limit)
+
+
+@csrf_protect
+def _import_upload(request: HttpRequest, limit: int) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
+    if getattr(request, "gvrs_upload_refused", False):
+        form = UploadForm(request.POST)
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", _too_large_message(limit))
+        return render(request, "incidents/upload.html", {"form": form}, status=413)
     if request.method == "GET" or not form.is_valid():
         return render(request, "incidents/upload.html", {"form": form})
-    folder = Path(settings.UPLOAD_ROOT) / uuid.uuid4().hex
-    folder.mkdir(parents=True)
     upload = form.cleaned_data["file"]
-    path = folder / Path(upload.name).name
-    with open(path, "wb") as fh:
-        for piece in upload.chunks():
-            fh.write(piece)
+    folder = jobs.new_upload_folder()
+    path = jobs.save_upload(upload, folder, limit)
+    if path is None:
+        form.add_error("file", _too_large_message(limit))
+        return render(request, "incidents/upload.html", {"form": form}, status=413)
     mapping = form.cleaned_data["format"]
-    try:
-        if mapping is None:
-            mapping = detect_format(open_table(path).columns)
-        report = _dry_run(
-            path,
-            mapping,
-            form.cleaned_data["jurisdiction"],
-            form.cleaned_data["accept_valid"],
-            request.user,
-        )
-    except (FileError, MappingError) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        form.add_error("file", str(exc))
-        return render(request, "incidents/upload.html", {"form": form})
-    request.session[_SESSION_KEY] = {
-        "path": str(path),
-        "format": mapping.name,
-        "jurisdiction": form.cleaned_data["jurisdiction"],
-        "accept_valid": form.cleaned_data["accept_valid"],
-    }
-    can_confirm = report.ok and (report.run.rows_read > 0)
-    return render(
-        request,
-        "incidents/preview.html",
-        {
-            "report": report,
-            "run": report.run,
-            "mapping": mapping,
-            "file_name": path.name,
-            "errors": report.errors[:PREVIEW_ERRORS],
-            "more_errors": max(0, len(report.errors) - PREVIEW_ERRORS),
-            "can_confirm": can_confirm,
-        },
+    job = ImportJob.objects.create(
+        user=request.user,
+        folder=str(folder),
+        file_name=path.name,
+        format_name=mapping.name if mapping is not None else "",
+        jurisdiction=form.cleaned_data["jurisdiction"],
+        accept_valid=form.cleaned_data["accept_valid"],
+        covers_from=form.cleaned_data.get("covers_from"),
+        covers_through=form.cleaned_data.get("covers_through"),
+        place_state=form.cleaned_data.get("state") or "",
+        new_places=form.cleaned_data.get("new_places", False),
     )
+    jobs.enqueue(job)
+    return redirect("incidents-import-job", pk=job.pk)
+
+
+def _get_job_for_user(request: HttpRequest, pk: int) -> ImportJob:
+    """The one gate to an import job: its own user's, 404 for anyone else."""
+    job = ImportJob.objects.filter(pk=pk, user=request.user).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@login_required
+@permission_required("incidents.add_importrun", raise_exception=True)
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A job's page: its progress while queued or running (htmx polls the progress part),
+    then the preview with its errors, or the import's result."""
+    job = _get_job_for_user(request, pk)
+    jobs.interrupt_if_dead(job)
+    if job.active:
+        context = {"job": job, "progress": jobs.progress(job), "waiting_for": jobs.waiting_for(job)}
+        if request.htmx:
+            return render(request, "incidents/_job_progress.html", context)
+        return render(request, "incidents/job.html", context)
+    if request.htmx:
+        # Finished: the whole page changes (preview, result or the reason it failed).
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    if job.state == ImportJob.State.DONE and job.phase == ImportJob.Phase.IMPORT and job.run:
+        return redirect("incidents-import-detail", pk=job.run_id)
+    if job.state == ImportJob.State.DONE and job.phase == ImportJob.Phase.PREVIEW:
+        report = jobs.load_preview(job)
+        return render(
+            request,
+            "incidents/preview.html",
+            {
+                "job": job,
+                "report": report,
+                "run": report.run,
+                "mapping": load_format(job.format_name),
+                "file_name": job.file_name,
+                "errors": report.errors[:PREVIEW_ERRORS],
+                "error_count": job.error_count,
+                "more_errors": max(0, job.error_count - PREVIEW_ERRORS),
+                "can_confirm": report.ok and report.run.rows_read > 0,
+            },
+        )
+    return render(request, "incidents/job.html", {"job": job})
 
 
 @login_required
 @permission_required("incidents.add_importrun", raise_exception=True)
 @require_POST
 def import_confirm(request: HttpRequest) -> HttpResponse:
-    pending = request.session.pop(_SESSION_KEY, None)
-    if not pending or not Path(pending["path"]).exists():
+    """Queue the import of a previewed file. Confirming is one conditional UPDATE, so of
+    several concurrent confirms of one preview exactly one queues an import."""
+    try:
+        pk = int(request.POST.get("job", ""))
+    except ValueError:
         messages.error(request, "Nothing to import: upload the file again.")
         return redirect("incidents-import-upload")
-    path = Path(pending["path"])
-    try:
-        report = import_file(
-            path,
-            load_format(pending["format"]),
-            jurisdiction=pending["jurisdiction"] or None,
-            accept_valid=pending["accept_valid"],
-            initiated_by=request.user.get_username(),
-        )
-    except FileError as exc:
-        messages.error(request, str(exc))
-        return redirect("incidents-import-upload")
-    finally:
-        shutil.rmtree(path.parent, ignore_errors=True)
-    record(request.user, "import", report.run, f"{report.run.file_name} ({report.run.status})")
-    return redirect("incidents-import-detail", pk=report.run.pk)
+    job = _get_job_for_user(request, pk)
+    confirmed = ImportJob.objects.filter(
+        pk=job.pk,
+        phase=ImportJob.Phase.PREVIEW,
+        state=ImportJob.State.DONE,
+    ).update(phase=ImportJob.Phase.IMPORT, state=ImportJob.State.QUEUED)
+    if not confirmed:
+        messages.error(request, "This file was already confirmed, or its preview is not ready.")
+        return redirect("incidents-import-job", pk=job.pk)
+    job.refresh_from_db()
+    jobs.enqueue(job)
+    return redirect("incidents-import-job", pk=job.pk)

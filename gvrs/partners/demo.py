@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
 from gvrs.accounts import roles
 from gvrs.accounts.models import Membership, Organization
@@ -194,11 +195,17 @@ def build_partner_demo(folder: Path, *, county: str, password: str, seed: int = 
 
 
 def _work(user, person: Participant, rng, end: dt.date, shot_on: pd.DataFrame) -> None:
-    """Contacts over the last weeks, a few services, a life plan and yearly outcomes."""
-    first = max(person.enrolled_on, end - dt.timedelta(weeks=CONTACT_WEEKS))
-    killed = shot_on[(shot_on["person_id"] == person.simulated_person) & shot_on["killed"]]
+    """Contacts over the last weeks to today (the work goes on after the simulated incident
+    data end), a few services, a life plan and yearly outcomes over the simulated years."""
+    today = timezone.localdate()
+    first = max(person.enrolled_on, today - dt.timedelta(weeks=CONTACT_WEEKS))
+    mine = shot_on[
+        (shot_on["person_id"] == person.simulated_person)
+        & (shot_on["day"].dt.date >= person.enrolled_on)
+    ]
+    killed = mine[mine["killed"]]
     died = killed["day"].min().date() if len(killed) else None
-    last = min(end, died) if died else end
+    last = min(today, died) if died else today
     day = first
     while day <= last:
         actions.log_contact(
@@ -226,7 +233,8 @@ def _work(user, person: Participant, rng, end: dt.date, shot_on: pd.DataFrame) -
                     ]
                 )
             ),
-            delivered_on=person.enrolled_on + dt.timedelta(days=int(rng.integers(1, 300))),
+            delivered_on=person.enrolled_on
+            + dt.timedelta(days=int(rng.integers(0, max((last - person.enrolled_on).days, 1)))),
         )
     actions.start_life_plan(
         user,
@@ -237,7 +245,6 @@ def _work(user, person: Participant, rng, end: dt.date, shot_on: pd.DataFrame) -
         ],
     )
     window = person.enrolled_on
-    mine = shot_on[shot_on["person_id"] == person.simulated_person]
     while window + dt.timedelta(days=364) <= end:
         until = window + dt.timedelta(days=364)
         inside = mine[(mine["day"].dt.date >= window) & (mine["day"].dt.date <= until)]

@@ -18,13 +18,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Count, F, Max, Q, Sum
 
-from gvrs.analysis.suppression import DEFAULT_THRESHOLD, SuppressedTable, suppress_table
+from gvrs.analysis.suppression import (
+    DEFAULT_THRESHOLD,
+    MISSING,
+    SuppressedTable,
+    suppress_table,
+)
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction
 from gvrs.partners.models import Contact, Participant, Program, Referral, Service
 from gvrs.reports.series import metric_filter
 
 ACTIVE_DAYS = 30  # enrolled, and reached within this many days: "active"
+# Contacts that reached the person (an attempt that did not is not a contact for the funnel).
+REACHED = [k for k in Contact.Kind.values if k != Contact.Kind.ATTEMPTED]
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ class Table:
 
 
 def _exact(values: np.ndarray) -> list[list[str]]:
-    return [[f"{int(v):,}" for v in row] for row in values]
+    return [[MISSING if np.isnan(v) else f"{int(v):,}" for v in row] for row in values]
 
 
 def two_way(title, rows, columns, counts: np.ndarray, suppress: bool, note="") -> Table:
@@ -73,15 +80,19 @@ def by_column(title, rows, columns, counts: np.ndarray, suppress: bool, note="")
     return Table(title, [*rows, "Total"], list(columns), cells, suppress, note)
 
 
-def _participants(organization, suppress: bool):
+def _participants(organization, suppress: bool, exclude=None):
     qs = Participant.objects.all()
     if organization is not None:
         qs = qs.filter(organization=organization)
+    if exclude is not None:
+        qs = qs.exclude(organization=exclude)
     return qs.in_aggregates() if suppress else qs
 
 
-def _programs(organization):
+def _programs(organization, exclude=None):
     qs = Program.objects.select_related("organization")
+    if exclude is not None:
+        qs = qs.exclude(organization=exclude)
     return qs.filter(organization=organization) if organization is not None else qs
 
 
@@ -109,25 +120,35 @@ class ProgramFigures:
     scope: str
 
 
-def program_figures(organization=None, *, suppress: bool, as_of: dt.date) -> ProgramFigures:
+def program_figures(
+    organization=None, *, suppress: bool, as_of: dt.date, exclude=None
+) -> ProgramFigures:
     """The funnel, services by type, referrals by status, outcomes and contacts per
-    participant per week, per program (of one organization, or of all)."""
-    programs = list(_programs(organization))
+    participant per week, per program (of one organization, or of all).
+
+    ``exclude``: an organization left out. A partner reading the other partners' figures
+    knows its own counts exactly, and could subtract them from totals that include them; so
+    it is shown the others' figures, suppressed among themselves.
+    """
+    programs = list(_programs(organization, exclude))
     labels = [_label(p) for p in programs]
-    people = _participants(organization, suppress)
+    people = _participants(organization, suppress, exclude)
     ids = {p.pk: i for i, p in enumerate(programs)}
     stages = ["identified", "contacted", "enrolled", "active", "completed"]
     funnel = np.zeros((len(programs), len(stages)))
     recent = as_of - dt.timedelta(days=ACTIVE_DAYS)
     rows = people.values("program").annotate(
         identified=Count("pk", distinct=True),
-        contacted=Count(
-            "pk", filter=Q(contacts__isnull=False) & ~Q(contacts__kind="attempted"), distinct=True
-        ),
+        contacted=Count("pk", filter=Q(contacts__kind__in=REACHED), distinct=True),
         enrolled=Count("pk", filter=Q(enrolled_on__isnull=False), distinct=True),
         active=Count(
             "pk",
-            filter=Q(status=Participant.Status.ENROLLED, contacts__on__gte=recent),
+            filter=Q(
+                status=Participant.Status.ENROLLED,
+                contacts__on__gte=recent,
+                contacts__on__lte=as_of,
+                contacts__kind__in=REACHED,
+            ),
             distinct=True,
         ),
         completed=Count(
@@ -179,10 +200,15 @@ def program_figures(organization=None, *, suppress: bool, as_of: dt.date) -> Pro
     ):
         latest[outcome["pk"]] = outcome  # the latest window per participant
     yes = np.zeros((len(programs), len(measures)))
+    known = np.zeros_like(yes)
     for outcome in latest.values():
         if outcome["program"] in ids:
             for j, m in enumerate(measures):
-                yes[ids[outcome["program"]], j] += outcome[f"outcomes__{m}"] is True
+                answer = outcome[f"outcomes__{m}"]
+                yes[ids[outcome["program"]], j] += answer is True
+                known[ids[outcome["program"]], j] += answer is not None
+    # A measure nobody's answer is known for is "no data", never 0.
+    yes[known == 0] = np.nan
     outcomes_table = by_column(
         "Participants with a good outcome in their latest window",
         labels,
@@ -221,7 +247,13 @@ def program_figures(organization=None, *, suppress: bool, as_of: dt.date) -> Pro
             per_week.append((label, f"suppressed (fewer than {DEFAULT_THRESHOLD + 1} enrolled)"))
         else:
             per_week.append((label, f"{contacts.get(program.pk, 0) / n / 12:.1f}"))
-    scope = "your organization, exact" if not suppress else "all partners, suppressed"
+    scope = (
+        "your organization, exact"
+        if not suppress
+        else "other partners, suppressed"
+        if exclude is not None
+        else "all partners, suppressed"
+    )
     return ProgramFigures(
         funnel_table, services_table, referrals_table, outcomes_table, per_week, scope
     )
@@ -283,7 +315,9 @@ class Equity:
     suppressed: bool
 
 
-def equity_of_access(jurisdiction: Jurisdiction, *, suppress: bool, organization=None) -> Equity:
+def equity_of_access(
+    jurisdiction: Jurisdiction, *, suppress: bool, organization=None, exclude=None
+) -> Equity:
     """Need (people shot, homicides, over the last 12 months of incident data) against reach
     (participants enrolled, contacts and services in those months) per area, ranked by unmet
     need: the area's share of people shot minus its share of enrolled participants, both as
@@ -307,7 +341,7 @@ def equity_of_access(jurisdiction: Jurisdiction, *, suppress: bool, organization
         .values("area")
         .annotate(n=Sum("killed"))
     )
-    people = _participants(organization, suppress).filter(area_id__in=index)
+    people = _participants(organization, suppress, exclude).filter(area_id__in=index)
     enrolled = (
         people.filter(status=Participant.Status.ENROLLED).values("area").annotate(n=Count("pk"))
     )

@@ -16,6 +16,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -497,7 +498,10 @@ def programs(request: HttpRequest) -> HttpResponse:
         request,
         "partners/programs.html",
         {
-            "programs": Program.objects.filter(organization=org),
+            "programs": Program.objects.filter(organization=org).annotate(
+                enrolled=Count("participants", filter=Q(participants__status="enrolled")),
+                waiting=Count("participants", filter=Q(participants__status="waiting")),
+            ),
             "form": form if request.user.has_perm("partners.manage_programs") else None,
         },
     )
@@ -518,7 +522,7 @@ def program_figures(request: HttpRequest) -> HttpResponse:
     sections = []
     if org is not None:
         sections.append(figures.program_figures(org, suppress=False, as_of=today))
-    sections.append(figures.program_figures(None, suppress=True, as_of=today))
+    sections.append(figures.program_figures(None, suppress=True, as_of=today, exclude=org))
     return render(request, "partners/figures.html", {"sections": sections, "as_of": today})
 
 
@@ -530,7 +534,9 @@ def equity(request: HttpRequest) -> HttpResponse:
     choices = list(counties) + list(places)
     slug = request.GET.get("j")
     chosen = next((j for j in choices if j.slug == slug), choices[0] if choices else None)
-    result = figures.equity_of_access(chosen, suppress=True) if chosen else None
+    # A partner sees the other partners' reach: its own counts would let it subtract.
+    org = partner_organization(request.user)
+    result = figures.equity_of_access(chosen, suppress=True, exclude=org) if chosen else None
     return render(
         request,
         "partners/equity.html",
@@ -539,6 +545,7 @@ def equity(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "equity": result,
             "map": figures_map(result) if result else None,
+            "excluded": org,
         },
     )
 

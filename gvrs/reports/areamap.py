@@ -345,8 +345,8 @@ def area_map(
         )
     window = _days(since, until)
     figure.update_layout(
-        title={"text": f"{metric.label}: {unit} by area, {window}", "font_size": 14},
-        margin={"t": 44, "l": 4, "r": 4, "b": 4},
+        title={"text": f"{metric.label}: {unit} by area<br>{window}", "font_size": 14},
+        margin={"t": 58, "l": 4, "r": 4, "b": 4},
         map={"style": map_style(), **_view(lons, lats, None if exact else cell_m)},
         legend={"orientation": "h", "y": -0.02},
         height=520,

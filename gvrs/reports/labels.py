@@ -10,6 +10,22 @@ INCIDENTS_TITLE = "Incident records (counted by gvrs)"
 
 
 @cache
+def _shipped_labels() -> dict[str, dict[str, dict[str, str]]]:
+    labels: dict[str, dict[str, dict[str, str]]] = {}
+    for name in available_formats():
+        mapping = load_format(name)
+        if mapping.labels:
+            labels.setdefault(mapping.source, mapping.labels)
+    return labels
+
+
+def code_label(source: str, field: str, code: str) -> str:
+    """What a stored code means to a reader ("B" -> "Black" in the Philadelphia file), from
+    the [labels] of the shipped format that names ``source``; otherwise the code itself."""
+    return _shipped_labels().get(source, {}).get(field, {}).get(code, code)
+
+
+@cache
 def _shipped_titles() -> dict[str, str]:
     titles = {}
     for name in available_formats():

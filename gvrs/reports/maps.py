@@ -1,54 +1,124 @@
-"""Maps of risk surfaces that need no tile server: a PNG (written with zlib, no imaging
-library) and an interactive HTML page whose Plotly JavaScript is embedded from the installed
-package (no CDN, so it opens on a network with no internet)."""
+"""Maps of risk surfaces written by the command line, readable by someone who did not run the
+command: a title saying what and from when, a colour scale with its unit, and a scale bar.
+
+- PNG (Matplotlib, 1,200 px wide): the surface on the projected plane, north up, with the
+  incidents if given, a labelled colour bar and a scale bar in metres or kilometres.
+- HTML: a MapLibre map (inside the Plotly bundle, embedded in the file, so it opens on a network
+  with no internet): the surface as an image on its true place on the globe, on streets when
+  ``GVRS_MAP_TILES`` names a tile source and a plain background otherwise.
+"""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import base64
+import io
+import math
 from pathlib import Path
 
 import numpy as np
 
 from gvrs.analysis.hotspots import Grid
 
-# A perceptually ordered ramp (dark blue -> yellow), interpolated per pixel.
-_RAMP = np.array(
-    [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=float
-)
+WIDTH_PX = 1200
 
 
-def _colour(values: np.ndarray) -> np.ndarray:
-    top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
-    scaled = np.zeros_like(values) if top <= 0 else np.clip(values / top, 0, 1)
-    position = scaled * (len(_RAMP) - 1)
-    low = np.floor(position).astype(int).clip(0, len(_RAMP) - 2)
-    frac = (position - low)[..., None]
-    return (_RAMP[low] * (1 - frac) + _RAMP[low + 1] * frac).astype(np.uint8)
+def _nice_length(span_m: float) -> float:
+    """A round length near a fifth of ``span_m`` (1, 2 or 5 times a power of ten)."""
+    target = max(span_m / 5, 1.0)
+    power = 10 ** math.floor(math.log10(target))
+    return max(step * power for step in (1, 2, 5) if step * power <= target)
 
 
-def write_png(surface: np.ndarray, path: Path, scale: int = 2) -> None:
-    """North up: row 0 of ``surface`` is the southern edge, so rows are flipped."""
-    rgb = _colour(np.flipud(surface))
-    rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
-    height, width, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[r].tobytes() for r in range(height))
+def _length_label(metres: float) -> str:
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 6))
-        + chunk(b"IEND", b"")
+def write_png(
+    surface: np.ndarray,
+    grid: Grid,
+    path: Path,
+    *,
+    title: str,
+    subtitle: str,
+    unit: str,
+    crs: str,
+    points: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
+    """``surface[row, col]``: row 0 is the southern edge of ``grid``."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display, no GUI toolkit
+    import matplotlib.pyplot as plt
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    x0, y0 = grid.x0, grid.y0
+    x1, y1 = x0 + grid.nx * grid.cell_m, y0 + grid.ny * grid.cell_m
+    aspect = (y1 - y0) / max(x1 - x0, 1.0)
+    figure, axes = plt.subplots(figsize=(12, max(5.0, min(12.0, 10.5 * aspect + 1.5))), dpi=100)
+    image = axes.imshow(
+        np.ma.masked_invalid(surface),
+        origin="lower",
+        extent=(x0, x1, y0, y1),
+        cmap="viridis",
+        interpolation="nearest",
     )
+    if points is not None and len(points[0]):
+        axes.scatter(
+            points[0],
+            points[1],
+            s=4,
+            c="white",
+            alpha=0.5,
+            linewidths=0,
+            label="incidents in those days",
+        )
+        axes.legend(loc="upper right", framealpha=0.8, fontsize=11)
+    bar = figure.colorbar(image, ax=axes, shrink=0.85, pad=0.02)
+    bar.set_label(unit, fontsize=12)
+    bar.ax.tick_params(labelsize=11)
+    length = _nice_length(x1 - x0)
+    axes.add_artist(
+        AnchoredSizeBar(
+            axes.transData,
+            length,
+            _length_label(length),
+            "lower left",
+            pad=0.6,
+            color="white",
+            frameon=False,
+            size_vertical=(y1 - y0) / 150,
+            label_top=True,
+            fontproperties={"size": 12},
+        )
+    )
+    axes.annotate(
+        "N ↑", xy=(0.97, 0.04), xycoords="axes fraction", ha="right", color="white", fontsize=13
+    )
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.set_title(f"{title}\n{subtitle}", fontsize=14, loc="left")
+    axes.set_xlabel(f"cells of {grid.cell_m:g} m; coordinates in {crs}", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=WIDTH_PX / figure.get_size_inches()[0], format="png")
+    plt.close(figure)
+
+
+def _surface_image(surface: np.ndarray) -> tuple[str, float]:
+    """The surface as a PNG data URI (north up, transparent where zero) and its top value."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import colormaps
+
+    top = float(np.nanmax(surface)) if np.isfinite(surface).any() else 0.0
+    scaled = np.zeros_like(surface) if top <= 0 else np.clip(surface / top, 0, 1)
+    rgba = colormaps["viridis"](np.flipud(scaled))
+    rgba[..., 3] = np.where(np.flipud(scaled) > 0.01, 0.75, 0.0)
+    buffer = io.BytesIO()
+    import matplotlib.pyplot as plt
+
+    plt.imsave(buffer, rgba, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(), top
 
 
 def write_html(
@@ -57,37 +127,86 @@ def write_html(
     path: Path,
     *,
     title: str,
+    subtitle: str,
+    unit: str,
     crs: str,
     points: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     import plotly.graph_objects as go
+    from pyproj import Transformer
 
-    cx, cy = grid.centres()
-    figure = go.Figure(
-        go.Heatmap(z=surface, x=cx[0], y=cy[:, 0], colorscale="Viridis", colorbar={"title": "risk"})
-    )
-    if points is not None:
-        figure.add_trace(
-            go.Scattergl(
-                x=points[0],
-                y=points[1],
-                mode="markers",
-                marker={"size": 3, "color": "white", "opacity": 0.5},
-                name="incidents",
-            )
+    from gvrs.reports.areamap import map_style
+
+    if not crs.upper().startswith("EPSG:"):
+        raise ValueError(f"an HTML map needs coordinates on the globe; these are {crs}")
+    to_globe = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    x0, y0 = grid.x0, grid.y0
+    x1, y1 = x0 + grid.nx * grid.cell_m, y0 + grid.ny * grid.cell_m
+    # MapLibre places an image by its corners: top left, top right, bottom right, bottom left.
+    corners = [to_globe.transform(x, y) for x, y in ((x0, y1), (x1, y1), (x1, y0), (x0, y0))]
+    source, top = _surface_image(surface)
+    lons = [c[0] for c in corners]
+    lats = [c[1] for c in corners]
+    centre = {"lon": sum(lons) / 4, "lat": sum(lats) / 4}
+    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * 1.6, 1e-3)
+    zoom = max(1.0, min(15.0, math.log2(360 / span) + 1.0))
+    figure = go.Figure()
+    # The image layer carries no colour scale: an invisible trace draws the legend and its unit.
+    figure.add_trace(
+        go.Scattermap(
+            lon=[centre["lon"]],
+            lat=[centre["lat"]],
+            mode="markers",
+            marker={
+                "size": 0,
+                "opacity": 0,
+                "color": [0, top],
+                "colorscale": "Viridis",
+                "cmin": 0,
+                "cmax": top,
+                "showscale": True,
+                "colorbar": {"title": {"text": unit, "side": "right"}},
+            },
+            hoverinfo="skip",
+            showlegend=False,
         )
+    )
     figure.update_layout(
-        title=title, xaxis_title=f"x (m, {crs})", yaxis_title="y (m)", yaxis_scaleanchor="x"
+        title={"text": f"{title}<br><sup>{subtitle}</sup>"},
+        map={
+            "style": map_style(),
+            "center": centre,
+            "zoom": zoom,
+            "layers": [
+                {
+                    "sourcetype": "image",
+                    "source": source,
+                    "coordinates": [list(c) for c in corners],
+                    "below": "traces",
+                }
+            ],
+        },
+        height=800,
+        margin={"t": 70, "l": 10, "r": 10, "b": 10},
     )
     figure.write_html(path, include_plotlyjs=True, full_html=True)
 
 
 def write_map(
-    surface: np.ndarray, grid: Grid, path: Path, *, title: str, crs: str, points=None
+    surface: np.ndarray,
+    grid: Grid,
+    path: Path,
+    *,
+    title: str,
+    crs: str,
+    subtitle: str = "",
+    unit: str = "",
+    points=None,
 ) -> None:
+    options = {"title": title, "subtitle": subtitle, "unit": unit, "crs": crs, "points": points}
     if path.suffix.lower() == ".png":
-        write_png(surface, path)
+        write_png(surface, grid, path, **options)
     elif path.suffix.lower() in (".html", ".htm"):
-        write_html(surface, grid, path, title=title, crs=crs, points=points)
+        write_html(surface, grid, path, **options)
     else:
         raise ValueError(f"{path}: a map is written as .png or .html")

@@ -33,6 +33,8 @@ def usage(message: str) -> CommandError:
 def resolve(options):
     """(metric, jurisdiction, area, series) from the options, or a usage error."""
     metric, jurisdiction, area = resolve_place(options)
+    if metric.ratio:
+        raise usage(f"{metric.name} is a proportion of two series: see it with gvrs stats")
     series = all_series(
         metric, jurisdiction, area=area, as_of=options.get("as_of"), source=options.get("source")
     )
@@ -45,13 +47,21 @@ def resolve(options):
     return metric, jurisdiction, area, series
 
 
-def resolve_place(options):
-    """(metric, jurisdiction, area) from the options, or a usage error listing choices."""
+def metric_set(options) -> dict:
+    """The shipped metrics and the jurisdiction's own (``--metrics`` or GVRS_HOME's file)."""
     extra = options.get("metrics")
     if extra is None and (gvrs_home() / "metrics.toml").exists():
         extra = gvrs_home() / "metrics.toml"
     try:
-        metric = get_metric(options["metric"], load_metrics(extra))
+        return load_metrics(extra)
+    except MetricError as exc:
+        raise usage(str(exc)) from None
+
+
+def resolve_place(options):
+    """(metric, jurisdiction, area) from the options, or a usage error listing choices."""
+    try:
+        metric = get_metric(options["metric"], metric_set(options))
     except MetricError as exc:
         raise usage(str(exc)) from None
     if options.get("jurisdiction"):

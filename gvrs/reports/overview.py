@@ -17,9 +17,10 @@ from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, coun
 from gvrs.analysis.history import rank_in_history
 from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, projection_sentence
 from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
+from gvrs.analysis.periods import year as whole_year
 from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
-from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.incidents.models import Area, Incident, Jurisdiction, PublishedCount
 from gvrs.reports.areamap import AreaMap, area_map
 from gvrs.reports.labels import source_title
 from gvrs.reports.series import all_series
@@ -50,11 +51,15 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
     sentences = []
     if series.resolution == "day":
         as_of = series.last
-        now = year_to_date(as_of)
-        before = same_window_last_year(now)
+        whole = (as_of.month, as_of.day) == (12, 31)
+        # A whole year is compared as years, never labelled "year to date".
+        now = whole_year(as_of.year) if whole else year_to_date(as_of)
+        before = whole_year(as_of.year - 1) if whole else same_window_last_year(now)
         comparisons = [before]
         if baseline_year and baseline_year < before.start.year:
-            comparisons.append(year_to_date(as_of, baseline_year))
+            comparisons.append(
+                whole_year(baseline_year) if whole else year_to_date(as_of, baseline_year)
+            )
         latest: Period = now
     else:
         annual = series.counts
@@ -138,7 +143,7 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
     top_count = max((int(s.annual().max()) for s in all_of_them if not s.annual().empty), default=0)
     coverage = "; ".join(s.coverage() for s in all_of_them)
     figure.update_layout(
-        title={"text": f"{metric.label} by year (complete years; {coverage})", "font_size": 13},
+        title={"text": f"{metric.label} by year<br><sub>complete years; {coverage}</sub>"},
         margin={"t": 50, "l": 50, "r": 20},
         # Years on a number line: Plotly spaces the labels so they never overlap.
         xaxis={"tickformat": "d", "nticks": 12},
@@ -166,10 +171,10 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
     )
     figure.update_layout(
         title={
-            "text": f"{metric.label} by {freq} (95% exact intervals; {series.coverage()})",
-            "font_size": 13,
+            "text": f"{metric.label} by {freq}<br><sub>95% exact intervals; "
+            f"{series.coverage()}</sub>",
         },
-        margin={"t": 40, "l": 40, "r": 10},
+        margin={"t": 56, "l": 40, "r": 10},
         yaxis_rangemode="tozero",
         xaxis_type="category",
     )
@@ -200,6 +205,37 @@ class Dashboard:
     projection: str | None
     map_note: str
     areas: AreaMap | None = None
+    no_data: str = ""  # why the chosen metric shows nothing, and what the place does hold
+
+
+def held_here(jurisdiction: Jurisdiction, metrics: dict[str, Metric]) -> tuple[list[str], bool]:
+    """The metrics some source publishes for this place (or the places inside it), in the
+    metrics' own order, and whether any incident records lie here: two queries."""
+    places = jurisdiction.descendant_ids()
+    published = set(
+        PublishedCount.objects.filter(jurisdiction_id__in=places)
+        .values_list("metric", flat=True)
+        .distinct()
+    )
+    incidents = Incident.objects.filter(jurisdiction_id__in=places).exists()
+    return [name for name in metrics if name in published], incidents
+
+
+def no_data_message(metric: Metric, jurisdiction: Jurisdiction, metrics: dict[str, Metric]) -> str:
+    """ "No data on people shot for Bakersfield. What gvrs holds here: ..." """
+    published, incidents = held_here(jurisdiction, metrics)
+    held = [metrics[name].label.lower() for name in published]
+    parts = []
+    if held:
+        parts.append("published counts of " + ", ".join(held))
+    if incidents:
+        parts.append("incident records (which do not record this metric's kinds)")
+    tail = (
+        "What gvrs holds here: " + "; ".join(parts) + "."
+        if parts
+        else "gvrs holds no data here yet."
+    )
+    return f"No data on {metric.label.lower()} for {jurisdiction.name}. {tail}"
 
 
 def build(
@@ -220,6 +256,19 @@ def build(
         found = all_series(metrics[name], jurisdiction, area=area, as_of=until)
         if found:
             tiles.append(tile_for(metrics[name], found[0], baseline))
+    if len(tiles) < len(KEY_METRICS) and area is None:
+        # A place known only from published counts (the California DOJ's agencies): its
+        # other published series fill the row, rather than one lonely tile.
+        published, _ = held_here(jurisdiction, metrics)
+        for name in published:
+            if len(tiles) >= len(KEY_METRICS):
+                break
+            if name in KEY_METRICS:
+                continue
+            found = all_series(metrics[name], jurisdiction, as_of=until, source=None)
+            annual = [s for s in found if s.resolution != "day"]
+            if annual:
+                tiles.append(tile_for(metrics[name], annual[0], baseline))
     chosen = all_series(metric, jurisdiction, area=area, as_of=until)
     areas = None
     figures: dict[str, dict] = {}
@@ -246,6 +295,7 @@ def build(
             areas = area_map(metric, jurisdiction, area, start, end, exact=exact_locations)
             figures["map"] = areas.figure
             map_note = areas.note
+    no_data = "" if chosen else no_data_message(metric, jurisdiction, metrics)
     return Dashboard(
         jurisdiction,
         metric,
@@ -258,4 +308,5 @@ def build(
         projection,
         map_note,
         areas,
+        no_data,
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Max, Q
 
+from gvrs.incidents.coverage import source_coverage
 from gvrs.incidents.models import Incident, Jurisdiction, PublishedCount
 
 
@@ -127,15 +128,21 @@ def places_inside(jurisdiction: Jurisdiction, *, limit: int = 200) -> PlacesInsi
             period_start__year__in=set(latest.values()) or {0},
         ).values_list("jurisdiction_id", "period_start", "count")
     }
-    through = Incident.objects.filter(jurisdiction_id__in=subtree).aggregate(
-        last=Max("occurred_on")
-    )["last"]
+    # The data's end is the sources' recorded coverage, never the latest (maybe stray) record.
+    sources = list(
+        Incident.objects.filter(jurisdiction_id__in=subtree)
+        .order_by()
+        .values_list("source", flat=True)
+        .distinct()
+    )
+    through = max((c.last for c in source_coverage(sources).values()), default=None)
     recent: dict[int, int] = {}
     has_incidents: set[int] = set()
     for pk, n in (
         Incident.objects.filter(
             jurisdiction_id__in=subtree,
             occurred_on__gt=(through or dt.date.min) - dt.timedelta(days=365),
+            occurred_on__lte=through or dt.date.max,
         )
         .values("jurisdiction_id")
         .annotate(n=Count("id"))

@@ -118,6 +118,10 @@ def published_series(metric: Metric, jurisdiction: Jurisdiction) -> list[CountSe
         PublishedCount.objects.filter(
             metric=metric.name, jurisdiction_id__in=jurisdiction.descendant_ids()
         )
+        # Whole years only: a part-of-year figure (year to date) is compared window for
+        # window (``published_window``), never summed into a year.
+        .filter(period_start__month=1, period_start__day=1)
+        .filter(period_end__month=12, period_end__day=31)
         .values("source", "period_start__year")
         .annotate(total=Sum("count"), places=Count("jurisdiction", distinct=True))
         .order_by("source", "period_start__year")
@@ -155,7 +159,7 @@ def all_series(
     """Every series for this metric and place: counted from incidents first, then each
     published source. Sources are never merged: a caller shows them side by side."""
     found: list[CountSeries] = []
-    if source in (None, INCIDENTS):
+    if source in (None, INCIDENTS) and not metric.published_only:
         series = incident_series(metric, jurisdiction, area=area, as_of=as_of)
         if series is not None:
             found.append(series)
@@ -171,3 +175,22 @@ def all_series(
 def count_expression(metric: Metric):
     """The aggregate that counts ``metric`` over incidents: incidents, or the people in them."""
     return _AGGREGATE[metric.count]
+
+
+def published_window(
+    metric: Metric, jurisdiction: Jurisdiction, start: dt.date, end: dt.date
+) -> dict[str, int]:
+    """Each source's published figure for exactly the window ``start``..``end`` in this
+    place (its own figure, or its places' summed when every one of them has that window)."""
+    rows = (
+        PublishedCount.objects.filter(
+            metric=metric.name,
+            jurisdiction_id__in=jurisdiction.descendant_ids(),
+            period_start=start,
+            period_end=end,
+        )
+        .values("source")
+        .annotate(total=Sum("count"))
+        .order_by("source")
+    )
+    return {row["source"]: row["total"] for row in rows}

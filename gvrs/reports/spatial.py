@@ -13,7 +13,7 @@ from gvrs.reports.options import resolve_place
 from gvrs.reports.series import covered_incidents
 
 
-def add_selection_arguments(parser) -> None:
+def add_selection_arguments(parser, formats=("table", "json", "csv")) -> None:
     parser.add_argument(
         "--metric", default="shooting_incidents", help="default: shooting_incidents"
     )
@@ -22,7 +22,7 @@ def add_selection_arguments(parser) -> None:
     parser.add_argument("--area", help="neighborhood or beat inside the jurisdiction")
     parser.add_argument("--from", dest="start", type=parse_date, help="first day, YYYY-MM-DD")
     parser.add_argument("--to", dest="end", type=parse_date, help="last day, YYYY-MM-DD")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--format", choices=formats, default="table")
 
 
 def load_points(options) -> tuple[Projected, np.ndarray, pd.Timestamp, str]:

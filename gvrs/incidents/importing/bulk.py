@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from psycopg import sql
@@ -39,10 +40,25 @@ class SetAside:
     constraints: list[str] = field(default_factory=list)  # ALTER TABLE ... ADD CONSTRAINT
 
 
+# Set by ``never()``: a preview (a dry run) never takes the exclusive locks of a bulk load.
+_NEVER: ContextVar[bool] = ContextVar("gvrs_bulk_never", default=False)
+
+
+@contextmanager
+def never() -> Iterator[None]:
+    """Inside this block no import is a bulk load (a dry run keeps every index in place, so
+    it never holds the incident tables exclusively while other users read them)."""
+    token = _NEVER.set(True)
+    try:
+        yield
+    finally:
+        _NEVER.reset(token)
+
+
 def is_bulk(cursor, new_incidents: int) -> bool:
     """Whether ``new_incidents`` is a bulk load: at least ``BULK_MIN_INCIDENTS`` and at least
     as many as the registry already holds (so rebuilding costs at most twice the load)."""
-    if new_incidents < BULK_MIN_INCIDENTS:
+    if _NEVER.get() or new_incidents < BULK_MIN_INCIDENTS:
         return False
     # Counting stops at new_incidents rows, so a large registry costs no full count.
     cursor.execute(

@@ -1,122 +1,475 @@
-"""Find or create the jurisdictions and areas an import names, caching ids for the run.
+"""Find or create the places an import names: by their path inside their state, in bulk.
 
-A file names places as text; the registry stores ids. Each distinct name is resolved once per
-import (a chunk holds few distinct places however many rows it has). A name may carry its
-parents: "Kern County > Bakersfield" creates the county, then the city inside it.
+A file names places as text: "Bakersfield", "Kern County > Bakersfield", "California > Fresno",
+"TX > Fresno". The first name may be a state (its USPS code or its name); otherwise the place is
+in the import's state (the mapping's, ``--state``, or ``GVRS_DEFAULT_STATE``), and a file with
+none is refused. Inside its state a path matches the place whose own path ends with it, so
+"Bakersfield" finds "California > Kern County > Bakersfield"; a place in another state is never
+a candidate (Fresno, Texas is not Fresno, California).
+
+An import never moves or duplicates a place silently: a path that matches nothing but whose
+last name already exists elsewhere in the state ("Fresno > Bakersfield", "Nowhere County >
+Philadelphia") stops the import with the candidates listed, unless ``new_places`` is given, in
+which case a separate place is created (an existing place is never moved). Several matches are
+an error listing them.
+
+Each state's places are read into memory once per import (a state has thousands, not
+millions); what is missing is created with one ``bulk_create`` per level of the tree, and areas
+with one per chunk.
 """
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
+from django.conf import settings
+from django.db import connection
+from django.db.models import Max
 from django.utils.text import slugify
 
+from gvrs.data.errors import FileError
+from gvrs.data.states import state_code, state_name, state_zone
 from gvrs.incidents.models import Area, Jurisdiction
 
 PATH_SEPARATOR = ">"
+# IN lists are sent in batches under SQLite's limit on parameters.
+_BATCH = 900
+_SHOWN = 20
 
 
-def _unique_slug(name: str, parent: Jurisdiction | None) -> str:
-    base = slugify(name) or "jurisdiction"
-    if not Jurisdiction.objects.filter(slug=base).exists():
-        return base
-    if parent is not None:
-        candidate = f"{parent.slug}-{base}"
-        if not Jurisdiction.objects.filter(slug=candidate).exists():
-            return candidate
-    n = 2
-    while Jurisdiction.objects.filter(slug=f"{base}-{n}").exists():
-        n += 1
-    return f"{base}-{n}"
+class PlaceError(FileError):
+    """Places an import would not resolve (no state, ambiguous, a move or a look-alike)."""
 
 
-def find_or_create_jurisdiction(
-    path: str, level: str | None = None, parent_level: str = "county"
-) -> tuple[Jurisdiction, bool]:
-    """The jurisdiction a (possibly ``>``-separated) name denotes, and whether it was created.
+@dataclass(eq=False)
+class _Place:
+    name: str
+    level: str
+    parent: _Place | None
+    pk: int | None = None
+    existing: bool = False  # in the registry before this import
+    slug: str = ""
+    ori: str = ""
+    geoid: str = ""
 
-    A bare name matches an existing jurisdiction of that name anywhere in the hierarchy, so
-    "Bakersfield" in an incident file finds the Bakersfield that the CA DOJ import filed under
-    Kern County.
-    """
-    parts = [p.strip() for p in path.split(PATH_SEPARATOR) if p.strip()]
-    parent: Jurisdiction | None = None
-    created = False
-    for depth, name in enumerate(parts):
-        last = depth == len(parts) - 1
-        if parent is None:
-            matches = list(Jurisdiction.objects.filter(name__iexact=name)[:2])
-            if len(parts) > 1 and not last:
-                matches = [m for m in matches if m.parent_id is None] or matches
-        else:
-            matches = list(parent.children.filter(name__iexact=name)[:2])
-        if len(matches) == 1:
-            parent = matches[0]
-            continue
-        if not matches and parent is not None:
-            # A place first imported without its parent ("Bakersfield") is the same place a
-            # later file files under one ("Kern County > Bakersfield"): adopt it.
-            orphans = list(
-                Jurisdiction.objects.filter(name__iexact=name, parent__isnull=True).exclude(
-                    pk=parent.pk
-                )[:2]
+    @property
+    def key(self) -> str:
+        return self.name.casefold()
+
+    def path(self) -> str:
+        names, node = [], self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return " > ".join(reversed(names))
+
+    def depth(self) -> int:
+        n, node = 0, self.parent
+        while node is not None:
+            n, node = n + 1, node.parent
+        return n
+
+
+@dataclass
+class _State:
+    """The registry's places in one state, held in memory for the import."""
+
+    code: str
+    node: _Place | None = None
+    by_name: dict[str, list[_Place]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def load(cls, code: str) -> _State:
+        state = cls(code)
+        rows = list(
+            Jurisdiction.objects.filter(state=code).values_list(
+                "pk", "name", "parent_id", "level", "ori", "geoid"
             )
-            if len(orphans) == 1:
-                orphans[0].parent = parent
-                orphans[0].save(update_fields=["parent"])
-                parent = orphans[0]
-                continue
-        if len(matches) > 1:
-            raise ValueError(
-                f"jurisdiction {name!r} is ambiguous; name its parent too, e.g. "
-                f"'{matches[0].parent} {PATH_SEPARATOR} {name}'"
-            )
-        parent = Jurisdiction.objects.create(
-            name=name,
-            slug=_unique_slug(name, parent),
-            level=(level or "city") if last else parent_level,
-            parent=parent,
         )
-        created = True
-    if parent is None:
-        raise ValueError("empty jurisdiction name")
-    return parent, created
+        places = {
+            pk: _Place(name, level, None, pk=pk, existing=True, ori=ori, geoid=geoid)
+            for pk, name, _, level, ori, geoid in rows
+        }
+        for pk, _, parent_id, level, _, _ in rows:
+            place = places[pk]
+            place.parent = places.get(parent_id)
+            if level == Jurisdiction.Level.STATE:
+                state.node = place
+            else:
+                state.by_name[place.key].append(place)
+        return state
+
+    def matches(self, parts: list[str]) -> list[_Place]:
+        """Places (not the state itself) whose path ends with ``parts``; the one whose path
+        below the state is exactly ``parts``, when there is one."""
+        found, exact = [], []
+        for place in self.by_name.get(parts[-1].casefold(), []):
+            node, ok = place, True
+            for name in reversed(parts[:-1]):
+                node = node.parent
+                if node is None or node is self.node or node.key != name.casefold():
+                    ok = False
+                    break
+            if ok:
+                found.append(place)
+                if node.parent is self.node:
+                    exact.append(place)
+        return exact or found
 
 
 class PlaceResolver:
-    """Maps place names in a chunk to ids, creating what is missing (inside the import's
-    transaction, so a failed import leaves no new place behind)."""
+    """Maps place paths (and area names) in a file to ids, creating what is missing inside
+    the import's transaction, so a failed import leaves no new place behind.
 
-    def __init__(self, level: str | None = None) -> None:
-        self.level = level
-        self._jurisdictions: dict[str, int] = {}
-        self._areas: dict[tuple[int, str], int] = {}
+    ``created`` lists every place created, by its full path.
+    """
+
+    def __init__(
+        self,
+        *,
+        state: str | None = None,
+        time_zone: str | None = None,
+        level: str | None = None,
+        new_places: bool = False,
+        file_name: str = "",
+        run_id: int | None = None,
+    ) -> None:
+        default = state or getattr(settings, "GVRS_DEFAULT_STATE", "") or ""
+        self.state = state_code(default) if default else None
+        self.time_zone = time_zone
+        self.level = level or Jurisdiction.Level.CITY
+        self.new_places = new_places
+        self.file_name = file_name
+        self.run_id = run_id
         self.created: list[str] = []
+        self.areas_created = 0
+        self._ids: dict[str, int] = {}
+        self._states: dict[str, _State] = {}
+        self._slugs: set[str] | None = None
+        self._areas: dict[tuple[int, str], int] = {}
+        self._areas_loaded: set[int] = set()
 
-    def jurisdiction_id(self, name: str) -> int:
-        key = name.strip().casefold()
-        if key not in self._jurisdictions:
-            jurisdiction, created = find_or_create_jurisdiction(name, self.level)
-            if created:
-                self.created.append(name.strip())
-            self._jurisdictions[key] = jurisdiction.pk
-        return self._jurisdictions[key]
+    def fresh(self) -> PlaceResolver:
+        """The same resolver with nothing remembered (after a rollback)."""
+        return PlaceResolver(
+            state=self.state,
+            time_zone=self.time_zone,
+            level=self.level,
+            new_places=self.new_places,
+            file_name=self.file_name,
+            run_id=self.run_id,
+        )
 
-    def area_id(self, jurisdiction_id: int, name: str) -> int:
-        key = (jurisdiction_id, name.strip().casefold())
-        if key not in self._areas:
-            area = Area.objects.filter(jurisdiction_id=jurisdiction_id, name__iexact=name).first()
-            if area is None:
-                area = Area.objects.create(jurisdiction_id=jurisdiction_id, name=name.strip())
-            self._areas[key] = area.pk
-        return self._areas[key]
+    # -- jurisdictions ---------------------------------------------------------------------
 
-    def resolve(self, names: pd.Series, areas: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Jurisdiction ids and area ids (NaN where no area) for a chunk's rows."""
-        jurisdiction_ids = names.map({n: self.jurisdiction_id(n) for n in names.unique()})
-        rows = pd.DataFrame({"j": jurisdiction_ids.to_numpy(), "a": areas.to_numpy()})
+    def split(self, text: str) -> tuple[str | None, list[str]]:
+        """(state code or None, the names below the state) of a path."""
+        parts = [p.strip() for p in str(text).split(PATH_SEPARATOR) if p.strip()]
+        code = state_code(parts[0]) if parts else None
+        if code is not None:
+            return code, parts[1:]
+        return self.state, parts
+
+    def _state(self, code: str) -> _State:
+        if code not in self._states:
+            self._states[code] = _State.load(code)
+        return self._states[code]
+
+    def jurisdiction_ids(
+        self,
+        paths: list[str],
+        lines: list[int] | None = None,
+        codes: dict[str, tuple[str, str]] | None = None,
+    ) -> dict[str, int]:
+        """Ids for each distinct path, creating the places that are missing.
+
+        Raises PlaceError listing every path that cannot be resolved (with the line it first
+        appears on, when ``lines`` is given) and creates nothing in that case. ``codes`` gives
+        a path's place its (ORI, GEOID) where the source carries them: a new place gets them,
+        an existing one without them gets them filled in; a different code already stored is
+        a problem (the path and the code disagree).
+        """
+        first_line = dict(zip(paths, lines, strict=True)) if lines is not None else {}
+        wanted = {p for p in paths if p not in self._ids}
+        planned: list[_Place] = []
+        resolved: dict[str, _Place] = {}
+        problems: list[str] = []
+        for text in sorted(wanted):
+            where = f"line {first_line[text]}: " if text in first_line else ""
+            code, parts = self.split(text)
+            if code is None:
+                problems.append(
+                    f"{where}{text!r} names no state, and the import has none: map a state "
+                    'column into the path (e.g. jurisdiction = ["{state}", "{city}"]), set '
+                    "the mapping's [place] state, pass --state, or set GVRS_DEFAULT_STATE"
+                )
+                continue
+            if not parts and not text.strip():
+                problems.append(f"{where}empty place name")
+                continue
+            place = self._resolve(self._state(code), parts, planned, problems, where, text)
+            if place is not None:
+                resolved[text] = place
+        filled = self._codes(resolved, codes or {}, problems, first_line)
+        if problems:
+            shown = problems[:_SHOWN]
+            more = f"\n  ... and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+            raise PlaceError(
+                self.file_name,
+                f"{len(problems)} place{'s' if len(problems) > 1 else ''} not resolved; "
+                "nothing was imported:\n  " + "\n  ".join(shown) + more,
+            )
+        self._create(planned)
+        if filled:
+            Jurisdiction.objects.bulk_update(
+                [Jurisdiction(pk=p.pk, ori=p.ori, geoid=p.geoid) for p in filled],
+                ["ori", "geoid"],
+                batch_size=500,
+            )
+        for text, place in resolved.items():
+            self._ids[text] = place.pk
+        return {p: self._ids[p] for p in paths}
+
+    @staticmethod
+    def _codes(resolved, codes, problems, first_line) -> list[_Place]:
+        """Give places their official codes; returns the existing places whose blank codes
+        were filled in."""
+        filled = []
+        for text, (ori, geoid) in codes.items():
+            place = resolved.get(text)
+            if place is None:
+                continue
+            changed = False
+            for attribute, code in (("ori", ori.strip()), ("geoid", geoid.strip())):
+                stored = getattr(place, attribute)
+                if not code or code == "nan" or stored == code:
+                    continue
+                if stored:
+                    where = f"line {first_line[text]}: " if text in first_line else ""
+                    problems.append(
+                        f"{where}{text!r} has {attribute.upper()} {code!r}, but "
+                        f"{place.path()} has {stored!r}"
+                    )
+                    continue
+                setattr(place, attribute, code)
+                changed = True
+            if changed and place.existing:
+                filled.append(place)
+        return filled
+
+    def _node(self, state: _State, planned: list[_Place]) -> _Place:
+        if state.node is None:
+            state.node = _Place(state_name(state.code), Jurisdiction.Level.STATE, None)
+            planned.append(state.node)
+        return state.node
+
+    def _resolve(self, state, parts, planned, problems, where, text, leaf=True):
+        if not parts:
+            return self._node(state, planned)
+        found = state.matches(parts)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            problems.append(
+                f"{where}{text!r} is ambiguous in {state.code}: "
+                + "; ".join(p.path() for p in found[:5])
+                + " (name the parent too)"
+            )
+            return None
+        parent = self._resolve(state, parts[:-1], planned, problems, where, text, leaf=False)
+        if parent is None:
+            return None
+        name = parts[-1]
+        alike = [p for p in state.by_name.get(name.casefold(), []) if p.existing]
+        if alike and not self.new_places:
+            problems.append(
+                f"{where}{text!r} is not a place in {state.code}, and creating it would make a "
+                f"second {name!r} (already: {'; '.join(p.path() for p in alike[:5])}); gvrs "
+                "never moves or duplicates a place silently: name the existing place's path, "
+                "or pass --new-places to create a separate place"
+            )
+            return None
+        if leaf:
+            level = self.level
+        elif parent is state.node:
+            level = Jurisdiction.Level.COUNTY
+        else:
+            level = Jurisdiction.Level.CITY
+        place = _Place(name, level, parent)
+        state.by_name[place.key].append(place)
+        planned.append(place)
+        return place
+
+    def _create(self, planned: list[_Place]) -> None:
+        if not planned:
+            return
+        if self._slugs is None:
+            self._slugs = set(Jurisdiction.objects.values_list("slug", flat=True))
+        by_depth: dict[int, list[_Place]] = defaultdict(list)
+        for place in planned:
+            by_depth[place.depth()].append(place)
+        for depth in sorted(by_depth):
+            places = by_depth[depth]
+            before = _insert(Jurisdiction, [self._model(place) for place in places])
+            ids = dict(Jurisdiction.objects.filter(pk__gt=before).values_list("slug", "pk"))
+            for place in places:
+                place.pk = ids[place.slug]
+                self.created.append(place.path())
+                # A place made now has no areas yet: none to look up.
+                self._areas_loaded.add(place.pk)
+
+    def _model(self, place: _Place) -> dict:
+        root, county = place, None
+        while root.parent is not None:
+            county, root = root, root.parent
+        code = state_code(root.name) if root.level == Jurisdiction.Level.STATE else None
+        code = code or self.state or ""
+        place.slug = self._slug(place, code)
+        zone = self.time_zone if place is not root else None
+        return {
+            "name": place.name,
+            "slug": place.slug,
+            "level": place.level,
+            "parent_id": place.parent.pk if place.parent else None,
+            "state": code,
+            "time_zone": zone or state_zone(code, county.name if county else None),
+            "import_run_id": self.run_id,
+            "ori": place.ori,
+            "geoid": place.geoid,
+        }
+
+    def _slug(self, place: _Place, code: str) -> str:
+        base = slugify(place.name) or "place"
+        candidates = [base, f"{base}-{code.lower()}"]
+        if place.parent is not None and place.parent.slug:
+            candidates.append(f"{place.parent.slug}-{base}")
+        slug = next((c for c in candidates if c not in self._slugs), None)
+        n = 2
+        while slug is None:
+            candidate = f"{base}-{code.lower()}-{n}"
+            slug = None if candidate in self._slugs else candidate
+            n += 1
+        self._slugs.add(slug)
+        return slug
+
+    # -- areas -----------------------------------------------------------------------------
+
+    def area_ids(self, pairs: pd.DataFrame) -> np.ndarray:
+        """Ids for distinct (jurisdiction id ``j``, area name ``a``) pairs, creating the
+        missing areas with one bulk insert."""
+        names = pairs["a"].astype(str).str.strip()
+        js = pairs["j"].astype(np.int64).tolist()
+        folded = list(zip(js, names.str.casefold().tolist(), strict=True))
+        keys = list(zip(js, names.tolist(), strict=True))
+        unloaded = sorted(set(js) - self._areas_loaded)
+        for start in range(0, len(unloaded), _BATCH):
+            batch = unloaded[start : start + _BATCH]
+            for pk, j, name in Area.objects.filter(jurisdiction_id__in=batch).values_list(
+                "pk", "jurisdiction_id", "name"
+            ):
+                self._areas.setdefault((j, name.casefold()), pk)
+        self._areas_loaded.update(unloaded)
+        missing: dict[tuple[int, str], dict] = {}
+        for key, (j, name) in zip(folded, keys, strict=True):
+            if key not in self._areas and key not in missing:
+                missing[key] = {"jurisdiction_id": j, "name": name}
+        if missing:
+            before = _insert(Area, list(missing.values()))
+            self.areas_created += len(missing)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, jurisdiction_id, name FROM {Area._meta.db_table} WHERE id > %s",
+                    [before],
+                )
+                for pk, j, name in cursor.fetchall():
+                    self._areas.setdefault((j, name.casefold()), pk)
+        areas = self._areas
+        return np.array([areas[key] for key in folded], dtype=float)
+
+    def resolve(
+        self,
+        names: pd.Series,
+        areas: pd.Series,
+        lines: np.ndarray | None = None,
+        codes: pd.DataFrame | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Jurisdiction ids and area ids (NaN where no area) for a chunk's rows; ``codes``
+        (columns ori, geoid, aligned with ``names``) are each place's official codes."""
+        factor, uniques = pd.factorize(names)
+        distinct = [str(u) for u in uniques]
+        positions = np.unique(factor, return_index=True)[1]
+        first = None if lines is None else [int(lines[p]) for p in positions]
+        place_codes = None
+        if codes is not None:
+            picked = codes.iloc[positions]
+            place_codes = {
+                d: (str(o), str(g))
+                for d, o, g in zip(distinct, picked["ori"], picked["geoid"], strict=True)
+            }
+        ids = self.jurisdiction_ids(distinct, first, place_codes)
+        jurisdiction_ids = np.array([ids[d] for d in distinct], dtype=np.int64)[factor]
+        rows = pd.DataFrame({"j": jurisdiction_ids, "a": areas.to_numpy()})
         pairs = rows.dropna().drop_duplicates().copy()
         # One lookup per distinct (jurisdiction, area) pair, then a vectorised join back.
-        pairs["id"] = [self.area_id(int(j), a) for j, a in pairs.itertuples(index=False)]
+        pairs["id"] = self.area_ids(pairs[["j", "a"]]) if len(pairs) else []
         area_ids = rows.merge(pairs, on=["j", "a"], how="left")["id"]
-        return jurisdiction_ids.to_numpy(dtype=np.int64), area_ids.to_numpy(dtype=float)
+        return jurisdiction_ids, area_ids.to_numpy(dtype=float)
+
+
+def _insert(model, rows: list[dict]) -> int:
+    """Insert rows with one executemany and return the highest id before them (the new rows
+    are read back above it: imports hold the registry lock, so ids only grow meanwhile).
+
+    Django's bulk_create builds a model object and compiles every value (seconds for 100,000
+    areas). Fields a row does not give take their model default, prepared once, so a field
+    added to the model later is still filled."""
+    before = model.objects.aggregate(top=Max("pk"))["top"] or 0
+    if not rows:
+        return before
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {}
+    for f in fields:
+        if f.attname not in rows[0]:
+            defaults[f.attname] = f.get_db_prep_save(f.get_default(), connection)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    names = [f.attname for f in fields]
+    values = [tuple(row[n] if n in row else defaults[n] for n in names) for row in rows]
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), 50_000):
+            batch = values[start : start + 50_000]
+            if not (connection.vendor == "sqlite" and _insert_json(cursor, table, columns, batch)):
+                cursor.executemany(sql, batch)
+    return before
+
+
+def _insert_json(cursor, table: str, columns: str, batch: list[tuple]) -> bool:
+    """SQLite: the rows as one JSON parameter, unpacked by json_each (binding parameters row
+    by row costs SQLite more than the insert). False when a value is not plain JSON."""
+    try:
+        document = json.dumps(batch)
+    except TypeError:
+        return False
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(batch[0])))
+    cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {picks} FROM json_each(%s)", [document])
+    return True
+
+
+def find_or_create_jurisdiction(
+    path: str,
+    level: str | None = None,
+    *,
+    state: str | None = None,
+    new_places: bool = False,
+) -> tuple[Jurisdiction, bool]:
+    """The jurisdiction a path denotes, and whether it was created (one place: the commands
+    that load populations and boundaries). Raises PlaceError as an import would."""
+    resolver = PlaceResolver(state=state, level=level, new_places=new_places, file_name=path)
+    pk = resolver.jurisdiction_ids([path])[path]
+    return Jurisdiction.objects.get(pk=pk), bool(resolver.created)

@@ -13,8 +13,11 @@ from gvrs.data.errors import RowError
 from gvrs.data.mapping import Mapping
 from gvrs.data.readers import Chunk
 from gvrs.incidents.importing.merge import MergeCounts
-from gvrs.incidents.importing.places import find_or_create_jurisdiction
+from gvrs.incidents.importing.places import PlaceResolver
 from gvrs.incidents.models import ImportRun, PublishedCount
+
+# The columns an [unpivot] table's rows carry their year and value in (``run._unpivot``).
+UNPIVOT_YEAR, UNPIVOT_VALUE = "__year__", "__value__"
 
 
 def _validate(
@@ -24,43 +27,45 @@ def _validate(
     frame, lines = chunk.frame, chunk.lines
     errors: list[RowError] = []
     skipped: list[RowError] = []
-    year_text = frame[mapping.year_column].str.strip()
+    year_column = mapping.year_column or UNPIVOT_YEAR
+    year_text = frame[year_column].str.strip()
     year = pd.to_numeric(year_text, errors="coerce")
     bad_year = (year.isna() | (year % 1 != 0) | (year < 1900)).to_numpy()
     future = (year > this_year).fillna(False).to_numpy()
-    place = frame[mapping.place_column].str.strip()
+    place = mapping.place_paths(frame)
     no_place = (place == "").to_numpy()
+    place_label = mapping.place_column or "+".join(mapping.place_path)
+    end, end_errors = _window_ends(frame, lines, mapping, year)
+    errors += end_errors
     for mask, column, values, reason in (
-        (bad_year, mapping.year_column, year_text, "not a year"),
-        (future, mapping.year_column, year_text, f"year is in the future (this is {this_year})"),
-        (no_place, mapping.place_column, place, "required value is missing"),
+        (bad_year, year_column, year_text, "not a year"),
+        (future, year_column, year_text, f"year is in the future (this is {this_year})"),
+        (no_place, place_label, place, "required value is missing"),
     ):
         errors += [
             RowError(int(n), column, str(v), reason)
             for n, v in zip(lines[mask], values[mask], strict=True)
         ]
-    bad = bad_year | future | no_place
-    parent = (
-        frame[mapping.parent_column].str.strip()
-        if mapping.parent_column
-        else pd.Series("", index=frame.index)
-    )
+    bad = bad_year | future | no_place | end.isna().to_numpy()
+    codes = mapping.place_codes(frame)
     long = []
     for series in mapping.series:
-        text = frame[series.column].str.strip()
+        column = series.column or UNPIVOT_VALUE
+        label = series.column or mapping.unpivot.label
+        text = frame[column].str.strip()
         value = pd.to_numeric(text, errors="coerce")
         # An empty cell is "not reported", never zero: no figure is stored for it.
         present = (text != "").to_numpy()
         negative = present & (value < 0).fillna(False).to_numpy()
         if mapping.negative_counts == "skip":
             skipped += [
-                RowError(int(n), series.column, str(v), "negative figure skipped")
+                RowError(int(n), label, str(v), "negative figure skipped")
                 for n, v in zip(lines[negative], text[negative], strict=True)
             ]
             present = present & ~negative
         invalid = present & (value.isna() | (value < 0) | (value % 1 != 0)).to_numpy()
         errors += [
-            RowError(int(n), series.column, str(v), "count must be a whole number, 0 or more")
+            RowError(int(n), label, str(v), "count must be a whole number, 0 or more")
             for n, v in zip(lines[invalid], text[invalid], strict=True)
         ]
         bad |= invalid
@@ -69,9 +74,14 @@ def _validate(
             pd.DataFrame(
                 {
                     "line": lines[keep],
-                    "place": place[keep].to_numpy(),
-                    "parent": parent[keep].to_numpy(),
+                    "path": place[keep].to_numpy(),
                     "year": year[keep].to_numpy(),
+                    "end": end[keep].to_numpy(),
+                    **(
+                        {}
+                        if codes is None
+                        else {c: codes[c][keep].to_numpy() for c in ("ori", "geoid")}
+                    ),
                     "metric": series.metric,
                     "count": value[keep].to_numpy(),
                 }
@@ -82,11 +92,35 @@ def _validate(
     return rows[~rows["line"].isin(bad_lines)], errors, skipped
 
 
+def _window_ends(frame, lines, mapping: Mapping, year: pd.Series):
+    """Each row's period end: 31 December, or (a part-of-year count) the month and day of
+    the row's ``[period] end`` column in the figure's own year, so that a year-to-date count
+    and the same source's count for the year before cover the same window."""
+    if not mapping.end_column:
+        return pd.Series("12-31", index=frame.index), []
+    text = frame[mapping.end_column].str.strip()
+    fmt = mapping.end_format
+    parsed = pd.to_datetime(text, format=fmt or "mixed", errors="coerce")
+    month_day = parsed.dt.strftime("%m-%d")
+    # 29 February compares with 28 February in a year that has none.
+    leap_day = month_day == "02-29"
+    not_leap = ~((year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0)))
+    month_day = month_day.where(~(leap_day & not_leap), "02-28")
+    bad = parsed.isna().to_numpy()
+    expected = fmt or "a date"
+    errors = [
+        RowError(int(n), mapping.end_column, str(v), f"unparseable date; expected {expected}")
+        for n, v in zip(lines[bad], text[bad], strict=True)
+    ]
+    return month_day, errors
+
+
 def import_published_counts(
     chunks: Iterable[Chunk],
     mapping: Mapping,
     run: ImportRun,
     *,
+    places: PlaceResolver,
     on_chunk: Callable[[int], None] | None = None,
 ) -> tuple[MergeCounts, list[RowError], list[RowError], list[str]]:
     """Upsert every figure; returns counts (rows = figures), errors, skipped figures and the
@@ -107,38 +141,40 @@ def import_published_counts(
     if errors:
         return MergeCounts(), errors, skipped, []
     figures = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    created: list[str] = []
-    place_ids: dict[tuple[str, str], int] = {}
-    for place, parent in figures[["place", "parent"]].drop_duplicates().itertuples(index=False):
-        county = f"{parent}{mapping.parent_suffix}" if parent else ""
-        path = f"{county} > {place}" if county else place
-        jurisdiction, was_created = find_or_create_jurisdiction(path, level=mapping.place_kind)
-        place_ids[(place, parent)] = jurisdiction.pk
-        if was_created:
-            created.append(path)
-    figures["jurisdiction_id"] = [
-        place_ids[key] for key in zip(figures["place"], figures["parent"], strict=True)
+    if figures.empty:
+        return MergeCounts(), errors, skipped, []
+    first = figures.drop_duplicates("path")
+    codes = None
+    if "ori" in first:
+        codes = dict(
+            zip(first["path"], zip(first["ori"], first["geoid"], strict=True), strict=True)
+        )
+    ids = places.jurisdiction_ids(first["path"].tolist(), first["line"].tolist(), codes)
+    figures["jurisdiction_id"] = figures["path"].map(ids)
+    figures["period_end"] = [
+        dt.date(int(y), int(e[:2]), int(e[3:]))
+        for y, e in zip(figures["year"], figures["end"], strict=True)
     ]
     definitions = {s.metric: s.definition for s in mapping.series}
     existing = pd.DataFrame(
         list(
             PublishedCount.objects.filter(source=mapping.source).values_list(
-                "pk", "jurisdiction_id", "metric", "period_start", "count"
+                "pk", "jurisdiction_id", "metric", "period_start", "period_end", "count"
             )
         ),
-        columns=["pk", "jurisdiction_id", "metric", "period_start", "stored"],
+        columns=["pk", "jurisdiction_id", "metric", "period_start", "period_end", "stored"],
     )
     existing["year"] = pd.to_datetime(existing["period_start"]).dt.year
     figures["year"] = figures["year"].astype(int)
     figures["count"] = figures["count"].astype(int)
     merged = figures.merge(
-        existing[["pk", "jurisdiction_id", "metric", "year", "stored"]],
-        on=["jurisdiction_id", "metric", "year"],
+        existing[["pk", "jurisdiction_id", "metric", "year", "period_end", "stored"]],
+        on=["jurisdiction_id", "metric", "year", "period_end"],
         how="left",
     )
     is_new = merged["pk"].isna()
     is_changed = ~is_new & (merged["stored"] != merged["count"])
-    new = merged.loc[is_new, ["jurisdiction_id", "metric", "year", "count"]]
+    new = merged.loc[is_new, ["jurisdiction_id", "metric", "year", "period_end", "count"]]
     changed = [
         PublishedCount(pk=int(pk), count=int(count), import_run=run)
         for pk, count in merged.loc[is_changed, ["pk", "count"]].itertuples(index=False)
@@ -147,7 +183,7 @@ def import_published_counts(
     _insert(new, mapping, definitions, run)
     PublishedCount.objects.bulk_update(changed, ["count", "import_run"], batch_size=5000)
     counts.rows_inserted, counts.rows_updated = len(new), len(changed)
-    return counts, errors, skipped, created
+    return counts, errors, skipped, places.created
 
 
 def _insert(new: pd.DataFrame, mapping: Mapping, definitions: dict[str, str], run) -> None:
@@ -158,7 +194,7 @@ def _insert(new: pd.DataFrame, mapping: Mapping, definitions: dict[str, str], ru
         new["jurisdiction_id"].astype(int).tolist(),
         new["metric"].tolist(),
         [dt.date(y, 1, 1) for y in years],
-        [dt.date(y, 12, 31) for y in years],
+        new["period_end"].tolist(),
         new["count"].astype(int).tolist(),
         [mapping.source] * len(new),
         new["metric"].map(definitions).tolist(),

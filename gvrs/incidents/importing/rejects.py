@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gvrs.data.csvsafe import inert_frame
 from gvrs.data.readers import open_table
 
 
@@ -13,7 +14,8 @@ def write_rejects(source: Path, encoding: str | None, reasons: dict[int, str], o
     """Copy the rejected lines of ``source`` to ``out`` (a second streaming pass).
 
     ``reasons`` maps a file line to why it was rejected; several errors on one line are
-    joined with "; ". Returns the number of rows written.
+    joined with "; ". Cells a spreadsheet would run as a formula get a leading apostrophe
+    (``gvrs.data.csvsafe``). Returns the number of rows written.
     """
     table = open_table(source, encoding=encoding)
     written = 0
@@ -26,7 +28,7 @@ def write_rejects(source: Path, encoding: str | None, reasons: dict[int, str], o
             rows = chunk.frame[keep].copy()
             rows["line"] = chunk.lines[keep]
             rows["reason"] = [reasons[int(line)] for line in chunk.lines[keep]]
-            rows.to_csv(fh, header=header, index=False)
+            inert_frame(rows).to_csv(fh, header=header, index=False)
             header = False
             written += len(rows)
         if header:

@@ -19,9 +19,10 @@ import getpass
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Max, Min
@@ -34,7 +35,11 @@ from gvrs.data.readers import CHUNK_ROWS, open_table
 from gvrs.data.validate import validate_rows
 from gvrs.incidents.importing import bulk, direct, merge, staging
 from gvrs.incidents.importing.places import PlaceResolver
-from gvrs.incidents.importing.published import import_published_counts
+from gvrs.incidents.importing.published import (
+    UNPIVOT_VALUE,
+    UNPIVOT_YEAR,
+    import_published_counts,
+)
 from gvrs.incidents.importing.rejects import write_rejects
 from gvrs.incidents.models import ImportRun, PublishedCount
 
@@ -43,6 +48,10 @@ from gvrs.incidents.models import ImportRun, PublishedCount
 _EARLIEST_ZONE = dt.timezone(dt.timedelta(hours=14))
 
 Progress = Callable[[int, int, int], None]  # (bytes read, total bytes, rows read)
+UNFINISHED = (
+    "not finished: running, or stopped before it ended (then nothing was stored: an import "
+    "writes everything or nothing)"
+)
 
 
 @dataclass
@@ -51,7 +60,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     rejected: dict[int, str] = field(default_factory=dict)  # line -> reason
     warnings: list[RowError] = field(default_factory=list)  # values skipped, not errors
-    created_jurisdictions: list[str] = field(default_factory=list)
+    created_jurisdictions: list[str] = field(default_factory=list)  # full paths
+    rows_filtered: int = 0  # left out by the mapping's [filter]
     conflicts_resolved: int = 0
     rejects_written: int | None = None
     # How the rows reached the registry: "direct" (folded in memory) or "staged"; and whether
@@ -97,6 +107,19 @@ class _Reading:
         self.rows_read = 0
 
 
+def busy_message(file_name: str) -> str:
+    """Why an import could not start on SQLite: another import held the registry longer than
+    the busy timeout."""
+    from django.conf import settings
+
+    waited = settings.DATABASES["default"].get("OPTIONS", {}).get("timeout", 5)
+    return (
+        f"{file_name}: the registry is busy: another import is writing it, and it did not "
+        f"finish within {waited} s (GVRS_SQLITE_BUSY_TIMEOUT); nothing was imported. Run this "
+        "import again when the other one ends (web imports queue and wait on their own)."
+    )
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -135,13 +158,17 @@ def import_file(
     initiated_by: str | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    state: str | None = None,
+    new_places: bool = False,
     covers_from: dt.date | None = None,
     covers_through: dt.date | None = None,
 ) -> ImportReport:
     """Import ``path`` with ``mapping`` and return what happened.
 
     ``chunk_rows`` rows are read and checked at a time: memory grows with it, not with the
-    file.
+    file. Places are matched by their path inside their state: the one the path names, else
+    ``state``, the mapping's, or ``GVRS_DEFAULT_STATE``. A place that would be moved, or a
+    second place of a name the state already has, stops the import unless ``new_places``.
 
     ``covers_from``/``covers_through`` record the period the file covers (default: the
     mapping's ``[coverage]``, else the file's own first and latest dates with strays left
@@ -160,7 +187,10 @@ def import_file(
         file_bytes=path.stat().st_size if path.is_file() else 0,
         format=mapping.name,
         target=mapping.target,
+        # Until the import ends: a process killed mid-import leaves this, never a bare
+        # "failed" (its transaction rolled back, so nothing was stored).
         status=ImportRun.Status.FAILED,
+        message=UNFINISHED,
         source=(source or mapping.source) if mapping.target == "incidents" else mapping.source,
     )
     report = ImportReport(run=run)
@@ -169,11 +199,22 @@ def import_file(
         table = reading.table
         mapping.check_columns(table.columns, table.name, jurisdiction_given=bool(jurisdiction))
         label = _label_for(mapping)
+        places = PlaceResolver(
+            state=state or mapping.state,
+            time_zone=mapping.time_zone,
+            level=mapping.level,
+            new_places=new_places,
+            file_name=table.name,
+            run_id=run.pk,
+        )
         try:
             with transaction.atomic():
                 if mapping.target == "published_counts":
                     counts, errors, skipped, created = import_published_counts(
-                        reading.chunks(), mapping, run, on_chunk=reading.advance
+                        _published_chunks(reading, mapping, report),
+                        mapping,
+                        run,
+                        places=places,
                     )
                     report.errors = errors
                     report.warnings = skipped
@@ -191,6 +232,7 @@ def import_file(
                         jurisdiction=jurisdiction,
                         accept_valid=accept_valid,
                         source=source or mapping.source,
+                        places=places,
                     )
                     report.coverage = _record_coverage(
                         report.coverage_days,
@@ -207,6 +249,13 @@ def import_file(
             raise FileError(table.name, "the file has a header but no rows")
     except FileError as exc:
         run.message = str(exc)
+        run.duration_s = time.perf_counter() - started
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+    except Exception as exc:
+        # Unexpected: the run still says what happened; the caller reports or logs it.
+        run.message = f"failed unexpectedly ({exc.__class__.__name__}: {exc})"[:5000]
         run.duration_s = time.perf_counter() - started
         run.finished_at = timezone.now()
         run.save()
@@ -295,6 +344,8 @@ def _summary(report: ImportReport, failed: bool) -> str:
     if report.coverage is not None and report.coverage.first is not None:
         lines.append(f"The file {report.coverage.describe()}.")
         lines += [f"warning: {w}" for w in report.coverage.warnings()]
+    if report.rows_filtered:
+        parts.append(f"{report.rows_filtered:,} rows left out by the mapping's filter")
     if report.warnings:
         parts.append(
             f"{len(report.warnings)} values skipped: "
@@ -307,9 +358,44 @@ def _summary(report: ImportReport, failed: bool) -> str:
         )
     if report.created_jurisdictions:
         created = report.created_jurisdictions
-        more = f" and {len(created) - 10} more" if len(created) > 10 else ""
-        parts.append(f"{len(created)} new jurisdictions: " + ", ".join(created[:10]) + more)
+        shown = created[:SUMMARY_PLACES]
+        more = (
+            f"; and {len(created) - len(shown):,} more (every one: gvrs jurisdictions "
+            f"--import-run {report.run.pk})"
+            if len(created) > len(shown)
+            else ""
+        )
+        parts.append(f"{len(created):,} new places: " + "; ".join(shown) + more)
     return "\n".join(lines + (["; ".join(parts)] if parts else []))
+
+
+# The run's summary lists the places an import created, up to this many (all of them are
+# linked to the run: ``gvrs jurisdictions --import-run N``).
+SUMMARY_PLACES = 200
+
+
+def _published_chunks(reading: _Reading, mapping: Mapping, report: ImportReport):
+    """Published counts' chunks, filtered, and unpivoted when the table is wide in years."""
+    for chunk in reading.chunks():
+        reading.advance(len(chunk.frame))
+        keep = mapping.keep(chunk.frame)
+        report.rows_filtered += int((~keep).sum())
+        frame, lines = chunk.frame[keep], chunk.lines[keep]
+        if mapping.unpivot is not None:
+            frame, lines = _unpivot(frame, lines, mapping.unpivot)
+        yield replace(chunk, frame=frame, lines=lines)
+
+
+def _unpivot(frame, lines, unpivot):
+    """One row per (row, listed column): the year from the column's name, its value."""
+    parts = []
+    for column, year in unpivot.years().items():
+        part = frame.copy()
+        part[UNPIVOT_YEAR] = str(year)
+        part[UNPIVOT_VALUE] = frame[column]
+        parts.append(part)
+    long = pd.concat(parts, ignore_index=True)
+    return long, np.tile(lines, len(parts))
 
 
 def _import_incidents(
@@ -322,13 +408,14 @@ def _import_incidents(
     jurisdiction: str | None,
     accept_valid: bool,
     source: str,
+    places: PlaceResolver,
 ) -> merge.MergeCounts:
     """The first import of a source goes straight to the registry when its incidents' rows
     lie together; any other import (or a file whose rows are scattered) is staged."""
     options = {"accept_valid": accept_valid, "source": source}
     with connection.cursor() as cursor:
         merge.lock_registry(cursor)
-        checking = _Checking(reading, mapping, report, label, jurisdiction)
+        checking = _Checking(reading, mapping, report, label, jurisdiction, places)
         counts = None
         if direct.source_is_new(cursor, source):
             savepoint = transaction.savepoint()
@@ -338,7 +425,9 @@ def _import_incidents(
                 transaction.savepoint_rollback(savepoint)
                 reading.restart()
                 report.errors, report.rejected, report.conflicts_resolved = [], {}, 0
-                checking = _Checking(reading, mapping, report, label, jurisdiction)
+                report.rows_filtered = 0
+                places = places.fresh()
+                checking = _Checking(reading, mapping, report, label, jurisdiction, places)
         if counts is None:
             counts = _import_staged(cursor, checking, run, **options)
     report.created_jurisdictions = checking.places.created
@@ -350,10 +439,10 @@ class _Checking:
     """One pass over the file: each chunk mapped, validated (errors into the report) and
     given place ids, with the places created and the incidents found invalid so far."""
 
-    def __init__(self, reading: _Reading, mapping: Mapping, report, label, jurisdiction):
+    def __init__(self, reading: _Reading, mapping: Mapping, report, label, jurisdiction, places):
         self.reading, self.mapping, self.report, self.label = reading, mapping, report, label
         self.jurisdiction = jurisdiction
-        self.places = PlaceResolver()
+        self.places = places
         self.bad_ids: set[str] = set()
         self.kinds: set[str] = set()  # the incident kinds the file holds: what it covers
         report.coverage_days = {}
@@ -363,13 +452,19 @@ class _Checking:
         today = dt.datetime.now(_EARLIEST_ZONE).date()
         mapping = self.mapping
         for chunk in self.reading.chunks():
-            canonical = mapping.apply(chunk.frame, self.jurisdiction)
+            keep = mapping.keep(chunk.frame)
+            frame, lines = chunk.frame, chunk.lines
+            if not keep.all():
+                self.report.rows_filtered += int((~keep).sum())
+                frame, lines = frame[keep], lines[keep]
+            canonical = mapping.apply(frame, self.jurisdiction)
             checked = validate_rows(
                 canonical,
-                chunk.lines,
+                lines,
                 today=today,
                 datetime_formats=mapping.datetime_formats,
-                kind_derived=mapping.derive_kind is not None,
+                kind_derived=mapping.kind_derived,
+                kind_rules=mapping.kind_rules,
             )
             self.report.errors += [
                 RowError(e.line, self.label(e.column), e.value, e.reason) for e in checked.errors
@@ -377,8 +472,12 @@ class _Checking:
             self.bad_ids |= checked.bad_source_ids
             rows = checked.rows
             if not rows.empty:
+                codes = mapping.place_codes(frame)
                 rows["jurisdiction_id"], rows["area_id"] = self.places.resolve(
-                    rows["jurisdiction"], rows["area"]
+                    rows["jurisdiction"],
+                    rows["area"],
+                    rows["line"].to_numpy(),
+                    None if codes is None else codes.loc[rows.index],
                 )
                 days = self.report.coverage_days
                 for day, n in rows["occurred_on"].value_counts().items():

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from gvrs.incidents.importing.places import find_or_create_jurisdiction
+from gvrs.incidents.importing.places import PlaceError, PlaceResolver
 from gvrs.incidents.models import Area
 
 
@@ -28,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--jurisdiction-field", help="feature property naming it instead")
         parser.add_argument("--parent", help="parent of the jurisdictions named by the field")
         parser.add_argument("--kind", default="neighborhood")
+        parser.add_argument(
+            "--state", help="state of places named without one (default: GVRS_DEFAULT_STATE)"
+        )
 
     def handle(self, *args, **options) -> None:
         path: Path = options["file"]
@@ -75,13 +78,20 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{path.name}: {len(problems)} invalid features; nothing loaded", returncode=1
             )
-        with transaction.atomic():
-            for place, name, geometry in rows:
-                full = f"{options['parent']} > {place}" if options["parent"] else place
-                jurisdiction, _ = find_or_create_jurisdiction(full)
-                Area.objects.update_or_create(
-                    jurisdiction=jurisdiction,
-                    name=name,
-                    defaults={"boundary": geometry, "kind": options["kind"]},
-                )
+        places = PlaceResolver(state=options["state"], file_name=path.name)
+        paths = [f"{options['parent']} > {p}" if options["parent"] else p for p, _, _ in rows]
+        try:
+            with transaction.atomic():
+                ids = places.jurisdiction_ids(list(dict.fromkeys(paths)))
+                self._store(rows, paths, ids, options["kind"])
+        except PlaceError as exc:
+            raise CommandError(str(exc), returncode=1) from None
         self.stdout.write(f"Loaded {len(rows):,} boundaries from {path.name}")
+
+    def _store(self, rows, paths, ids, kind) -> None:
+        for (_, name, geometry), full in zip(rows, paths, strict=True):
+            Area.objects.update_or_create(
+                jurisdiction_id=ids[full],
+                name=name,
+                defaults={"boundary": geometry, "kind": kind},
+            )

@@ -9,15 +9,18 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 
 from gvrs.cliutil import parse_date
 from gvrs.data.errors import FileError
 from gvrs.data.mapping import MappingError, available_formats, load_format, load_mapping
 from gvrs.data.schema import SOURCE_MAX_LENGTH
+from gvrs.data.states import state_code
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.importing.run import ImportReport
+from gvrs.incidents.importing.run import ImportReport, busy_message
 
 SHOWN_ERRORS = 50
+SHOWN_PLACES = 1000
 PROGRESS_MIN_BYTES = 256 * 1024  # roughly a few thousand rows
 
 
@@ -41,6 +44,17 @@ class Command(BaseCommand):
         parser.add_argument("--rejects", type=Path, help="write rejected rows here, with a reason")
         parser.add_argument("--encoding", help="the file's text encoding (default: detected)")
         parser.add_argument("--source", help="source name stored with each incident")
+        parser.add_argument(
+            "--state",
+            help="state (USPS code or name) of places the file names without one "
+            "(default: the mapping's, else GVRS_DEFAULT_STATE)",
+        )
+        parser.add_argument(
+            "--new-places",
+            action="store_true",
+            help="create a place even where its name already exists elsewhere in the state "
+            "(a separate place; an existing one is never moved)",
+        )
         parser.add_argument(
             "--from",
             dest="covers_from",
@@ -81,6 +95,11 @@ class Command(BaseCommand):
                 )
         except MappingError as exc:
             raise CommandError(str(exc), returncode=2) from None
+        if options["state"] and state_code(options["state"]) is None:
+            raise CommandError(
+                f"--state {options['state']!r} is not a US state (e.g. CA or California)",
+                returncode=2,
+            )
 
         progress = ProgressBar(path) if sys.stderr.isatty() else None
         try:
@@ -95,9 +114,15 @@ class Command(BaseCommand):
                 covers_from=options["covers_from"],
                 covers_through=options["covers_through"],
                 progress=progress.update if progress else None,
+                state=options["state"],
+                new_places=options["new_places"],
             )
         except FileError as exc:
             raise CommandError(str(exc), returncode=1) from None
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            raise CommandError(busy_message(path.name), returncode=1) from None
         finally:
             if progress:
                 progress.close()
@@ -139,6 +164,16 @@ class Command(BaseCommand):
             self.stdout.write("Nothing changed: the registry already held this file.")
         if run.message:
             self.stdout.write(run.message)
+        if report.created_jurisdictions:
+            created = report.created_jurisdictions
+            self.stdout.write(f"New places ({len(created):,}):")
+            for path in created[:SHOWN_PLACES]:
+                self.stdout.write(f"  {path}")
+            if len(created) > SHOWN_PLACES:
+                self.stdout.write(
+                    f"  ... and {len(created) - SHOWN_PLACES:,} more: "
+                    f"gvrs jurisdictions --import-run {run.pk}"
+                )
         if report.rejects_written is not None:
             self.stdout.write(f"Rejected rows written to {options['rejects']}")
 

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from gvrs.data.errors import FileError, RowError
 from gvrs.data.readers import open_table
-from gvrs.incidents.importing.places import find_or_create_jurisdiction
+from gvrs.incidents.importing.places import PlaceError, PlaceResolver
 from gvrs.incidents.models import Population
 
 REQUIRED = ("jurisdiction", "year", "population")
@@ -58,6 +58,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--state", help="state of places named without one (default: GVRS_DEFAULT_STATE)"
+        )
 
     def handle(self, *args, **options) -> None:
         path = options["file"]
@@ -74,14 +77,23 @@ class Command(BaseCommand):
                 f"{path.name}: {len(errors)} invalid values; nothing was loaded", returncode=1
             )
         source = frame["source"] if "source" in frame else pd.Series("", index=frame.index)
-        with transaction.atomic():
-            for name, year, people, src in zip(
-                frame["jurisdiction"], frame["year"], frame["population"], source, strict=True
-            ):
-                jurisdiction, _ = find_or_create_jurisdiction(name.strip())
-                Population.objects.update_or_create(
-                    jurisdiction=jurisdiction,
-                    year=int(year),
-                    defaults={"population": int(people), "source": src.strip()},
-                )
+        places = PlaceResolver(state=options["state"], file_name=path.name)
+        names = frame["jurisdiction"].str.strip()
+        try:
+            with transaction.atomic():
+                first = frame.assign(name=names).drop_duplicates("name")
+                ids = places.jurisdiction_ids(first["name"].tolist(), first["line"].tolist())
+                self._store(names.map(ids), frame, source)
+        except PlaceError as exc:
+            raise CommandError(str(exc), returncode=1) from None
         self.stdout.write(f"Loaded {len(frame):,} populations from {path.name}")
+
+    def _store(self, ids, frame, source) -> None:
+        for pk, year, people, src in zip(
+            ids, frame["year"], frame["population"], source, strict=True
+        ):
+            Population.objects.update_or_create(
+                jurisdiction_id=int(pk),
+                year=int(year),
+                defaults={"population": int(people), "source": src.strip()},
+            )

@@ -35,13 +35,13 @@ def partner_events():
     q = Q(object_type__startswith="partners.")
     for prefix in PARTNER_ACTIONS:
         q |= Q(action__startswith=prefix)
-    return AuditEvent.objects.filter(q).select_related("user").order_by("at", "pk")
+    return AuditEvent.objects.filter(q).order_by("at", "pk")
 
 
 def _value(event: AuditEvent, field) -> str:
-    if field.name == "user":
-        return event.user.get_username() if event.user else ""
-    value = getattr(event, field.attname if field.is_relation else field.name)
+    # A user is exported as its id; who they were (name, roles, organization) is in the
+    # snapshot columns written with the event.
+    value = getattr(event, field.attname)
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return "" if value is None else str(value)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
-from gvrs.analysis.counts import SeriesError, compare_periods
+from gvrs.analysis.counts import SeriesError, compare_periods, compare_published_windows
 from gvrs.analysis.periods import PERIOD_FORMS
 from gvrs.cliutil import write_frame
-from gvrs.reports.options import add_series_arguments, period_arg, record, resolve
+from gvrs.reports.options import (
+    add_series_arguments,
+    period_arg,
+    record,
+    resolve,
+    resolve_place,
+)
+from gvrs.reports.series import INCIDENTS, all_series, published_window
 
 
 class Command(BaseCommand):
@@ -20,9 +29,19 @@ class Command(BaseCommand):
         parser.add_argument("--vs", required=True, help="the period to compare against")
 
     def handle(self, *args, **options) -> None:
-        _, _, _, all_series = resolve(options)
-        records = []
-        for series in all_series:
+        metric, jurisdiction, area = resolve_place(options)
+        windows = self._published_windows(options, metric, jurisdiction, area)
+        if windows:
+            found = all_series(
+                metric, jurisdiction, as_of=options.get("as_of"), source=options.get("source")
+            )
+        else:
+            _, _, _, found = resolve(options)
+        records = [_window_record(change) for change in windows]
+        done = {change.source for change in windows}
+        for series in found:
+            if series.source in done:
+                continue
             as_of = options["as_of"] or series.last
             period = period_arg(options["period"], as_of)
             baseline = period_arg(options["vs"], as_of)
@@ -31,7 +50,7 @@ class Command(BaseCommand):
                     record(compare_periods(series, period, baseline), series.place, series)
                 )
             except SeriesError as exc:
-                if len(all_series) == 1:
+                if len(found) == 1 and not records:
                     raise CommandError(str(exc), returncode=2) from None
                 self.stderr.write(f"{series.source}: {exc}")
         if options["format"] != "table":
@@ -42,3 +61,44 @@ class Command(BaseCommand):
                 f"[{item['source']}] {item['jurisdiction']}: {item['sentence']} "
                 f"({item['coverage']})"
             )
+
+    def _published_windows(self, options, metric, jurisdiction, area) -> list:
+        """Published figures for exactly the two windows (a source's year-to-date count and
+        its count for the same window a year before), compared as they stand."""
+        if area is not None or options.get("source") == INCIDENTS:
+            return []
+        as_of = options["as_of"] or dt.date.today()
+        period = period_arg(options["period"], as_of)
+        baseline = period_arg(options["vs"], as_of)
+        now = published_window(metric, jurisdiction, period.start, period.end)
+        before = published_window(metric, jurisdiction, baseline.start, baseline.end)
+        if period.label.isdigit() and baseline.label.isdigit():
+            return []  # whole years come from the annual series
+        sources = sorted(set(now) & set(before))
+        if options.get("source"):
+            sources = [s for s in sources if s == options["source"]]
+        return [
+            compare_published_windows(
+                metric=metric.name,
+                label=metric.label,
+                place=jurisdiction.name,
+                source=source,
+                period=period,
+                baseline=baseline,
+                count=now[source],
+                baseline_count=before[source],
+            )
+            for source in sources
+        ]
+
+
+def _window_record(change) -> dict:
+    """A published window comparison's record: its coverage is the two windows themselves."""
+    out = record(change, change.place)
+    out["data_from"] = change.baseline.start.isoformat()
+    out["data_through"] = change.period.end.isoformat()
+    out["coverage"] = (
+        f"published for {change.baseline.start}..{change.baseline.end} "
+        f"and {change.period.start}..{change.period.end}"
+    )
+    return out

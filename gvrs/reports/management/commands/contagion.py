@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from gvrs.analysis.contagion import ContagionError, fit_contagion, risk_surface
 from gvrs.analysis.hotspots import Grid
 from gvrs.reports.maps import write_map
 from gvrs.reports.spatial import add_selection_arguments, load_points
+
+INTERVAL_METHOD = (
+    "observed information: Wald intervals on the log scale, the background's rate per time "
+    "bin a parameter, its spatial shape held at its fit"
+)
 
 
 class Command(BaseCommand):
@@ -27,19 +34,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-lag", type=float, default=60.0, help="triggering truncated beyond this many days"
         )
-        parser.add_argument(
-            "--bootstrap",
-            type=int,
-            default=20,
-            help="parametric bootstrap replicates for the intervals (0: none)",
-        )
-        parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--horizon", type=float, default=7.0, help="risk surface, days ahead")
         parser.add_argument("--cell", type=float, default=100.0)
         parser.add_argument("--map", type=Path, help="write the risk surface (.png or .html)")
 
     def handle(self, *args, **options) -> None:
-        points, t, _first_day, description = load_points(options)
+        points, t, first_day, description = load_points(options)
         try:
             fit = fit_contagion(
                 points.x_m,
@@ -47,8 +47,6 @@ class Command(BaseCommand):
                 t,
                 max_distance_m=options["max_distance"],
                 max_lag_days=options["max_lag"],
-                bootstrap=options["bootstrap"],
-                seed=options["seed"],
             )
         except ContagionError as exc:
             raise CommandError(str(exc), returncode=1) from None
@@ -61,9 +59,12 @@ class Command(BaseCommand):
             "decay_days": fit.decay_days,
             "spatial_scale_m": fit.spatial_scale_m,
             "intervals_90": {k: [v.low, v.high] for k, v in fit.intervals.items()},
+            "interval_method": INTERVAL_METHOD,
+            "interval_notes": list(fit.interval_notes),
             "background_events": fit.background_events,
             "iterations": fit.iterations,
             "converged": fit.converged,
+            "log_likelihood": fit.log_likelihood,
             "kernel_mass_captured": fit.kernel_mass_captured,
             "truncation": {"max_distance_m": fit.max_distance_m, "max_lag_days": fit.max_lag_days},
             "candidate_pairs": fit.n_candidate_pairs,
@@ -71,6 +72,7 @@ class Command(BaseCommand):
         if options["map"]:
             grid = Grid.around(points.x_m, points.y_m, options["cell"], pad_m=500)
             surface = risk_surface(fit, grid, options["horizon"])
+            data_end = (first_day + pd.Timedelta(days=float(t.max()))).date()
             try:
                 write_map(
                     surface,
@@ -79,6 +81,12 @@ class Command(BaseCommand):
                     crs=points.crs,
                     points=None,
                     title=f"Expected shootings in the next {options['horizon']:g} days",
+                    subtitle=(
+                        f"self-exciting model fitted on incidents to {data_end:%-d %b %Y}; "
+                        f"the {options['horizon']:g} days from "
+                        f"{data_end + dt.timedelta(days=1):%-d %b %Y}"
+                    ),
+                    unit=f"expected shootings per {options['cell']:g} m cell",
                 )
             except ValueError as exc:
                 raise CommandError(str(exc), returncode=2) from None
@@ -91,10 +99,7 @@ class Command(BaseCommand):
 
         def show(name: str, value: float, fmt: str) -> str:
             if name in ci:
-                return (
-                    f"{value:{fmt}} (90% bias-corrected bootstrap interval "
-                    f"{ci[name].low:{fmt}} to {ci[name].high:{fmt}})"
-                )
+                return f"{value:{fmt}} (90% interval {ci[name].low:{fmt}} to {ci[name].high:{fmt}})"
             return f"{value:{fmt}}"
 
         self.stdout.write(
@@ -110,5 +115,12 @@ class Command(BaseCommand):
             f"{fit.kernel_mass_captured:.1%} of the triggering kernel lies inside "
             f"the truncation ({fit.max_distance_m:g} m, {fit.max_lag_days:g} days)"
         )
+        for note in fit.interval_notes:
+            self.stdout.write(f"Note: {note}")
+        if fit.intervals:
+            self.stdout.write(
+                "Intervals from the observed information (the curvature of the likelihood at "
+                "the estimate), with the background's spatial shape taken as fitted."
+            )
         if options["map"]:
             self.stdout.write(f"Risk map written to {options['map']}")

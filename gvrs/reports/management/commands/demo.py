@@ -59,6 +59,7 @@ class Command(BaseCommand):
             "boundaries",
             str(bundled_file(PHILADELPHIA_NEIGHBORHOODS)),
             jurisdiction="Philadelphia",
+            state="PA",
             name_field="neighborhood",
             stdout=self.stdout,
         )
@@ -116,13 +117,23 @@ class Command(BaseCommand):
 
         city = simulate("bakersfield-like", years=(2015, 2025), seed=1)
         paths = write_city(city, gvrs_home() / "simulated")
-        report = import_file(paths["incidents.csv"], load_format("gvrs"), initiated_by="gvrs demo")
-        call_command("populations", str(paths["populations.csv"]), verbosity=0, stdout=self.stdout)
+        # The simulated county lies in California, as the city it is modelled on.
+        report = import_file(
+            paths["incidents.csv"], load_format("gvrs"), initiated_by="gvrs demo", state="CA"
+        )
+        call_command(
+            "populations",
+            str(paths["populations.csv"]),
+            state="CA",
+            verbosity=0,
+            stdout=self.stdout,
+        )
         call_command(
             "boundaries",
             str(paths["neighborhoods.geojson"]),
             jurisdiction_field="town",
             parent=city.scenario.county,
+            state="CA",
             stdout=self.stdout,
         )
         self.stdout.write(
@@ -140,6 +151,7 @@ class Command(BaseCommand):
             counts = dict(
                 PublishedCount.objects.filter(
                     jurisdiction__name=city,
+                    jurisdiction__state="CA",
                     metric="homicides",
                     period_start__year__in=(2021, 2022),
                 ).values_list("period_start__year", "count")

@@ -3,9 +3,11 @@ rolling-origin holdouts (hit rate, PAI, PEI), and a map."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from gvrs.analysis.hotspots import Grid, kernel_density, prospective_surface, rolling_origin
@@ -33,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--map", type=Path, help="write the current surface (.png or .html)")
 
     def handle(self, *args, **options) -> None:
-        points, t, _first_day, description = load_points(options)
+        points, t, first_day, description = load_points(options)
         if len(t) < 10:
             raise CommandError(
                 f"{len(t)} incidents with coordinates: too few for hot spots", returncode=1
@@ -87,8 +89,29 @@ class Command(BaseCommand):
         }
         if options["map"]:
             try:
+                data_end = (first_day + pd.Timedelta(days=float(t.max()))).date()
+                kind = (
+                    "kernel density"
+                    if options["method"] != "prospective"
+                    else "prospective (recent, near incidents weigh most)"
+                )
                 write_map(
-                    surface, grid, options["map"], title=description, crs=points.crs, points=(x, y)
+                    surface,
+                    grid,
+                    options["map"],
+                    title=f"Hot spots: {description.split(',')[0]}, {kind}",
+                    subtitle=(
+                        f"from incidents to {data_end:%-d %b %Y} (the last "
+                        f"{options['train_days']:g} days); where the week from "
+                        f"{data_end + dt.timedelta(days=1):%-d %b %Y} is most likely to bring more"
+                    ),
+                    unit=(
+                        f"incidents per km², last {options['train_days']:g} days"
+                        if options["method"] != "prospective"
+                        else "prospective risk score (relative)"
+                    ),
+                    crs=points.crs,
+                    points=(x[recent], y[recent]),
                 )
             except ValueError as exc:
                 raise CommandError(str(exc), returncode=2) from None

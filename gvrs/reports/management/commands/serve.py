@@ -5,9 +5,12 @@ compressed and cached immutably, in both modes. ``--demo`` serves the database t
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -53,6 +56,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 1) * 2))
         parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a background-job worker (run `gvrs worker` elsewhere)",
+        )
+        parser.add_argument(
             "--demo",
             action="store_true",
             help="serve the demo database built by `gvrs demo` (under $GVRS_HOME/demo)",
@@ -60,6 +68,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         address = f"{options['host']}:{options['port']}"
+        if not options["no_worker"]:
+            start_worker(self.stdout)
         if settings.COMPRESSED_STATIC:
             collect_static_if_changed()
         if not options["production"]:
@@ -83,3 +93,25 @@ class Command(BaseCommand):
                 "-",
             ],
         )
+
+
+def _die_with_parent() -> None:
+    """In the worker's process: get SIGTERM when the server process ends (Linux), so a worker
+    never outlives the server that started it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def start_worker(stdout) -> subprocess.Popen:
+    """``gvrs worker`` beside the server, stopped when the server stops."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "gvrs.cli", "worker", "--no-startup-delay", "--no-reload"],
+        preexec_fn=_die_with_parent,
+    )
+    atexit.register(worker.terminate)
+    stdout.write(f"background-job worker started (process {worker.pid})")
+    return worker

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
-from gvrs.analysis.counts import SeriesError, compare_periods, counts_by
+from gvrs.analysis.counts import SeriesError, compare_periods, counts_by, proportions_by_year
 from gvrs.analysis.history import rank_in_history
 from gvrs.analysis.periods import FREQUENCIES, previous
 from gvrs.cliutil import parse_date, write_frame
-from gvrs.reports.options import add_series_arguments, record, resolve
+from gvrs.reports.options import add_series_arguments, metric_set, record, resolve, resolve_place
+from gvrs.reports.series import published_series
 
 
 class Command(BaseCommand):
@@ -23,6 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--per-100k", action="store_true", help="show rates per 100,000")
 
     def handle(self, *args, **options) -> None:
+        metric, jurisdiction, area = resolve_place(options)
+        if metric.ratio:
+            self._ratio(metric, jurisdiction, area, options)
+            return
         metric, jurisdiction, _, all_series = resolve(options)
         records = []
         for series in all_series:
@@ -98,3 +103,77 @@ class Command(BaseCommand):
             )
         if len(all_series) > 1:
             self.stdout.write("Sources are shown side by side, never merged.")
+
+    def _ratio(self, metric, jurisdiction, area, options) -> None:
+        """A proportion of two published annual series, per source, with exact intervals."""
+        if area is not None or options["by"] != "year":
+            raise CommandError(
+                f"{metric.name} is published by year for whole places only", returncode=2
+            )
+        metrics = metric_set(options)
+        top, bottom = (metrics[name] for name in metric.ratio)
+        tops = {s.source: s for s in published_series(top, jurisdiction)}
+        records = []
+        for below in published_series(bottom, jurisdiction):
+            if options.get("source") and below.source != options["source"]:
+                continue
+            if below.source not in tops:
+                continue
+            for p in proportions_by_year(metric.name, tops[below.source], below):
+                if options["start"] and p.year < options["start"].year:
+                    continue
+                if options["end"] and p.year > options["end"].year:
+                    continue
+                if p.rate is None:
+                    sentence = f"{metric.label}, {p.year}: no rate ({p.note})."
+                elif p.ci_low is None:
+                    sentence = (
+                        f"{metric.label}, {p.year}: {p.rate:.0%} ({p.numerator:,} of "
+                        f"{p.denominator:,}); {p.note}."
+                    )
+                else:
+                    sentence = (
+                        f"{metric.label}, {p.year}: {p.rate:.0%} ({p.numerator:,} of "
+                        f"{p.denominator:,}; exact 95% interval {p.ci_low:.0%}–{p.ci_high:.0%})."
+                    )
+                records.append(
+                    {
+                        "metric": metric.name,
+                        "jurisdiction": jurisdiction.name,
+                        "source": below.source,
+                        "period": str(p.year),
+                        "period_start": f"{p.year}-01-01",
+                        "period_end": f"{p.year}-12-31",
+                        "count": p.numerator,
+                        "denominator": p.denominator,
+                        "rate": p.rate,
+                        "ci_low": p.ci_low,
+                        "ci_high": p.ci_high,
+                        "note": p.note,
+                        "sentence": sentence,
+                        "caveat": metric.caveat,
+                        "coverage": below.coverage(),
+                    }
+                )
+        if not records:
+            raise CommandError(f"no {metric.name} data for {jurisdiction}", returncode=1)
+        if options["format"] != "table":
+            write_frame(pd.DataFrame(records), options["format"], self.stdout)
+            return
+        frame = pd.DataFrame(records)
+        frame["rate"] = frame["rate"].map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+        frame["95% CI"] = [
+            "" if pd.isna(lo) else f"{lo:.1%}–{hi:.1%}"
+            for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)
+        ]
+        frame = frame.rename(columns={"count": top.name, "denominator": bottom.name})
+        write_frame(
+            frame[["source", "period", top.name, bottom.name, "rate", "95% CI", "note"]],
+            "table",
+            self.stdout,
+            title=f"{metric.label}, {jurisdiction.name}, by year",
+        )
+        self.stdout.write(f"{metric.description} {metric.caveat}")
+        for source in frame["source"].unique():
+            coverage = frame.loc[frame["source"] == source, "coverage"].iloc[0]
+            self.stdout.write(f"{source}: {coverage}")
