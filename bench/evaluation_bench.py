@@ -12,8 +12,15 @@ with the effect in which it does (power), the median estimate, and the seconds p
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread: the fits are small, and on a shared machine spinning threads only cost.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import argparse
 import datetime as dt
+import sys
 import time
 from dataclasses import replace
 
@@ -74,6 +81,7 @@ def main() -> None:
             null = without[method][0]
             t["claim_null"] += null.claims_effect
             t["cover_null"] += null.ci_low <= 1.0 <= null.ci_high
+        print(f"seed {seed} done", file=sys.stderr, flush=True)
     n = args.seeds
     print(
         f"evaluation county, {n} seeds, people {'killed' if killed else 'shot'} per month, "

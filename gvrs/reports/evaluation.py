@@ -479,7 +479,6 @@ def figures(result: Evaluation, metric: Metric) -> dict:
         margin={"l": 40, "r": 10, "t": 60, "b": 40},
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         yaxis={"title": f"{metric.label.lower()} per {result.resolution}", "rangemode": "tozero"},
-        height=440,
     )
     out = {"path": json.loads(chart.to_json())}
     if "event_study" in result.details:
@@ -503,7 +502,6 @@ def figures(result: Evaluation, metric: Metric) -> dict:
             xaxis={"title": "years from the start", "dtick": 1},
             yaxis={"type": "log"},
             margin={"l": 40, "r": 10, "t": 20, "b": 40},
-            height=320,
         )
         out["event_study"] = json.loads(events.to_json())
     return out
