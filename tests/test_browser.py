@@ -200,25 +200,32 @@ def test_an_import_through_the_web_is_a_background_job_with_its_progress(
     for phase in ("check", "import"):
         thread = threading.Thread(target=worker)
         thread.start()
-        # Progress arrives while the worker runs: some rows read, part of the file done.
+        # Progress arrives while the worker runs: some rows read, part of the file done. The
+        # check always shows it; an import can finish between two polls, so it may show its
+        # result straight away.
+        done = "document.querySelector('[data-testid=import-summary]')"
         page.wait_for_function(
-            "() => Number(document.querySelector('[data-field=rows-read]')?.textContent) > 0",
+            "() => Number(document.querySelector('[data-field=rows-read]')?.textContent"
+            f"?.replace(/,/g, '')) > 0{' || ' + done if phase == 'import' else ''}",
             timeout=300_000,
         )
-        shot(page, f"job-{phase}-progress")
-        page.set_viewport_size({"width": 390, "height": 844})
-        shot(page, f"job-{phase}-progress-narrow")
-        page.set_viewport_size({"width": 1400, "height": 900})
-        share = int(page.locator("[data-field=share]").inner_text())
-        assert 0 < share <= 100
+        if page.locator("[data-field=share]").count():
+            shot(page, f"job-{phase}-progress")
+            page.set_viewport_size({"width": 390, "height": 844})
+            shot(page, f"job-{phase}-progress-narrow")
+            page.set_viewport_size({"width": 1400, "height": 900})
+            share = int(page.locator("[data-field=share]").inner_text())
+            assert 0 < share <= 100
+        else:
+            assert phase == "import"
         thread.join()
         if phase == "check":
             page.locator("[data-testid=preview]").wait_for(timeout=60_000)
-            assert "Importing would insert 120000" in page.inner_text("[data-testid=preview]")
+            assert "Importing would insert 120,000" in page.inner_text("[data-testid=preview]")
             page.click("[data-testid=preview] button[type=submit]")
             page.locator("[data-testid=job-progress]").wait_for()
     page.locator("[data-testid=import-summary]").wait_for(timeout=60_000)
-    assert page.locator("[data-field=inserted]").inner_text() == "120000"
+    assert page.locator("[data-field=inserted]").inner_text() == "120,000"
     shot(page, "job-import-done")
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gvrs.analysis.narrative import format_p
+
 STRAY_GAP_DAYS = 60
 STRAY_SHARE = 0.01  # a cluster of records is a stray when it holds under 1% of the source
 STRAY_MAX_RECORDS = 3  # ... or three records or fewer (a small file's lone late record)
@@ -56,7 +58,7 @@ class LowMonth:
         return (
             f"probable gap: {self.month} has {self.count:,} records where about "
             f"{self.expected:,.0f} were expected from the months before "
-            f"(exact Poisson p = {self.p_value:.1g})"
+            f"(exact Poisson {format_p(self.p_value)})"
         )
 
 
