@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gvrs.data.errors import FileError
@@ -56,6 +56,9 @@ cells = st.one_of(
     rows=st.lists(st.lists(cells, max_size=18), max_size=12),
     compress=st.booleans(),
 )
+# Found by this test: two empty column names crashed the cell-length check.
+@example(header=["", ""], rows=[], compress=False)
+@example(header=["", "", "x"], rows=[["1", "2", "3"]], compress=True)
 def test_any_delimited_text_is_rows_or_a_file_error(header, rows, compress):
     text = "\n".join(",".join(r) for r in [header, *rows]).encode()
     with tempfile.TemporaryDirectory() as tmp:

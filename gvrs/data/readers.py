@@ -485,7 +485,10 @@ class CsvTable(Table):
                     frame.columns[len(self.columns) :]
                 )
                 lines = np.arange(next_line, next_line + len(frame), dtype=np.int64)
-                self._check_cells(pa.Table.from_pandas(frame, preserve_index=False), next_line)
+                # By position: a header may repeat a name (two empty ones), which pyarrow
+                # refuses as column names; the check names columns from self.columns anyway.
+                positional = frame.set_axis([str(i) for i in range(frame.shape[1])], axis=1)
+                self._check_cells(pa.Table.from_pandas(positional, preserve_index=False), next_line)
                 next_line += len(frame)
                 if skip >= len(frame):
                     skip -= len(frame)
