@@ -51,7 +51,13 @@ class Command(BaseCommand):
             report = import_file(bundled_path(name), mapping, initiated_by="gvrs demo")
             run = report.run
             self.stdout.write(
-                f"  {mapping.title}: {run.rows_inserted:,} rows in {run.duration_s:.1f} s"
+                f"  {mapping.title}: {run.rows_read:,} rows read, "
+                + (
+                    f"{run.incidents_inserted:,} incidents"
+                    if run.target == "incidents"
+                    else f"{run.rows_inserted:,} published counts"
+                )
+                + f" stored in {run.duration_s:.1f} s"
             )
             self.stdout.write(f"    source: {mapping.attribution}")
         # Philadelphia's 49 neighbourhoods, so its map is a named choropleth with no network.
