@@ -202,3 +202,23 @@ def test_a_sources_codes_are_shown_as_its_labels(people, tmp_path):
         .content.decode()
     )
     assert "<td>Black</td>" in page
+
+
+def test_a_county_known_only_from_published_counts_lists_its_places(people, tmp_path):
+    kern = Jurisdiction.objects.create(name="Inyo County", slug="inyo-county")
+    bishop = Jurisdiction.objects.create(name="Bishop", slug="bishop", parent=kern)
+    PublishedCount.objects.create(
+        jurisdiction=bishop,
+        metric="homicides",
+        period_start="2022-01-01",
+        period_end="2022-12-31",
+        count=2,
+        source="ca-doj-crimes-clearances",
+    )
+    page = (
+        signed_in(people["analyst"])
+        .get(reverse("reports-jurisdiction", kwargs={"slug": "inyo-county"}))
+        .content.decode()
+    )
+    row = page.split("Bishop</a>")[1].split("</tr>")[0]
+    assert "(2022)" in row and "no incident data" in row

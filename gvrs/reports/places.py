@@ -141,33 +141,30 @@ def places_inside(jurisdiction: Jurisdiction, *, limit: int = 200) -> PlacesInsi
             period_start__year__in=set(latest.values()) or {0},
         ).values_list("jurisdiction_id", "period_start", "count")
     }
-    # The data's end is the sources' recorded coverage, never the latest (maybe stray) record.
-    sources = list(
+    # One pass over the places' incidents gives which places have any and from which sources.
+    # The data's end is those sources' recorded coverage, never the latest (maybe stray) record.
+    pairs = list(
         Incident.objects.filter(jurisdiction_id__in=subtree)
         .order_by()
-        .values_list("source", flat=True)
+        .values_list("jurisdiction_id", "source")
         .distinct()
     )
-    through = max((c.last for c in source_coverage(sources).values()), default=None)
+    has_incidents = {child_of(pk) for pk, _ in pairs}
+    coverage = source_coverage(sorted({source for _, source in pairs}))
+    through = max((c.last for c in coverage.values()), default=None)
     recent: dict[int, int] = {}
-    has_incidents: set[int] = set()
-    for pk, n in (
-        Incident.objects.filter(
-            jurisdiction_id__in=subtree,
-            occurred_on__gt=(through or dt.date.min) - dt.timedelta(days=365),
-            occurred_on__lte=through or dt.date.max,
-        )
-        .values("jurisdiction_id")
-        .annotate(n=Count("id"))
-        .values_list("jurisdiction_id", "n")
-    ):
-        recent[child_of(pk)] = recent.get(child_of(pk), 0) + n
-    for pk in (
-        Incident.objects.filter(jurisdiction_id__in=subtree)
-        .values_list("jurisdiction_id", flat=True)
-        .distinct()
-    ):
-        has_incidents.add(child_of(pk))
+    if through is not None:
+        for pk, n in (
+            Incident.objects.filter(
+                jurisdiction_id__in=subtree,
+                occurred_on__gt=through - dt.timedelta(days=365),
+                occurred_on__lte=through,
+            )
+            .values("jurisdiction_id")
+            .annotate(n=Count("id"))
+            .values_list("jurisdiction_id", "n")
+        ):
+            recent[child_of(pk)] = recent.get(child_of(pk), 0) + n
     rows = [
         Inside(
             place=Place(c.slug, c.name, c.level, ""),
