@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.partners",  # before accounts: its permissions exist when the roles are synced
+    "gvrs.reviews",  # likewise
     "gvrs.accounts",
     "axes",
 ]
@@ -273,6 +274,12 @@ GVRS_UPLOAD_TTL_HOURS = env_int("GVRS_UPLOAD_TTL_HOURS", 24)
 # of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
 GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)
 GVRS_SUPPRESS_BELOW = env_int("GVRS_SUPPRESS_BELOW", 5)
+# Shooting review (gvrs.reviews): the defaults of a place without its own review policy
+# (a jurisdiction's ReviewPolicy, in the admin, overrides them for it and the places inside).
+GVRS_REVIEW_DEADLINE_DAYS = 7  # a shooting is due for review this many days after it happened
+GVRS_REVIEW_QUEUE_BACK_DAYS = 30  # older shootings entering the registry are history, not queued
+GVRS_DESIGNATION_MONTHS = 12  # a group designation expires unless renewed
+GVRS_ALERT_WINDOW_DAYS = 14  # a retaliation alert stays open this many days
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 

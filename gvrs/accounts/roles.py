@@ -24,6 +24,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.view_publishedcount",
         "accounts.view_auditevent",
         "partners.view_partner_figures",
+        "reviews.review_shootings",
+        "reviews.manage_groups",
+        "reviews.view_review_figures",
     ),
     STRATEGY_ANALYST: (
         "incidents.view_incident",
@@ -32,6 +35,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.add_importrun",
         "incidents.view_publishedcount",
         "partners.view_partner_figures",
+        "reviews.review_shootings",
+        "reviews.manage_groups",
+        "reviews.view_review_figures",
     ),
     POLICE_ANALYST: (
         "incidents.view_incident",
@@ -40,23 +46,30 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.view_importrun",
         "incidents.add_importrun",
         "incidents.view_publishedcount",
+        # The shooting review is a police and city meeting; partners get its alerts only.
+        "reviews.review_shootings",
+        "reviews.manage_groups",
+        "reviews.view_review_figures",
     ),
     # Partner roles see participants only of their own organization (gvrs.partners.models).
     PARTNER_STAFF: (
         "incidents.view_publishedcount",
         "partners.work_with_participants",
         "partners.view_partner_figures",
+        "reviews.receive_alerts",
     ),
     PARTNER_MANAGER: (
         "incidents.view_publishedcount",
         "partners.work_with_participants",
         "partners.view_partner_figures",
         "partners.manage_programs",
+        "reviews.receive_alerts",
     ),
     VIEWER: (
         "incidents.view_incident",
         "incidents.view_publishedcount",
         "partners.view_partner_figures",
+        "reviews.view_review_figures",
     ),
 }
 DEMO_USERS = {  # user name -> role, for `gvrs demo`

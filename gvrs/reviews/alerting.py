@@ -1,0 +1,67 @@
+"""From a finished review to the alerts it calls for: the review's groups and place, the
+group audit as it stands that day, and the pure rule ``gvrs.analysis.alerts
+.retaliation_alerts`` (which areas and groups, what level, what window, why).
+
+What goes in is places, groups and dates; nothing about a person does, so nothing about a
+person can come out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from gvrs.incidents.models import Area
+from gvrs.reviews.frames import area_key, county_of, network_inputs
+from gvrs.reviews.models import Group, Review
+from gvrs.reviews.queue import policy_for
+
+
+@dataclass(frozen=True)
+class FoundAlert:
+    area: Area
+    group: Group | None
+    level: str
+    starts: dt.date
+    ends: dt.date
+    reason: str
+
+
+def alert_areas(review: Review) -> list[FoundAlert]:
+    from gvrs.analysis.alerts import retaliation_alerts
+
+    incident = review.incident
+    if incident.area_id is None:
+        return []  # a shooting placed nowhere narrower than its town raises no area's alert
+    on = review.reviewed_on or incident.jurisdiction.today()
+    county = county_of(incident.jurisdiction)
+    inputs = network_inputs(county, on)
+    designated = {g.pk for g in inputs.groups.values()}
+    areas = {
+        area_key(a): a
+        for a in Area.objects.filter(jurisdiction_id__in=county.descendant_ids()).select_related(
+            "jurisdiction"
+        )
+    }
+    found = retaliation_alerts(
+        shooting_date=incident.occurred_on,
+        shooting_area=area_key(incident.area),
+        victim_groups=[g.name for g in review.victim_groups.all() if g.pk in designated],
+        suspect_groups=[g.name for g in review.suspect_groups.all() if g.pk in designated],
+        group_areas=inputs.group_areas,
+        conflicts=inputs.conflicts,
+        risk_by_area=None,
+        window_days=policy_for(incident.jurisdiction_id).alert_window_days,
+    )
+    return [
+        FoundAlert(
+            areas[a.area],
+            inputs.groups.get(a.group) if a.group else None,
+            a.level,
+            a.starts,
+            a.ends,
+            a.reason,
+        )
+        for a in found
+        if a.area in areas
+    ]
