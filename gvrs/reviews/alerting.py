@@ -52,6 +52,8 @@ def alert_areas(review: Review) -> list[FoundAlert]:
         conflicts=inputs.conflicts,
         risk_by_area=None,
         window_days=policy_for(incident.jurisdiction_id).alert_window_days,
+        # The alert opens the day the shooting is reviewed: that is when anyone acts on it.
+        opens=max(on, incident.occurred_on),
     )
     return [
         FoundAlert(
