@@ -240,7 +240,7 @@ def issue_alerts(user, review: Review) -> list[Alert]:
             level=found.level,
             starts_on=found.starts,
             ends_on=found.ends,
-            reason=found.reason[:300],
+            reason=found.reason,
             issued_at=now,
         )
         record(user, "open alert", alert, f"{alert.level} {alert.starts_on}..{alert.ends_on}")

@@ -286,7 +286,7 @@ class Alert(models.Model):
     level = models.CharField(max_length=10, choices=Level.choices)
     starts_on = models.DateField()
     ends_on = models.DateField(help_text="the last day it is open")
-    reason = models.CharField(max_length=300)
+    reason = models.TextField()
     issued_at = models.DateTimeField()
 
     objects = AlertQuerySet.as_manager()

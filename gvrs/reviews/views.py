@@ -112,6 +112,23 @@ def _place(request: HttpRequest) -> Jurisdiction | None:
     return county_of(latest.incident.jurisdiction) if latest else None
 
 
+def _shown(alerts, on: dt.date) -> list:
+    """Alerts as they may be shown on ``on``: one about a group whose designation has lapsed
+    is left out, and a lapsed group's name in a reason reads "a group no longer designated"
+    (a lapsed designation leaves every view, the messages already sent included)."""
+    lapsed = sorted(Group.objects.lapsed(on).values_list("name", flat=True), key=len)[::-1]
+    shown = []
+    for alert in alerts:
+        if alert.group_id is not None and alert.group.name in lapsed:
+            continue
+        reason = alert.reason
+        for name in lapsed:
+            reason = reason.replace(name, "a group no longer designated")
+        alert.shown_reason = reason
+        shown.append(alert)
+    return shown
+
+
 def _today(place: Jurisdiction | None) -> dt.date:
     return place.today() if place is not None else timezone.localdate()
 
@@ -147,8 +164,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _review_groups(review: Review):
     county = county_of(review.incident.jurisdiction)
-    on = review.reviewed_on or review.incident.jurisdiction.today()
+    on = review.incident.jurisdiction.today()
     return Group.objects.designated(on).filter(jurisdiction_id__in=county.descendant_ids())
+
+
+def _kept(chosen, recorded, shown) -> list[Group]:
+    """The groups to save on a review: those chosen on the form, plus those it recorded whose
+    designation has lapsed since (not shown, so not to be dropped by saving the form)."""
+    shown_ids = set(shown.values_list("pk", flat=True))
+    return list(chosen) + [g for g in recorded.all() if g.pk not in shown_ids]
 
 
 @require_http_methods(["GET", "POST"])
@@ -166,8 +190,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 group_involvement=data["group_involvement"],
                 evidence=data["evidence"],
                 circumstance=data["circumstance"],
-                victim_groups=list(data["victim_groups"]),
-                suspect_groups=list(data["suspect_groups"]),
+                victim_groups=_kept(data["victim_groups"], review.victim_groups, groups),
+                suspect_groups=_kept(data["suspect_groups"], review.suspect_groups, groups),
                 retaliation_risk=data["retaliation_risk"],
                 risk_reason=data["risk_reason"],
             )
@@ -203,7 +227,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "responses": review.responses.select_related("organization"),
             "response_form": ResponseForm(initial={"due_at": default_due()}),
             "update_forms": True,
-            "alerts": review.alerts.select_related("area", "group"),
+            "alerts": _shown(
+                review.alerts.select_related("area", "group"), review.incident.jurisdiction.today()
+            ),
             "changes": review.incident.changes.all(),
         },
     )
@@ -258,7 +284,9 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
             "open_count": sum(1 for r in responses if r.status == Response.Status.PLANNED),
             "statuses": Response.Status.choices,
             "response_form": ResponseForm(initial={"due_at": default_due()}),
-            "alerts": review.alerts.select_related("area"),
+            "alerts": _shown(
+                review.alerts.select_related("area", "group"), review.incident.jurisdiction.today()
+            ),
         },
     )
 
@@ -506,7 +534,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     found = Alert.objects.select_related("area__jurisdiction", "group", "review__incident")
     if place is not None:
         found = found.filter(review__incident__jurisdiction_id__in=place.descendant_ids())
-    found = list(found[:500])
+    found = _shown(found[:500], today)
     return render(
         request,
         "reviews/alerts.html",
@@ -526,11 +554,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if org is None or not request.user.has_perm("reviews.receive_alerts"):
         raise Http404
     today = timezone.localdate()
-    deliveries = list(
-        AlertDelivery.objects.filter(organization=org).select_related("alert__area__jurisdiction")[
-            :300
-        ]
-    )
+    deliveries = AlertDelivery.objects.filter(organization=org).select_related(
+        "alert__area__jurisdiction", "alert__group"
+    )[:300]
+    shown = {a.pk for a in _shown([d.alert for d in deliveries], today)}
+    deliveries = [d for d in deliveries if d.alert.pk in shown]
     record(request.user, "view", object_type="alert inbox", detail=f"{len(deliveries)} alerts")
     return render(
         request,
