@@ -29,7 +29,6 @@ def shooting(source_id: str, day: str, area: str, kind: str = "nonfatal_shooting
         injured="0" if killed == "1" else "1",
         group_involvement="unknown",
         circumstance="unknown",
-        block_address="1200 block of Larkspur Way",
         latitude="35.3712",
         longitude="-119.0187",
     )
