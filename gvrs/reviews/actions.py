@@ -56,9 +56,12 @@ def complete_review(
     suspect_groups: Sequence[Group],
     retaliation_risk: str,
     risk_reason: str,
+    at: dt.datetime | None = None,
 ) -> list[Alert]:
     """Record the review's findings, carry them to the incident (keeping the history) and,
-    the first time a review is finished, open its retaliation alerts. Returns new alerts."""
+    the first time a review is finished, open its retaliation alerts. Returns new alerts.
+
+    ``at`` is when the review was held, when it is written up later (default now)."""
     if group_involvement in (Review.Involvement.CONFIRMED, Review.Involvement.SUSPECTED):
         if not victim_groups and not suspect_groups:
             raise ActionError("a confirmed or suspected group involvement names a group")
@@ -67,7 +70,7 @@ def complete_review(
     if retaliation_risk and not risk_reason.strip():
         raise ActionError("a retaliation risk gives its reason")
     first_time = review.status == Review.Status.OPEN
-    now = timezone.now()
+    now = at or timezone.now()
     review.group_involvement = group_involvement
     review.evidence = evidence
     review.circumstance = circumstance
@@ -82,7 +85,7 @@ def complete_review(
     review.suspect_groups.set(suspect_groups)
     _carry_to_incident(user, review, now)
     record(user, "review", review, f"{group_involvement}; risk {retaliation_risk or 'unset'}")
-    return issue_alerts(user, review) if first_time else []
+    return issue_alerts(user, review, at=now) if first_time else []
 
 
 def _carry_to_incident(user, review: Review, now: dt.datetime) -> None:
@@ -225,12 +228,12 @@ def record_conflict(
     return conflict
 
 
-def issue_alerts(user, review: Review) -> list[Alert]:
+def issue_alerts(user, review: Review, *, at: dt.datetime | None = None) -> list[Alert]:
     """Open the retaliation alerts a reviewed shooting calls for and deliver each to the
     partner organizations covering its area (inside the caller's transaction)."""
     from gvrs.reviews.alerting import alert_areas
 
-    now = timezone.now()
+    now = at or timezone.now()
     alerts = []
     for found in alert_areas(review):
         alert = Alert.objects.create(

@@ -79,23 +79,35 @@ def policy_for(jurisdiction_id: int, _cache: dict | None = None) -> Policy:
 def queue_new_shootings(*, run: ImportRun | None = None) -> int:
     """Give each recent homicide and nonfatal shooting without a review its place in the
     queue (those of one import run when ``run`` is given); return how many entered."""
-    now = timezone.now()
     stored = ReviewPolicy.objects.values_list("queue_back_days", flat=True)
     longest = max([default_policy().queue_back_days, *stored])
     # Dates are local to each place; a day's margin keeps every zone's "today" inside.
-    earliest = now.date() - dt.timedelta(days=longest + 1)
-    candidates = Incident.objects.filter(
-        kind__in=REVIEWED_KINDS, occurred_on__gte=earliest, review__isnull=True
-    ).select_related("jurisdiction")
+    earliest = timezone.now().date() - dt.timedelta(days=longest + 1)
+    candidates = Incident.objects.filter(occurred_on__gte=earliest)
     if run is not None:
         candidates = candidates.filter(import_run=run)
+    return queue_incidents(candidates, recent_only=True)
+
+
+def queue_incidents(
+    incidents, *, queued_at: dt.datetime | None = None, recent_only: bool = False
+) -> int:
+    """Queue the homicides and nonfatal shootings among ``incidents`` that have no review
+    (all of them, or with ``recent_only`` those inside their place's queue_back_days):
+    ``gvrs review_queue --since`` uses it to take a back-fill into the review on purpose.
+    ``queued_at`` is when they entered the queue (default now). Returns how many entered."""
+    now = queued_at or timezone.now()
+    candidates = incidents.filter(kind__in=REVIEWED_KINDS, review__isnull=True).select_related(
+        "jurisdiction"
+    )
     cache: dict[int, Policy] = {}
     new = []
     for incident in candidates.only("pk", "occurred_on", "circumstance", "jurisdiction"):
         policy = policy_for(incident.jurisdiction_id, cache)
-        today = incident.jurisdiction.today()
-        if incident.occurred_on < today - dt.timedelta(days=policy.queue_back_days):
-            continue
+        if recent_only:
+            today = incident.jurisdiction.today()
+            if incident.occurred_on < today - dt.timedelta(days=policy.queue_back_days):
+                continue
         new.append(
             Review(
                 incident=incident,

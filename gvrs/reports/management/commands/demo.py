@@ -73,6 +73,7 @@ class Command(BaseCommand):
         self._overview()
         password = self._users()
         self._partners(password)
+        self._reviews()
         if options["no_serve"]:
             self.stdout.write("Serve it later with: gvrs serve --demo")
         else:
@@ -112,6 +113,18 @@ class Command(BaseCommand):
             password=password,
         )
         for line in lines:
+            self.stdout.write(line)
+
+    def _reviews(self) -> None:
+        """The group audit and the review queue of the simulated county (gvrs.reviews.demo)."""
+        from gvrs.data.simulate import SCENARIOS
+        from gvrs.env import gvrs_home
+        from gvrs.reviews.demo import build_review_demo
+
+        self.stdout.write("\nShooting review (simulated groups; no person is listed):")
+        for line in build_review_demo(
+            gvrs_home() / "simulated", county=SCENARIOS["bakersfield-like"].county
+        ):
             self.stdout.write(line)
 
     def _simulated_county(self) -> None:
