@@ -68,9 +68,7 @@ def test_partners_read_their_inbox_and_the_viewer_reads_the_figures(client, peop
     assert _status(client, people["partner"], f"/reviews/figures/?place={county().slug}") == 404
 
 
-def test_a_review_form_missing_its_reasons_is_refused_with_the_field_named(
-    client, people, review
-):
+def test_a_review_form_missing_its_reasons_is_refused_with_the_field_named(client, people, review):
     client.force_login(people["police"])
     response = client.post(
         f"/reviews/{review.pk}/",

@@ -292,7 +292,7 @@ class Alert(models.Model):
     objects = AlertQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-starts_on", "area__name", "pk"]
+        ordering = ["-starts_on", "pk"]  # a review's alerts in the rule's order: highest first
 
     def __str__(self) -> str:
         return f"{self.level} alert for {self.area.name} {self.starts_on}..{self.ends_on}"
