@@ -15,6 +15,7 @@ from gvrs.incidents.models import Area
 from gvrs.reviews.frames import area_key, county_of, network_inputs
 from gvrs.reviews.models import Group, Review
 from gvrs.reviews.queue import policy_for
+from gvrs.reviews.risk import risk_for_alerts
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def alert_areas(review: Review) -> list[FoundAlert]:
             "jurisdiction"
         )
     }
+    window_days = policy_for(incident.jurisdiction_id).alert_window_days
     found = retaliation_alerts(
         shooting_date=incident.occurred_on,
         shooting_area=area_key(incident.area),
@@ -50,8 +52,10 @@ def alert_areas(review: Review) -> list[FoundAlert]:
         suspect_groups=[g.name for g in review.suspect_groups.all() if g.pk in designated],
         group_areas=inputs.group_areas,
         conflicts=inputs.conflicts,
-        risk_by_area=None,
-        window_days=policy_for(incident.jurisdiction_id).alert_window_days,
+        # The contagion model's expected shootings per area, as `gvrs area_risk` last stored
+        # them (None when no fit is recent enough: the rule then stands on the network alone).
+        risk_by_area=risk_for_alerts(county, incident.occurred_on, window_days),
+        window_days=window_days,
         # The alert opens the day the shooting is reviewed: that is when anyone acts on it.
         opens=max(on, incident.occurred_on),
     )

@@ -264,6 +264,28 @@ class IncidentChange(models.Model):
         return f"{self.field}: {self.old_value} -> {self.new_value}"
 
 
+class AreaRisk(models.Model):
+    """Expected shootings in an area over the next days, from the contagion model fitted on
+    the place's shootings up to ``as_of`` (``gvrs area_risk``, a periodic job: a fit does not
+    belong in the request that finishes a review). The alert rule raises an area's alert a
+    level where at least one shooting is expected over its window."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField(help_text="the last day of the shootings the model was fitted on")
+    horizon_days = models.PositiveSmallIntegerField()
+    expected_shootings = models.FloatField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-as_of", "area"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "as_of", "horizon_days"], name="area_risk_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area.name} {self.as_of}: {self.expected_shootings:.2f}"
+
+
 class AlertQuerySet(models.QuerySet):
     def open_on(self, on: dt.date) -> AlertQuerySet:
         return self.filter(starts_on__lte=on, ends_on__gte=on)
