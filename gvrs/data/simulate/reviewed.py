@@ -109,9 +109,16 @@ def conflict_rule(row, *, near_repeat: bool, **kwargs) -> list[AlertArea]:
     )
 
 
+def _suspects_unknown(row, **kwargs) -> list[AlertArea]:
+    """The conflict rule when no review names the suspects' group: every active rival's
+    turf (what the conflict network alone supports)."""
+    return conflict_rule(row._replace(suspect_groups=()), near_repeat=False, **kwargs)
+
+
 RULES: dict[str, Rule] = {
     "naive: the victim's neighbourhood": naive_rule,
     "conflict: the rival's turf": lambda row, **kw: conflict_rule(row, near_repeat=False, **kw),
+    "conflict, suspects unknown": _suspects_unknown,
     "conflict + near repeat": lambda row, **kw: conflict_rule(row, near_repeat=True, **kw),
 }
 
