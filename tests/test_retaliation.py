@@ -211,3 +211,27 @@ def test_intervals_cover_the_component_each_claims_over_eight_seeds_of_the_demo_
     assert held["one kernel: near repeats"] >= 7, held
     assert held["two kernels: retaliation"] >= 7, held
     assert held["two kernels: near repeats"] >= 6, held
+
+
+def test_the_retaliation_still_owed_is_counted_from_recent_shootings_on_their_rivals_turf():
+    _, _, links, xyt = simulated(seed=1, hit_only=False, near_repeat_ratio=0.0)
+    fit = fit_contagion(*xyt, turf=links)
+    from gvrs.analysis.retaliation import expected_retaliation_by_area
+
+    owed = expected_retaliation_by_area(fit, links, 14)
+    r = fit.retaliation
+    _, _, t_end = fit._profile
+    age = t_end - fit._t
+    # By hand: every shooting's share of theta still to come in the next 14 days, on its
+    # rival's turf (one area each here).
+    expected: dict[int, float] = {}
+    for j, targets in enumerate(links.targets):
+        if len(targets):
+            w = r.branching_ratio * (
+                np.exp(-age[j] / r.decay_days) - np.exp(-(age[j] + 14) / r.decay_days)
+            )
+            expected[int(targets[0])] = expected.get(int(targets[0]), 0.0) + w
+    assert set(owed) <= set(expected)
+    for a, v in expected.items():
+        assert owed.get(a, 0.0) == pytest.approx(v, rel=1e-6, abs=1e-8)
+    assert sum(owed.values()) > 0.01  # the last weeks' shootings still owe some

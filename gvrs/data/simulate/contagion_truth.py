@@ -32,7 +32,7 @@ def shooting_incidents(city: SimulatedCity, *, hit_only: bool = True) -> np.ndar
     events = city.events
     mask = (events["trigger"] != "officer_involved").to_numpy()
     if hit_only:
-        mask &= events["n_hit"].to_numpy() > 0
+        mask = mask & (events["n_hit"].to_numpy() > 0)
     return mask
 
 
