@@ -36,8 +36,11 @@ def shooting_incidents(city: SimulatedCity, *, hit_only: bool = True) -> np.ndar
     return mask
 
 
-def trigger_paths(events: pd.DataFrame, selected: np.ndarray) -> np.ndarray:
-    """Per selected event (in order), the kind of path to its nearest selected ancestor.
+def trigger_paths(
+    events: pd.DataFrame, selected: np.ndarray, *, with_ancestor: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Per selected event (in order), the kind of path to its nearest selected ancestor
+    (and, ``with_ancestor``, that ancestor's position among the selected, -1 if none).
 
     Walks all selected events up their parent links at once, one generation per step."""
     parent = events["parent"].to_numpy()
@@ -60,11 +63,14 @@ def trigger_paths(events: pd.DataFrame, selected: np.ndarray) -> np.ndarray:
         found[rows[hit]] = True
         resolved[rows[hit]] = True
         at[rows[~root]] = up[~root]
+    position = np.full(len(selected), -1)
+    position[idx] = np.arange(n)
+    ancestor = np.where(found, position[at], -1)
     out = np.full(n, "background", dtype=object)
     out[found & (retaliations == 0)] = "near_repeat"
     out[found & (retaliations == 1)] = "retaliation"
     out[found & (retaliations > 1)] = "other"
-    return out
+    return (out, ancestor) if with_ancestor else out
 
 
 def turf_links(city: SimulatedCity, selected: np.ndarray, *, known: str = "truth") -> TurfLinks:
@@ -92,20 +98,24 @@ class ContagionTruth:
     """Realised triggering among the selected shootings."""
 
     near_repeat_share: float  # selected shootings whose path is near repeats only
-    retaliation_per_eligible: float  # retaliation paths per shooting with a rival turf
-    retaliation_share: float  # retaliation paths per selected shooting
+    # Retaliation paths from a shooting with a rival turf, per such shooting (a retaliation
+    # whose parent's groups are not known is background to the model).
+    retaliation_per_eligible: float
+    retaliation_share: float  # retaliation paths (from any shooting) per selected shooting
     triggered_share: float  # any path to a selected ancestor
     eligible: int
 
 
 def contagion_truth(city: SimulatedCity, selected: np.ndarray, links: TurfLinks):
-    paths = trigger_paths(city.events, selected)
-    eligible = sum(len(t) > 0 for t in links.targets)
-    retaliation = int((paths == "retaliation").sum())
+    paths, ancestor = trigger_paths(city.events, selected, with_ancestor=True)
+    has_target = np.array([len(t) > 0 for t in links.targets])
+    eligible = int(has_target.sum())
+    from_eligible = (paths == "retaliation") & has_target[np.maximum(ancestor, 0)]
+    retaliation = int(from_eligible.sum())
     return ContagionTruth(
         near_repeat_share=float((paths == "near_repeat").mean()),
         retaliation_per_eligible=retaliation / eligible if eligible else float("nan"),
-        retaliation_share=retaliation / len(paths),
+        retaliation_share=float((paths == "retaliation").mean()),
         triggered_share=float((paths != "background").mean()),
         eligible=eligible,
     )
