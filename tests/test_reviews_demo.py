@@ -18,9 +18,9 @@ from gvrs.data.simulate.output import write_city
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident, Jurisdiction
 from gvrs.partners.demo import build_partner_demo
-from gvrs.partners.models import CoverageArea, Participant
+from gvrs.partners.models import Participant
 from gvrs.reviews.demo import QUEUE_DAYS, REVIEWS_DONE, build_review_demo
-from gvrs.reviews.models import AlertDelivery, Conflict, Group, Review
+from gvrs.reviews.models import AlertDelivery, Conflict, CoverageArea, Group, Review
 from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db

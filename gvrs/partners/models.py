@@ -508,25 +508,3 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"referral {self.pk}"
-
-
-class CoverageArea(models.Model):
-    """An area a partner organization works in: retaliation alerts about it reach the
-    organization (``gvrs.reviews.actions``). Where a partner works is not case data."""
-
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        related_name="coverage",
-        limit_choices_to={"kind": Organization.Kind.PARTNER},
-    )
-    area = models.ForeignKey("incidents.Area", on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        ordering = ["organization", "area"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "area"], name="coverage_area_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.organization} covers {self.area}"

@@ -12,11 +12,11 @@ from django.utils import timezone
 from gvrs.accounts.audit import record
 from gvrs.accounts.models import Organization
 from gvrs.incidents.models import Area
-from gvrs.partners.models import CoverageArea
 from gvrs.reviews.models import (
     Alert,
     AlertDelivery,
     Conflict,
+    CoverageArea,
     Designation,
     Group,
     IncidentChange,

@@ -7,8 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from gvrs.accounts.audit import record
-from gvrs.partners.models import CoverageArea
-from gvrs.reviews.models import ReviewPolicy
+from gvrs.reviews.models import CoverageArea, ReviewPolicy
 
 
 class _Audited(admin.ModelAdmin):

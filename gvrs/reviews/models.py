@@ -341,3 +341,26 @@ class AlertDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert} to {self.organization}"
+
+
+class CoverageArea(models.Model):
+    """An area a partner organization works in: retaliation alerts about it reach the
+    organization (``gvrs.reviews.actions``). Where a partner works is not case data (it is
+    set in the admin); it lives here, beside the alerts it routes."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="coverage",
+        limit_choices_to={"kind": Organization.Kind.PARTNER},
+    )
+    area = models.ForeignKey("incidents.Area", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["organization", "area"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "area"], name="coverage_area_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} covers {self.area}"
