@@ -99,6 +99,10 @@ def test_a_shooting_is_reviewed_and_its_alert_reaches_the_partner_covering_the_a
     page.goto(f"{base}/reviews/groups/?place={county().slug}")
     page.wait_for_selector("[data-chart=chart-network][data-drawn=true]")
     shot(page, "reviews-groups")
+    page.goto(f"{base}/reviews/figures/?place={county().slug}")
+    shootings = page.locator("[data-testid=share-shootings]").inner_text()
+    assert "1 confirmed and 0 suspected of 1 reviewed shootings" in shootings
+    shot(page, "reviews-figures")
     # On the way: no page the police analyst saw named the participant, and the partners'
     # pages and inbox are the same 404 as a page that does not exist.
     for url in ("/reviews/", f"/reviews/{review.pk}/", f"/reviews/{review.pk}/plan/"):
