@@ -11,6 +11,7 @@ weekly review. ``queue_new_shootings`` is idempotent; ``gvrs review_queue`` runs
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction
 from gvrs.reviews.models import REVIEWED_KINDS, Review, ReviewPolicy
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,4 +132,9 @@ def queue_after_import(sender, instance: ImportRun, **kwargs) -> None:
         and instance.status in (ImportRun.Status.SUCCEEDED, ImportRun.Status.PARTIAL)
         and (instance.incidents_inserted or instance.incidents_updated)
     ):
-        queue_new_shootings(run=instance)
+        try:
+            queue_new_shootings(run=instance)
+        except Exception:
+            # The import itself has committed and must not read as failed; the queue is
+            # repaired by the next import or by `gvrs review_queue`.
+            logger.exception("could not queue the shootings of import run %s", instance.pk)
