@@ -72,3 +72,22 @@ def test_twelve_months_on_from_a_month_end_is_the_last_day_of_that_month():
     assert add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
     assert add_months(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
     assert add_months(dt.date(2025, 11, 30), 3) == dt.date(2026, 2, 28)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_review_queue_takes_a_backfill_into_the_review_on_purpose_once(tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    import_rows(
+        tmp_path, [shooting("OLD-1", "2025-12-01", "East"), shooting("OLD-2", "2025-11-01", "East")]
+    )
+    assert not Review.objects.exists()
+    out = io.StringIO()
+    call_command("review_queue", since=dt.date(2025, 11, 15), stdout=out)
+    assert out.getvalue().strip() == "1 shootings entered the review queue; 1 open in all"
+    assert Review.objects.get().due_on == dt.date(2025, 12, 8)  # overdue: honestly so
+    out = io.StringIO()
+    call_command("review_queue", since=dt.date(2025, 11, 15), stdout=out)
+    assert out.getvalue().startswith("0 shootings entered")
