@@ -1,7 +1,7 @@
 """The review's part of ``gvrs demo``: the simulator's groups and conflicts (``groups.csv``,
 ``conflicts.csv``) become the Kern-like county's group audit, the partner organizations cover
-the areas their participants live in, and the last four weeks of simulated shootings become
-the review queue, the oldest of them reviewed at the weekly meeting with their responses
+the areas their participants live in, and the last eight weeks of simulated shootings become
+the review queue, those older than two weeks reviewed at the weekly meeting with their responses
 and the alerts those reviews opened.
 
 The simulated incident data end before today (the demo's years are fixed), so the audit has
@@ -30,8 +30,9 @@ from gvrs.reviews import actions
 from gvrs.reviews.models import Group, Response, Review
 from gvrs.reviews.queue import queue_incidents
 
-QUEUE_DAYS = 28  # the last four weeks of shootings enter the queue
-REVIEWS_DONE = 10  # the oldest ones are reviewed
+QUEUE_DAYS = 56  # the last eight weeks of shootings enter the queue
+OPEN_DAYS = 14  # those of the last two weeks are still waiting for the meeting
+REVIEWS_DONE = 10  # at most this many of the older ones are reviewed
 LAPSED_GROUPS = 3  # designations left to lapse, to show the renewal list
 MEETING_WEEKDAY = 1  # Tuesday
 
@@ -141,7 +142,9 @@ def build_review_demo(folder: Path, *, county: str, seed: int = 1) -> list[str]:
             queued_at=_at(place, day + dt.timedelta(days=1), 8),
         )
     reviews = list(
-        Review.objects.filter(incident__in=shootings)
+        Review.objects.filter(
+            incident__in=shootings, incident__occurred_on__lte=end - dt.timedelta(days=OPEN_DAYS)
+        )
         .select_related("incident__jurisdiction", "incident__area")
         .order_by("incident__occurred_on", "pk")[:REVIEWS_DONE]
     )
