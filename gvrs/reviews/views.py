@@ -49,6 +49,8 @@ from gvrs.reviews.models import (
     Review,
 )
 
+RECENTLY_REVIEWED = 25  # the queue page lists this many of the latest finished reviews
+
 
 def needs(permission: str):
     """Only users with ``permission``; anyone else gets a 404, as for a missing page."""
@@ -144,11 +146,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if place is not None:
         reviews = reviews.filter(incident__jurisdiction_id__in=place.descendant_ids())
     open_reviews = list(reviews.open().order_by("due_on", "pk"))
-    done = list(
-        reviews.done()
-        .filter(reviewed_at__gte=timezone.now() - dt.timedelta(days=30))
-        .order_by("-reviewed_at")
-    )
+    done = list(reviews.done().order_by("-reviewed_at", "-pk")[:RECENTLY_REVIEWED])
     return render(
         request,
         "reviews/queue.html",
@@ -331,7 +329,9 @@ def groups(request: HttpRequest) -> HttpResponse:
             "figure": json.loads(
                 network_figure(inputs.conflicts, inputs.shootings, today).to_json()
             ),
-            "active": active_conflicts(inputs.conflicts, today),
+            "active": [
+                c for c in active_conflicts(inputs.conflicts, today) if c.kind == "conflict"
+            ],
             "escalating": escalating(inputs.conflicts, inputs.shootings, on=today),
         }
     can_manage = request.user.has_perm("reviews.manage_groups")
