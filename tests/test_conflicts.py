@@ -111,7 +111,8 @@ def test_a_conflict_newer_than_the_window_says_it_cannot_be_compared():
 
 
 def test_the_network_picture_shows_only_relations_in_force():
-    s = shootings(*[("2024-05-01", ("Eastside", "Westside"))] * 4)
+    older = [("2022-05-01", ("Eastside", "Westside"))] * 2  # before the year shown
+    s = shootings(*older, *[("2024-05-01", ("Eastside", "Westside"))] * 4)
     fig = network_figure(NETWORK, s, D(2024, 8, 1))
     lines = [t for t in fig.data if t.mode == "lines"]
     assert len(lines) == 2  # Eastside–Westside and the alliance; Northside's has ended

@@ -88,17 +88,23 @@ def rivals_of(conflicts: Sequence[Conflict], group: str, on: dt.date) -> list[st
 
 
 def _shooting_table(shootings: pd.DataFrame) -> pd.DataFrame:
+    """Dates (normalised to days) and, per row, the groups as a tuple, on a 0..n-1 index."""
     missing = {"date", "groups"} - set(shootings.columns)
     if missing:
         raise ValueError(f"shootings need the columns date and groups; missing {sorted(missing)}")
     dates = pd.to_datetime(shootings["date"], format="ISO8601").dt.normalize()
-    groups = [frozenset(g) if g is not None else frozenset() for g in shootings["groups"]]
-    return pd.DataFrame({"date": dates.to_numpy(), "groups": groups}, index=shootings.index)
+    groups = shootings["groups"].map(lambda g: tuple(g) if g is not None else ())
+    return pd.DataFrame({"date": dates.to_numpy(), "groups": groups.to_numpy()})
 
 
 def _between(table: pd.DataFrame, conflict: Conflict) -> np.ndarray:
-    pair = {conflict.a, conflict.b}
-    return np.fromiter((pair <= g for g in table["groups"]), dtype=bool, count=len(table))
+    """Rows whose groups hold both of the conflict's: one pass over the (row, group) pairs."""
+    pairs = table["groups"].explode().dropna()
+    rows = pairs.index.to_numpy()
+    has = np.zeros((2, len(table)), dtype=bool)
+    for k, group in enumerate((conflict.a, conflict.b)):
+        has[k, rows[(pairs == group).to_numpy()]] = True
+    return has[0] & has[1]
 
 
 def shootings_per_conflict(
@@ -138,27 +144,17 @@ def shootings_per_conflict(
     chosen = [c for c in conflicts if c.kind in kinds]
     if table.empty:
         return pd.DataFrame(columns=[c.label for c in chosen], dtype="int64")
-    periods = _periods(table["date"], freq)
-    out = {}
-    for c in chosen:
-        dates = table.loc[_between(table, c), "date"]
-        starts = _period_start(dates, freq)
-        out[c.label] = starts.value_counts().reindex(periods, fill_value=0).astype("int64")
-    frame = pd.DataFrame(out, index=periods)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    # rollback of a start-anchored offset is the period's start (itself if on one).
+    periods = pd.date_range(offset.rollback(table["date"].min()), table["date"].max(), freq=freq)
+    # Each shooting's period: the last start at or before its day.
+    period_of = np.searchsorted(periods.to_numpy(), table["date"].to_numpy(), side="right") - 1
+    out = {
+        c.label: np.bincount(period_of[_between(table, c)], minlength=len(periods)) for c in chosen
+    }
+    frame = pd.DataFrame(out, index=periods, columns=[c.label for c in chosen], dtype="int64")
     frame.index.name = "period_start"
     return frame
-
-
-def _period_start(dates: pd.Series, freq: str) -> pd.Series:
-    """The start of the ``freq`` period holding each date."""
-    period = pd.tseries.frequencies.to_offset(freq)
-    # rollback of a start-anchored offset is the period's start (itself if on one).
-    return pd.Series([period.rollback(d) for d in dates], dtype="datetime64[ns]")
-
-
-def _periods(dates: pd.Series, freq: str) -> pd.DatetimeIndex:
-    offset = pd.tseries.frequencies.to_offset(freq)
-    return pd.date_range(offset.rollback(dates.min()), dates.max(), freq=freq)
 
 
 @dataclass(frozen=True)
@@ -305,11 +301,12 @@ def network_figure(
     active = active_conflicts(conflicts, on)
     end = pd.Timestamp(on)
     start = end - pd.Timedelta(days=lookback_days - 1)
-    recent = table[(table["date"] >= start) & (table["date"] <= end)]
+    recent = table[(table["date"] >= start) & (table["date"] <= end)].reset_index(drop=True)
     groups = sorted({g for c in active for g in (c.a, c.b)})
     angle = 2 * np.pi * np.arange(len(groups)) / max(len(groups), 1)
     where = {g: (math.cos(a), math.sin(a)) for g, a in zip(groups, angle, strict=True)}
-    per_group = {g: sum(g in s for s in recent["groups"]) for g in groups}
+    involved = recent["groups"].explode().value_counts()
+    per_group = {g: int(involved.get(g, 0)) for g in groups}
     fig = go.Figure()
     for c in active:
         n = int(_between(recent, c).sum())
