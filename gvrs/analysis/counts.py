@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from gvrs.analysis.coverage import coverage_phrase
-from gvrs.analysis.inference import binomial_interval, compare_counts, poisson_interval
+from gvrs.analysis.inference import (
+    binomial_interval,
+    compare_counts,
+    poisson_bounds,
+    poisson_interval,
+)
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.periods import Period, periods_between, same_day_in
 
@@ -192,7 +197,42 @@ def counts_by(
         periods = [p for p in periods if p.start.year in series.counts.index]
     else:
         periods = [p for p in periods if p.end >= series.first and p.start <= series.last]
+        return _daily_counts_by(series, periods)
     return [period_count(series, p) for p in periods]
+
+
+def _daily_counts_by(series: CountSeries, periods: list[Period]) -> list[PeriodCount]:
+    """``period_count`` for each of many periods of a daily series in one pass: sums from a
+    cumulative count, intervals from one array call (a weekly chart over ten years is 500
+    periods; one pandas slice and one quantile call each took seconds)."""
+    days = series.counts.index.values
+    cumulative = np.concatenate([[0], np.cumsum(series.counts.to_numpy(dtype=np.int64))])
+    starts = np.array([np.datetime64(p.start) for p in periods], dtype=days.dtype)
+    ends = np.array([np.datetime64(p.end) for p in periods], dtype=days.dtype)
+    counts = (
+        cumulative[np.searchsorted(days, ends, side="right")]
+        - cumulative[np.searchsorted(days, starts, side="left")]
+    )
+    lows, highs = poisson_bounds(counts)
+    result = []
+    for period, count, low, high in zip(periods, counts, lows, highs, strict=True):
+        population = _population_for(series, period)
+        count = int(count)
+        result.append(
+            PeriodCount(
+                metric=series.metric,
+                place=series.place,
+                source=series.source,
+                period=period,
+                count=count,
+                ci_low=float(low),
+                ci_high=float(high),
+                population=population,
+                rate_per_100k=None if population is None else 100_000 * count / population,
+                complete=series.covers(period),
+            )
+        )
+    return result
 
 
 @dataclass(frozen=True)
