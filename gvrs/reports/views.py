@@ -92,7 +92,7 @@ CODE_VERSION = hashlib.sha256(
 ).hexdigest()[:12]
 
 
-def _cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact_locations):
+def cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact_locations):
     """The dashboard is pure in the registry's state, the filters and whether the viewer may
     see exact locations: computed once per registry version and shared by every app server
     through the database cache. Only views without dates are cached: metric and area are
@@ -170,7 +170,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
             ).first()
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
     exact = request.user.has_perm("incidents.view_restricted_fields")
-    dashboard = _cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact)
+    dashboard = cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact)
     context = {
         "jurisdiction": jurisdiction,
         "form": form,
