@@ -166,18 +166,23 @@ def period_count(series: CountSeries, period: Period, level: float = 0.95) -> Pe
     rate per 100,000 residents for that period (not annualised)."""
     count = count_in(series, period)
     interval = poisson_interval(count, level=level)
+    return _with_rate(series, period, count, interval.low, interval.high)
+
+
+def _with_rate(
+    series: CountSeries, period: Period, count: int, low: float, high: float
+) -> PeriodCount:
     population = _population_for(series, period)
-    rate = None if population is None else 100_000 * count / population
     return PeriodCount(
         metric=series.metric,
         place=series.place,
         source=series.source,
         period=period,
         count=count,
-        ci_low=interval.low,
-        ci_high=interval.high,
+        ci_low=low,
+        ci_high=high,
         population=population,
-        rate_per_100k=rate,
+        rate_per_100k=None if population is None else 100_000 * count / population,
         complete=series.covers(period),
     )
 
@@ -214,25 +219,10 @@ def _daily_counts_by(series: CountSeries, periods: list[Period]) -> list[PeriodC
         - cumulative[np.searchsorted(days, starts, side="left")]
     )
     lows, highs = poisson_bounds(counts)
-    result = []
-    for period, count, low, high in zip(periods, counts, lows, highs, strict=True):
-        population = _population_for(series, period)
-        count = int(count)
-        result.append(
-            PeriodCount(
-                metric=series.metric,
-                place=series.place,
-                source=series.source,
-                period=period,
-                count=count,
-                ci_low=float(low),
-                ci_high=float(high),
-                population=population,
-                rate_per_100k=None if population is None else 100_000 * count / population,
-                complete=series.covers(period),
-            )
-        )
-    return result
+    return [
+        _with_rate(series, period, int(count), float(low), float(high))
+        for period, count, low, high in zip(periods, counts, lows, highs, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
