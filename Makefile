@@ -48,6 +48,8 @@ bench: install
 	$(BIN)/python bench/first_visit_bench.py
 	$(BIN)/python bench/outcome_bench.py
 	$(BIN)/python bench/evaluation_bench.py
+	$(BIN)/python bench/alerts_bench.py
+	$(BIN)/python bench/contagion_coverage.py
 
 clean:
 	rm -rf $(VENV) .test-home .pytest_cache .ruff_cache

@@ -145,6 +145,7 @@ def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):
         )
     )
     assert 0 < result["branching_ratio"] < 0.5
+    assert result["branching_ratio_measures"].startswith("near-repeat triggering only")
     assert set(result["intervals_90"]) == {"branching_ratio", "decay_days", "spatial_scale_m"}
     for name, (low, high) in result["intervals_90"].items():
         assert low <= result[name] <= high

@@ -20,6 +20,15 @@ INTERVAL_METHOD = (
 )
 
 
+# What the number is, in one sentence (docs/conflicts-and-alerts.md has the checks behind it).
+BRANCHING_RATIO_MEASURES = (
+    "near-repeat triggering only: the expected number of the selected incidents within about "
+    "a kilometre and two months that one of them triggers close by, through near repeats "
+    "(also through shootings the selection leaves out, such as nobody-hit ones); retaliation "
+    "on a rival group's turf, often far from the first shooting, is not in it"
+)
+
+
 class Command(BaseCommand):
     help = "Self-exciting (Hawkes) model: share of shootings triggered, decay, spatial scale."
 
@@ -56,6 +65,7 @@ class Command(BaseCommand):
             "events": fit.n_events,
             "dropped_without_coordinates": points.dropped,
             "branching_ratio": fit.branching_ratio,
+            "branching_ratio_measures": BRANCHING_RATIO_MEASURES,
             "decay_days": fit.decay_days,
             "spatial_scale_m": fit.spatial_scale_m,
             "intervals_90": {k: [v.low, v.high] for k, v in fit.intervals.items()},
@@ -103,9 +113,10 @@ class Command(BaseCommand):
             return f"{value:{fmt}}"
 
         self.stdout.write(
-            f"Share of shootings triggered by earlier ones (branching ratio): "
+            f"Near-repeat triggering (branching ratio): "
             f"{show('branching_ratio', fit.branching_ratio, '.3f')}"
         )
+        self.stdout.write(f"It measures {BRANCHING_RATIO_MEASURES}.")
         self.stdout.write(
             f"Triggering decays with mean {show('decay_days', fit.decay_days, '.1f')}"
             f" days, over {show('spatial_scale_m', fit.spatial_scale_m, '.0f')} m"
