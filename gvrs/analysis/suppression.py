@@ -134,6 +134,51 @@ def _can_move(values, low, high, r, c) -> bool:
     return bool(up or down)
 
 
+def _protect(ids: np.ndarray, values, missing, hidden, low, high) -> None:
+    """Put every hidden cell of one augmented table on a movable rectangle of hidden cells,
+    hiding the cheapest further cells needed. ``ids`` maps the table's positions to cells of
+    ``values``; ``hidden`` is updated in place (a cell hidden here is hidden in every table it
+    belongs to)."""
+    filled = np.nan_to_num(values[ids])
+    gone = missing[ids]
+    lo, hi = low[ids], high[ids]
+    rows, cols = ids.shape
+    protected = np.zeros(ids.shape, dtype=bool)
+    todo = np.nonzero(hidden[ids] & ~gone)
+    for i, j in sorted(zip(*todo, strict=True), key=lambda ij: filled[ij]):
+        if protected[i, j]:
+            continue
+        now = hidden[ids]
+        best = None
+        for i2 in range(rows):
+            if i2 == i:
+                continue
+            for j2 in range(cols):
+                if j2 == j:
+                    continue
+                r, c = (i, i2), (j, j2)
+                if gone[np.ix_(r, c)].any() or not _can_move(filled, lo, hi, r, c):
+                    continue
+                block = filled[np.ix_(r, c)]
+                new = ~now[np.ix_(r, c)]
+                # Hide as little as possible; reuse hidden cells; avoid hiding totals.
+                cost = (block[new].sum(), new.sum(), int(i2 == rows - 1) + int(j2 == cols - 1))
+                if best is None or cost < best[0]:
+                    best = (cost, r, c)
+        if best is None:
+            # No movable rectangle (only possible around missing cells): hide the whole table
+            # rather than publish a solvable cell.
+            hidden[ids[~gone]] = True
+            return
+        _, r, c = best
+        hidden[ids[np.ix_(r, c)]] = True
+        protected[np.ix_(r, c)] = True
+
+
+def _bounds(values: np.ndarray, primary: np.ndarray, threshold: int):
+    return np.where(primary, 1.0, 0.0), np.where(primary, float(threshold), np.inf)
+
+
 def suppress_table(table, threshold: int = DEFAULT_THRESHOLD) -> SuppressedTable:
     """Hide small counts and enough other cells that none of them can be worked out.
 
@@ -153,7 +198,8 @@ def suppress_table(table, threshold: int = DEFAULT_THRESHOLD) -> SuppressedTable
     -----
     Primary suppression of counts in [1, threshold], then for each primary cell not yet on a
     movable cycle, the rectangle through it that hides the least (sum of newly hidden counts),
-    Giessing & Repsilber (2002). Cells with no data are never used.
+    Giessing & Repsilber (2002). Cells with no data are never used. A table that shares cells
+    or totals with other published tables needs :func:`suppress_linked` instead.
 
     Examples
     --------
@@ -166,36 +212,338 @@ def suppress_table(table, threshold: int = DEFAULT_THRESHOLD) -> SuppressedTable
     missing = np.isnan(values)
     filled = np.nan_to_num(values)
     primary = ~missing & (filled >= 1) & (filled <= threshold)
-    suppressed = primary.copy()
-    low = np.where(primary, 1.0, 0.0)
-    high = np.where(primary, float(threshold), np.inf)
-    rows, cols = values.shape
-    protected = np.zeros_like(primary)
-    for i, j in sorted(zip(*np.nonzero(primary), strict=True), key=lambda ij: filled[ij]):
-        if protected[i, j]:
+    flat, hidden = values.ravel(), primary.ravel().copy()
+    low, high = _bounds(flat, hidden, threshold)
+    ids = np.arange(flat.size).reshape(values.shape)
+    _protect(ids, flat, missing.ravel(), hidden, low, high)
+    return SuppressedTable(values, primary, hidden.reshape(values.shape), threshold)
+
+
+# --- Linked tables -----------------------------------------------------------------------
+#
+# Figures published side by side are rarely independent: a table by program and a table by
+# organization share their grand total, and each organization's row is the sum of its
+# programs' rows; an area's count appears on the county's page and on its city's page, whose
+# totals add up to the county's. Suppressing each table on its own lets a reader combine
+# them: a cell hidden in one table may be shown in another, or solved there from a different
+# set of complementary cells. So the tables are stacked into one system: every cell is one
+# variable however many tables show it, every table adds its row and column equations, and
+# orderings every reader knows (of the people identified, no more can be enrolled) add
+# inequalities. Suppression is decided once, over the whole system.
+
+
+@dataclass(frozen=True)
+class LinkedSuppression:
+    """Every cell of a set of linked tables, and which a reader may see.
+
+    ``values``, ``primary`` and ``suppressed`` are flat arrays over all cells; ``tables``
+    holds each table as an augmented array of cell indices (its last row and last column are
+    its totals; a one-column table is a list of cells above its total); ``at_most`` the pairs
+    (a, b) with value[a] <= value[b] known to every reader.
+    """
+
+    values: np.ndarray
+    primary: np.ndarray
+    suppressed: np.ndarray
+    threshold: int
+    tables: tuple[np.ndarray, ...]
+    at_most: tuple[tuple[int, int], ...]
+
+    def view(self, ids) -> SuppressedTable:
+        """The cells ``ids`` (any shape) as a table a page shows."""
+        ids = np.asarray(ids, dtype=int)
+        return SuppressedTable(
+            self.values[ids], self.primary[ids], self.suppressed[ids], self.threshold
+        )
+
+
+class LinkedTables:
+    """Builder of a system of linked count tables.
+
+    Cells are created with :meth:`cells` (or :meth:`sums` for totals computed from other
+    cells) and related with :meth:`relate`; :meth:`suppress` decides what is hidden.
+
+    Examples
+    --------
+    Two programs of one organization, and the organization's row shared with a table of
+    organizations:
+
+    >>> system = LinkedTables()
+    >>> programs = system.cells([[4], [30]])
+    >>> org = system.sums(programs, axis=0)
+    >>> other = system.cells([[50]])
+    >>> orgs = np.vstack([org, other])
+    >>> grand = system.sums(orgs, axis=0)
+    >>> system.relate(np.vstack([programs, org]), lines="columns")
+    >>> system.relate(np.vstack([orgs, grand]), lines="columns")
+    >>> result = system.suppress(threshold=10)
+    >>> [result.view(programs).display()[k][0] for k in range(2)]
+    ['fewer than 11', 'suppressed']
+    """
+
+    def __init__(self) -> None:
+        self._values: list[float] = []
+        self._tables: list[np.ndarray] = []
+        self._at_most: list[tuple[int, int]] = []
+
+    def cells(self, counts) -> np.ndarray:
+        """New cells holding ``counts`` (NaN: no data); their indices, in the same shape."""
+        counts = np.asarray(counts, dtype=float)
+        known = np.nan_to_num(counts)
+        if (known < 0).any() or (known != np.round(known)).any():
+            raise ValueError("counts must be whole numbers >= 0")
+        start = len(self._values)
+        self._values.extend(counts.ravel().tolist())
+        return np.arange(start, start + counts.size).reshape(counts.shape)
+
+    def values(self, ids) -> np.ndarray:
+        return np.asarray(self._values)[np.asarray(ids, dtype=int)]
+
+    def sums(self, ids, axis: int) -> np.ndarray:
+        """New total cells: the sums of ``ids`` along ``axis`` (cells without data not
+        counted; a line with no data at all has no total either)."""
+        block = self.values(ids)
+        has = ~np.isnan(block)
+        total = np.where(has.any(axis=axis), np.nan_to_num(block).sum(axis=axis), np.nan)
+        return self.cells(total)
+
+    def relate(self, ids, *, lines: str = "both") -> None:
+        """Declare a published table: ``ids`` is augmented (last row: column totals; last
+        column: row totals). ``lines="columns"`` for a table whose columns are separate
+        measures (no row totals): each column adds up to its last cell."""
+        ids = np.asarray(ids, dtype=int)
+        if ids.ndim != 2 or ids.shape[0] < 2:
+            raise ValueError("a linked table needs at least one row above its totals")
+        values = self.values(ids)
+        if lines == "both":
+            if ids.shape[1] < 2:
+                raise ValueError("a two-way table needs a column of row totals")
+            tables = [ids]
+        elif lines == "columns":
+            # A column and its total, written as a table whose "row total" is the cell itself
+            # (the rectangles then pair rows; the row equations are empty).
+            tables = [np.column_stack([ids[:, j], ids[:, j]]) for j in range(ids.shape[1])]
+        else:
+            raise ValueError(f"lines is 'both' or 'columns', not {lines!r}")
+        for table in tables:
+            cells = np.nan_to_num(self.values(table)[:-1, :-1]) if lines == "both" else None
+            if cells is not None:
+                rows_ok = np.allclose(cells.sum(axis=1), np.nan_to_num(values[:-1, -1]))
+                cols_ok = np.allclose(cells.sum(axis=0), np.nan_to_num(values[-1, :-1]))
+                if not (rows_ok and cols_ok):
+                    raise ValueError("a table's totals do not add up")
+            else:
+                column = self.values(table[:, 0])
+                if not np.isclose(np.nan_to_num(column[:-1]).sum(), np.nan_to_num(column[-1])):
+                    raise ValueError("a column's total does not add up")
+            self._tables.append(table)
+
+    def at_most(self, small, large) -> None:
+        """Every reader knows value[small] <= value[large], cell by cell (e.g. enrolled
+        participants never outnumber the participants identified)."""
+        for a, b in zip(np.ravel(small), np.ravel(large), strict=True):
+            va, vb = self._values[a], self._values[b]
+            if not (np.isnan(va) or np.isnan(vb)) and va > vb:
+                raise ValueError(f"cell {a} ({va:g}) is said to be at most cell {b} ({vb:g})")
+            self._at_most.append((int(a), int(b)))
+
+    def suppress(self, threshold: int = DEFAULT_THRESHOLD) -> LinkedSuppression:
+        return suppress_linked(
+            np.asarray(self._values, dtype=float), self._tables, self._at_most, threshold
+        )
+
+
+def _equations(values, hidden, tables):
+    """Each line of each table as (indices of its hidden cells, their coefficients, the
+    constant the shown cells contribute): sum(coef * x) + constant = 0."""
+    missing = np.isnan(values)
+    out = []
+    for table in tables:
+        for line in [*table, *table.T]:
+            coefficients: dict[int, float] = {}
+            constant = 0.0
+            for position, k in enumerate(line):
+                if missing[k]:
+                    continue
+                sign = -1.0 if position == len(line) - 1 else 1.0
+                if hidden[k]:
+                    coefficients[k] = coefficients.get(k, 0.0) + sign
+                else:
+                    constant += sign * values[k]
+            coefficients = {k: c for k, c in coefficients.items() if c}
+            if coefficients:
+                out.append((coefficients, constant))
+    return out
+
+
+def feasible_ranges(
+    values, suppressed, primary, tables, at_most=(), threshold: int = DEFAULT_THRESHOLD, only=None
+) -> dict[int, tuple[float, float]]:
+    """Each hidden cell's least and greatest value given everything shown, every table's
+    equations, the orderings in ``at_most`` and the bounds a reader knows (a primary cell lies
+    in [1, threshold], any count is >= 0).
+
+    Notes
+    -----
+    The audit by linear programming of Cox (1980), solved with HiGHS through
+    ``scipy.optimize.linprog``; the hidden cells are split into independent groups (cells
+    that share no equation) and each group is solved on its own.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse.csgraph import connected_components
+
+    values = np.asarray(values, dtype=float)
+    hidden = np.asarray(suppressed) & ~np.isnan(values)
+    unknown = np.flatnonzero(hidden)
+    if unknown.size == 0:
+        return {}
+    index = {int(k): n for n, k in enumerate(unknown)}
+    equations = _equations(values, hidden, tables)
+    inequalities = []  # (coefficients, constant): sum(coef * x) + constant <= 0
+    for a, b in at_most:
+        if np.isnan(values[a]) or np.isnan(values[b]):
             continue
-        best = None
-        for i2 in range(rows):
-            if i2 == i:
+        coefficients, constant = {}, 0.0
+        for k, sign in ((a, 1.0), (b, -1.0)):
+            if hidden[k]:
+                coefficients[k] = coefficients.get(k, 0.0) + sign
+            else:
+                constant += sign * values[k]
+        if coefficients:
+            inequalities.append((coefficients, constant))
+    # Group the unknowns that share an equation or an inequality.
+    link = np.eye(unknown.size, dtype=bool)
+    for coefficients, _ in [*equations, *inequalities]:
+        members = [index[k] for k in coefficients]
+        link[np.ix_(members, members)] = True
+    _, group = connected_components(link, directed=False)
+    wanted = set(index) if only is None else {int(k) for k in only} & set(index)
+    low_bound, high_bound = _bounds(values, np.asarray(primary), threshold)
+    ranges: dict[int, tuple[float, float]] = {}
+    for g in np.unique(group[[index[k] for k in wanted]]) if wanted else []:
+        members = [int(k) for k in unknown[group == g]]
+        position = {k: n for n, k in enumerate(members)}
+
+        def matrix(rows, members=members, position=position):
+            a = np.zeros((len(rows), len(members)))
+            b = np.zeros(len(rows))
+            for r, (coefficients, constant) in enumerate(rows):
+                for k, c in coefficients.items():
+                    a[r, position[k]] = c
+                b[r] = -constant
+            return (a, b) if rows else (None, None)
+
+        a_eq, b_eq = matrix([e for e in equations if next(iter(e[0])) in position])
+        a_ub, b_ub = matrix([e for e in inequalities if next(iter(e[0])) in position])
+        bounds = [
+            (low_bound[k], None if np.isinf(high_bound[k]) else high_bound[k]) for k in members
+        ]
+        for k in members:
+            if k not in wanted:
                 continue
-            for j2 in range(cols):
-                if j2 == j:
-                    continue
-                r, c = (i, i2), (j, j2)
-                if missing[np.ix_(r, c)].any() or not _can_move(filled, low, high, r, c):
-                    continue
-                block = filled[np.ix_(r, c)]
-                new = ~suppressed[np.ix_(r, c)]
-                # Hide as little as possible; reuse hidden cells; avoid hiding totals.
-                cost = (block[new].sum(), new.sum(), int(i2 == rows - 1) + int(j2 == cols - 1))
-                if best is None or cost < best[0]:
-                    best = (cost, r, c)
-        if best is None:
-            # No movable rectangle (only possible around missing cells): hide the whole table
-            # rather than publish a solvable cell.
-            suppressed[~missing] = True
+            objective = np.zeros(len(members))
+            objective[position[k]] = 1.0
+            args = {"A_eq": a_eq, "b_eq": b_eq, "A_ub": a_ub, "b_ub": b_ub, "bounds": bounds}
+            least = linprog(objective, method="highs", **args)
+            most = linprog(-objective, method="highs", **args)
+            if least.status != 0 or most.status not in (0, 3):
+                raise ValueError(f"the published figures are inconsistent: {least.message}")
+            ranges[k] = (float(least.fun), np.inf if most.status == 3 else float(-most.fun))
+    return ranges
+
+
+def _pinned(k: int, low: float, high: float, primary, threshold: int) -> bool:
+    """Whether a reader can narrow a hidden cell to one value. A primary cell's label already
+    gives [1, threshold]; with a threshold of 1 it gives the value itself."""
+    room = min(1.0, threshold - 1.0) if primary[k] else 1.0
+    return high - low < room - 1e-7
+
+
+def suppress_linked(
+    values, tables, at_most=(), threshold: int = DEFAULT_THRESHOLD
+) -> LinkedSuppression:
+    """Hide small counts across a system of linked tables so that no hidden cell can be
+    worked out from everything the tables publish together.
+
+    Parameters
+    ----------
+    values : array-like, shape (n,)
+        Every cell of every table (NaN: no data).
+    tables : sequence of int arrays
+        Each an augmented table of cell indices (last row and column: totals).
+    at_most : sequence of (int, int)
+        Pairs (a, b) with value[a] <= value[b], known to every reader.
+    threshold : int
+        Counts from 1 to ``threshold`` are hidden.
+
+    Returns
+    -------
+    LinkedSuppression
+
+    Notes
+    -----
+    Primary suppression, then the rectangles of Giessing & Repsilber (2002) table by table,
+    repeated until no table hides a further cell (a cell hidden in one table is hidden in
+    every table that shows it); then the linear-programming audit of Cox (1980) over the whole
+    stacked system, equations and orderings together. A cell the audit finds pinned gets a
+    neighbour hidden (a cell it shares a line or an ordering with, the smallest first) and the
+    rounds repeat until the audit passes.
+
+    Examples
+    --------
+    >>> r = suppress_linked([3, 40, 43], [np.array([[0, 0], [1, 1], [2, 2]])])
+    >>> r.suppressed.tolist()  # 3 and 40 hidden, their total shown
+    [True, True, False]
+    """
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    values = np.asarray(values, dtype=float)
+    tables = tuple(np.asarray(t, dtype=int) for t in tables)
+    at_most = tuple((int(a), int(b)) for a, b in at_most)
+    missing = np.isnan(values)
+    filled = np.nan_to_num(values)
+    primary = ~missing & (filled >= 1) & (filled <= threshold)
+    hidden = primary.copy()
+    low, high = _bounds(values, primary, threshold)
+    totals = np.zeros(values.size, dtype=bool)
+    for table in tables:
+        totals[table[-1, :]] = True
+        if table.shape[1] > 2 or (table[:, 0] != table[:, 1]).any():  # not a lone column
+            totals[table[:, -1]] = True
+    neighbours: dict[int, set[int]] = {}
+    for table in tables:
+        for line in [*table, *table.T]:
+            for k in line:
+                neighbours.setdefault(int(k), set()).update(int(m) for m in line)
+    for a, b in at_most:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    for _ in range(values.size + 1):
+        while True:
+            before = hidden.sum()
+            for table in tables:
+                _protect(table, values, missing, hidden, low, high)
+            if hidden.sum() == before:
+                break
+        ranges = feasible_ranges(values, hidden, primary, tables, at_most, threshold)
+        exposed = [k for k, (lo, hi) in ranges.items() if _pinned(k, lo, hi, primary, threshold)]
+        if not exposed:
             break
-        _, r, c = best
-        suppressed[np.ix_(r, c)] = True
-        protected[np.ix_(r, c)] = True
-    return SuppressedTable(values, primary, suppressed, threshold)
+        k = exposed[0]
+        candidates = sorted(
+            (m for m in neighbours.get(k, ()) if not hidden[m] and not missing[m]),
+            key=lambda m: (bool(totals[m]), filled[m], m),
+        )
+        if not candidates:
+            hidden[~missing] = True
+            break
+        chosen = candidates[0]
+        for m in candidates[:6]:
+            hidden[m] = True
+            lo, hi = feasible_ranges(values, hidden, primary, tables, at_most, threshold, [k])[k]
+            hidden[m] = False
+            if not _pinned(k, lo, hi, primary, threshold):
+                chosen = m
+                break
+        hidden[chosen] = True
+    return LinkedSuppression(values, primary, hidden, threshold, tables, at_most)
