@@ -98,24 +98,8 @@ class Reader:
             assert low - 1e-6 <= self.truth[name] <= high + 1e-6
 
 
-def _grouped(system: LinkedTables, counts: np.ndarray, group: np.ndarray, additive: bool):
-    """Programs (rows of ``counts``) grouped in organizations, linked as the figures page
-    publishes them: by program, by organization, and each organization's programs."""
-    cells = system.cells(counts)
-    if additive:
-        cells = np.column_stack([cells, system.sums(cells, axis=1)])
-    lines = "both" if additive else "columns"
-    orgs = []
-    for g in range(group.max() + 1):
-        members = cells[group == g]
-        subtotal = system.sums(members, axis=0)
-        system.relate(np.vstack([members, subtotal]), lines=lines)
-        orgs.append(subtotal)
-    orgs = np.vstack(orgs)
-    grand = system.sums(orgs, axis=0)
-    system.relate(np.vstack([orgs, grand]), lines=lines)
-    system.relate(np.vstack([cells, grand]), lines=lines)
-    return cells, orgs, grand
+def _grouped(system: LinkedTables, counts, group, additive: bool):
+    return system.grouped(np.asarray(counts), group, additive=additive)
 
 
 def _random_counts(rng, shape):

@@ -296,6 +296,9 @@ class LinkedTables:
         self._values.extend(counts.ravel().tolist())
         return np.arange(start, start + counts.size).reshape(counts.shape)
 
+    def __len__(self) -> int:
+        return len(self._values)
+
     def values(self, ids) -> np.ndarray:
         return np.asarray(self._values)[np.asarray(ids, dtype=int)]
 
@@ -337,6 +340,36 @@ class LinkedTables:
                 if not np.isclose(np.nan_to_num(column[:-1]).sum(), np.nan_to_num(column[-1])):
                     raise ValueError("a column's total does not add up")
             self._tables.append(table)
+
+    def grouped(self, counts, group, *, additive: bool):
+        """Rows of ``counts`` grouped (``group[i]``: the group of row i, numbered 0..G-1),
+        published three ways: a table by row, a table by group, and each group's rows above
+        the group's total. ``additive``: the columns are parts of a whole and each row has a
+        total; otherwise each column is a measure of its own.
+
+        Returns the cell indices ``(rows, groups, grand)``: shapes (R, C'), (G, C'), (C',),
+        where C' is C + 1 when ``additive`` (the row totals last).
+        """
+        group = np.asarray(group, dtype=int)
+        cells = self.cells(counts)
+        if cells.ndim != 2 or cells.shape[0] != group.size or cells.shape[0] == 0:
+            raise ValueError("grouped counts need one group per row and at least one row")
+        if additive:
+            cells = np.column_stack([cells, self.sums(cells, axis=1)])
+        lines = "both" if additive else "columns"
+        subtotals = []
+        for g in range(group.max() + 1):
+            members = cells[group == g]
+            if members.shape[0] == 0:
+                raise ValueError(f"group {g} has no rows")
+            subtotal = self.sums(members, axis=0)
+            self.relate(np.vstack([members, subtotal]), lines=lines)
+            subtotals.append(subtotal)
+        groups = np.vstack(subtotals)
+        grand = self.sums(groups, axis=0)
+        self.relate(np.vstack([groups, grand]), lines=lines)
+        self.relate(np.vstack([cells, grand]), lines=lines)
+        return cells, groups, grand
 
     def at_most(self, small, large) -> None:
         """Every reader knows value[small] <= value[large], cell by cell (e.g. enrolled
