@@ -406,6 +406,9 @@ class Equity:
     rows: list[EquityRow]
     total: list[str]
     suppressed: bool
+    # The county (usually) whose pages are counted over the same months and suppressed
+    # together with this one.
+    linked_with: Jurisdiction | None = None
 
 
 def equity_root(jurisdiction: Jurisdiction) -> Jurisdiction:
@@ -535,10 +538,10 @@ def equity_of_access(
     counts = _area_counts(all_areas, incidents, people, since, until)
     columns = ["people shot", "homicides", "enrolled participants", "contacts", "services"]
     if not all_areas:
-        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, suppress)
+        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, suppress, root)
     system, cells, pages = _area_system(root, all_areas, counts)
     if jurisdiction.pk not in pages:
-        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, suppress)
+        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, suppress, root)
     total, below = pages[jurisdiction.pk]
     areas = [all_areas[i] for i in below]
     block = np.vstack([cells[below], total[None, :]])
@@ -557,4 +560,4 @@ def equity_of_access(
     rows = [
         EquityRow(areas[i], labels[i], float(gap[i]), rank) for rank, i in enumerate(order, start=1)
     ]
-    return Equity(jurisdiction, since, until, columns, rows, labels[-1], suppress)
+    return Equity(jurisdiction, since, until, columns, rows, labels[-1], suppress, root)
