@@ -113,64 +113,72 @@ def augment(table: np.ndarray) -> np.ndarray:
     return out
 
 
-def _direction(shape: tuple[int, int], r: tuple[int, int], c: tuple[int, int]) -> np.ndarray:
-    """Signs (+1/-1) of the four cells of rectangle rows ``r`` x columns ``c`` along which the
-    augmented table's equations stay satisfied: a row's equation is (cells) - (total) = 0, so
-    a total line flips the sign."""
-    rows, cols = shape
-    a = np.array([1.0, -1.0]) * np.where(np.array(r) == rows - 1, -1.0, 1.0)
-    b = np.array([1.0, -1.0]) * np.where(np.array(c) == cols - 1, -1.0, 1.0)
-    return np.outer(a, b)
-
-
-def _can_move(values, low, high, r, c) -> bool:
-    """Whether the rectangle's four values can move a little one way or the other without
-    leaving their bounds."""
-    sign = _direction(values.shape, r, c)
-    block = values[np.ix_(r, c)]
-    lo, hi = low[np.ix_(r, c)], high[np.ix_(r, c)]
-    up = np.all(np.where(sign < 0, block > lo, block < hi))
-    down = np.all(np.where(sign > 0, block > lo, block < hi))
-    return bool(up or down)
-
-
 def _protect(ids: np.ndarray, values, missing, hidden, low, high) -> None:
     """Put every hidden cell of one augmented table on a movable rectangle of hidden cells,
     hiding the cheapest further cells needed. ``ids`` maps the table's positions to cells of
     ``values``; ``hidden`` is updated in place (a cell hidden here is hidden in every table it
-    belongs to)."""
+    belongs to).
+
+    All rectangles through a cell are scored at once: the four corners' signs, whether each
+    corner can move up or down within its bounds, and the cost of the corners not yet hidden,
+    as (R, C) arrays over the opposite corner."""
     filled = np.nan_to_num(values[ids])
     gone = missing[ids]
     lo, hi = low[ids], high[ids]
     rows, cols = ids.shape
+    last_row = np.arange(rows) == rows - 1
+    last_col = np.arange(cols) == cols - 1
+    # A total line flips the sign: a row's equation is (cells) - (total) = 0.
+    row_flip = np.where(last_row, -1.0, 1.0)
+    col_flip = np.where(last_col, -1.0, 1.0)
+    can_up = filled < hi
+    can_down = filled > lo
     protected = np.zeros(ids.shape, dtype=bool)
     todo = np.nonzero(hidden[ids] & ~gone)
+    order = np.arange(rows * cols).reshape(rows, cols)
     for i, j in sorted(zip(*todo, strict=True), key=lambda ij: filled[ij]):
         if protected[i, j]:
             continue
         now = hidden[ids]
-        best = None
-        for i2 in range(rows):
-            if i2 == i:
-                continue
-            for j2 in range(cols):
-                if j2 == j:
-                    continue
-                r, c = (i, i2), (j, j2)
-                if gone[np.ix_(r, c)].any() or not _can_move(filled, lo, hi, r, c):
-                    continue
-                block = filled[np.ix_(r, c)]
-                new = ~now[np.ix_(r, c)]
-                # Hide as little as possible; reuse hidden cells; avoid hiding totals.
-                cost = (block[new].sum(), new.sum(), int(i2 == rows - 1) + int(j2 == cols - 1))
-                if best is None or cost < best[0]:
-                    best = (cost, r, c)
-        if best is None:
+        # Signs of the corners (i, j), (i, j2), (i2, j), (i2, j2) for every (i2, j2).
+        s00 = row_flip[i] * col_flip[j]
+        s01 = row_flip[i] * -col_flip  # (C,)
+        s10 = -row_flip * col_flip[j]  # (R,)
+        s11 = np.outer(-row_flip, -col_flip)  # (R, C)
+
+        def ok(sign, up, down):
+            return np.where(sign > 0, up, down), np.where(sign > 0, down, up)
+
+        up00, down00 = ok(s00, can_up[i, j], can_down[i, j])
+        up01, down01 = ok(s01, can_up[i, :], can_down[i, :])
+        up10, down10 = ok(s10, can_up[:, j], can_down[:, j])
+        up11, down11 = ok(s11, can_up, can_down)
+        movable = (up00 & up01[None, :] & up10[:, None] & up11) | (
+            down00 & down01[None, :] & down10[:, None] & down11
+        )
+        valid = movable & ~gone & ~gone[i, :][None, :] & ~gone[:, j][:, None]
+        valid[i, :] = False
+        valid[:, j] = False
+        if not valid.any():
             # No movable rectangle (only possible around missing cells): hide the whole table
             # rather than publish a solvable cell.
             hidden[ids[~gone]] = True
             return
-        _, r, c = best
+        new00 = ~now[i, j]
+        new01, new10, new11 = ~now[i, :], ~now[:, j], ~now
+        # Hide as little as possible; reuse hidden cells; avoid hiding totals.
+        cost = (
+            filled[i, j] * new00
+            + (filled[i, :] * new01)[None, :]
+            + (filled[:, j] * new10)[:, None]
+            + filled * new11
+        )
+        count = int(new00) + new01[None, :].astype(int) + new10[:, None].astype(int) + new11
+        totals = last_row[:, None].astype(int) + last_col[None, :].astype(int)
+        keys = (order[valid], totals[valid], count[valid], cost[valid])
+        best = np.lexsort(keys)[0]
+        i2, j2 = divmod(int(order[valid][best]), cols)
+        r, c = (i, i2), (j, j2)
         hidden[ids[np.ix_(r, c)]] = True
         protected[np.ix_(r, c)] = True
 
@@ -409,27 +417,14 @@ def _equations(values, hidden, tables):
     return out
 
 
-def feasible_ranges(
-    values, suppressed, primary, tables, at_most=(), threshold: int = DEFAULT_THRESHOLD, only=None
-) -> dict[int, tuple[float, float]]:
-    """Each hidden cell's least and greatest value given everything shown, every table's
-    equations, the orderings in ``at_most`` and the bounds a reader knows (a primary cell lies
-    in [1, threshold], any count is >= 0).
-
-    Notes
-    -----
-    The audit by linear programming of Cox (1980), solved with HiGHS through
-    ``scipy.optimize.linprog``; the hidden cells are split into independent groups (cells
-    that share no equation) and each group is solved on its own.
-    """
-    from scipy.optimize import linprog
+def _problems(values, hidden, primary, tables, at_most, threshold, only=None):
+    """The reader's linear programs, one per group of hidden cells that share an equation or
+    an inequality: yields (cells, A_eq, b_eq, A_ub, b_ub, bounds) for ``linprog``."""
     from scipy.sparse.csgraph import connected_components
 
-    values = np.asarray(values, dtype=float)
-    hidden = np.asarray(suppressed) & ~np.isnan(values)
     unknown = np.flatnonzero(hidden)
     if unknown.size == 0:
-        return {}
+        return
     index = {int(k): n for n, k in enumerate(unknown)}
     equations = _equations(values, hidden, tables)
     inequalities = []  # (coefficients, constant): sum(coef * x) + constant <= 0
@@ -444,7 +439,6 @@ def feasible_ranges(
                 constant += sign * values[k]
         if coefficients:
             inequalities.append((coefficients, constant))
-    # Group the unknowns that share an equation or an inequality.
     link = np.eye(unknown.size, dtype=bool)
     for coefficients, _ in [*equations, *inequalities]:
         members = [index[k] for k in coefficients]
@@ -452,37 +446,93 @@ def feasible_ranges(
     _, group = connected_components(link, directed=False)
     wanted = set(index) if only is None else {int(k) for k in only} & set(index)
     low_bound, high_bound = _bounds(values, np.asarray(primary), threshold)
-    ranges: dict[int, tuple[float, float]] = {}
     for g in np.unique(group[[index[k] for k in wanted]]) if wanted else []:
         members = [int(k) for k in unknown[group == g]]
         position = {k: n for n, k in enumerate(members)}
 
         def matrix(rows, members=members, position=position):
+            if not rows:
+                return None, None
             a = np.zeros((len(rows), len(members)))
             b = np.zeros(len(rows))
             for r, (coefficients, constant) in enumerate(rows):
                 for k, c in coefficients.items():
                     a[r, position[k]] = c
                 b[r] = -constant
-            return (a, b) if rows else (None, None)
+            return a, b
 
         a_eq, b_eq = matrix([e for e in equations if next(iter(e[0])) in position])
         a_ub, b_ub = matrix([e for e in inequalities if next(iter(e[0])) in position])
         bounds = [
             (low_bound[k], None if np.isinf(high_bound[k]) else high_bound[k]) for k in members
         ]
-        for k in members:
-            if k not in wanted:
+        yield members, {"A_eq": a_eq, "b_eq": b_eq, "A_ub": a_ub, "b_ub": b_ub, "bounds": bounds}
+
+
+def _solve(objective, problem):
+    from scipy.optimize import linprog
+
+    result = linprog(objective, method="highs", **problem)
+    if result.status not in (0, 3):
+        raise ValueError(f"the published figures are inconsistent: {result.message}")
+    return result
+
+
+def feasible_ranges(
+    values, suppressed, primary, tables, at_most=(), threshold: int = DEFAULT_THRESHOLD, only=None
+) -> dict[int, tuple[float, float]]:
+    """Each hidden cell's least and greatest value given everything shown, every table's
+    equations, the orderings in ``at_most`` and the bounds a reader knows (a primary cell lies
+    in [1, threshold], any count is >= 0).
+
+    Notes
+    -----
+    The audit by linear programming of Cox (1980), solved with HiGHS through
+    ``scipy.optimize.linprog``; the hidden cells are split into independent groups (cells
+    that share no equation) and each group is solved on its own.
+    """
+    values = np.asarray(values, dtype=float)
+    hidden = np.asarray(suppressed) & ~np.isnan(values)
+    wanted = None if only is None else {int(k) for k in only}
+    ranges: dict[int, tuple[float, float]] = {}
+    for members, problem in _problems(values, hidden, primary, tables, at_most, threshold, only):
+        for n, k in enumerate(members):
+            if wanted is not None and k not in wanted:
                 continue
             objective = np.zeros(len(members))
-            objective[position[k]] = 1.0
-            args = {"A_eq": a_eq, "b_eq": b_eq, "A_ub": a_ub, "b_ub": b_ub, "bounds": bounds}
-            least = linprog(objective, method="highs", **args)
-            most = linprog(-objective, method="highs", **args)
-            if least.status != 0 or most.status not in (0, 3):
-                raise ValueError(f"the published figures are inconsistent: {least.message}")
+            objective[n] = 1.0
+            least, most = _solve(objective, problem), _solve(-objective, problem)
             ranges[k] = (float(least.fun), np.inf if most.status == 3 else float(-most.fun))
     return ranges
+
+
+def _exposed(values, hidden, primary, tables, at_most, threshold) -> list[int]:
+    """The hidden cells a reader can pin. Cheap first: a few solutions of the reader's
+    programs in random directions; a cell seen at two values at least 1 apart is free and
+    needs no program of its own. Only the rest get their exact least and greatest values."""
+    rng = np.random.default_rng(0)
+    pinned = []
+    for members, problem in _problems(values, hidden, primary, tables, at_most, threshold):
+        size = len(members)
+        seen_low = np.full(size, np.inf)
+        seen_high = np.full(size, -np.inf)
+        objectives = [np.ones(size), -np.ones(size)]
+        objectives += [rng.choice([-1.0, 1.0], size) for _ in range(6)]
+        for objective in objectives:
+            result = _solve(objective, problem)
+            if result.status == 0:
+                seen_low = np.minimum(seen_low, result.x)
+                seen_high = np.maximum(seen_high, result.x)
+        for n, k in enumerate(members):
+            if seen_high[n] - seen_low[n] >= 1 - 1e-7:
+                continue
+            objective = np.zeros(size)
+            objective[n] = 1.0
+            least, most = _solve(objective, problem), _solve(-objective, problem)
+            high = np.inf if most.status == 3 else float(-most.fun)
+            if _pinned(k, float(least.fun), high, primary, threshold):
+                pinned.append(k)
+    return pinned
 
 
 def _pinned(k: int, low: float, high: float, primary, threshold: int) -> bool:
@@ -558,8 +608,7 @@ def suppress_linked(
                 _protect(table, values, missing, hidden, low, high)
             if hidden.sum() == before:
                 break
-        ranges = feasible_ranges(values, hidden, primary, tables, at_most, threshold)
-        exposed = [k for k, (lo, hi) in ranges.items() if _pinned(k, lo, hi, primary, threshold)]
+        exposed = _exposed(values, hidden & ~missing, primary, tables, at_most, threshold)
         if not exposed:
             break
         k = exposed[0]
