@@ -189,7 +189,9 @@ def test_figures_by_program_and_by_organization_wide_and_narrow(browser, live_se
         (people["outsider"], "Partner B", (25, 14)),
     ):
         for k, n in enumerate(sizes):
-            program = make_program(user, org, name=f"Program {k + 1}", capacity=60)
+            program = make_program(
+                user, org, name=f"Program {k + 1}", capacity=60, caseload_per_worker=50
+            )
             for i in range(n):
                 make_participant(user, program, f"{org} {k} {i}", enrol=i % 3 != 0)
     for viewport, suffix in ((WIDE, ""), (NARROW, "-390")):

@@ -225,3 +225,27 @@ def test_the_demo_figures_pin_nothing_across_tables_and_across_pages(demo):
     assert any(label in ("suppressed", "fewer than 11") for label in labels.values())
     reader.assert_nothing_pinned()
     assert Area.objects.filter(jurisdiction__in=towns).count() == len({k[1] for k in labels})
+
+
+def test_an_organizations_contact_rate_does_not_give_a_hidden_program_rate_away(people):
+    partner = people["partner"]
+    small = make_program(partner, "Partner A", name="Small", capacity=50, caseload_per_worker=50)
+    large = make_program(partner, "Partner A", name="Large", capacity=50, caseload_per_worker=50)
+    for program, n in ((small, 4), (large, 20)):
+        for i in range(n):
+            person = make_participant(partner, program, f"{program.name} {i}")
+            actions.log_contact(
+                partner,
+                person,
+                on=AS_OF - dt.timedelta(days=3),
+                duration_minutes=10,
+                kind="in_person",
+                place="street",
+            )
+    figures = program_figures(None, suppress=True, as_of=AS_OF)
+    rates = dict(figures.contacts_per_week)
+    assert rates["Partner A: Small"].startswith("suppressed (fewer than 11")
+    assert rates["Partner A: Large"] == "0.1"
+    assert dict(figures.organization_contacts_per_week)["Partner A"].startswith("suppressed")
+    inside = program_figures(small.organization, suppress=False, as_of=AS_OF)
+    assert dict(inside.contacts_per_week)["Partner A: Small"] == "0.1"

@@ -201,7 +201,9 @@ def _outcome_counts(people, programs) -> np.ndarray:
 def _contact_rates(people, programs, as_of: dt.date, suppress: bool, groups) -> list:
     """Contacts per enrolled participant per week over the last 12 weeks, for each group of
     programs ``groups``: (label, [program indices]). A rate is shown only where the
-    participants it divides by are not a small count."""
+    participants it divides by are not a small count, and a group's rate is hidden too when
+    exactly one of its programs' rates is (with the others shown it would give that one
+    away)."""
     since = as_of - dt.timedelta(weeks=12)
     enrolled = dict(
         people.filter(status=Participant.Status.ENROLLED)
@@ -222,6 +224,11 @@ def _contact_rates(people, programs, as_of: dt.date, suppress: bool, groups) -> 
         .values_list("participant__program", "n")
         .order_by()
     )
+
+    def small(i: int) -> bool:
+        n = enrolled.get(programs[i].pk, 0)
+        return suppress and 0 < n <= DEFAULT_THRESHOLD
+
     out = []
     for label, members in groups:
         n = sum(enrolled.get(programs[i].pk, 0) for i in members)
@@ -230,6 +237,8 @@ def _contact_rates(people, programs, as_of: dt.date, suppress: bool, groups) -> 
             out.append((label, "no enrolled participants"))
         elif suppress and n <= DEFAULT_THRESHOLD:
             out.append((label, f"suppressed (fewer than {DEFAULT_THRESHOLD + 1} enrolled)"))
+        elif len(members) > 1 and sum(small(i) for i in members) == 1:
+            out.append((label, "suppressed (it would give a program's rate away)"))
         else:
             out.append((label, f"{reached / n / 12:.1f}"))
     return out
