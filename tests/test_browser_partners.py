@@ -13,6 +13,7 @@ from gvrs.partners.models import Participant, Referral
 from tests.partner_helpers import make_program
 from tests.personas import PASSWORD
 from tests.test_browser import browser, shot  # noqa: F401 - the shared Chromium fixture
+from tests.test_partners_figures import city  # noqa: F401 - a town with three areas
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 WIDE, NARROW = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
@@ -181,8 +182,11 @@ def test_corrections_after_intake_in_a_browser_wide_and_narrow(browser, live_ser
     assert not AuditEvent.objects.filter(detail__contains="661-555").exists()
 
 
-def test_figures_by_program_and_by_organization_wide_and_narrow(browser, live_server, people):  # noqa: F811
+def test_figures_by_program_and_by_organization_wide_and_narrow(browser, live_server, people, city):  # noqa: F811
+    from gvrs.incidents.models import Area
     from tests.partner_helpers import make_participant
+
+    west = Area.objects.get(name="West")
 
     for user, org, sizes in (
         (people["partner"], "Partner A", (4, 30)),
@@ -193,10 +197,25 @@ def test_figures_by_program_and_by_organization_wide_and_narrow(browser, live_se
                 user, org, name=f"Program {k + 1}", capacity=60, caseload_per_worker=50
             )
             for i in range(n):
-                make_participant(user, program, f"{org} {k} {i}", enrol=i % 3 != 0)
+                make_participant(
+                    user, program, f"{org} {k} {i}", enrol=i % 3 != 0, area=west if i < 5 else None
+                )
     for viewport, suffix in ((WIDE, ""), (NARROW, "-390")):
         page = sign_in(browser, live_server, people["analyst"], viewport)
         page.goto(f"{live_server.url}/partners/figures/")
         page.wait_for_selector("text=By organization")
         assert "fewer than 11" in page.content() and "suppressed" in page.content()
         shot(page, f"partners-figures-by-organization{suffix}")
+        # The county's equity page and the town's show the same areas alike.
+        rows = {}
+        for slug in (city.parent.slug, city.slug):
+            page.goto(f"{live_server.url}/partners/equity/?j={slug}")
+            page.wait_for_selector("[data-testid=equity]")
+            shot(page, f"partners-equity-{slug}{suffix}")
+            rows[slug] = page.inner_text("[data-testid=equity] tbody").splitlines()
+        assert "every page of" in page.content()
+        county, town = (
+            {line.split("\t", 2)[2] for line in rows[s] if "\t" in line and "Total" not in line}
+            for s in (city.parent.slug, city.slug)
+        )
+        assert town <= county
