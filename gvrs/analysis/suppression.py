@@ -601,6 +601,15 @@ def suppress_linked(
     for a, b in at_most:
         neighbours.setdefault(a, set()).add(b)
         neighbours.setdefault(b, set()).add(a)
+
+    def _still_pinned(k: int, hidden: np.ndarray, also: int | None) -> bool:
+        """Whether cell ``k`` is pinned, with cell ``also`` hidden too (a probe)."""
+        trial = hidden.copy()
+        if also is not None:
+            trial[also] = True
+        lo, hi = feasible_ranges(values, trial, primary, tables, at_most, threshold, [k])[k]
+        return _pinned(k, lo, hi, primary, threshold)
+
     for _ in range(values.size + 1):
         while True:
             before = hidden.sum()
@@ -611,21 +620,22 @@ def suppress_linked(
         exposed = _exposed(values, hidden & ~missing, primary, tables, at_most, threshold)
         if not exposed:
             break
-        k = exposed[0]
-        candidates = sorted(
-            (m for m in neighbours.get(k, ()) if not hidden[m] and not missing[m]),
-            key=lambda m: (bool(totals[m]), filled[m], m),
-        )
-        if not candidates:
+        # Repair every pinned cell of this round before auditing again (an audit of a large
+        # system costs more than a few probes); a cell that an earlier repair of the round
+        # already freed is left as it is.
+        repaired = False
+        for k in exposed:
+            candidates = sorted(
+                (m for m in neighbours.get(k, ()) if not hidden[m] and not missing[m]),
+                key=lambda m: (bool(totals[m]), filled[m], m),
+            )
+            if not candidates or not _still_pinned(k, hidden, None):
+                continue
+            chosen = next((m for m in candidates[:4] if not _still_pinned(k, hidden, m)), None)
+            hidden[candidates[0] if chosen is None else chosen] = True
+            repaired = True
+        if not repaired:
+            # Nothing left to hide next to a pinned cell: hide everything rather than publish it.
             hidden[~missing] = True
             break
-        chosen = candidates[0]
-        for m in candidates[:6]:
-            hidden[m] = True
-            lo, hi = feasible_ranges(values, hidden, primary, tables, at_most, threshold, [k])[k]
-            hidden[m] = False
-            if not _pinned(k, lo, hi, primary, threshold):
-                chosen = m
-                break
-        hidden[chosen] = True
     return LinkedSuppression(values, primary, hidden, threshold, tables, at_most)
