@@ -522,10 +522,22 @@ def _area_system(root: Jurisdiction, areas: list[Area], counts: np.ndarray):
     return system, cells, pages
 
 
+def _data_end(incidents) -> dt.date:
+    """The end of the incident sources' recorded coverage (issue 10), never the latest
+    incident: a stray record dated past the data would put the window in months with no
+    data, and a quiet last month would cut it short."""
+    from gvrs.incidents.coverage import source_coverage
+
+    sources = list(incidents.order_by().values_list("source", flat=True).distinct())
+    covered = source_coverage(sources)
+    return max((c.last for c in covered.values()), default=None) or dt.date.today()
+
+
 def equity_of_access(
     jurisdiction: Jurisdiction, *, suppress: bool, organization=None, exclude=None
 ) -> Equity:
-    """Need (people shot, homicides, over the last 12 months of incident data) against reach
+    """Need (people shot, homicides, over the 12 months to the end of the incident data's
+    coverage) against reach
     (participants enrolled, contacts and services in those months) per area, ranked by unmet
     need: the area's share of people shot minus its share of enrolled participants, both as
     shown. A suppressed figure counts as 0 in the ranking, so the order never depends on a
@@ -541,7 +553,7 @@ def equity_of_access(
         )
     )
     incidents = Incident.objects.filter(jurisdiction_id__in=root.descendant_ids())
-    until = incidents.aggregate(m=Max("occurred_on"))["m"] or dt.date.today()
+    until = _data_end(incidents)
     since = until - dt.timedelta(days=365) + dt.timedelta(days=1)
     people = _participants(organization, suppress, exclude)
     counts = _area_counts(all_areas, incidents, people, since, until)
