@@ -1,0 +1,118 @@
+"""Charts and maps for the report as SVG (Matplotlib): vector graphics that print sharp in the
+PDF and scale in the browser. Text is drawn as outlines, so the picture is the same wherever
+it is opened, with no font to find."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display, no GUI toolkit
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.patches import Polygon  # noqa: E402
+
+INK = "#1f2a44"
+ACCENT = "#b22222"
+MUTED = "#8a93a6"
+SUPPRESSED_GREY = "#d5d9e0"
+
+
+def _svg(figure) -> str:
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "path", "svg.hashsalt": "gvrs"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def annual_chart(
+    years: list[int], counts: list[int], *, highlight: int, unit: str, title: str
+) -> str:
+    """Counts by year, the report's year in the accent colour and the record labelled."""
+    figure, axes = plt.subplots(figsize=(7.2, 2.9))
+    colours = [ACCENT if y == highlight else MUTED for y in years]
+    axes.bar(years, counts, color=colours, width=0.8)
+    top = max(counts) if counts else 0
+    if counts:
+        record_year = years[max(range(len(counts)), key=lambda i: (counts[i], years[i]))]
+        axes.annotate(
+            f"record {top:,} ({record_year})",
+            xy=(record_year, top),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            color=INK,
+        )
+        if highlight in years:
+            value = counts[years.index(highlight)]
+            if highlight != record_year:
+                axes.annotate(
+                    f"{value:,} in {highlight}",
+                    xy=(highlight, value),
+                    xytext=(0, 4),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8,
+                    color=ACCENT,
+                )
+    axes.set_ylim(0, max(top, 1) * 1.18)
+    axes.set_ylabel(unit, fontsize=8)
+    axes.set_title(title, fontsize=9, loc="left", color=INK)
+    axes.tick_params(labelsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=12))
+    return _svg(figure)
+
+
+def _rings(geometry: dict) -> list[list]:
+    if geometry.get("type") == "Polygon":
+        return [geometry["coordinates"][0]] if geometry.get("coordinates") else []
+    if geometry.get("type") == "MultiPolygon":
+        return [polygon[0] for polygon in geometry.get("coordinates", []) if polygon]
+    return []
+
+
+def area_map(areas: list[tuple[str, dict, int | None]], *, unit: str, title: str) -> str:
+    """A choropleth of areas: ``(name, GeoJSON geometry, count or None when suppressed)``.
+    Suppressed areas are grey and say so in the legend; the colour scale is in ``unit``."""
+    import math
+
+    figure, axes = plt.subplots(figsize=(7.2, 5.0))
+    shown = [n for _, _, n in areas if n is not None]
+    top = max([1, *shown])
+    cmap = matplotlib.colormaps["Reds"]
+    norm = matplotlib.colors.Normalize(vmin=0, vmax=top)
+    patches, colours = [], []
+    lats = []
+    for _, geometry, count in areas:
+        for ring in _rings(geometry):
+            points = [(p[0], p[1]) for p in ring]
+            lats.extend(p[1] for p in points)
+            patches.append(Polygon(points, closed=True))
+            colours.append(SUPPRESSED_GREY if count is None else cmap(0.08 + 0.9 * norm(count)))
+    axes.add_collection(
+        PatchCollection(patches, facecolors=colours, edgecolors="#5b6577", linewidths=0.4)
+    )
+    axes.autoscale_view()
+    if lats:  # degrees of longitude are shorter than degrees of latitude away from the equator
+        axes.set_aspect(1 / max(math.cos(math.radians(sum(lats) / len(lats))), 0.1))
+    axes.set_xticks([])
+    axes.set_yticks([])
+    for side in axes.spines.values():
+        side.set_visible(False)
+    mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = figure.colorbar(mappable, ax=axes, shrink=0.7, pad=0.02)
+    bar.set_label(unit, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    if any(n is None for _, _, n in areas):
+        handle = matplotlib.patches.Patch(
+            facecolor=SUPPRESSED_GREY, edgecolor="#5b6577", label="suppressed (small count)"
+        )
+        axes.legend(handles=[handle], loc="lower left", fontsize=7, frameon=False)
+    axes.annotate("N ↑", xy=(0.98, 0.02), xycoords="axes fraction", ha="right", fontsize=8)
+    axes.set_title(title, fontsize=9, loc="left", color=INK)
+    return _svg(figure)
