@@ -170,7 +170,7 @@ def rate_sentence(label: str, count: int, period: str, population: int, rate: fl
 def no_rate_sentence(place: str, period: str) -> str:
     return (
         f"No population of {place} is loaded for {period}, so no rate per 100,000 is shown "
-        "(`gvrs populations` loads them)."
+        "(the command gvrs populations loads them)."
     )
 
 
@@ -229,8 +229,8 @@ def evaluation_sentence(evaluation, method_name: str) -> str:
 
 def no_evaluation_sentence(place: str) -> str:
     return (
-        f"No evaluation of the strategy in {place} is part of this report; `gvrs evaluate` "
-        "or the Evaluation page runs one against comparison places."
+        f"No evaluation of the strategy in {place} is part of this report; the command gvrs "
+        "evaluate, or the Evaluation page, runs one against comparison places."
     )
 
 

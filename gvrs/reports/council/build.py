@@ -288,15 +288,18 @@ def _summary(found: list[_Found], left_out: list[str]) -> Section:
         for change in f.changes:
             blocks.append(Paragraph(change.sentence, "lead"))
         blocks.extend(Paragraph(g, "note") for g in f.gaps)
-    header = ["Measure", "Source", "Period", "Count (95% interval)", "Compared with", "Change",
-              "Exact test"]
+    header = ["Measure", "Period", "Count (95% interval)", "Compared with", "Change", "Exact test"]
+    several = len({f.series.source for f in found}) > 1
     rows = []
     for f in found:
         first = True
         for change in f.changes or [None]:
             row = [
-                f.metric.label if first else "",
-                source_title(f.series.source) if first else "",
+                (
+                    f.metric.label + (f" ({source_title(f.series.source)})" if several else "")
+                    if first
+                    else ""
+                ),
                 f.window.label if first else "",
                 narrative.count_with_interval(f.count, *f.ci) if first else "",
             ]
@@ -376,7 +379,7 @@ def _history(found: list[_Found], period: Period, today: dt.date) -> Section:
             )
         blocks.append(Paragraph(narrative.record_sentence(f.metric.label, annual)))
         shown = annual.iloc[-HISTORY_YEARS_SHOWN:]
-        title = f"{f.metric.label}, {f.series.place}, by year"
+        title = f"{f.metric.label}, {f.series.place}, by year ({year} in red)"
         blocks.append(
             Figure(
                 title,
@@ -384,7 +387,7 @@ def _history(found: list[_Found], period: Period, today: dt.date) -> Section:
                     [int(y) for y in shown.index],
                     [int(v) for v in shown.to_numpy()],
                     highlight=year,
-                    unit=f.metric.unit,
+                    unit=f.metric.label.lower(),
                     title=title,
                 ),
                 _notes(f.series, today),
@@ -483,18 +486,15 @@ def _group_share(
     covered = covered_incidents(metric, place)
     title = "Group involvement"
     if covered is None:
+        has_incidents = Incident.objects.filter(jurisdiction_id__in=place.descendant_ids()).exists()
+        reason = (
+            "its incident records hold no shootings"
+            if has_incidents
+            else "its figures are published counts, which do not record group involvement"
+        )
         return Section(
             title,
-            [
-                Paragraph(
-                    narrative.group_share_unavailable(
-                        place.name,
-                        period.label,
-                        "its data are published counts or incidents without shootings, which "
-                        "do not record group involvement",
-                    )
-                )
-            ],
+            [Paragraph(narrative.group_share_unavailable(place.name, period.label, reason))],
             "groups",
         )
     incidents, first, last = covered

@@ -46,18 +46,6 @@ def annual_chart(
             fontsize=8,
             color=INK,
         )
-        if highlight in years:
-            value = counts[years.index(highlight)]
-            if highlight != record_year:
-                axes.annotate(
-                    f"{value:,} in {highlight}",
-                    xy=(highlight, value),
-                    xytext=(0, 4),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=8,
-                    color=ACCENT,
-                )
     axes.set_ylim(0, max(top, 1) * 1.18)
     axes.set_ylabel(unit, fontsize=8)
     axes.set_title(title, fontsize=9, loc="left", color=INK)
