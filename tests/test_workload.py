@@ -208,9 +208,9 @@ def test_fresno_workload_2020_and_2023_from_an_imported_file(fresno):
 def test_a_workload_file_changes_the_assumptions_and_adds_the_cited_costs(fresno):
     config = fresno / "workload.toml"
     config.write_text(
-        "[workload]\nofficers = [3, 6]\nhours = [2, 2]\nsource = \"Fresno PD staffing study\"\n"
-        "[[cost]]\nlabel = \"police response\"\nper_shooting = 1000\n"
-        "source = \"City budget office\"\n",
+        '[workload]\nofficers = [3, 6]\nhours = [2, 2]\nsource = "Fresno PD staffing study"\n'
+        '[[cost]]\nlabel = "police response"\nper_shooting = 1000\n'
+        'source = "City budget office"\n',
         encoding="utf-8",
     )
     document = _report(
@@ -239,7 +239,7 @@ def test_a_workload_file_changes_the_assumptions_and_adds_the_cited_costs(fresno
 
 def test_a_bad_workload_file_is_a_usage_error_naming_file_and_field(fresno):
     config = fresno / "workload.toml"
-    config.write_text("[workload]\nofficers = [12, 5]\nsource = \"x\"\n", encoding="utf-8")
+    config.write_text('[workload]\nofficers = [12, 5]\nsource = "x"\n', encoding="utf-8")
     with pytest.raises(CommandError, match=r"workload.toml: \[workload\] officers"):
         _report(fresno, "--jurisdiction", "Fresno", "--period", "2023", "--workload", str(config))
 

@@ -67,7 +67,7 @@ def workload_sentence(hours, noun: str = "shootings") -> str:
     Examples
     --------
     >>> from gvrs.analysis.workload import officer_hours
-    >>> workload_sentence(officer_hours(732, "2020"))[:87]
+    >>> workload_sentence(officer_hours(732, "2020"))[:86]
     '732 shootings × 5–12 officers × 1–3 hours = 3,660–26,352 officer-hours tied up in 2020'
     """
     a = hours.assumptions
@@ -133,7 +133,8 @@ def history_sentence(label: str, rank, unit: str = "") -> str:
     --------
     >>> import pandas as pd
     >>> from gvrs.analysis.history import rank_in_history
-    >>> history_sentence("Homicides", rank_in_history(pd.Series({2020: 9, 2021: 12, 2022: 4}), 2022))
+    >>> rank = rank_in_history(pd.Series({2020: 9, 2021: 12, 2022: 4}), 2022)
+    >>> history_sentence("Homicides", rank)
     '4 homicides in 2022: the lowest in the 3 years of data (2020–2022).'
     """
     return f"{rank.count:,} {unit or label.lower()} in {rank.year}: {rank.phrase}."
@@ -214,8 +215,7 @@ def partners_sentence(organizations: int, threshold: int) -> str:
 
 def no_partner_figures(place: str) -> str:
     return (
-        f"No community partner has participants recorded in {place}: no program figures "
-        "are shown."
+        f"No community partner has participants recorded in {place}: no program figures are shown."
     )
 
 

@@ -31,6 +31,9 @@ class Range:
     high: float
 
     def __post_init__(self) -> None:
+        # Stored as floats whatever was given (5 officers, 1.5 hours): one type to print.
+        object.__setattr__(self, "low", float(self.low))
+        object.__setattr__(self, "high", float(self.high))
         if not (self.low >= 0 and self.high >= self.low):
             raise WorkloadError(f"a range needs 0 <= low <= high, got {self.low}..{self.high}")
 
@@ -77,9 +80,7 @@ class WorkloadAssumptions:
                 raise WorkloadError("[workload] source: say where the figures come from")
             values["source"] = source
         elif values:
-            raise WorkloadError(
-                "[workload] source: give the source of your own officers and hours"
-            )
+            raise WorkloadError("[workload] source: give the source of your own officers and hours")
         return cls(**values)
 
 

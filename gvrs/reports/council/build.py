@@ -18,8 +18,8 @@ from gvrs.analysis.counts import (
     YEAR,
     CountSeries,
     SeriesError,
-    compare_periods,
     comparable_windows,
+    compare_periods,
     period_count,
 )
 from gvrs.analysis.history import rank_in_history
@@ -269,8 +269,14 @@ def _headline(
         window, _ = comparable_windows(series, period, period)
     counted = period_count(series, window)
     return _Found(
-        metric, series, window, counted.count, (counted.ci_low, counted.ci_high), running,
-        changes, gaps,
+        metric,
+        series,
+        window,
+        counted.count,
+        (counted.ci_low, counted.ci_high),
+        running,
+        changes,
+        gaps,
     )
 
 
@@ -337,9 +343,7 @@ def _caveat(request: ReportRequest, lead: _Found) -> Section:
             )
             blocks.append(
                 Paragraph(
-                    narrative.evaluation_sentence(
-                        result, METHOD_NAMES[request.evaluation_method]
-                    )
+                    narrative.evaluation_sentence(result, METHOD_NAMES[request.evaluation_method])
                 )
             )
         except EvaluationError as exc:
@@ -561,9 +565,7 @@ def _workload(
     series = [s for s in all_series(metric, place) if s.resolution != YEAR]
     title = "Police workload"
     if not series:
-        return Section(
-            title, [Paragraph(narrative.no_workload_sentence(place.name))], "workload"
-        )
+        return Section(title, [Paragraph(narrative.no_workload_sentence(place.name))], "workload")
     daily = series[0]
     try:
         change = compare_periods(daily, period, vs)
@@ -678,8 +680,10 @@ def _areas(place: Jurisdiction, lead: _Found, metrics: dict[str, Metric]) -> Sec
     shown_now = columns[0].shown()[: len(areas), 0]
     order = sorted(
         range(len(areas)),
-        key=lambda i: (-(DEFAULT_THRESHOLD if np.isnan(shown_now[i]) else shown_now[i]),
-                       areas[i]["name"]),
+        key=lambda i: (
+            -(DEFAULT_THRESHOLD if np.isnan(shown_now[i]) else shown_now[i]),
+            areas[i]["name"],
+        ),
     )
     table_rows = [table_rows[i] for i in order] + [table_rows[-1]]
     window = f.window
@@ -740,19 +744,13 @@ def _partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:
                     f"{organization.name}: {table.title}",
                     ["Program", *table.columns],
                     [[row, *cells] for row, cells in table.body()],
-                    [
-                        narrative.partner_note(
-                            organization.name, as_of.isoformat(), table.note
-                        )
-                    ],
+                    [narrative.partner_note(organization.name, as_of.isoformat(), table.note)],
                 )
             )
     return Section(title, blocks, "partners")
 
 
-def _sources(
-    found: list[_Found], imports: dict, place: Jurisdiction, today: dt.date
-) -> Section:
+def _sources(found: list[_Found], imports: dict, place: Jurisdiction, today: dt.date) -> Section:
     blocks: list = []
     seen = set()
     for f in found:

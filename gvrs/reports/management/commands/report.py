@@ -8,8 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gvrs.analysis.workload import WorkloadError
 from gvrs.cliutil import find_jurisdiction, parse_date
-from gvrs.reports.council import ReportError, ReportRequest, build_report
-from gvrs.reports.council import render
+from gvrs.reports.council import ReportError, ReportRequest, build_report, render
 from gvrs.reports.council.config import read_workload
 from gvrs.reports.evaluation import METHODS
 
