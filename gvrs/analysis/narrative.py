@@ -319,12 +319,20 @@ def workload_note(source: str) -> str:
     )
 
 
-def partner_note(organization: str, as_of: str, note: str) -> str:
+def partner_note(organization: str, note: str) -> str:
+    """Under a partner's table: every participant on record who consented to aggregate
+    reporting (the table's own note dates what it dates)."""
     extra = f"; {note.rstrip('.')}" if note else ""
     return (
-        f"Source: {organization}'s records in gvrs, to {as_of}, participants who consented to "
-        f"aggregate reporting{extra}."
+        f"Source: {organization}'s records in gvrs as of the report, every participant on "
+        f"record who consented to aggregate reporting{extra}."
     )
+
+
+def quiet_areas_sentence(n: int, label: str, windows: list[str]) -> str:
+    which = " or ".join(windows)
+    areas = "One other area" if n == 1 else f"{n:,} other areas"
+    return f"{areas} had no {label.lower()} in {which}."
 
 
 def population_source_sentence(sources: list[str]) -> str:

@@ -48,6 +48,7 @@ REPORT_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shoo
 # of people shot in it).
 WORKLOAD_METRIC = "shooting_incidents"
 HISTORY_YEARS_SHOWN = 40
+CHARTS_SHOWN = 2  # history charts and rate tables for the first measures; sentences for all
 RATE_YEARS_SHOWN = 10
 PROJECTION_LEVEL = 0.90
 
@@ -167,10 +168,12 @@ def build_report(request: ReportRequest) -> CouncilReport:
             continue
         found.append(_headline(metric, series, period, vs, baseline, running))
     if not found:
-        coverage = "; ".join(
-            f"{metric.label.lower()} from {source_title(s.source)}: {s.coverage(today)}"
-            for metric, s in candidates
-        )
+        held: dict[str, list[str]] = {}
+        for metric, s in candidates:
+            held.setdefault(f"{source_title(s.source)}: {s.coverage(today)}", []).append(
+                metric.label.lower()
+            )
+        coverage = "; ".join(f"{', '.join(labels)} from {where}" for where, labels in held.items())
         raise ReportError(
             f"no data to publish for {period.label} in {place.name}: the data cover "
             f"{coverage}. Choose a period inside the coverage."
@@ -185,7 +188,7 @@ def build_report(request: ReportRequest) -> CouncilReport:
         _rates(found, place),
         _group_share(place, period, lead, metrics),
         _workload(request, place, period, vs, metrics),
-        _areas(place, lead, metrics),
+        _areas(place, _busiest(found), metrics),
         _partners(place, period, today),
         _sources(found, imports, place, today),
         Section(
@@ -292,7 +295,9 @@ def _summary(found: list[_Found], left_out: list[str]) -> Section:
     blocks: list = []
     for f in found:
         for change in f.changes:
-            blocks.append(Paragraph(change.sentence, "lead"))
+            # The first measure leads; the others follow in ordinary type.
+            style = "lead" if f.metric.name == found[0].metric.name else "text"
+            blocks.append(Paragraph(change.sentence, style))
         blocks.extend(Paragraph(g, "note") for g in f.gaps)
     header = ["Measure", "Period", "Count (95% interval)", "Compared with", "Change", "Exact test"]
     several = len({f.series.source for f in found}) > 1
@@ -367,7 +372,7 @@ def _leads(found: list[_Found]) -> list[_Found]:
 
 def _history(found: list[_Found], period: Period, today: dt.date) -> Section:
     blocks: list = []
-    for f in _leads(found):
+    for number, f in enumerate(_leads(found)):
         annual = f.series.annual()
         annual = annual.loc[annual.index <= period.end.year]
         if len(annual) < 2:
@@ -382,6 +387,8 @@ def _history(found: list[_Found], period: Period, today: dt.date) -> Section:
                 )
             )
         blocks.append(Paragraph(narrative.record_sentence(f.metric.label, annual)))
+        if number >= CHARTS_SHOWN:
+            continue
         shown = annual.iloc[-HISTORY_YEARS_SHOWN:]
         title = f"{f.metric.label}, {f.series.place}, by year ({year} in red)"
         blocks.append(
@@ -436,7 +443,7 @@ def _year_to_date(found: list[_Found], period: Period, today: dt.date) -> Sectio
 
 def _rates(found: list[_Found], place: Jurisdiction) -> Section:
     blocks: list = []
-    for f in _leads(found):
+    for number, f in enumerate(_leads(found)):
         series = f.series
         if not series.populations:
             continue
@@ -453,6 +460,8 @@ def _rates(found: list[_Found], place: Jurisdiction) -> Section:
                     )
                 )
             )
+        if number >= CHARTS_SHOWN:
+            continue
         annual = series.annual()
         years = [y for y in annual.index if series.population(int(y))][-RATE_YEARS_SHOWN:]
         rows = []
@@ -617,6 +626,13 @@ def _workload(
     return Section(title, blocks, "workload")
 
 
+def _busiest(found: list[_Found]) -> _Found:
+    """The measure to map: of those counted from incidents, the one with most events (fewer
+    of its areas fall under the suppression threshold); else the first."""
+    counted = [f for f in _leads(found) if f.series.source == INCIDENTS]
+    return max(counted, key=lambda f: f.count) if counted else found[0]
+
+
 def _areas(place: Jurisdiction, lead: _Found, metrics: dict[str, Metric]) -> Section | None:
     """Counts by area in the report's window and the comparison window, suppressed for
     publication (each column with its own total), and a static map."""
@@ -685,7 +701,9 @@ def _areas(place: Jurisdiction, lead: _Found, metrics: dict[str, Metric]) -> Sec
             areas[i]["name"],
         ),
     )
-    table_rows = [table_rows[i] for i in order] + [table_rows[-1]]
+    # Areas with none in either window are counted in a sentence, not listed one by one.
+    quiet = [i for i in order if not counts[i].any()]
+    table_rows = [table_rows[i] for i in order if counts[i].any()] + [table_rows[-1]]
     window = f.window
     blocks: list = [
         Paragraph(narrative.area_sentence(f.metric.label, window.label, DEFAULT_THRESHOLD))
@@ -714,6 +732,15 @@ def _areas(place: Jurisdiction, lead: _Found, metrics: dict[str, Metric]) -> Sec
             notes,
         )
     )
+    if quiet:
+        blocks.append(
+            Paragraph(
+                narrative.quiet_areas_sentence(
+                    len(quiet), f.metric.label, [w.label for w in windows]
+                ),
+                "note",
+            )
+        )
     return Section("Maps by area", blocks, "areas")
 
 
@@ -738,13 +765,24 @@ def _partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:
     blocks: list = [Paragraph(narrative.partners_sentence(len(organizations), DEFAULT_THRESHOLD))]
     for organization in organizations:
         figures = program_figures(organization, suppress=True, as_of=as_of)
-        for table in (figures.funnel, figures.services):
+        prefix = f"{organization.name}: "
+        for table, transpose in ((figures.funnel, False), (figures.services, True)):
+            programs = [r.removeprefix(prefix) for r in table.rows]
+            if transpose:  # many kinds of service, few programs: kinds down the page
+                header = [table.title.split(" by ")[-1].capitalize(), *programs]
+                rows = [
+                    [column, *[cells[j] for cells in table.cells]]
+                    for j, column in enumerate(table.columns)
+                ]
+            else:
+                header = ["Program", *table.columns]
+                rows = [[r, *cells] for r, cells in zip(programs, table.cells, strict=True)]
             blocks.append(
                 Table(
                     f"{organization.name}: {table.title}",
-                    ["Program", *table.columns],
-                    [[row, *cells] for row, cells in table.body()],
-                    [narrative.partner_note(organization.name, as_of.isoformat(), table.note)],
+                    header,
+                    rows,
+                    [narrative.partner_note(organization.name, table.note)],
                 )
             )
     return Section(title, blocks, "partners")

@@ -36,9 +36,10 @@ def annual_chart(
     axes.bar(years, counts, color=colours, width=0.8)
     top = max(counts) if counts else 0
     if counts:
-        record_year = years[max(range(len(counts)), key=lambda i: (counts[i], years[i]))]
+        tied = [y for y, c in zip(years, counts, strict=True) if c == top]
+        record_year = tied[-1]
         axes.annotate(
-            f"record {top:,} ({record_year})",
+            f"record {top:,} ({', '.join(map(str, tied))})",
             xy=(record_year, top),
             xytext=(0, 4),
             textcoords="offset points",
@@ -66,41 +67,50 @@ def _rings(geometry: dict) -> list[list]:
 
 def area_map(areas: list[tuple[str, dict, int | None]], *, unit: str, title: str) -> str:
     """A choropleth of areas: ``(name, GeoJSON geometry, count or None when suppressed)``.
-    Suppressed areas are grey and say so in the legend; the colour scale is in ``unit``."""
+    Suppressed areas are grey and say so in the legend; the colour scale is in ``unit``, in
+    whole numbers. The figure takes the shape of the areas' extent, north up."""
     import math
 
-    figure, axes = plt.subplots(figsize=(7.2, 5.0))
+    rings = [(ring, count) for _, geometry, count in areas for ring in _rings(geometry)]
+    xs = [p[0] for ring, _ in rings for p in ring]
+    ys = [p[1] for ring, _ in rings for p in ring]
+    # Degrees of longitude are shorter than degrees of latitude away from the equator.
+    squeeze = max(math.cos(math.radians((min(ys) + max(ys)) / 2)), 0.1) if ys else 1.0
+    width = (max(xs) - min(xs)) * squeeze if xs else 1.0
+    height = (max(ys) - min(ys)) if ys else 1.0
+    aspect = min(max(height / max(width, 1e-9), 0.35), 1.4)
+    figure, axes = plt.subplots(figsize=(7.2, 1.2 + 6.0 * aspect))
     shown = [n for _, _, n in areas if n is not None]
     top = max([1, *shown])
     cmap = matplotlib.colormaps["Reds"]
     norm = matplotlib.colors.Normalize(vmin=0, vmax=top)
-    patches, colours = [], []
-    lats = []
-    for _, geometry, count in areas:
-        for ring in _rings(geometry):
-            points = [(p[0], p[1]) for p in ring]
-            lats.extend(p[1] for p in points)
-            patches.append(Polygon(points, closed=True))
-            colours.append(SUPPRESSED_GREY if count is None else cmap(0.08 + 0.9 * norm(count)))
+    patches = [Polygon([(p[0], p[1]) for p in ring], closed=True) for ring, _ in rings]
+    colours = [SUPPRESSED_GREY if n is None else cmap(0.05 + 0.9 * norm(n)) for _, n in rings]
     axes.add_collection(
         PatchCollection(patches, facecolors=colours, edgecolors="#5b6577", linewidths=0.4)
     )
     axes.autoscale_view()
-    if lats:  # degrees of longitude are shorter than degrees of latitude away from the equator
-        axes.set_aspect(1 / max(math.cos(math.radians(sum(lats) / len(lats))), 0.1))
+    axes.set_aspect(1 / squeeze)
     axes.set_xticks([])
     axes.set_yticks([])
     for side in axes.spines.values():
         side.set_visible(False)
     mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-    bar = figure.colorbar(mappable, ax=axes, shrink=0.7, pad=0.02)
+    bar = figure.colorbar(mappable, ax=axes, shrink=0.6, pad=0.02, aspect=25)
     bar.set_label(unit, fontsize=8)
     bar.ax.tick_params(labelsize=7)
+    bar.ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=6))
     if any(n is None for _, _, n in areas):
         handle = matplotlib.patches.Patch(
             facecolor=SUPPRESSED_GREY, edgecolor="#5b6577", label="suppressed (small count)"
         )
-        axes.legend(handles=[handle], loc="lower left", fontsize=7, frameon=False)
-    axes.annotate("N ↑", xy=(0.98, 0.02), xycoords="axes fraction", ha="right", fontsize=8)
+        axes.legend(
+            handles=[handle],
+            loc="upper left",
+            bbox_to_anchor=(0, -0.01),
+            fontsize=7,
+            frameon=False,
+        )
+    axes.annotate("N ↑", xy=(1.0, 1.0), xycoords="axes fraction", ha="right", fontsize=8)
     axes.set_title(title, fontsize=9, loc="left", color=INK)
     return _svg(figure)
