@@ -339,6 +339,15 @@ def population_source_sentence(sources: list[str]) -> str:
     return f"Populations for rates: {', '.join(sources)}."
 
 
+def running_period_sentence(period: str, window: str) -> str:
+    """ "2025 is still running: …" — why the report compares windows, not whole years."""
+    return (
+        f"{period} is still running: every comparison in this report is over the same window "
+        f"of each year, {window.split('(')[-1].rstrip(')')}, and the year-end figures below are "
+        "projections."
+    )
+
+
 def no_projection_sentence(year: int, reason: str) -> str:
     return f"No year-end projection for {year}: {reason}."
 

@@ -390,7 +390,10 @@ def _history(found: list[_Found], period: Period, today: dt.date) -> Section:
         if number >= CHARTS_SHOWN:
             continue
         shown = annual.iloc[-HISTORY_YEARS_SHOWN:]
-        title = f"{f.metric.label}, {f.series.place}, by year ({year} in red)"
+        shown_year = year in annual.index
+        title = f"{f.metric.label}, {f.series.place}, by year" + (
+            f" ({year} in red)" if shown_year else " (complete years)"
+        )
         blocks.append(
             Figure(
                 title,
@@ -415,8 +418,10 @@ def _year_to_date(found: list[_Found], period: Period, today: dt.date) -> Sectio
     for f in _leads(found):
         if not f.running:
             continue
-        for change in f.changes:
-            blocks.append(Paragraph(change.sentence))
+        if not blocks:
+            blocks.append(
+                Paragraph(narrative.running_period_sentence(period.label, f.window.label))
+            )
         series = f.series
         try:
             projection = project_year_end(series.counts, series.last, level=PROJECTION_LEVEL)

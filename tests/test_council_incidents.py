@@ -1,0 +1,156 @@
+"""The council report of a place counted from incidents: a year still running (year to date
+and projection), the group-involved share, counts by area suppressed for publication, and the
+partners' program figures, suppressed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gvrs.analysis.inference import binomial_interval
+from gvrs.data.mapping import load_format
+from gvrs.incidents.importing import import_file
+from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.reports.council import ReportError, ReportRequest, build_report
+from tests.importing_helpers import row, write_csv
+from tests.partner_helpers import make_participant, make_program
+
+pytestmark = pytest.mark.django_db
+
+# Shooting incidents a year in the test file; the file covers 2019-01-01 to 2023-06-30.
+PER_YEAR = {2019: 120, 2020: 130, 2021: 150, 2022: 140, 2023: 50}
+QUIET_AREA_2022 = 4  # Oleander's shootings in 2022: a small count, to be suppressed
+
+
+def _rows() -> list[dict[str, str]]:
+    rows = []
+    for year, n in PER_YEAR.items():
+        days = 181 if year == 2023 else 365
+        for i in range(n):
+            day = dt.date(year, 1, 1) + dt.timedelta(days=i * days // n)
+            quiet = year == 2022 and i < QUIET_AREA_2022
+            rows.append(
+                row(
+                    f"S{year}-{i:03d}",
+                    kind="homicide" if i % 5 == 0 else "nonfatal_shooting",
+                    killed="1" if i % 5 == 0 else "0",
+                    injured="0" if i % 5 == 0 else "1",
+                    occurred_at=day.isoformat(),
+                    area="Oleander" if quiet else "East Bakersfield",
+                    # Reviewed incidents say yes or no; a third are not reviewed yet.
+                    group_involvement=("yes", "no", "unknown")[i % 3],
+                )
+            )
+    return rows
+
+
+def _square(x: float, y: float) -> dict:
+    ring = [[x, y], [x + 0.05, y], [x + 0.05, y + 0.05], [x, y + 0.05], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.fixture
+def town(tmp_path):
+    report = import_file(
+        write_csv(tmp_path / "town.csv", _rows()),
+        load_format("gvrs"),
+        covers_from=dt.date(2019, 1, 1),
+        covers_through=dt.date(2023, 6, 30),
+    )
+    assert report.ok, report.errors
+    place = Jurisdiction.objects.get(name="Bakersfield")
+    for x, name in enumerate(("East Bakersfield", "Oleander")):
+        Area.objects.filter(jurisdiction=place, name=name).update(
+            boundary=_square(-119.05 + 0.05 * x, 35.35)
+        )
+    return place
+
+
+def _section(report, slug: str):
+    (section,) = [s for s in report.sections if s.slug == slug]
+    return section
+
+
+def _texts(section) -> list[str]:
+    return [b.text for b in section.blocks if b.kind == "paragraph"]
+
+
+def test_a_running_year_is_compared_window_for_window_and_projected(town):
+    report = build_report(
+        ReportRequest(jurisdiction=town, period="2023", baseline=2019, today=dt.date(2023, 7, 9))
+    )
+    summary = _texts(_section(report, "summary"))
+    assert summary[0].startswith("Homicides")  # the first measure leads
+    assert "in 2022 (1 Jan–30 Jun) to" in summary[0] and "in 2023 (1 Jan–30 Jun)" in summary[0]
+    assert any("in 2019 (1 Jan–30 Jun)" in s for s in summary)
+    ytd = _texts(_section(report, "ytd"))
+    assert ytd[0].startswith("2023 is still running: every comparison in this report is over")
+    assert any(s.startswith("10 homicides so far in 2023 (to 30 June); on track for") for s in ytd)
+    assert all("prediction interval" in s for s in ytd[1:])
+
+
+def test_a_year_that_is_over_but_not_wholly_covered_is_refused(town):
+    with pytest.raises(ReportError, match=r"data through 2023-06-30"):
+        build_report(ReportRequest(jurisdiction=town, period="2023", today=dt.date(2024, 2, 1)))
+
+
+def test_the_group_involved_share_counts_recorded_incidents_only(town):
+    report = build_report(ReportRequest(jurisdiction=town, period="2022"))
+    (sentence, note) = _texts(_section(report, "groups"))
+    rows = [r for r in _rows() if r["occurred_at"].startswith("2022")]
+    yes = sum(r["group_involvement"] == "yes" for r in rows)
+    no = sum(r["group_involvement"] == "no" for r in rows)
+    unknown = len(rows) - yes - no
+    interval = binomial_interval(yes, yes + no)
+    assert sentence == (
+        f"Of the {yes + no} shooting incidents in 2022 whose group involvement is recorded, "
+        f"{yes} ({yes / (yes + no):.0%}; exact 95% interval {interval.low:.0%}–"
+        f"{interval.high:.0%}) were group-involved; {unknown} more are not yet recorded either "
+        "way, so the share may move."
+    )
+    assert note.startswith("Source: Incident records.")
+
+
+def test_counts_by_area_hide_a_small_count_and_the_cell_that_would_reveal_it(town):
+    report = build_report(ReportRequest(jurisdiction=town, period="2022"))
+    section = _section(report, "areas")
+    (table,) = [b for b in section.blocks if b.kind == "table"]
+    by_area = {r[0]: r[1:] for r in table.rows}
+    # Oleander's 4 is "fewer than 11"; East Bakersfield's count would be the total minus
+    # it, so it is hidden too; the total is shown.
+    assert by_area["Oleander"][0] == "fewer than 11"
+    assert by_area["East Bakersfield"][0] == "suppressed"
+    assert by_area["Total"][0] == f"{PER_YEAR[2022]:,}"
+    assert table.header == ["Area", "2022", "2021"]
+    (figure,) = [b for b in section.blocks if b.kind == "figure"]
+    assert figure.svg.lstrip().startswith("<?xml") and "<svg" in figure.svg
+    assert all(n.startswith("Source: Incident records") for n in table.notes + figure.notes)
+
+
+def test_partner_figures_are_suppressed_and_only_those_of_the_place(town, people):
+    make_program(people["colleague"], "Partner A")
+    program = make_program(people["colleague"], "Partner A", name="Mentoring")
+    area = Area.objects.get(name="Oleander")
+    for i in range(12):
+        make_participant(people["partner"], program, f"Person {i}", area=area)
+    make_participant(people["partner"], program, "No consent", area=area, aggregate=False)
+    report = build_report(ReportRequest(jurisdiction=town, period="2022"))
+    section = _section(report, "partners")
+    assert _texts(section)[0].startswith(
+        "Program figures from one community partner, counting only participants who consented"
+    )
+    funnel = next(b for b in section.blocks if b.kind == "table" and "Funnel" in b.caption)
+    mentoring = next(r for r in funnel.rows if r[0] == "Mentoring")
+    assert mentoring[1:4] == ["12", "0", "12"]  # identified, contacted, enrolled: 12 consented
+    fellowship = next(r for r in funnel.rows if r[0] == "Fellowship")
+    assert fellowship[1] == "0"
+    assert "Partner A:" not in " ".join(r[0] for r in funnel.rows)
+
+
+def test_a_place_where_no_partner_works_says_so(town):
+    report = build_report(ReportRequest(jurisdiction=town, period="2022"))
+    assert _texts(_section(report, "partners")) == [
+        "No community partner has participants recorded in Bakersfield: no program figures "
+        "are shown."
+    ]
