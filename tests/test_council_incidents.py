@@ -9,62 +9,17 @@ import datetime as dt
 import pytest
 
 from gvrs.analysis.inference import binomial_interval
-from gvrs.data.mapping import load_format
-from gvrs.incidents.importing import import_file
-from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.incidents.models import Area
 from gvrs.reports.council import ReportError, ReportRequest, build_report
-from tests.importing_helpers import row, write_csv
+from tests.council_helpers import PER_YEAR, make_town, town_rows
 from tests.partner_helpers import make_participant, make_program
 
 pytestmark = pytest.mark.django_db
 
-# Shooting incidents a year in the test file; the file covers 2019-01-01 to 2023-06-30.
-PER_YEAR = {2019: 120, 2020: 130, 2021: 150, 2022: 140, 2023: 50}
-QUIET_AREA_2022 = 4  # Oleander's shootings in 2022: a small count, to be suppressed
-
-
-def _rows() -> list[dict[str, str]]:
-    rows = []
-    for year, n in PER_YEAR.items():
-        days = 181 if year == 2023 else 365
-        for i in range(n):
-            day = dt.date(year, 1, 1) + dt.timedelta(days=i * days // n)
-            quiet = year == 2022 and i < QUIET_AREA_2022
-            rows.append(
-                row(
-                    f"S{year}-{i:03d}",
-                    kind="homicide" if i % 5 == 0 else "nonfatal_shooting",
-                    killed="1" if i % 5 == 0 else "0",
-                    injured="0" if i % 5 == 0 else "1",
-                    occurred_at=day.isoformat(),
-                    area="Oleander" if quiet else "East Bakersfield",
-                    # Reviewed incidents say yes or no; a third are not reviewed yet.
-                    group_involvement=("yes", "no", "unknown")[i % 3],
-                )
-            )
-    return rows
-
-
-def _square(x: float, y: float) -> dict:
-    ring = [[x, y], [x + 0.05, y], [x + 0.05, y + 0.05], [x, y + 0.05], [x, y]]
-    return {"type": "Polygon", "coordinates": [ring]}
-
 
 @pytest.fixture
 def town(tmp_path):
-    report = import_file(
-        write_csv(tmp_path / "town.csv", _rows()),
-        load_format("gvrs"),
-        covers_from=dt.date(2019, 1, 1),
-        covers_through=dt.date(2023, 6, 30),
-    )
-    assert report.ok, report.errors
-    place = Jurisdiction.objects.get(name="Bakersfield")
-    for x, name in enumerate(("East Bakersfield", "Oleander")):
-        Area.objects.filter(jurisdiction=place, name=name).update(
-            boundary=_square(-119.05 + 0.05 * x, 35.35)
-        )
-    return place
+    return make_town(tmp_path)
 
 
 def _section(report, slug: str):
@@ -98,7 +53,7 @@ def test_a_year_that_is_over_but_not_wholly_covered_is_refused(town):
 def test_the_group_involved_share_counts_recorded_incidents_only(town):
     report = build_report(ReportRequest(jurisdiction=town, period="2022"))
     (sentence, note) = _texts(_section(report, "groups"))
-    rows = [r for r in _rows() if r["occurred_at"].startswith("2022")]
+    rows = [r for r in town_rows() if r["occurred_at"].startswith("2022")]
     yes = sum(r["group_involvement"] == "yes" for r in rows)
     no = sum(r["group_involvement"] == "no" for r in rows)
     unknown = len(rows) - yes - no
