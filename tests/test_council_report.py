@@ -4,6 +4,7 @@ HTML and on the Reports page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -143,3 +144,25 @@ def test_usage_errors_say_what_to_give(kern, tmp_path, args, message):
             *[str(tmp_path / a) if a.startswith("r.") else a for a in args],
             stdout=io.StringIO(),
         )
+
+
+def test_a_strategy_start_runs_the_evaluation_and_the_report_cites_it(kern):
+    from gvrs.data.metrics import get_metric
+    from gvrs.reports.evaluation import evaluate
+
+    report = build_report(
+        ReportRequest(
+            jurisdiction=kern,
+            period="2022",
+            strategy_start=dt.date(2022, 1, 1),
+            evaluation_method="its",
+        )
+    )
+    (section,) = [s for s in report.sections if s.slug == "caveat"]
+    texts = [b.text for b in section.blocks]
+    expected, _ = evaluate(get_metric("homicides"), kern, dt.date(2022, 1, 1), "its")
+    assert texts == [
+        BEFORE_AFTER_CAVEAT,
+        "The evaluation (interrupted time series, strategy from 1 January 2022) says: "
+        f"“{expected.sentence}”",
+    ]

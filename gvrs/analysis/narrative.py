@@ -223,7 +223,7 @@ def evaluation_sentence(evaluation, method_name: str) -> str:
     """Points from the report to the evaluation that was run (``evaluation.Evaluation``)."""
     return (
         f"The evaluation ({method_name.lower()}, strategy from {evaluation.start:%-d %B %Y}) "
-        f"finds: {evaluation.sentence}"
+        f"says: “{evaluation.sentence}”"
     )
 
 
