@@ -4,7 +4,7 @@ it cites. TOML, passed as ``gvrs report --workload FILE`` or kept as ``$GVRS_HOM
     [workload]
     officers = [5, 12]          # officers sent to one shooting, low and high
     hours = [1, 3]              # hours each spends on it
-    source = "Fresno's police chief, 2021"
+    source = "Fresno's police chief, quoted in local news"
 
     [[cost]]                    # optional; gvrs ships no cost figure
     label = "police response"
