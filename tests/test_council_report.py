@@ -100,7 +100,8 @@ def test_html_says_what_the_pdf_says(kern, tmp_path):
     for sentence in report.sentences():
         escaped = sentence.replace("&", "&amp;").replace("'", "&#x27;").replace('"', "&quot;")
         assert escaped in html, sentence
-    assert html.count('<img src="data:image/svg+xml;base64,') == 1  # the history chart
+    # The history charts of homicides and firearm aggravated assaults.
+    assert html.count('<img src="data:image/svg+xml;base64,') == 2
 
 
 def test_a_baseline_adds_its_comparison_and_rates_appear_with_populations(kern, tmp_path):
@@ -121,8 +122,9 @@ def test_a_year_past_the_data_is_refused_naming_the_coverage(kern, tmp_path):
     with pytest.raises(CommandError) as caught:
         _write(tmp_path, "b.pdf", "--jurisdiction", "Bakersfield", "--period", "2023")
     assert str(caught.value) == (
-        "no data to publish for 2023 in Bakersfield: the data cover homicides from "
-        f"{SOURCE}: data for 1985–2022. Choose a period inside the coverage."
+        "no data to publish for 2023 in Bakersfield: the data cover homicides, firearm "
+        f"aggravated assaults from {SOURCE}: data for 1985–2022. Choose a period inside the "
+        "coverage."
     )
     assert not (tmp_path / "b.pdf").exists()
 

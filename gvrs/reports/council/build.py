@@ -43,7 +43,15 @@ from gvrs.reports.labels import source_title
 from gvrs.reports.series import INCIDENTS, all_series, covered_incidents, metric_filter
 
 # The metrics a council report leads with, in this order, where the place has data on them.
-REPORT_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shootings")
+REPORT_METRICS = (
+    "homicides",
+    "shootings",
+    "shooting_incidents",
+    "nonfatal_shootings",
+    # Published by the California DOJ only: the closest published proxy for nonfatal
+    # shootings, so a place known from its annual totals gets more than homicides.
+    "firearm_aggravated_assaults",
+)
 # Police workload is costed per shooting incident (one call for service, whatever the number
 # of people shot in it).
 WORKLOAD_METRIC = "shooting_incidents"
