@@ -98,6 +98,7 @@ def test_partner_figures_are_suppressed_and_only_those_of_the_place(town, people
     funnel = next(b for b in section.blocks if b.kind == "table" and "Funnel" in b.caption)
     mentoring = next(r for r in funnel.rows if r[0] == "Mentoring")
     assert mentoring[1:4] == ["12", "0", "12"]  # identified, contacted, enrolled: 12 consented
+    assert funnel.notes[0].endswith(f"Coverage: every participant on record on {dt.date.today()}.")
     fellowship = next(r for r in funnel.rows if r[0] == "Fellowship")
     assert fellowship[1] == "0"
     assert "Partner A:" not in " ".join(r[0] for r in funnel.rows)
@@ -109,3 +110,27 @@ def test_a_place_where_no_partner_works_says_so(town):
         "No community partner has participants recorded in Bakersfield: no program figures "
         "are shown."
     ]
+
+
+def test_the_report_has_every_section_in_order_and_a_note_under_every_table_and_figure(town):
+    report = build_report(ReportRequest(jurisdiction=town, period="2022", baseline=2019))
+    assert [s.title for s in report.sections] == [
+        "Summary",
+        "What these figures do not show",
+        "The place in history",
+        "Year to date and projection",
+        "Rates per 100,000 residents",
+        "Group involvement",
+        "Police workload",
+        "Maps by area",
+        "Community partners",
+        "Sources, definitions and coverage",
+        "Methods",
+    ]
+    assert report.sections[-1].new_page
+    shown = [b for s in report.sections for b in s.blocks if b.kind in ("table", "figure")]
+    assert len(shown) >= 5
+    for block in shown:
+        assert any(n.startswith("Source: ") and "Coverage: " in n for n in block.notes), (
+            block.caption
+        )

@@ -319,13 +319,13 @@ def workload_note(source: str) -> str:
     )
 
 
-def partner_note(organization: str, note: str) -> str:
-    """Under a partner's table: every participant on record who consented to aggregate
-    reporting (the table's own note dates what it dates)."""
+def partner_note(organization: str, note: str, on: str) -> str:
+    """Under a partner's table: its source, what it counts and its coverage (every participant
+    on record on the day the report was made; the table's own note dates what it dates)."""
     extra = f"; {note.rstrip('.')}" if note else ""
     return (
-        f"Source: {organization}'s records in gvrs as of the report, every participant on "
-        f"record who consented to aggregate reporting{extra}."
+        f"Source: {organization}'s records in gvrs. Participants who consented to aggregate "
+        f"reporting{extra}. Coverage: every participant on record on {on}."
     )
 
 

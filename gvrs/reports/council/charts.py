@@ -22,7 +22,7 @@ SUPPRESSED_GREY = "#d5d9e0"
 def _svg(figure) -> str:
     buffer = io.StringIO()
     with plt.rc_context({"svg.fonttype": "path", "svg.hashsalt": "gvrs"}):
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(figure)
     return buffer.getvalue()
 
@@ -31,7 +31,7 @@ def annual_chart(
     years: list[int], counts: list[int], *, highlight: int, unit: str, title: str
 ) -> str:
     """Counts by year, the report's year in the accent colour and the record labelled."""
-    figure, axes = plt.subplots(figsize=(7.2, 2.9))
+    figure, axes = plt.subplots(figsize=(7.2, 2.9), layout="constrained")
     colours = [ACCENT if y == highlight else MUTED for y in years]
     axes.bar(years, counts, color=colours, width=0.8)
     top = max(counts) if counts else 0
@@ -79,7 +79,7 @@ def area_map(areas: list[tuple[str, dict, int | None]], *, unit: str, title: str
     width = (max(xs) - min(xs)) * squeeze if xs else 1.0
     height = (max(ys) - min(ys)) if ys else 1.0
     aspect = min(max(height / max(width, 1e-9), 0.35), 1.4)
-    figure, axes = plt.subplots(figsize=(7.2, 1.2 + 6.0 * aspect))
+    figure, axes = plt.subplots(figsize=(7.2, 1.2 + 6.0 * aspect), layout="constrained")
     shown = [n for _, _, n in areas if n is not None]
     top = max([1, *shown])
     cmap = matplotlib.colormaps["Reds"]

@@ -424,11 +424,13 @@ def areas(place: Jurisdiction, lead: Found, metrics: dict[str, Metric], today: d
     """Counts by area in the report's window and the comparison window, suppressed for
     publication (each column with its own total), and a static map."""
     f = lead
-    title = "Maps by area"
+    heading = "Maps by area"
     covered = covered_incidents(f.metric, place) if f.series.source == INCIDENTS else None
     if covered is None:
         reason = "its figures are published totals for the whole place"
-        return Section(title, [Paragraph(narrative.no_areas_sentence(place.name, reason))], "areas")
+        return Section(
+            heading, [Paragraph(narrative.no_areas_sentence(place.name, reason))], "areas"
+        )
     areas = list(
         Area.objects.filter(jurisdiction_id__in=place.descendant_ids())
         .order_by("name")
@@ -436,7 +438,9 @@ def areas(place: Jurisdiction, lead: Found, metrics: dict[str, Metric], today: d
     )
     if not areas:
         reason = "no areas are defined for it"
-        return Section(title, [Paragraph(narrative.no_areas_sentence(place.name, reason))], "areas")
+        return Section(
+            heading, [Paragraph(narrative.no_areas_sentence(place.name, reason))], "areas"
+        )
     windows = [f.window] + [c.baseline for c in f.changes[:1]]
     # The metric's incidents inside their sources' recorded coverage, as the series counts.
     incidents = covered[0].filter(area__isnull=False)
@@ -509,7 +513,7 @@ def areas(place: Jurisdiction, lead: Found, metrics: dict[str, Metric], today: d
                 "note",
             )
         )
-    return Section(title, blocks, "areas")
+    return Section(heading, blocks, "areas")
 
 
 def partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:
@@ -550,7 +554,7 @@ def partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:
                     f"{organization.name}: {table.title}",
                     header,
                     rows,
-                    [narrative.partner_note(organization.name, table.note)],
+                    [narrative.partner_note(organization.name, table.note, today.isoformat())],
                 )
             )
     return Section(title, blocks, "partners")
