@@ -96,3 +96,21 @@ def test_the_overview_links_to_the_report_for_those_who_may_make_it(people, town
     link = f"{reverse('reports-council')}?place={town.slug}"
     assert link in client_for(people["analyst"]).get(url).content.decode()
     assert link not in client_for(people["viewer"]).get(url).content.decode()
+
+
+def test_the_places_workload_file_is_used_and_a_bad_one_is_named(
+    people, town, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GVRS_HOME", str(tmp_path))
+    client = client_for(people["analyst"])
+    (tmp_path / "workload.toml").write_text(
+        '[workload]\nofficers = [2, 4]\nhours = [1, 1]\nsource = "Bakersfield PD"\n',
+        encoding="utf-8",
+    )
+    page = client.get(reverse("reports-council"), QUERY).content.decode()
+    assert "140 shootings × 2–4 officers × 1 hours = 280–560 officer-hours" in page
+    assert "(Bakersfield PD)" in page
+    (tmp_path / "workload.toml").write_text("[workload]\nofficers = 'many'\n", encoding="utf-8")
+    page = client.get(reverse("reports-council"), QUERY).content.decode()
+    assert "workload.toml: [workload] officers: give [low, high] as two numbers" in page
+    assert 'data-testid="pdf-link"' not in page

@@ -59,6 +59,8 @@ def test_bakersfield_2022_against_2021_reads_back_from_the_pdf(kern, tmp_path):
         "2022",
         "--vs",
         "2021",
+        "--pages",
+        str(tmp_path / "pages"),
     )
     assert said.startswith(f"Wrote {tmp_path / 'bakersfield.pdf'}")
     pages, text = _text(tmp_path / "bakersfield.pdf")
@@ -84,6 +86,22 @@ def test_bakersfield_2022_against_2021_reads_back_from_the_pdf(kern, tmp_path):
     # The methods page starts a page of its own.
     assert pages[-1].split("\n", 2)[1].startswith("Methods") or "\nMethods\n" in pages[-1]
     assert "exact conditional test (Przyborowski & Wilenski 1940)" in text
+    # Each page as a PNG too, to look at.
+    pngs = sorted((tmp_path / "pages").glob("page-*.png"))
+    assert [p.name for p in pngs] == [f"page-{n:02d}.png" for n in range(1, len(pages) + 1)]
+
+
+def test_the_json_output_holds_the_headline_numbers(kern, tmp_path):
+    import json
+
+    _write(tmp_path, "b.json", "--jurisdiction", "Bakersfield", "--period", "2022")
+    facts = json.loads((tmp_path / "b.json").read_text())["facts"]
+    homicides = facts["headline"][0]
+    assert (homicides["metric"], homicides["count"]) == ("homicides", 38)
+    (change,) = homicides["changes"]
+    assert (change["vs"], change["vs_count"], round(change["change_pct"], 1)) == ("2021", 60, -36.7)
+    assert round(change["p_value"], 4) == 0.0334
+    assert homicides["coverage"] == "data for 1985–2022"
 
 
 def test_the_pdf_pages_render_as_images(kern):

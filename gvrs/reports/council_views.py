@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.utils.text import slugify
 
 from gvrs.analysis.periods import PERIOD_FORMS
+from gvrs.analysis.workload import WorkloadError
+from gvrs.env import gvrs_home
 from gvrs.incidents.models import Jurisdiction
 from gvrs.reports.council import ReportError, ReportRequest, build_report
 from gvrs.reports.council import render as layout
@@ -77,11 +79,14 @@ def _report(form: ReportForm):
         dt.date.today(),
         registry_version(),
     )
+    workload_file = gvrs_home() / "workload.toml"
+    # The place's workload file is part of the question: an edit to it makes a new report.
+    parts += (workload_file.stat().st_mtime_ns if workload_file.exists() else None,)
     key = "council-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
     found = cache.get(key)
     if found is None:
-        workload = read_workload(None)
         try:
+            workload = read_workload(None)
             report = build_report(
                 ReportRequest(
                     jurisdiction=place,
@@ -95,7 +100,7 @@ def _report(form: ReportForm):
                 )
             )
             found = {"report": report, "error": ""}
-        except ReportError as exc:
+        except (ReportError, WorkloadError) as exc:
             found = {"report": None, "error": str(exc)}
         cache.set(key, found)
     return found
