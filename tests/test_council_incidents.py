@@ -134,3 +134,17 @@ def test_the_report_has_every_section_in_order_and_a_note_under_every_table_and_
         assert any(n.startswith("Source: ") and "Coverage: " in n for n in block.notes), (
             block.caption
         )
+
+
+def test_a_running_period_that_is_not_a_year_is_compared_but_not_projected(town):
+    report = build_report(
+        ReportRequest(jurisdiction=town, period="2023-04-01..2023-09-30", today=dt.date(2023, 7, 9))
+    )
+    summary = _texts(_section(report, "summary"))
+    assert "to 5 in 2023-04-01..2023-09-30 (1 Apr–30 Jun)" in summary[0]
+    assert _texts(_section(report, "ytd")) == [
+        "2023-04-01..2023-09-30 is still running: every comparison in this report is over the "
+        "same window of each period, 1 Apr–30 Jun.",
+        "No year-end projection for 2023: 2023-04-01..2023-09-30 is not a calendar year (ask "
+        "for 2023 to see one).",
+    ]

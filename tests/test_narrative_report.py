@@ -84,7 +84,7 @@ def test_a_group_share_with_everything_recorded_has_no_caveat_tail():
 def test_a_running_period_names_its_window():
     assert narrative.running_period_sentence("2025", "2025 (1 Jan–21 Dec)") == (
         "2025 is still running: every comparison in this report is over the same window of "
-        "each year, 1 Jan–21 Dec, and the year-end figures below are projections."
+        "each period, 1 Jan–21 Dec, and the year-end figures below are projections."
     )
 
 

@@ -339,12 +339,12 @@ def population_source_sentence(sources: list[str]) -> str:
     return f"Populations for rates: {', '.join(sources)}."
 
 
-def running_period_sentence(period: str, window: str) -> str:
-    """ "2025 is still running: …" — why the report compares windows, not whole years."""
+def running_period_sentence(period: str, window: str, *, projected: bool = True) -> str:
+    """ "2025 is still running: …" — why the report compares windows, not whole periods."""
+    tail = ", and the year-end figures below are projections" if projected else ""
     return (
         f"{period} is still running: every comparison in this report is over the same window "
-        f"of each year, {window.split('(')[-1].rstrip(')')}, and the year-end figures below are "
-        "projections."
+        f"of each period, {window.split('(')[-1].rstrip(')')}{tail}."
     )
 
 

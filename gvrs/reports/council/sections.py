@@ -194,19 +194,28 @@ def history(found: list[Found], period: Period, today: dt.date) -> Section:
 
 
 def year_to_date(found: list[Found], period: Period, today: dt.date) -> Section:
-    blocks: list = []
-    for f in _leads(found):
-        if not f.running:
-            continue
-        if not blocks:
-            blocks.append(
-                Paragraph(narrative.running_period_sentence(period.label, f.window.label))
-            )
+    """A running period: that its comparisons are window for window, and (for a calendar year)
+    where the year is heading, with the projection's interval and assumptions."""
+    title = "Year to date and projection"
+    running = [f for f in _leads(found) if f.running]
+    if not running:
+        return Section(title, [Paragraph(narrative.period_complete_sentence(period.label))], "ytd")
+    year = period.start.year
+    calendar_year = period == whole_year(year)
+    window = running[0].window.label
+    blocks: list = [
+        Paragraph(narrative.running_period_sentence(period.label, window, projected=calendar_year))
+    ]
+    if not calendar_year:
+        reason = f"{period.label} is not a calendar year (ask for {year} to see one)"
+        blocks.append(Paragraph(narrative.no_projection_sentence(year, reason)))
+        return Section(title, blocks, "ytd")
+    for f in running:
         series = f.series
         try:
             projection = project_year_end(series.counts, series.last, level=PROJECTION_LEVEL)
         except ValueError as exc:
-            blocks.append(Paragraph(narrative.no_projection_sentence(period.start.year, str(exc))))
+            blocks.append(Paragraph(narrative.no_projection_sentence(year, str(exc))))
             continue
         blocks.append(
             Paragraph(
@@ -214,16 +223,7 @@ def year_to_date(found: list[Found], period: Period, today: dt.date) -> Section:
                 + f" ({series.coverage(today)})."
             )
         )
-    if not blocks:
-        running = [f for f in found if f.running]
-        if not running:
-            return Section(
-                "Year to date and projection",
-                [Paragraph(narrative.period_complete_sentence(period.label))],
-                "ytd",
-            )
-        return None
-    return Section("Year to date and projection", blocks, "ytd")
+    return Section(title, blocks, "ytd")
 
 
 def rates(found: list[Found], place: Jurisdiction, today: dt.date) -> Section:
