@@ -118,3 +118,10 @@ def test_the_methods_page_ends_with_the_before_after_caveat():
     assert any("from 1 to 10" in s for s in sentences)
     assert any("90% prediction interval" in s for s in sentences)
     assert all(s.endswith(".") for s in sentences)
+
+
+def test_records_without_an_area_are_said_to_be_missing_from_the_map():
+    assert narrative.unplaced_sentence(12, 1082, "People shot", "2024") == (
+        "12 of the 1,082 people shot in 2024 have no area recorded, so the areas add up to "
+        "less than the whole place."
+    )

@@ -237,7 +237,7 @@ def no_evaluation_sentence(place: str) -> str:
 def area_sentence(label: str, window: str, threshold: int) -> str:
     return (
         f"{label} by area, {window}. Areas with 1 to {threshold} are shown as “fewer than "
-        f"{threshold + 1}”, and one more where a total would reveal a hidden count."
+        f"{threshold + 1}”, and further areas are hidden where a total would reveal them."
     )
 
 
@@ -326,6 +326,14 @@ def partner_note(organization: str, note: str, on: str) -> str:
     return (
         f"Source: {organization}'s records in gvrs. Participants who consented to aggregate "
         f"reporting{extra}. Coverage: every participant on record on {on}."
+    )
+
+
+def unplaced_sentence(unplaced: int, total: int, label: str, period: str) -> str:
+    """Why the areas add up to less than the place: records with no area."""
+    return (
+        f"{unplaced:,} of the {total:,} {label.lower()} in {period} have no area recorded, so "
+        "the areas add up to less than the whole place."
     )
 
 

@@ -504,6 +504,14 @@ def areas(place: Jurisdiction, lead: Found, metrics: dict[str, Metric], today: d
             notes,
         )
     )
+    unplaced = f.count - int(counts[:, 0].sum())
+    if unplaced > 0:
+        blocks.append(
+            Paragraph(
+                narrative.unplaced_sentence(unplaced, f.count, f.metric.label, window.label),
+                "note",
+            )
+        )
     if quiet:
         blocks.append(
             Paragraph(
