@@ -163,9 +163,9 @@ def build_report(request: ReportRequest) -> CouncilReport:
         sections.history(found, period, today),
         sections.year_to_date(found, period, today),
         sections.rates(found, place, today),
-        sections.group_share(place, period, lead, metrics),
+        sections.group_share(place, period, metrics),
         sections.workload(request.workload, request.costs, place, period, vs, metrics, today),
-        sections.areas(place, sections.busiest(found), metrics, today),
+        sections.areas(place, sections.busiest(found), today),
         sections.partners(place, period, today),
         sections.sources(found, imports, place, today),
         Section(

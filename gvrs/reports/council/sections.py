@@ -19,6 +19,7 @@ from gvrs.analysis.counts import (
     compare_periods,
     period_count,
 )
+from gvrs.analysis.evaluation import EvaluationError
 from gvrs.analysis.history import rank_in_history
 from gvrs.analysis.inference import binomial_interval
 from gvrs.analysis.periods import Period
@@ -34,8 +35,11 @@ from gvrs.analysis.workload import (
 )
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.partners.figures import program_figures
+from gvrs.partners.models import Organization, Participant
 from gvrs.reports.council import charts
 from gvrs.reports.council.document import Figure, Paragraph, Section, Table
+from gvrs.reports.evaluation import METHOD_NAMES, evaluate
 from gvrs.reports.labels import source_title
 from gvrs.reports.series import (
     INCIDENTS,
@@ -76,6 +80,9 @@ def _notes(series: CountSeries, today: dt.date) -> list[str]:
 
 
 def summary(found: list[Found], left_out: list[str], today: dt.date) -> Section:
+    """Each measure's change against the period before and the baseline (the engine's
+    sentences, the first measure leading), then the same as a table with the counts behind
+    every change and its exact test."""
     blocks: list = []
     for f in found:
         for change in f.changes:
@@ -119,11 +126,10 @@ def summary(found: list[Found], left_out: list[str], today: dt.date) -> Section:
 def caveat(
     place: Jurisdiction, lead: Found, strategy_start: dt.date | None, method: str
 ) -> Section:
+    """Before/after is not an effect, said plainly; then the evaluation's own sentence when a
+    strategy start is given (issue 16's designs), or where to run one."""
     blocks = [Paragraph(narrative.BEFORE_AFTER_CAVEAT, "caveat")]
     if strategy_start is not None:
-        from gvrs.analysis.evaluation import EvaluationError
-        from gvrs.reports.evaluation import METHOD_NAMES, evaluate
-
         try:
             result, _ = evaluate(
                 lead.metric,
@@ -150,7 +156,9 @@ def _leads(found: list[Found]) -> list[Found]:
     return out
 
 
-def history(found: list[Found], period: Period, today: dt.date) -> Section:
+def history(found: list[Found], period: Period, today: dt.date) -> Section | None:
+    """The year's rank among the years before it and the series' record, with a chart of the
+    annual counts for the first measures."""
     blocks: list = []
     for number, f in enumerate(_leads(found)):
         annual = f.series.annual()
@@ -227,6 +235,8 @@ def year_to_date(found: list[Found], period: Period, today: dt.date) -> Section:
 
 
 def rates(found: list[Found], place: Jurisdiction, today: dt.date) -> Section:
+    """The period's rate per 100,000 residents, and the last ten years' rates with exact
+    intervals for the first measures, where populations are loaded."""
     blocks: list = []
     for number, f in enumerate(_leads(found)):
         series = f.series
@@ -277,9 +287,9 @@ def rates(found: list[Found], place: Jurisdiction, today: dt.date) -> Section:
     return Section("Rates per 100,000 residents", blocks, "rates")
 
 
-def group_share(
-    place: Jurisdiction, period: Period, lead: Found, metrics: dict[str, Metric]
-) -> Section:
+def group_share(place: Jurisdiction, period: Period, metrics: dict[str, Metric]) -> Section:
+    """The group-involved share of shooting incidents whose involvement is recorded (by the
+    shooting reviews, on each incident), with its exact interval; else why there is none."""
     metric = metrics[WORKLOAD_METRIC]
     covered = covered_incidents(metric, place)
     title = "Group involvement"
@@ -420,7 +430,7 @@ def busiest(found: list[Found]) -> Found:
     return max(counted, key=lambda f: f.count) if counted else found[0]
 
 
-def areas(place: Jurisdiction, lead: Found, metrics: dict[str, Metric], today: dt.date) -> Section:
+def areas(place: Jurisdiction, lead: Found, today: dt.date) -> Section:
     """Counts by area in the report's window and the comparison window, suppressed for
     publication (each column with its own total), and a static map."""
     f = lead
@@ -527,9 +537,6 @@ def areas(place: Jurisdiction, lead: Found, metrics: dict[str, Metric], today: d
 def partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:
     """Program figures of the partners whose participants live in the place, suppressed for
     publication (only participants who consented to aggregate reporting)."""
-    from gvrs.partners.figures import program_figures
-    from gvrs.partners.models import Organization, Participant
-
     places = place.descendant_ids()
     org_ids = (
         Participant.objects.filter(area__jurisdiction_id__in=places)
@@ -569,6 +576,7 @@ def partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:
 
 
 def sources(found: list[Found], imports: dict, place: Jurisdiction, today: dt.date) -> Section:
+    """Each series' source, definition, coverage and last import; the populations' sources."""
     blocks: list = []
     seen = set()
     for f in found:
