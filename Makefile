@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/first_visit_bench.py
 	$(BIN)/python bench/outcome_bench.py
 	$(BIN)/python bench/evaluation_bench.py
+	$(BIN)/python bench/report_bench.py
 
 clean:
 	rm -rf $(VENV) .test-home .pytest_cache .ruff_cache
