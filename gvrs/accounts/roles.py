@@ -24,6 +24,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.view_publishedcount",
         "accounts.view_auditevent",
         "partners.view_partner_figures",
+        "reports.make_council_report",
     ),
     STRATEGY_ANALYST: (
         "incidents.view_incident",
@@ -32,6 +33,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.add_importrun",
         "incidents.view_publishedcount",
         "partners.view_partner_figures",
+        "reports.make_council_report",
     ),
     POLICE_ANALYST: (
         "incidents.view_incident",
@@ -40,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.view_importrun",
         "incidents.add_importrun",
         "incidents.view_publishedcount",
+        "reports.make_council_report",
     ),
     # Partner roles see participants only of their own organization (gvrs.partners.models).
     PARTNER_STAFF: (
