@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/evaluation_bench.py
 	$(BIN)/python bench/alerts_bench.py
 	$(BIN)/python bench/contagion_coverage.py
+	$(BIN)/python bench/report_bench.py
 
 clean:
 	rm -rf $(VENV) .test-home .pytest_cache .ruff_cache

@@ -156,3 +156,25 @@ def test_pages_log_no_console_errors(browser, live_server, people, county):  # n
         _screens(page, name)
     assert [e for e in errors if "404" not in e] == []
     page.close()
+
+
+def test_the_headline_figures_do_not_wait_for_plotly(browser, live_server, people, county):  # noqa: F811
+    """Plotly's 4.8 MB bundle is fetched after the page has loaded: at the load event the
+    headline tiles are there and Plotly is not; then every chart is drawn."""
+    town, _ = county
+    page = sign_in(browser, live_server, people["analyst"])
+    errors = _watch_console(page)
+    page.goto(f"{live_server.url}/j/{town.slug}/", wait_until="load")
+    at_load = page.evaluate(
+        "() => ({plotly: typeof window.Plotly,"
+        " tiles: !!document.querySelector('[data-testid=tiles]'),"
+        " drawn: document.querySelectorAll('[data-chart][data-drawn]').length})"
+    )
+    assert at_load == {"plotly": "undefined", "tiles": True, "drawn": 0}
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-chart]')].every(e => e.dataset.drawn)"
+    )
+    assert page.locator("[data-chart]").count() >= 3
+    assert page.locator("script[src*=plotly]").count() == 1  # fetched once
+    assert errors == []
+    page.close()

@@ -13,6 +13,7 @@ from gvrs.partners.models import Participant, Referral
 from tests.partner_helpers import make_program
 from tests.personas import PASSWORD
 from tests.test_browser import browser, shot  # noqa: F401 - the shared Chromium fixture
+from tests.test_partners_figures import city  # noqa: F401 - a town with three areas
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 WIDE, NARROW = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
@@ -131,3 +132,90 @@ def test_figures_and_equity_pages_wide_and_narrow(browser, live_server, people):
         page.goto(f"{live_server.url}/partners/equity/")
         page.wait_for_selector("h1")
         shot(page, f"partners-equity{suffix}")
+
+
+def test_corrections_after_intake_in_a_browser_wide_and_narrow(browser, live_server, people):  # noqa: F811
+    """Personal details corrected, a goal's status set, a mediation's participants named:
+    each page at 1400 and 390 px, nothing wider than the phone's screen."""
+    from gvrs.partners import actions
+    from gvrs.partners.models import Goal, Mediation
+    from tests.partner_helpers import make_participant
+
+    partner = people["partner"]
+    program = make_program(partner, "Partner A", name="Fellowship")
+    person = make_participant(partner, program, NAME, phone="661-555-0177")
+    plan = actions.start_life_plan(partner, person, [("employment", "Welding course", None)])
+    base = live_server.url
+    for viewport, suffix in ((WIDE, ""), (NARROW, "-390")):
+        page = sign_in(browser, live_server, partner, viewport)
+        page.goto(f"{base}/partners/p/{person.pk}/")
+        page.click("a[data-testid=edit-personal]")
+        page.wait_for_selector("form[data-testid=edit-personal]")
+        assert page.input_value("#id_phone") in ("661-555-0177", "661-555-0188")
+        page.fill("#id_phone", "661-555-0188" if not suffix else "661-555-0199")
+        shot(page, f"partners-edit{suffix}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.click("form[data-testid=edit-personal] button[type=submit]")
+        page.wait_for_selector("text=Saved: phone.")
+
+        page.goto(f"{base}/partners/plans/{plan.pk}/")
+        status = "met" if not suffix else "dropped"
+        page.select_option("form[data-testid=goal-status-form] select[name=status]", status)
+        page.click("form[data-testid=goal-status-form] button[type=submit]")
+        page.wait_for_selector(f"[data-testid=goal-status]:has-text('{status}')")
+        shot(page, f"partners-plan-status{suffix}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+        page.goto(f"{base}/partners/field/")
+        page.fill("#id_on", "2026-01-10")
+        page.fill("#id_parties", "2")
+        page.select_option("#id_participants", [str(person.pk)])
+        page.select_option("#id_outcome", "resolved")
+        page.click("button:has-text('Record mediation')")
+        page.wait_for_selector(f"td a:has-text('{NAME}')")
+        shot(page, f"partners-field{suffix}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert Participant.objects.get().phone == "661-555-0199"
+    assert Goal.objects.get().status == "dropped"
+    assert Mediation.objects.count() == 2
+    assert AuditEvent.objects.filter(action="participant.edit").count() == 2
+    assert not AuditEvent.objects.filter(detail__contains="661-555").exists()
+
+
+def test_figures_by_program_and_by_organization_wide_and_narrow(browser, live_server, people, city):  # noqa: F811
+    from gvrs.incidents.models import Area
+    from tests.partner_helpers import make_participant
+
+    west = Area.objects.get(name="West")
+
+    for user, org, sizes in (
+        (people["partner"], "Partner A", (4, 30)),
+        (people["outsider"], "Partner B", (25, 14)),
+    ):
+        for k, n in enumerate(sizes):
+            program = make_program(
+                user, org, name=f"Program {k + 1}", capacity=60, caseload_per_worker=50
+            )
+            for i in range(n):
+                make_participant(
+                    user, program, f"{org} {k} {i}", enrol=i % 3 != 0, area=west if i < 5 else None
+                )
+    for viewport, suffix in ((WIDE, ""), (NARROW, "-390")):
+        page = sign_in(browser, live_server, people["analyst"], viewport)
+        page.goto(f"{live_server.url}/partners/figures/")
+        page.wait_for_selector("text=By organization")
+        assert "fewer than 11" in page.content() and "suppressed" in page.content()
+        shot(page, f"partners-figures-by-organization{suffix}")
+        # The county's equity page and the town's show the same areas alike.
+        rows = {}
+        for slug in (city.parent.slug, city.slug):
+            page.goto(f"{live_server.url}/partners/equity/?j={slug}")
+            page.wait_for_selector("[data-testid=equity]")
+            shot(page, f"partners-equity-{slug}{suffix}")
+            rows[slug] = page.inner_text("[data-testid=equity] tbody").splitlines()
+        assert "every page of" in page.content()
+        county, town = (
+            {line.split("\t", 2)[2] for line in rows[s] if "\t" in line and "Total" not in line}
+            for s in (city.parent.slug, city.slug)
+        )
+        assert town <= county

@@ -54,6 +54,27 @@ def test_zero_count_periods_are_present_not_missing():
     assert len(months) == 12
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    offset=st.integers(0, 400),
+    length=st.integers(0, 2500),
+    freq=st.sampled_from(["week", "month", "quarter", "year"]),
+)
+def test_counts_by_many_periods_equal_each_period_counted_on_its_own(seed, offset, length, freq):
+    rng = np.random.default_rng(seed)
+    first = dt.date(2015, 1, 1) + dt.timedelta(days=offset)
+    last = first + dt.timedelta(days=length)
+    days = pd.date_range(first, last)
+    events = pd.Series(rng.poisson(rng.uniform(0, 3), len(days)), index=days)
+    series = CountSeries.from_daily(
+        events[events > 0], first=first, last=last, source="incidents", **META
+    )
+    many = counts_by(series, freq)
+    assert many == [period_count(series, c.period) for c in many]
+    assert sum(c.count for c in many) == events.sum()
+
+
 def test_rates_use_the_population_of_that_place_and_year():
     series = daily({"2022-06-01": 38}, "2022-01-01", "2022-12-31", populations={2022: 400_000})
     row = period_count(series, parse_period("2022"))

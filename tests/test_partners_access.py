@@ -78,9 +78,11 @@ def _record_urls(casework, referral=None) -> list[tuple[str, str, str]]:
     pk = casework["person"].pk
     urls = [
         ("get", "partners-participant", reverse("partners-participant", args=[pk])),
+        ("get", "partners-participant-edit", reverse("partners-participant-edit", args=[pk])),
         ("get", "partners-plan", reverse("partners-plan", args=[casework["plan"].pk])),
     ]
     for name in (
+        "partners-participant-edit",
         "partners-enrol",
         "partners-exit",
         "partners-consent",
@@ -144,7 +146,7 @@ def test_partner_pages_open_only_to_partner_roles(people, casework, role):
         elif role in PARTNERS:
             assert response.status_code == 200, (role, name)
             assert (NAME_A in response.content.decode()) == (
-                role in IN_A and name in ("partners-list", "partners-contact")
+                role in IN_A and name in ("partners-list", "partners-contact", "partners-field")
             ), (role, name)
         else:
             assert response.status_code == 404, (role, name)

@@ -69,6 +69,20 @@ def test_equity_ranks_areas_by_unmet_need_and_suppresses_small_counts(people, ci
     assert {r.area.name: r.cells[2] for r in exact.rows}["West"] == "15"
 
 
+def test_the_equity_window_ends_with_the_datas_coverage_not_a_stray_record(people, city, tmp_path):
+    stray = [row("Stray-1", area="East", occurred_at="2025-11-26")]
+    report = import_file(
+        write_csv(tmp_path / "stray.csv", stray),
+        load_format("gvrs"),
+        covers_from=dt.date(2022, 1, 1),
+        covers_through=dt.date(2022, 12, 31),
+    )
+    assert report.ok
+    result = equity_of_access(city, suppress=False)
+    assert (result.since, result.until) == (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    assert {r.area.name: r.cells[0] for r in result.rows}["East"] == "30"
+
+
 def test_program_figures_outside_pass_the_linear_programming_audit(people):
     partner, outsider = people["partner"], people["outsider"]
     programs = [

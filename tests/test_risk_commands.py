@@ -126,6 +126,10 @@ def test_hotspots_scores_weeks_and_writes_both_maps(county, tmp_path):
     assert "from incidents to " in page and "where the week from " in page
     assert "incidents per km\\u00b2, last 365 days" in page or "incidents per km²" in page
     assert '"sourcetype":"image"' in page.replace(" ", "")
+    # The incidents of those days are drawn above the surface, as the PNG has them: a second
+    # image (a scatter trace would need a worker that Chromium refuses a page opened as a file).
+    assert "red dots: the incidents of those days" in page
+    assert page.replace(" ", "").count('"sourcetype":"image"') == 2
 
 
 def test_contagion_reports_the_branching_ratio_with_intervals(county, tmp_path):

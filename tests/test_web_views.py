@@ -143,6 +143,41 @@ def test_overview_shows_tiles_with_the_engines_sentences(people, registry):
     assert "<script>" not in page  # no inline script: the page works under a strict CSP
 
 
+def test_a_dashboard_cached_by_another_release_is_not_served(people, registry, monkeypatch):
+    from gvrs.reports import views
+
+    built = []
+    real_build = views.build
+    monkeypatch.setattr(views, "build", lambda *a, **k: built.append(1) or real_build(*a, **k))
+    url = reverse("reports-jurisdiction", kwargs={"slug": registry.jurisdiction.slug})
+    client = client_for(people["analyst"])
+    client.get(url)
+    client.get(url)
+    assert len(built) == 1  # the second view came from the cache
+    monkeypatch.setattr(views, "CODE_VERSION", "an upgrade")
+    client.get(url)
+    assert len(built) == 2
+
+
+def test_the_worker_computes_the_landing_dashboard_before_the_first_visit(
+    people, registry, monkeypatch, settings
+):
+    from gvrs.reports import views
+    from gvrs.reports.warm import warm_soon
+
+    settings.GVRS_HOME_JURISDICTION = registry.jurisdiction.name
+    built = []
+    real_build = views.build
+    monkeypatch.setattr(views, "build", lambda *a, **k: built.append(k) or real_build(*a, **k))
+    warm_soon()  # as `gvrs serve` does at start, and an import through the web when it ends
+    assert run_queued_tasks(warm_ups=True) == 1
+    assert sorted(k["exact_locations"] for k in built) == [False, True]
+    for role in ("analyst", "viewer"):  # exact locations, and areas only
+        page = client_for(people[role]).get(reverse("reports-overview"), follow=True)
+        assert 'data-chart="chart-annual"' in page.content.decode()
+    assert len(built) == 2  # both visits came from the cache
+
+
 def test_pages_send_a_strict_content_security_policy(people):
     response = client_for(people["analyst"]).get(reverse("reports-overview"))
     policy = response.headers["Content-Security-Policy"]

@@ -27,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "reviews.review_shootings",
         "reviews.manage_groups",
         "reviews.view_review_figures",
+        "reports.make_council_report",
     ),
     STRATEGY_ANALYST: (
         "incidents.view_incident",
@@ -38,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "reviews.review_shootings",
         "reviews.manage_groups",
         "reviews.view_review_figures",
+        "reports.make_council_report",
     ),
     POLICE_ANALYST: (
         "incidents.view_incident",
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "reviews.review_shootings",
         "reviews.manage_groups",
         "reviews.view_review_figures",
+        "reports.make_council_report",
     ),
     # Partner roles see participants only of their own organization (gvrs.partners.models).
     PARTNER_STAFF: (

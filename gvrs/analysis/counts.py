@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from gvrs.analysis.coverage import coverage_phrase
-from gvrs.analysis.inference import binomial_interval, compare_counts, poisson_interval
+from gvrs.analysis.inference import (
+    binomial_interval,
+    compare_counts,
+    poisson_bounds,
+    poisson_interval,
+)
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.periods import Period, periods_between, same_day_in
 
@@ -161,18 +166,23 @@ def period_count(series: CountSeries, period: Period, level: float = 0.95) -> Pe
     rate per 100,000 residents for that period (not annualised)."""
     count = count_in(series, period)
     interval = poisson_interval(count, level=level)
+    return _with_rate(series, period, count, interval.low, interval.high)
+
+
+def _with_rate(
+    series: CountSeries, period: Period, count: int, low: float, high: float
+) -> PeriodCount:
     population = _population_for(series, period)
-    rate = None if population is None else 100_000 * count / population
     return PeriodCount(
         metric=series.metric,
         place=series.place,
         source=series.source,
         period=period,
         count=count,
-        ci_low=interval.low,
-        ci_high=interval.high,
+        ci_low=low,
+        ci_high=high,
         population=population,
-        rate_per_100k=rate,
+        rate_per_100k=None if population is None else 100_000 * count / population,
         complete=series.covers(period),
     )
 
@@ -192,7 +202,27 @@ def counts_by(
         periods = [p for p in periods if p.start.year in series.counts.index]
     else:
         periods = [p for p in periods if p.end >= series.first and p.start <= series.last]
+        return _daily_counts_by(series, periods)
     return [period_count(series, p) for p in periods]
+
+
+def _daily_counts_by(series: CountSeries, periods: list[Period]) -> list[PeriodCount]:
+    """``period_count`` for each of many periods of a daily series in one pass: sums from a
+    cumulative count, intervals from one array call (a weekly chart over ten years is 500
+    periods; one pandas slice and one quantile call each took seconds)."""
+    days = series.counts.index.values
+    cumulative = np.concatenate([[0], np.cumsum(series.counts.to_numpy(dtype=np.int64))])
+    starts = np.array([np.datetime64(p.start) for p in periods], dtype=days.dtype)
+    ends = np.array([np.datetime64(p.end) for p in periods], dtype=days.dtype)
+    counts = (
+        cumulative[np.searchsorted(days, ends, side="right")]
+        - cumulative[np.searchsorted(days, starts, side="left")]
+    )
+    lows, highs = poisson_bounds(counts)
+    return [
+        _with_rate(series, period, int(count), float(low), float(high))
+        for period, count, low, high in zip(periods, counts, lows, highs, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.stats import beta, binomtest, chi2
 
 
@@ -104,6 +105,19 @@ def poisson_interval(count: int, exposure: float = 1.0, level: float = 0.95) -> 
     low = 0.0 if count == 0 else chi2.ppf(alpha / 2, 2 * count) / 2
     high = chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2
     return Interval(float(low) / exposure, float(high) / exposure, level)
+
+
+def poisson_bounds(counts, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """``poisson_interval`` for an array of counts at once: the low and high bounds, the same
+    numbers to the last bit. A dashboard asks for hundreds of weekly intervals, and one call
+    to the chi-square quantile per array instead of per count is what makes that cheap."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.size and counts.min() < 0:
+        raise ValueError(f"counts must be 0 or more, got {int(counts.min())}")
+    alpha = 1.0 - level
+    low = np.where(counts == 0, 0.0, chi2.ppf(alpha / 2, np.maximum(2 * counts, 1)) / 2)
+    high = chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
+    return low.astype(float), high.astype(float)
 
 
 def compare_counts(

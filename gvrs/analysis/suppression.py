@@ -113,25 +113,78 @@ def augment(table: np.ndarray) -> np.ndarray:
     return out
 
 
-def _direction(shape: tuple[int, int], r: tuple[int, int], c: tuple[int, int]) -> np.ndarray:
-    """Signs (+1/-1) of the four cells of rectangle rows ``r`` x columns ``c`` along which the
-    augmented table's equations stay satisfied: a row's equation is (cells) - (total) = 0, so
-    a total line flips the sign."""
-    rows, cols = shape
-    a = np.array([1.0, -1.0]) * np.where(np.array(r) == rows - 1, -1.0, 1.0)
-    b = np.array([1.0, -1.0]) * np.where(np.array(c) == cols - 1, -1.0, 1.0)
-    return np.outer(a, b)
+def _protect(ids: np.ndarray, values, missing, hidden, low, high) -> None:
+    """Put every hidden cell of one augmented table on a movable rectangle of hidden cells,
+    hiding the cheapest further cells needed. ``ids`` maps the table's positions to cells of
+    ``values``; ``hidden`` is updated in place (a cell hidden here is hidden in every table it
+    belongs to).
+
+    All rectangles through a cell are scored at once: the four corners' signs, whether each
+    corner can move up or down within its bounds, and the cost of the corners not yet hidden,
+    as (R, C) arrays over the opposite corner."""
+    filled = np.nan_to_num(values[ids])
+    gone = missing[ids]
+    lo, hi = low[ids], high[ids]
+    rows, cols = ids.shape
+    last_row = np.arange(rows) == rows - 1
+    last_col = np.arange(cols) == cols - 1
+    # A total line flips the sign: a row's equation is (cells) - (total) = 0.
+    row_flip = np.where(last_row, -1.0, 1.0)
+    col_flip = np.where(last_col, -1.0, 1.0)
+    can_up = filled < hi
+    can_down = filled > lo
+    protected = np.zeros(ids.shape, dtype=bool)
+    todo = np.nonzero(hidden[ids] & ~gone)
+    order = np.arange(rows * cols).reshape(rows, cols)
+    for i, j in sorted(zip(*todo, strict=True), key=lambda ij: filled[ij]):
+        if protected[i, j]:
+            continue
+        now = hidden[ids]
+        # Signs of the corners (i, j), (i, j2), (i2, j), (i2, j2) for every (i2, j2).
+        s00 = row_flip[i] * col_flip[j]
+        s01 = row_flip[i] * -col_flip  # (C,)
+        s10 = -row_flip * col_flip[j]  # (R,)
+        s11 = np.outer(-row_flip, -col_flip)  # (R, C)
+
+        def ok(sign, up, down):
+            return np.where(sign > 0, up, down), np.where(sign > 0, down, up)
+
+        up00, down00 = ok(s00, can_up[i, j], can_down[i, j])
+        up01, down01 = ok(s01, can_up[i, :], can_down[i, :])
+        up10, down10 = ok(s10, can_up[:, j], can_down[:, j])
+        up11, down11 = ok(s11, can_up, can_down)
+        movable = (up00 & up01[None, :] & up10[:, None] & up11) | (
+            down00 & down01[None, :] & down10[:, None] & down11
+        )
+        valid = movable & ~gone & ~gone[i, :][None, :] & ~gone[:, j][:, None]
+        valid[i, :] = False
+        valid[:, j] = False
+        if not valid.any():
+            # No movable rectangle (only possible around missing cells): hide the whole table
+            # rather than publish a solvable cell.
+            hidden[ids[~gone]] = True
+            return
+        new00 = ~now[i, j]
+        new01, new10, new11 = ~now[i, :], ~now[:, j], ~now
+        # Hide as little as possible; reuse hidden cells; avoid hiding totals.
+        cost = (
+            filled[i, j] * new00
+            + (filled[i, :] * new01)[None, :]
+            + (filled[:, j] * new10)[:, None]
+            + filled * new11
+        )
+        count = int(new00) + new01[None, :].astype(int) + new10[:, None].astype(int) + new11
+        totals = last_row[:, None].astype(int) + last_col[None, :].astype(int)
+        keys = (order[valid], totals[valid], count[valid], cost[valid])
+        best = np.lexsort(keys)[0]
+        i2, j2 = divmod(int(order[valid][best]), cols)
+        r, c = (i, i2), (j, j2)
+        hidden[ids[np.ix_(r, c)]] = True
+        protected[np.ix_(r, c)] = True
 
 
-def _can_move(values, low, high, r, c) -> bool:
-    """Whether the rectangle's four values can move a little one way or the other without
-    leaving their bounds."""
-    sign = _direction(values.shape, r, c)
-    block = values[np.ix_(r, c)]
-    lo, hi = low[np.ix_(r, c)], high[np.ix_(r, c)]
-    up = np.all(np.where(sign < 0, block > lo, block < hi))
-    down = np.all(np.where(sign > 0, block > lo, block < hi))
-    return bool(up or down)
+def _bounds(values: np.ndarray, primary: np.ndarray, threshold: int):
+    return np.where(primary, 1.0, 0.0), np.where(primary, float(threshold), np.inf)
 
 
 def suppress_table(table, threshold: int = DEFAULT_THRESHOLD) -> SuppressedTable:
@@ -153,7 +206,8 @@ def suppress_table(table, threshold: int = DEFAULT_THRESHOLD) -> SuppressedTable
     -----
     Primary suppression of counts in [1, threshold], then for each primary cell not yet on a
     movable cycle, the rectangle through it that hides the least (sum of newly hidden counts),
-    Giessing & Repsilber (2002). Cells with no data are never used.
+    Giessing & Repsilber (2002). Cells with no data are never used. A table that shares cells
+    or totals with other published tables needs :func:`suppress_linked` instead.
 
     Examples
     --------
@@ -166,36 +220,422 @@ def suppress_table(table, threshold: int = DEFAULT_THRESHOLD) -> SuppressedTable
     missing = np.isnan(values)
     filled = np.nan_to_num(values)
     primary = ~missing & (filled >= 1) & (filled <= threshold)
-    suppressed = primary.copy()
-    low = np.where(primary, 1.0, 0.0)
-    high = np.where(primary, float(threshold), np.inf)
-    rows, cols = values.shape
-    protected = np.zeros_like(primary)
-    for i, j in sorted(zip(*np.nonzero(primary), strict=True), key=lambda ij: filled[ij]):
-        if protected[i, j]:
+    flat, hidden = values.ravel(), primary.ravel().copy()
+    low, high = _bounds(flat, hidden, threshold)
+    ids = np.arange(flat.size).reshape(values.shape)
+    _protect(ids, flat, missing.ravel(), hidden, low, high)
+    return SuppressedTable(values, primary, hidden.reshape(values.shape), threshold)
+
+
+# --- Linked tables -----------------------------------------------------------------------
+#
+# Figures published side by side are rarely independent: a table by program and a table by
+# organization share their grand total, and each organization's row is the sum of its
+# programs' rows; an area's count appears on the county's page and on its city's page, whose
+# totals add up to the county's. Suppressing each table on its own lets a reader combine
+# them: a cell hidden in one table may be shown in another, or solved there from a different
+# set of complementary cells. So the tables are stacked into one system: every cell is one
+# variable however many tables show it, every table adds its row and column equations, and
+# orderings every reader knows (of the people identified, no more can be enrolled) add
+# inequalities. Suppression is decided once, over the whole system.
+
+
+@dataclass(frozen=True)
+class LinkedSuppression:
+    """Every cell of a set of linked tables, and which a reader may see.
+
+    ``values``, ``primary`` and ``suppressed`` are flat arrays over all cells; ``tables``
+    holds each table as an augmented array of cell indices (its last row and last column are
+    its totals; a one-column table is a list of cells above its total); ``at_most`` the pairs
+    (a, b) with value[a] <= value[b] known to every reader.
+    """
+
+    values: np.ndarray
+    primary: np.ndarray
+    suppressed: np.ndarray
+    threshold: int
+    tables: tuple[np.ndarray, ...]
+    at_most: tuple[tuple[int, int], ...]
+
+    def view(self, ids) -> SuppressedTable:
+        """The cells ``ids`` (any shape) as a table a page shows."""
+        ids = np.asarray(ids, dtype=int)
+        return SuppressedTable(
+            self.values[ids], self.primary[ids], self.suppressed[ids], self.threshold
+        )
+
+
+class LinkedTables:
+    """Builder of a system of linked count tables.
+
+    Cells are created with :meth:`cells` (or :meth:`sums` for totals computed from other
+    cells) and related with :meth:`relate`; :meth:`suppress` decides what is hidden.
+
+    Examples
+    --------
+    Two programs of one organization, and the organization's row shared with a table of
+    organizations:
+
+    >>> system = LinkedTables()
+    >>> programs = system.cells([[4], [30]])
+    >>> org = system.sums(programs, axis=0)
+    >>> other = system.cells([[50]])
+    >>> orgs = np.vstack([org, other])
+    >>> grand = system.sums(orgs, axis=0)
+    >>> system.relate(np.vstack([programs, org]), lines="columns")
+    >>> system.relate(np.vstack([orgs, grand]), lines="columns")
+    >>> result = system.suppress(threshold=10)
+    >>> [result.view(programs).display()[k][0] for k in range(2)]
+    ['fewer than 11', 'suppressed']
+    """
+
+    def __init__(self) -> None:
+        self._values: list[float] = []
+        self._tables: list[np.ndarray] = []
+        self._at_most: list[tuple[int, int]] = []
+
+    def cells(self, counts) -> np.ndarray:
+        """New cells holding ``counts`` (NaN: no data); their indices, in the same shape."""
+        counts = np.asarray(counts, dtype=float)
+        known = np.nan_to_num(counts)
+        if (known < 0).any() or (known != np.round(known)).any():
+            raise ValueError("counts must be whole numbers >= 0")
+        start = len(self._values)
+        self._values.extend(counts.ravel().tolist())
+        return np.arange(start, start + counts.size).reshape(counts.shape)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def values(self, ids) -> np.ndarray:
+        return np.asarray(self._values)[np.asarray(ids, dtype=int)]
+
+    def sums(self, ids, axis: int) -> np.ndarray:
+        """New total cells: the sums of ``ids`` along ``axis`` (cells without data not
+        counted; a line with no data at all has no total either)."""
+        block = self.values(ids)
+        has = ~np.isnan(block)
+        total = np.where(has.any(axis=axis), np.nan_to_num(block).sum(axis=axis), np.nan)
+        return self.cells(total)
+
+    def relate(self, ids, *, lines: str = "both") -> None:
+        """Declare a published table: ``ids`` is augmented (last row: column totals; last
+        column: row totals). ``lines="columns"`` for a table whose columns are separate
+        measures (no row totals): each column adds up to its last cell."""
+        ids = np.asarray(ids, dtype=int)
+        if ids.ndim != 2 or ids.shape[0] < 2:
+            raise ValueError("a linked table needs at least one row above its totals")
+        values = self.values(ids)
+        if lines == "both":
+            if ids.shape[1] < 2:
+                raise ValueError("a two-way table needs a column of row totals")
+            tables = [ids]
+        elif lines == "columns":
+            # A column and its total, written as a table whose "row total" is the cell itself
+            # (the rectangles then pair rows; the row equations are empty).
+            tables = [np.column_stack([ids[:, j], ids[:, j]]) for j in range(ids.shape[1])]
+        else:
+            raise ValueError(f"lines is 'both' or 'columns', not {lines!r}")
+        for table in tables:
+            cells = np.nan_to_num(self.values(table)[:-1, :-1]) if lines == "both" else None
+            if cells is not None:
+                rows_ok = np.allclose(cells.sum(axis=1), np.nan_to_num(values[:-1, -1]))
+                cols_ok = np.allclose(cells.sum(axis=0), np.nan_to_num(values[-1, :-1]))
+                if not (rows_ok and cols_ok):
+                    raise ValueError("a table's totals do not add up")
+            else:
+                column = self.values(table[:, 0])
+                if not np.isclose(np.nan_to_num(column[:-1]).sum(), np.nan_to_num(column[-1])):
+                    raise ValueError("a column's total does not add up")
+            self._tables.append(table)
+
+    def grouped(self, counts, group, *, additive: bool):
+        """Rows of ``counts`` grouped (``group[i]``: the group of row i, numbered 0..G-1),
+        published three ways: a table by row, a table by group, and each group's rows above
+        the group's total. ``additive``: the columns are parts of a whole and each row has a
+        total; otherwise each column is a measure of its own.
+
+        Returns the cell indices ``(rows, groups, grand)``: shapes (R, C'), (G, C'), (C',),
+        where C' is C + 1 when ``additive`` (the row totals last).
+        """
+        group = np.asarray(group, dtype=int)
+        cells = self.cells(counts)
+        if cells.ndim != 2 or cells.shape[0] != group.size or cells.shape[0] == 0:
+            raise ValueError("grouped counts need one group per row and at least one row")
+        if additive:
+            cells = np.column_stack([cells, self.sums(cells, axis=1)])
+        lines = "both" if additive else "columns"
+        subtotals = []
+        for g in range(group.max() + 1):
+            members = cells[group == g]
+            if members.shape[0] == 0:
+                raise ValueError(f"group {g} has no rows")
+            subtotal = self.sums(members, axis=0)
+            self.relate(np.vstack([members, subtotal]), lines=lines)
+            subtotals.append(subtotal)
+        groups = np.vstack(subtotals)
+        grand = self.sums(groups, axis=0)
+        self.relate(np.vstack([groups, grand]), lines=lines)
+        self.relate(np.vstack([cells, grand]), lines=lines)
+        return cells, groups, grand
+
+    def at_most(self, small, large) -> None:
+        """Every reader knows value[small] <= value[large], cell by cell (e.g. enrolled
+        participants never outnumber the participants identified)."""
+        for a, b in zip(np.ravel(small), np.ravel(large), strict=True):
+            va, vb = self._values[a], self._values[b]
+            if not (np.isnan(va) or np.isnan(vb)) and va > vb:
+                raise ValueError(f"cell {a} ({va:g}) is said to be at most cell {b} ({vb:g})")
+            self._at_most.append((int(a), int(b)))
+
+    def suppress(self, threshold: int = DEFAULT_THRESHOLD) -> LinkedSuppression:
+        return suppress_linked(
+            np.asarray(self._values, dtype=float), self._tables, self._at_most, threshold
+        )
+
+
+def _equations(values, hidden, tables):
+    """Each line of each table as (indices of its hidden cells, their coefficients, the
+    constant the shown cells contribute): sum(coef * x) + constant = 0."""
+    missing = np.isnan(values)
+    out = []
+    for table in tables:
+        for line in [*table, *table.T]:
+            coefficients: dict[int, float] = {}
+            constant = 0.0
+            for position, k in enumerate(line):
+                if missing[k]:
+                    continue
+                sign = -1.0 if position == len(line) - 1 else 1.0
+                if hidden[k]:
+                    coefficients[k] = coefficients.get(k, 0.0) + sign
+                else:
+                    constant += sign * values[k]
+            coefficients = {k: c for k, c in coefficients.items() if c}
+            if coefficients:
+                out.append((coefficients, constant))
+    return out
+
+
+def _problems(values, hidden, primary, tables, at_most, threshold, only=None):
+    """The reader's linear programs, one per group of hidden cells that share an equation or
+    an inequality: yields (cells, A_eq, b_eq, A_ub, b_ub, bounds) for ``linprog``."""
+    from scipy.sparse.csgraph import connected_components
+
+    unknown = np.flatnonzero(hidden)
+    if unknown.size == 0:
+        return
+    index = {int(k): n for n, k in enumerate(unknown)}
+    equations = _equations(values, hidden, tables)
+    inequalities = []  # (coefficients, constant): sum(coef * x) + constant <= 0
+    for a, b in at_most:
+        if np.isnan(values[a]) or np.isnan(values[b]):
             continue
-        best = None
-        for i2 in range(rows):
-            if i2 == i:
+        coefficients, constant = {}, 0.0
+        for k, sign in ((a, 1.0), (b, -1.0)):
+            if hidden[k]:
+                coefficients[k] = coefficients.get(k, 0.0) + sign
+            else:
+                constant += sign * values[k]
+        if coefficients:
+            inequalities.append((coefficients, constant))
+    link = np.eye(unknown.size, dtype=bool)
+    for coefficients, _ in [*equations, *inequalities]:
+        members = [index[k] for k in coefficients]
+        link[np.ix_(members, members)] = True
+    _, group = connected_components(link, directed=False)
+    wanted = set(index) if only is None else {int(k) for k in only} & set(index)
+    low_bound, high_bound = _bounds(values, np.asarray(primary), threshold)
+    for g in np.unique(group[[index[k] for k in wanted]]) if wanted else []:
+        members = [int(k) for k in unknown[group == g]]
+        position = {k: n for n, k in enumerate(members)}
+
+        def matrix(rows, members=members, position=position):
+            if not rows:
+                return None, None
+            a = np.zeros((len(rows), len(members)))
+            b = np.zeros(len(rows))
+            for r, (coefficients, constant) in enumerate(rows):
+                for k, c in coefficients.items():
+                    a[r, position[k]] = c
+                b[r] = -constant
+            return a, b
+
+        a_eq, b_eq = matrix([e for e in equations if next(iter(e[0])) in position])
+        a_ub, b_ub = matrix([e for e in inequalities if next(iter(e[0])) in position])
+        bounds = [
+            (low_bound[k], None if np.isinf(high_bound[k]) else high_bound[k]) for k in members
+        ]
+        yield members, {"A_eq": a_eq, "b_eq": b_eq, "A_ub": a_ub, "b_ub": b_ub, "bounds": bounds}
+
+
+def _solve(objective, problem):
+    from scipy.optimize import linprog
+
+    result = linprog(objective, method="highs", **problem)
+    if result.status not in (0, 3):
+        raise ValueError(f"the published figures are inconsistent: {result.message}")
+    return result
+
+
+def feasible_ranges(
+    values, suppressed, primary, tables, at_most=(), threshold: int = DEFAULT_THRESHOLD, only=None
+) -> dict[int, tuple[float, float]]:
+    """Each hidden cell's least and greatest value given everything shown, every table's
+    equations, the orderings in ``at_most`` and the bounds a reader knows (a primary cell lies
+    in [1, threshold], any count is >= 0).
+
+    Notes
+    -----
+    The audit by linear programming of Cox (1980), solved with HiGHS through
+    ``scipy.optimize.linprog``; the hidden cells are split into independent groups (cells
+    that share no equation) and each group is solved on its own.
+    """
+    values = np.asarray(values, dtype=float)
+    hidden = np.asarray(suppressed) & ~np.isnan(values)
+    wanted = None if only is None else {int(k) for k in only}
+    ranges: dict[int, tuple[float, float]] = {}
+    for members, problem in _problems(values, hidden, primary, tables, at_most, threshold, only):
+        for n, k in enumerate(members):
+            if wanted is not None and k not in wanted:
                 continue
-            for j2 in range(cols):
-                if j2 == j:
-                    continue
-                r, c = (i, i2), (j, j2)
-                if missing[np.ix_(r, c)].any() or not _can_move(filled, low, high, r, c):
-                    continue
-                block = filled[np.ix_(r, c)]
-                new = ~suppressed[np.ix_(r, c)]
-                # Hide as little as possible; reuse hidden cells; avoid hiding totals.
-                cost = (block[new].sum(), new.sum(), int(i2 == rows - 1) + int(j2 == cols - 1))
-                if best is None or cost < best[0]:
-                    best = (cost, r, c)
-        if best is None:
-            # No movable rectangle (only possible around missing cells): hide the whole table
-            # rather than publish a solvable cell.
-            suppressed[~missing] = True
+            objective = np.zeros(len(members))
+            objective[n] = 1.0
+            least, most = _solve(objective, problem), _solve(-objective, problem)
+            ranges[k] = (float(least.fun), np.inf if most.status == 3 else float(-most.fun))
+    return ranges
+
+
+def _exposed(values, hidden, primary, tables, at_most, threshold) -> list[int]:
+    """The hidden cells a reader can pin. Cheap first: a few solutions of the reader's
+    programs in random directions; a cell seen at two values at least 1 apart is free and
+    needs no program of its own. Only the rest get their exact least and greatest values."""
+    rng = np.random.default_rng(0)
+    pinned = []
+    for members, problem in _problems(values, hidden, primary, tables, at_most, threshold):
+        size = len(members)
+        seen_low = np.full(size, np.inf)
+        seen_high = np.full(size, -np.inf)
+        objectives = [np.ones(size), -np.ones(size)]
+        objectives += [rng.choice([-1.0, 1.0], size) for _ in range(6)]
+        for objective in objectives:
+            result = _solve(objective, problem)
+            if result.status == 0:
+                seen_low = np.minimum(seen_low, result.x)
+                seen_high = np.maximum(seen_high, result.x)
+        for n, k in enumerate(members):
+            if seen_high[n] - seen_low[n] >= 1 - 1e-7:
+                continue
+            objective = np.zeros(size)
+            objective[n] = 1.0
+            least, most = _solve(objective, problem), _solve(-objective, problem)
+            high = np.inf if most.status == 3 else float(-most.fun)
+            if _pinned(k, float(least.fun), high, primary, threshold):
+                pinned.append(k)
+    return pinned
+
+
+def _pinned(k: int, low: float, high: float, primary, threshold: int) -> bool:
+    """Whether a reader can narrow a hidden cell to one value. A primary cell's label already
+    gives [1, threshold]; with a threshold of 1 it gives the value itself."""
+    room = min(1.0, threshold - 1.0) if primary[k] else 1.0
+    return high - low < room - 1e-7
+
+
+def suppress_linked(
+    values, tables, at_most=(), threshold: int = DEFAULT_THRESHOLD
+) -> LinkedSuppression:
+    """Hide small counts across a system of linked tables so that no hidden cell can be
+    worked out from everything the tables publish together.
+
+    Parameters
+    ----------
+    values : array-like, shape (n,)
+        Every cell of every table (NaN: no data).
+    tables : sequence of int arrays
+        Each an augmented table of cell indices (last row and column: totals).
+    at_most : sequence of (int, int)
+        Pairs (a, b) with value[a] <= value[b], known to every reader.
+    threshold : int
+        Counts from 1 to ``threshold`` are hidden.
+
+    Returns
+    -------
+    LinkedSuppression
+
+    Notes
+    -----
+    Primary suppression, then the rectangles of Giessing & Repsilber (2002) table by table,
+    repeated until no table hides a further cell (a cell hidden in one table is hidden in
+    every table that shows it); then the linear-programming audit of Cox (1980) over the whole
+    stacked system, equations and orderings together. A cell the audit finds pinned gets a
+    neighbour hidden (a cell it shares a line or an ordering with, the smallest first) and the
+    rounds repeat until the audit passes.
+
+    Examples
+    --------
+    >>> r = suppress_linked([3, 40, 43], [np.array([[0, 0], [1, 1], [2, 2]])])
+    >>> r.suppressed.tolist()  # 3 and 40 hidden, their total shown
+    [True, True, False]
+    """
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    values = np.asarray(values, dtype=float)
+    tables = tuple(np.asarray(t, dtype=int) for t in tables)
+    at_most = tuple((int(a), int(b)) for a, b in at_most)
+    missing = np.isnan(values)
+    filled = np.nan_to_num(values)
+    primary = ~missing & (filled >= 1) & (filled <= threshold)
+    hidden = primary.copy()
+    low, high = _bounds(values, primary, threshold)
+    totals = np.zeros(values.size, dtype=bool)
+    for table in tables:
+        totals[table[-1, :]] = True
+        if table.shape[1] > 2 or (table[:, 0] != table[:, 1]).any():  # not a lone column
+            totals[table[:, -1]] = True
+    neighbours: dict[int, set[int]] = {}
+    for table in tables:
+        for line in [*table, *table.T]:
+            for k in line:
+                neighbours.setdefault(int(k), set()).update(int(m) for m in line)
+    for a, b in at_most:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+
+    def _still_pinned(k: int, hidden: np.ndarray, also: int | None) -> bool:
+        """Whether cell ``k`` is pinned, with cell ``also`` hidden too (a probe)."""
+        trial = hidden.copy()
+        if also is not None:
+            trial[also] = True
+        lo, hi = feasible_ranges(values, trial, primary, tables, at_most, threshold, [k])[k]
+        return _pinned(k, lo, hi, primary, threshold)
+
+    for _ in range(values.size + 1):
+        while True:
+            before = hidden.sum()
+            for table in tables:
+                _protect(table, values, missing, hidden, low, high)
+            if hidden.sum() == before:
+                break
+        exposed = _exposed(values, hidden & ~missing, primary, tables, at_most, threshold)
+        if not exposed:
             break
-        _, r, c = best
-        suppressed[np.ix_(r, c)] = True
-        protected[np.ix_(r, c)] = True
-    return SuppressedTable(values, primary, suppressed, threshold)
+        # Repair every pinned cell of this round before auditing again (an audit of a large
+        # system costs more than a few probes); a cell that an earlier repair of the round
+        # already freed is left as it is.
+        repaired = False
+        for k in exposed:
+            candidates = sorted(
+                (m for m in neighbours.get(k, ()) if not hidden[m] and not missing[m]),
+                key=lambda m: (bool(totals[m]), filled[m], m),
+            )
+            if not candidates or not _still_pinned(k, hidden, None):
+                continue
+            chosen = next((m for m in candidates[:4] if not _still_pinned(k, hidden, m)), None)
+            hidden[candidates[0] if chosen is None else chosen] = True
+            repaired = True
+        if not repaired:
+            # Nothing left to hide next to a pinned cell: hide everything rather than publish it.
+            hidden[~missing] = True
+            break
+    return LinkedSuppression(values, primary, hidden, threshold, tables, at_most)

@@ -353,6 +353,10 @@ def import_upload(job_id: int) -> None:
         state=ImportJob.State.DONE, run=run, message=run.message, updated_at=timezone.now()
     )
     record(job.user, "import", run, f"{run.file_name} ({run.status})")
+    if run.rows_inserted or run.rows_updated:
+        from gvrs.reports.warm import warm_soon
+
+        warm_soon()
 
 
 def upkeep(**kwargs) -> None:

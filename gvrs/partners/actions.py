@@ -117,6 +117,50 @@ def record_intake(
     return participant
 
 
+PERSONAL_FIELDS = ("name", "date_of_birth", "phone", "address", "area")
+
+
+def personal_version(participant: Participant) -> str:
+    """A short keyed digest of the personal fields as they are now: an edit form carries it,
+    and an edit made from a form opened before someone else's change is refused rather than
+    silently undoing it. Keyed (``SECRET_KEY``), so it says nothing about the values."""
+    from django.utils.crypto import salted_hmac
+
+    current = "\x1f".join(
+        str(getattr(participant, f + "_id" if f == "area" else f) or "") for f in PERSONAL_FIELDS
+    )
+    return salted_hmac("gvrs.partners.personal", current).hexdigest()[:20]
+
+
+@transaction.atomic
+def update_personal_fields(user, participant: Participant, *, version: str, **changes) -> list:
+    """Correct a participant's personal fields after intake (a new phone, a move). Only the
+    fields that differ are written; the audit row names them, never their old or new values.
+    Returns the names of the fields changed."""
+    unknown = set(changes) - set(PERSONAL_FIELDS)
+    if unknown:
+        raise ActionError(f"not a personal field: {', '.join(sorted(unknown))}")
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.purged_at:
+        raise ActionError("the participant's record has been purged; it cannot be edited")
+    if version != personal_version(participant):
+        raise ActionError(
+            "someone changed these details since you opened the form; the current values are"
+            " shown, make your change again"
+        )
+    if "name" in changes and not str(changes["name"]).strip():
+        raise ActionError("a name is required")
+    cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
+    changed = [f for f, v in cleaned.items() if getattr(participant, f) != v]
+    if not changed:
+        return []
+    for f in changed:
+        setattr(participant, f, cleaned[f])
+    participant.save(update_fields=changed)
+    record(user, "participant.edit", participant, f"changed: {', '.join(changed)}")
+    return changed
+
+
 @transaction.atomic
 def enrol_participant(user, participant: Participant, on: dt.date | None = None) -> Participant:
     """Move a participant from the waiting list into the program, within its capacity and
@@ -185,6 +229,19 @@ def add_goal(user, plan: LifePlan, domain: str, description: str, target_on=None
         plan=plan, domain=domain, description=description, target_on=target_on
     )
     record(user, "plan.goal", plan, f"goal {goal.pk} ({domain})")
+    return goal
+
+
+@transaction.atomic
+def set_goal_status(user, goal: Goal, status: str) -> Goal:
+    if status not in Goal.Status.values:
+        raise ActionError(f"unknown goal status {status!r}")
+    before = goal.status
+    if before == status:
+        return goal
+    goal.status = status
+    goal.save(update_fields=["status"])
+    record(user, "plan.goal_status", goal.plan, f"goal {goal.pk}: {before} to {status}")
     return goal
 
 

@@ -5,9 +5,12 @@ passed through ``gvrs.analysis.suppression`` before it reaches a page, unless th
 inside the organization the figures describe. Outside, only participants who consented to
 aggregate reporting are counted.
 
-Tables whose columns are not parts of a whole (the funnel's stages, need against reach) are
-suppressed column by column, each column with its own total; tables whose columns add up
-(services by type, referrals by status) are suppressed as two-way tables with their margins.
+Tables published side by side are suppressed together, as one linked system
+(``LinkedTables``): the figures by program and by organization share each organization's
+row and the grand total; the funnel's stages are ordered (no more enrolled than identified);
+an area's count appears on its county's page and on its city's page, whose totals add up.
+A cell hidden in one of them is hidden in all, and the suppression is audited over the whole
+system, so no hidden count can be worked out by combining pages.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from django.db.models import Count, F, Max, Q, Sum
 from gvrs.analysis.suppression import (
     DEFAULT_THRESHOLD,
     MISSING,
+    LinkedSuppression,
+    LinkedTables,
     SuppressedTable,
-    suppress_table,
 )
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction
@@ -61,23 +65,27 @@ def _exact(values: np.ndarray) -> list[list[str]]:
     return [[MISSING if np.isnan(v) else f"{int(v):,}" for v in row] for row in values]
 
 
-def two_way(title, rows, columns, counts: np.ndarray, suppress: bool, note="") -> Table:
-    """A table whose columns add up, with its row and column totals."""
-    result = suppress_table(counts, DEFAULT_THRESHOLD)
-    cells = result.display() if suppress else _exact(result.values)
-    return Table(title, [*rows, "Total"], [*columns, "Total"], cells, suppress, note, result)
+def _table(title, rows, columns, ids, result, values, suppress, note="") -> Table:
+    """One published table: the cells ``ids`` of the linked system, labelled as suppressed
+    (outside) or exact (inside)."""
+    if suppress:
+        view = result.view(ids)
+        cells = view.display()
+    else:
+        view = None
+        cells = _exact(values[ids])
+    return Table(title, [*rows, "Total"], list(columns), cells, suppress, note, view)
 
 
-def by_column(title, rows, columns, counts: np.ndarray, suppress: bool, note="") -> Table:
-    """A table whose columns are separate measures: each suppressed with its own total."""
-    n_rows = len(rows)
-    cells = [["" for _ in columns] for _ in range(n_rows + 1)]
-    for j in range(len(columns)):
-        result = suppress_table(counts[:, j], DEFAULT_THRESHOLD)
-        labels = result.display() if suppress else _exact(result.values)
-        for i in range(n_rows + 1):
-            cells[i][j] = labels[i][0]
-    return Table(title, [*rows, "Total"], list(columns), cells, suppress, note)
+def _empty_table(title, columns, note="") -> Table:
+    return Table(title, ["Total"], list(columns), [["0"] * len(columns)], False, note)
+
+
+def _programs(organization, exclude=None):
+    qs = Program.objects.select_related("organization").order_by("organization__name", "name")
+    if exclude is not None:
+        qs = qs.exclude(organization=exclude)
+    return qs.filter(organization=organization) if organization is not None else qs
 
 
 def _participants(organization, suppress: bool, exclude=None):
@@ -87,13 +95,6 @@ def _participants(organization, suppress: bool, exclude=None):
     if exclude is not None:
         qs = qs.exclude(organization=exclude)
     return qs.in_aggregates() if suppress else qs
-
-
-def _programs(organization, exclude=None):
-    qs = Program.objects.select_related("organization")
-    if exclude is not None:
-        qs = qs.exclude(organization=exclude)
-    return qs.filter(organization=organization) if organization is not None else qs
 
 
 def _label(program: Program) -> str:
@@ -110,40 +111,49 @@ def _grouped(qs, key: str, programs: list[Program], columns: list[str], column_k
     return counts
 
 
+STAGES = ["identified", "contacted", "enrolled", "active", "completed"]
+# What every reader knows of the funnel (each stage's people are among the earlier stage's):
+# (stage, the stage it cannot outnumber).
+STAGE_ORDER = [
+    ("contacted", "identified"),
+    ("enrolled", "identified"),
+    ("active", "enrolled"),
+    ("completed", "enrolled"),
+]
+MEASURES = ["alive", "not_shot", "not_arrested_firearm", "in_school_or_work"]
+MEASURE_LABELS = ["alive", "not shot", "not arrested (firearm)", "in school or work"]
+
+
 @dataclass(frozen=True)
 class ProgramFigures:
+    """Figures per program (``funnel`` ... ``outcomes``) and, outside an organization, the
+    same per organization (``by_organization``: funnel, services, referrals, outcomes),
+    suppressed together as ``linked``."""
+
     funnel: Table
     services: Table
     referrals: Table
     outcomes: Table
     contacts_per_week: list[tuple[str, str]]
     scope: str
+    by_organization: list[Table] = field(default_factory=list)
+    organization_contacts_per_week: list[tuple[str, str]] = field(default_factory=list)
+    linked: LinkedSuppression | None = field(default=None, repr=False, compare=False)
 
 
-def program_figures(
-    organization=None, *, suppress: bool, as_of: dt.date, exclude=None
-) -> ProgramFigures:
-    """The funnel, services by type, referrals by status, outcomes and contacts per
-    participant per week, per program (of one organization, or of all).
-
-    ``exclude``: an organization left out. A partner reading the other partners' figures
-    knows its own counts exactly, and could subtract them from totals that include them; so
-    it is shown the others' figures, suppressed among themselves.
-    """
-    programs = list(_programs(organization, exclude))
-    labels = [_label(p) for p in programs]
-    people = _participants(organization, suppress, exclude)
+def _funnel_counts(people, programs, as_of: dt.date) -> np.ndarray:
     ids = {p.pk: i for i, p in enumerate(programs)}
-    stages = ["identified", "contacted", "enrolled", "active", "completed"]
-    funnel = np.zeros((len(programs), len(stages)))
+    funnel = np.zeros((len(programs), len(STAGES)))
     recent = as_of - dt.timedelta(days=ACTIVE_DAYS)
+    was_enrolled = Q(enrolled_on__isnull=False)
     rows = people.values("program").annotate(
         identified=Count("pk", distinct=True),
         contacted=Count("pk", filter=Q(contacts__kind__in=REACHED), distinct=True),
-        enrolled=Count("pk", filter=Q(enrolled_on__isnull=False), distinct=True),
+        enrolled=Count("pk", filter=was_enrolled, distinct=True),
         active=Count(
             "pk",
-            filter=Q(
+            filter=was_enrolled
+            & Q(
                 status=Participant.Status.ENROLLED,
                 contacts__on__gte=recent,
                 contacts__on__lte=as_of,
@@ -151,75 +161,50 @@ def program_figures(
             ),
             distinct=True,
         ),
+        # Completed the program: enrolled, then exited for that reason (someone who leaves
+        # the waiting list never completed anything).
         completed=Count(
-            "pk", filter=Q(exit_reason=Participant.ExitReason.COMPLETED), distinct=True
+            "pk",
+            filter=was_enrolled & Q(exit_reason=Participant.ExitReason.COMPLETED),
+            distinct=True,
         ),
     )
     for row in rows.order_by():
         if row["program"] in ids:
-            funnel[ids[row["program"]]] = [row[s] for s in stages]
-    consented = " (participants who consented to aggregate reporting)" if suppress else ""
-    funnel_table = by_column(
-        "Funnel" + consented,
-        labels,
-        stages,
-        funnel,
-        suppress,
-        f"active: enrolled and reached in the last {ACTIVE_DAYS} days to {as_of}",
-    )
-    service_kinds = list(Service.Kind.values)
-    services = _grouped(
-        Service.objects.filter(participant__in=people),
-        "participant__program",
-        programs,
-        service_kinds,
-        "kind",
-    )
-    services_table = two_way(
-        "Services delivered by type",
-        labels,
-        [Service.Kind(k).label for k in service_kinds],
-        services,
-        suppress,
-    )
-    statuses = list(Referral.Status.values)
-    referrals = _grouped(
-        Referral.objects.filter(participant__in=people),
-        "participant__program",
-        programs,
-        statuses,
-        "status",
-    )
-    referrals_table = two_way("Referrals sent, by status", labels, statuses, referrals, suppress)
-    measures = ["alive", "not_shot", "not_arrested_firearm", "in_school_or_work"]
+            funnel[ids[row["program"]]] = [row[s] for s in STAGES]
+    return funnel
+
+
+def _outcome_counts(people, programs) -> np.ndarray:
+    """Per program and measure, participants whose latest window's answer is yes; NaN where
+    nobody's answer is known ("no data", never 0)."""
+    ids = {p.pk: i for i, p in enumerate(programs)}
     latest = {}
     for outcome in (
         people.filter(outcomes__isnull=False)
-        .values("pk", "program", "outcomes__window_end", *[f"outcomes__{m}" for m in measures])
+        .values("pk", "program", "outcomes__window_end", *[f"outcomes__{m}" for m in MEASURES])
         .order_by("pk", "outcomes__window_end")
     ):
         latest[outcome["pk"]] = outcome  # the latest window per participant
-    yes = np.zeros((len(programs), len(measures)))
+    yes = np.zeros((len(programs), len(MEASURES)))
     known = np.zeros_like(yes)
     for outcome in latest.values():
         if outcome["program"] in ids:
-            for j, m in enumerate(measures):
+            for j, m in enumerate(MEASURES):
                 answer = outcome[f"outcomes__{m}"]
                 yes[ids[outcome["program"]], j] += answer is True
                 known[ids[outcome["program"]], j] += answer is not None
-    # A measure nobody's answer is known for is "no data", never 0.
     yes[known == 0] = np.nan
-    outcomes_table = by_column(
-        "Participants with a good outcome in their latest window",
-        labels,
-        ["alive", "not shot", "not arrested (firearm)", "in school or work"],
-        yes,
-        suppress,
-    )
-    # Contacts per enrolled participant per week over the last 12 weeks; a rate is shown only
-    # where the participants it divides by are not a small count.
+    return yes
+
+
+def _contact_rates(people, programs, as_of: dt.date, suppress: bool, groups) -> list:
+    """Contacts per enrolled participant per week over the last 12 weeks, for each group of
+    programs ``groups``: (label, [program indices]). A rate is shown only where the
+    participants it divides by are not a small count, and a group's rate is hidden too when
+    exactly one of its programs' rates is (with the others shown it would give that one
+    away)."""
     since = as_of - dt.timedelta(weeks=12)
-    per_week = []
     enrolled = dict(
         people.filter(status=Participant.Status.ENROLLED)
         .values("program")
@@ -239,23 +224,140 @@ def program_figures(
         .values_list("participant__program", "n")
         .order_by()
     )
-    for program, label in zip(programs, labels, strict=True):
-        n = enrolled.get(program.pk, 0)
+
+    def small(i: int) -> bool:
+        n = enrolled.get(programs[i].pk, 0)
+        return suppress and 0 < n <= DEFAULT_THRESHOLD
+
+    out = []
+    for label, members in groups:
+        n = sum(enrolled.get(programs[i].pk, 0) for i in members)
+        reached = sum(contacts.get(programs[i].pk, 0) for i in members)
         if n == 0:
-            per_week.append((label, "no enrolled participants"))
+            out.append((label, "no enrolled participants"))
         elif suppress and n <= DEFAULT_THRESHOLD:
-            per_week.append((label, f"suppressed (fewer than {DEFAULT_THRESHOLD + 1} enrolled)"))
+            out.append((label, f"suppressed (fewer than {DEFAULT_THRESHOLD + 1} enrolled)"))
+        elif len(members) > 1 and sum(small(i) for i in members) == 1:
+            out.append((label, "suppressed (it would give a program's rate away)"))
         else:
-            per_week.append((label, f"{contacts.get(program.pk, 0) / n / 12:.1f}"))
-    scope = (
+            out.append((label, f"{reached / n / 12:.1f}"))
+    return out
+
+
+def program_figures(
+    organization=None, *, suppress: bool, as_of: dt.date, exclude=None
+) -> ProgramFigures:
+    """The funnel, services by type, referrals by status, outcomes and contacts per
+    participant per week, per program and per organization (of one organization, or of all).
+
+    ``exclude``: an organization left out. A partner reading the other partners' figures
+    knows its own counts exactly, and could subtract them from totals that include them; so
+    it is shown the others' figures, suppressed among themselves.
+    """
+    programs = list(_programs(organization, exclude))
+    labels = [_label(p) for p in programs]
+    organizations = list(dict.fromkeys(p.organization for p in programs))
+    org_index = {o.pk: g for g, o in enumerate(organizations)}
+    group = np.array([org_index[p.organization_id] for p in programs], dtype=int)
+    org_labels = [o.name for o in organizations]
+    people = _participants(organization, suppress, exclude)
+    consented = " (participants who consented to aggregate reporting)" if suppress else ""
+    active_note = f"active: enrolled and reached in the last {ACTIVE_DAYS} days to {as_of}"
+    service_kinds = list(Service.Kind.values)
+    service_labels = [Service.Kind(k).label for k in service_kinds]
+    statuses = list(Referral.Status.values)
+    titles = {
+        "funnel": "Funnel" + consented,
+        "services": "Services delivered by type",
+        "referrals": "Referrals sent, by status",
+        "outcomes": "Participants with a good outcome in their latest window",
+    }
+    columns = {
+        "funnel": STAGES,
+        "services": [*service_labels, "Total"],
+        "referrals": [*statuses, "Total"],
+        "outcomes": MEASURE_LABELS,
+    }
+    notes = {"funnel": active_note}
+    per_org = organization is None and len(organizations) > 0
+    if not programs:
+        empty = {k: _empty_table(titles[k], columns[k], notes.get(k, "")) for k in titles}
+        return ProgramFigures(
+            empty["funnel"],
+            empty["services"],
+            empty["referrals"],
+            empty["outcomes"],
+            [],
+            _scope(suppress, exclude),
+        )
+    counts = {
+        "funnel": _funnel_counts(people, programs, as_of),
+        "services": _grouped(
+            Service.objects.filter(participant__in=people),
+            "participant__program",
+            programs,
+            service_kinds,
+            "kind",
+        ),
+        "referrals": _grouped(
+            Referral.objects.filter(participant__in=people),
+            "participant__program",
+            programs,
+            statuses,
+            "status",
+        ),
+        "outcomes": _outcome_counts(people, programs),
+    }
+    # One system for every table on the page: by program and by organization share each
+    # organization's row and the total; the funnel's stages and the outcomes (counted among
+    # the participants identified) are ordered.
+    system = LinkedTables()
+    ids = {
+        k: system.grouped(counts[k], group, additive=k in ("services", "referrals")) for k in counts
+    }
+    funnel_all = np.vstack([ids["funnel"][0], ids["funnel"][1], ids["funnel"][2][None, :]])
+    outcomes_all = np.vstack([ids["outcomes"][0], ids["outcomes"][1], ids["outcomes"][2][None, :]])
+    for stage, earlier in STAGE_ORDER:
+        system.at_most(funnel_all[:, STAGES.index(stage)], funnel_all[:, STAGES.index(earlier)])
+    for j in range(len(MEASURES)):
+        system.at_most(outcomes_all[:, j], funnel_all[:, STAGES.index("identified")])
+    result = system.suppress(DEFAULT_THRESHOLD) if suppress else None
+    values = system.values(np.arange(len(system)))
+
+    def table(k, rows, which, suffix=""):
+        cells, groups, grand = ids[k]
+        block = np.vstack([cells if which == "rows" else groups, grand[None, :]])
+        return _table(
+            titles[k] + suffix, rows, columns[k], block, result, values, suppress, notes.get(k, "")
+        )
+
+    by_program = {k: table(k, labels, "rows") for k in ids}
+    by_organization = (
+        [table(k, org_labels, "groups", ", by organization") for k in ids] if per_org else []
+    )
+    members = [(o, list(np.flatnonzero(group == g))) for g, o in enumerate(org_labels)]
+    return ProgramFigures(
+        by_program["funnel"],
+        by_program["services"],
+        by_program["referrals"],
+        by_program["outcomes"],
+        _contact_rates(
+            people, programs, as_of, suppress, [(label, [i]) for i, label in enumerate(labels)]
+        ),
+        _scope(suppress, exclude),
+        by_organization,
+        _contact_rates(people, programs, as_of, suppress, members) if per_org else [],
+        result,
+    )
+
+
+def _scope(suppress: bool, exclude) -> str:
+    return (
         "your organization, exact"
         if not suppress
         else "other partners, suppressed"
         if exclude is not None
         else "all partners, suppressed"
-    )
-    return ProgramFigures(
-        funnel_table, services_table, referrals_table, outcomes_table, per_week, scope
     )
 
 
@@ -313,24 +415,29 @@ class Equity:
     rows: list[EquityRow]
     total: list[str]
     suppressed: bool
+    # The county (usually) whose pages are counted over the same months and suppressed
+    # together with this one.
+    linked_with: Jurisdiction | None = None
 
 
-def equity_of_access(
-    jurisdiction: Jurisdiction, *, suppress: bool, organization=None, exclude=None
-) -> Equity:
-    """Need (people shot, homicides, over the last 12 months of incident data) against reach
-    (participants enrolled, contacts and services in those months) per area, ranked by unmet
-    need: the area's share of people shot minus its share of enrolled participants, both as
-    shown. A suppressed figure counts as 0 in the ranking, so the order never depends on a
-    hidden number."""
-    places = jurisdiction.descendant_ids()
-    areas = list(Area.objects.filter(jurisdiction_id__in=places).select_related("jurisdiction"))
-    incidents = Incident.objects.filter(jurisdiction_id__in=places)
-    until = incidents.aggregate(m=Max("occurred_on"))["m"] or dt.date.today()
-    since = until - dt.timedelta(days=365) + dt.timedelta(days=1)
-    window = incidents.filter(occurred_on__gte=since, occurred_on__lte=until, area__isnull=False)
+def equity_root(jurisdiction: Jurisdiction) -> Jurisdiction:
+    """The highest page of areas above ``jurisdiction`` (its county, usually): every page
+    under it shares areas or totals with it, so they are suppressed as one system."""
+    root = jurisdiction
+    while root.parent_id is not None:
+        parent = root.parent
+        is_page = Area.objects.filter(Q(jurisdiction=parent) | Q(jurisdiction__parent=parent))
+        if not is_page.exists():
+            break
+        root = parent
+    return root
+
+
+def _area_counts(areas, incidents, people, since, until) -> np.ndarray:
+    """Per area: people shot and killed in incidents of the window, participants enrolled
+    now, and their contacts and services in the window."""
     index = {a.pk: i for i, a in enumerate(areas)}
-    counts = np.zeros((len(areas), 5))
+    window = incidents.filter(occurred_on__gte=since, occurred_on__lte=until, area__isnull=False)
     shot = (
         window.filter(metric_filter(get_metric("shootings")))
         .values("area")
@@ -341,7 +448,7 @@ def equity_of_access(
         .values("area")
         .annotate(n=Sum("killed"))
     )
-    people = _participants(organization, suppress, exclude).filter(area_id__in=index)
+    people = people.filter(area_id__in=index)
     enrolled = (
         people.filter(status=Participant.Status.ENROLLED).values("area").annotate(n=Count("pk"))
     )
@@ -358,6 +465,7 @@ def equity_of_access(
         .values("participant__area")
         .annotate(n=Count("pk"))
     )
+    counts = np.zeros((len(areas), 5))
     for j, (qs, key) in enumerate(
         [
             (shot, "area"),
@@ -370,16 +478,102 @@ def equity_of_access(
         for area_id, n in qs.values_list(key, "n").order_by():
             if area_id in index and n:
                 counts[index[area_id], j] = n
+    return counts
+
+
+def _area_system(root: Jurisdiction, areas: list[Area], counts: np.ndarray):
+    """The linked system of every page under ``root``: each page lists the areas below it
+    above its total, and its total is the sum of its sub-pages' totals and its own areas.
+    Returns the system, the area cells (A, 5) and, per jurisdiction with areas below, (its
+    total's cells, the indices of its areas)."""
+    tree = dict(
+        Jurisdiction.objects.filter(pk__in=root.descendant_ids()).values_list("pk", "parent_id")
+    )
+    children: dict[int, list[int]] = {}
+    for pk, parent in tree.items():
+        if pk != root.pk:
+            children.setdefault(parent, []).append(pk)
+    direct: dict[int, list[int]] = {}
+    for i, area in enumerate(areas):
+        direct.setdefault(area.jurisdiction_id, []).append(i)
+    system = LinkedTables()
+    cells = system.cells(counts)
+    pages: dict[int, tuple[np.ndarray, list[int]]] = {}
+
+    def build(node: int):
+        below, parts = [], []
+        for child in sorted(children.get(node, [])):
+            built = build(child)
+            if built is not None:
+                parts.append(built[0])
+                below.extend(built[1])
+        parts.extend(cells[i] for i in direct.get(node, []))
+        below.extend(direct.get(node, []))
+        if not parts:
+            return None
+        total = system.sums(np.vstack(parts), axis=0)
+        system.relate(np.vstack([*parts, total]), lines="columns")
+        if len(below) != len(parts):  # the page itself lists every area below
+            system.relate(np.vstack([cells[sorted(below)], total]), lines="columns")
+        pages[node] = (total, sorted(below))
+        return total, below
+
+    build(root.pk)
+    return system, cells, pages
+
+
+def _data_end(incidents) -> dt.date:
+    """The end of the incident sources' recorded coverage (issue 10), never the latest
+    incident: a stray record dated past the data would put the window in months with no
+    data, and a quiet last month would cut it short."""
+    from gvrs.incidents.coverage import source_coverage
+
+    sources = list(incidents.order_by().values_list("source", flat=True).distinct())
+    covered = source_coverage(sources)
+    return max((c.last for c in covered.values()), default=None) or dt.date.today()
+
+
+def equity_of_access(
+    jurisdiction: Jurisdiction, *, suppress: bool, organization=None, exclude=None
+) -> Equity:
+    """Need (people shot, homicides, over the 12 months to the end of the incident data's
+    coverage) against reach
+    (participants enrolled, contacts and services in those months) per area, ranked by unmet
+    need: the area's share of people shot minus its share of enrolled participants, both as
+    shown. A suppressed figure counts as 0 in the ranking, so the order never depends on a
+    hidden number.
+
+    Every page under the same county (``equity_root``) is counted over the same 12 months
+    and suppressed as one linked system, so an area hidden on the city's page is hidden on
+    the county's too, and no hidden count can be worked out by comparing the pages."""
+    root = equity_root(jurisdiction)
+    all_areas = list(
+        Area.objects.filter(jurisdiction_id__in=root.descendant_ids()).select_related(
+            "jurisdiction"
+        )
+    )
+    incidents = Incident.objects.filter(jurisdiction_id__in=root.descendant_ids())
+    until = _data_end(incidents)
+    since = until - dt.timedelta(days=365) + dt.timedelta(days=1)
+    people = _participants(organization, suppress, exclude)
+    counts = _area_counts(all_areas, incidents, people, since, until)
     columns = ["people shot", "homicides", "enrolled participants", "contacts", "services"]
-    labels = [[""] * 5 for _ in range(len(areas) + 1)]
-    shown = np.zeros_like(counts)
-    for j in range(5):
-        result = suppress_table(counts[:, j], DEFAULT_THRESHOLD)
-        column = result.display() if suppress else _exact(result.values)
-        visible = np.nan_to_num(result.shown()[:, 0]) if suppress else result.values[:, 0]
-        shown[:, j] = visible[: len(areas)]
-        for i in range(len(areas) + 1):
-            labels[i][j] = column[i][0]
+    if not all_areas:
+        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, suppress, root)
+    system, cells, pages = _area_system(root, all_areas, counts)
+    if jurisdiction.pk not in pages:
+        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, suppress, root)
+    total, below = pages[jurisdiction.pk]
+    areas = [all_areas[i] for i in below]
+    block = np.vstack([cells[below], total[None, :]])
+    values = system.values(block)
+    if suppress:
+        result = system.suppress(DEFAULT_THRESHOLD)
+        labels = result.view(block).display()
+        shown = np.nan_to_num(np.where(result.suppressed[block], np.nan, values))[:-1]
+    else:
+        labels = _exact(values)
+        shown = values[:-1]
     need = shown[:, 0] / shown[:, 0].sum() if shown[:, 0].sum() else np.zeros(len(areas))
     reach = shown[:, 2] / shown[:, 2].sum() if shown[:, 2].sum() else np.zeros(len(areas))
     gap = need - reach
@@ -387,4 +581,4 @@ def equity_of_access(
     rows = [
         EquityRow(areas[i], labels[i], float(gap[i]), rank) for rank, i in enumerate(order, start=1)
     ]
-    return Equity(jurisdiction, since, until, columns, rows, labels[-1], suppress)
+    return Equity(jurisdiction, since, until, columns, rows, labels[-1], suppress, root)

@@ -85,6 +85,34 @@ class IntakeForm(forms.Form):
         }
 
 
+class PersonalForm(forms.Form):
+    """A participant's personal fields, corrected after intake. ``version`` is the digest of
+    the values the form was opened with (``actions.personal_version``)."""
+
+    name = forms.CharField(max_length=200, error_messages={"required": "a name is required"})
+    date_of_birth = forms.DateField(required=False, widget=_DATE)
+    phone = forms.CharField(max_length=40, required=False)
+    address = forms.CharField(max_length=300, required=False)
+    area = forms.ModelChoiceField(
+        queryset=Area.objects.none(), required=False, help_text="neighborhood of residence"
+    )
+    version = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.select_related("jurisdiction").order_by(
+            "jurisdiction__name", "name"
+        )
+
+    def clean_date_of_birth(self) -> dt.date | None:
+        return IntakeForm.clean_date_of_birth(self)
+
+
+class GoalStatusForm(forms.Form):
+    goal = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=Goal.Status.choices)
+
+
 class ConsentForm(forms.Form):
     kind = forms.ChoiceField(choices=Consent.Kind.choices)
     granted = forms.BooleanField(required=False)
@@ -214,10 +242,30 @@ class CompleteForm(forms.Form):
 
 
 class MediationForm(forms.ModelForm):
+    """A mediation, with the organization's own participants who were in it (names inside
+    the organization only)."""
+
     class Meta:
         model = Mediation
-        fields = ["on", "area", "parties", "outcome", "note"]
+        fields = ["on", "area", "parties", "participants", "outcome", "note"]
         widgets = {"on": _DATE}
+        help_texts = {"participants": "your participants who were among the parties"}
+
+    def __init__(self, *args, organization: Organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["participants"]
+        field.queryset = Participant.objects.filter(
+            organization=organization, purged_at__isnull=True
+        )
+        field.label_from_instance = lambda p: p.name
+        field.widget.attrs["size"] = 6
+
+    def clean(self):
+        data = super().clean()
+        named = data.get("participants")
+        if named is not None and data.get("parties") and len(named) > data["parties"]:
+            self.add_error("participants", "more participants named than parties")
+        return data
 
     def clean_on(self) -> dt.date:
         return _not_future(self.cleaned_data["on"], "a mediation")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("intake/", views.intake, name="partners-intake"),
     path("contact/", views.quick_contact, name="partners-contact"),
     path("p/<int:pk>/", views.participant_detail, name="partners-participant"),
+    path("p/<int:pk>/edit/", views.participant_edit, name="partners-participant-edit"),
     path("p/<int:pk>/enrol/", views.enrol, name="partners-enrol"),
     path("p/<int:pk>/exit/", views.exit_participant, name="partners-exit"),
     path("p/<int:pk>/consent/", views.consent, name="partners-consent"),

@@ -30,10 +30,12 @@ from gvrs.partners.forms import (
     ConsentForm,
     ExitForm,
     GoalForm,
+    GoalStatusForm,
     IntakeForm,
     MediationForm,
     MilestoneForm,
     OutcomeForm,
+    PersonalForm,
     ProgramForm,
     QuickContactForm,
     ReferralForm,
@@ -172,6 +174,54 @@ def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_work
+@require_http_methods(["GET", "POST"])
+def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a participant's personal fields: staff of the participant's own organization
+    only (anyone else gets the same 404 as for a record that does not exist)."""
+    participant = _get_participant_for_user(request, pk)
+    form = PersonalForm(request.POST or None)
+    refused = ""
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            changed = actions.update_personal_fields(
+                request.user,
+                participant,
+                version=d.pop("version"),
+                **d,
+            )
+        except actions.ActionError as error:
+            # Start again from the values as they are now.
+            refused = str(error)
+            form = PersonalForm(initial=_personal_initial(participant))
+        else:
+            messages.success(
+                request, f"Saved: {', '.join(changed)}." if changed else "Nothing changed."
+            )
+            return redirect("partners-participant", pk)
+    elif request.method == "GET":
+        form = PersonalForm(initial=_personal_initial(participant))
+    record(request.user, "participant.view", participant, "personal fields, to edit")
+    return render(
+        request,
+        "partners/edit.html",
+        {"participant": participant, "form": form, "refused": refused},
+    )
+
+
+def _personal_initial(participant: Participant) -> dict:
+    participant.refresh_from_db()  # the values as they are now
+    return {
+        "name": participant.name,
+        "date_of_birth": participant.date_of_birth,
+        "phone": participant.phone,
+        "address": participant.address,
+        "area": participant.area_id,
+        "version": actions.personal_version(participant),
+    }
+
+
+@partner_work
 @require_POST
 def enrol(request: HttpRequest, pk: int) -> HttpResponse:
     participant = _get_participant_for_user(request, pk)
@@ -265,6 +315,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     goal = get_object_or_404(Goal, pk=form.cleaned_data["goal"], plan=plan)
                     d = form.cleaned_data
                     actions.add_milestone(request.user, goal, d["description"], d["due_on"])
+            elif step == "status":
+                form = GoalStatusForm(request.POST)
+                if form.is_valid():
+                    goal = get_object_or_404(Goal, pk=form.cleaned_data["goal"], plan=plan)
+                    actions.set_goal_status(request.user, goal, form.cleaned_data["status"])
             elif step == "done":
                 milestone = get_object_or_404(
                     Milestone, pk=request.POST.get("milestone", "0") or 0, goal__plan=plan
@@ -288,6 +343,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "goals": plan.goals.prefetch_related("milestones"),
             "goal_form": GoalForm(),
+            "statuses": Goal.Status.choices,
         },
     )
 
@@ -449,7 +505,9 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def field_work(request: HttpRequest) -> HttpResponse:
     """Conflicts mediated and retaliations interrupted: the organization's street work."""
     org = request.organization
-    mediation = MediationForm(request.POST if request.POST.get("step") == "mediation" else None)
+    mediation = MediationForm(
+        request.POST if request.POST.get("step") == "mediation" else None, organization=org
+    )
     retaliation = RetaliationForm(
         request.POST if request.POST.get("step") == "retaliation" else None
     )
@@ -465,13 +523,17 @@ def field_work(request: HttpRequest) -> HttpResponse:
                 return redirect("partners-field")
         except actions.ActionError as error:
             _fail(request, error)
+    # The mediation form lists the organization's participants by name, and so does the list.
+    record(request.user, "participant.list", None, "field work: names of mediation parties")
     return render(
         request,
         "partners/field.html",
         {
             "mediation_form": mediation,
             "retaliation_form": retaliation,
-            "mediations": Mediation.objects.visible_to(request.user).select_related("area")[:50],
+            "mediations": Mediation.objects.visible_to(request.user)
+            .select_related("area")
+            .prefetch_related("participants")[:50],
             "retaliations": RetaliationInterrupted.objects.visible_to(request.user).select_related(
                 "area"
             )[:50],

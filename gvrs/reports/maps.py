@@ -121,6 +121,31 @@ def _surface_image(surface: np.ndarray) -> tuple[str, float]:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(), top
 
 
+def _points_image(grid: Grid, x: np.ndarray, y: np.ndarray, size_px: int = 1600) -> str:
+    """Dots at the points, as a PNG data URI covering exactly the grid (north up)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scale = size_px / max(grid.nx, grid.ny)
+    width, height = max(1, round(grid.nx * scale)), max(1, round(grid.ny * scale))
+    rgba = np.zeros((height, width, 4))
+    cols = np.floor((x - grid.x0) / grid.cell_m * scale).astype(int)
+    rows = np.floor((grid.y0 + grid.ny * grid.cell_m - y) / grid.cell_m * scale).astype(int)
+    radius = 3
+    for dr in range(-radius, radius + 1):
+        for dc in range(-radius, radius + 1):
+            if dr * dr + dc * dc > radius * radius:
+                continue
+            r, c = rows + dr, cols + dc
+            inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+            rgba[r[inside], c[inside]] = (0.84, 0.15, 0.16, 0.9)
+    buffer = io.BytesIO()
+    plt.imsave(buffer, rgba, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def write_html(
     surface: np.ndarray,
     grid: Grid,
@@ -145,6 +170,13 @@ def write_html(
     # MapLibre places an image by its corners: top left, top right, bottom right, bottom left.
     corners = [to_globe.transform(x, y) for x, y in ((x0, y1), (x1, y1), (x1, y0), (x0, y0))]
     source, top = _surface_image(surface)
+    images = [source]
+    if points is not None and len(points[0]):
+        # The incidents as red dots in an image layer of their own, not a scatter trace: a
+        # trace is drawn by MapLibre's worker, which Chromium does not start for a page opened
+        # from a file, and this map is a file.
+        images.append(_points_image(grid, np.asarray(points[0]), np.asarray(points[1])))
+        subtitle = f"{subtitle}; red dots: the incidents of those days"
     lons = [c[0] for c in corners]
     lats = [c[1] for c in corners]
     centre = {"lon": sum(lons) / 4, "lat": sum(lats) / 4}
@@ -180,10 +212,11 @@ def write_html(
             "layers": [
                 {
                     "sourcetype": "image",
-                    "source": source,
+                    "source": image,
                     "coordinates": [list(c) for c in corners],
                     "below": "traces",
                 }
+                for image in images
             ],
         },
         height=800,

@@ -21,6 +21,8 @@ class SiteSettings(models.Model):
     class Meta:
         verbose_name = "site settings"
         verbose_name_plural = "site settings"
+        # Site-wide actions of the reports app hang their permissions here.
+        permissions = [("make_council_report", "Can make the council report (HTML and PDF)")]
 
     def __str__(self) -> str:
         return "Site settings"

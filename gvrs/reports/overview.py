@@ -252,8 +252,9 @@ def build(
     otherwise suppressed counts per cell and area."""
     baseline = jurisdiction.baseline_year
     tiles = []
+    key_series: dict[str, list] = {}
     for name in KEY_METRICS:
-        found = all_series(metrics[name], jurisdiction, area=area, as_of=until)
+        found = key_series[name] = all_series(metrics[name], jurisdiction, area=area, as_of=until)
         if found:
             tiles.append(tile_for(metrics[name], found[0], baseline))
     if len(tiles) < len(KEY_METRICS) and area is None:
@@ -269,7 +270,9 @@ def build(
             annual = [s for s in found if s.resolution != "day"]
             if annual:
                 tiles.append(tile_for(metrics[name], annual[0], baseline))
-    chosen = all_series(metric, jurisdiction, area=area, as_of=until)
+    chosen = key_series.get(metric.name)
+    if chosen is None:
+        chosen = all_series(metric, jurisdiction, area=area, as_of=until)
     areas = None
     figures: dict[str, dict] = {}
     projection = None

@@ -14,12 +14,13 @@ from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+import gvrs
 from gvrs.analysis.evaluation import EvaluationError
 from gvrs.analysis.narrative import format_p
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, ImportRun, Jurisdiction, Population
 from gvrs.reports.evaluation import METHOD_NAMES, evaluate, figures, record
-from gvrs.reports.overview import build
+from gvrs.reports.overview import Dashboard, build
 from gvrs.reports.places import (
     find_places,
     home_jurisdiction,
@@ -83,7 +84,15 @@ def registry_version() -> str:
     )
 
 
-def _cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact_locations):
+# A cached dashboard is a pickled ``Dashboard``: after an upgrade, one cached by the old code
+# (other fields, other figures) must not be served, so the key names the release and the
+# shape of the object.
+CODE_VERSION = hashlib.sha256(
+    "|".join([gvrs.__version__, *Dashboard.__dataclass_fields__]).encode()
+).hexdigest()[:12]
+
+
+def cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact_locations):
     """The dashboard is pure in the registry's state, the filters and whether the viewer may
     see exact locations: computed once per registry version and shared by every app server
     through the database cache. Only views without dates are cached: metric and area are
@@ -104,6 +113,7 @@ def _cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact_l
         area.pk if area else "",
         "exact" if exact_locations else "cells",
         registry_version(),
+        CODE_VERSION,
     )
     key = "dashboard-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
     dashboard = cache.get(key)
@@ -160,7 +170,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
             ).first()
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
     exact = request.user.has_perm("incidents.view_restricted_fields")
-    dashboard = _cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact)
+    dashboard = cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact)
     context = {
         "jurisdiction": jurisdiction,
         "form": form,

@@ -1,23 +1,78 @@
 // Draw every Plotly chart on the page from its JSON data block: an element with
-// data-chart="ID" is drawn from <script type="application/json" id="ID">. Runs on load and
-// after htmx swaps new content in, so a filter change redraws the charts in place.
-// After the swap has *settled*, not before: while settling, htmx puts back the attributes the
-// server sent on elements whose id it knew (id="annual" ...), which would strip the class
+// data-chart="ID" is drawn from <script type="application/json" id="ID">. Runs once the page
+// has loaded and after htmx swaps new content in, so a filter change redraws the charts in
+// place.
+//
+// Plotly's bundle is 4.8 MB of JavaScript, and compiling it took most of a first visit: the
+// headline figures and tables waited behind it. So this script fetches Plotly itself, after the
+// page's load event (the script tag names it: data-plotly="URL"), and draws the charts nearest
+// the viewport first, then the others one per task so the page stays responsive. A page that
+// loads Plotly with its own <script> tag still works: the charts are drawn as soon as it loads.
+//
+// After an htmx swap has *settled*, not before: while settling, htmx puts back the attributes
+// the server sent on elements whose id it knew (id="annual" ...), which would strip the class
 // Plotly adds to its chart and with it every style of the chart (title under the plot, an
 // unstyled modebar, the page twice as tall).
 (function () {
   "use strict";
-  function draw(root) {
-    if (!window.Plotly) { return; }
-    root.querySelectorAll("[data-chart]").forEach(function (element) {
-      var source = document.getElementById(element.dataset.chart);
-      if (!source) { return; }
-      var figure = JSON.parse(source.textContent);
-      window.Plotly.react(element, figure.data, figure.layout || {},
-        { responsive: true, displaylogo: false });
-      element.dataset.drawn = "true";
-    });
+  var script = document.currentScript;
+  var plotlySource = script && script.dataset.plotly;
+  var waiting = [];
+  var loading = false;
+
+  function withPlotly(callback) {
+    if (window.Plotly) { callback(); return; }
+    waiting.push(callback);
+    if (loading || !plotlySource) { return; }
+    loading = true;
+    var tag = document.createElement("script");
+    tag.src = plotlySource;
+    tag.onload = function () {
+      var callbacks = waiting;
+      waiting = [];
+      callbacks.forEach(function (f) { f(); });
+    };
+    document.head.appendChild(tag);
   }
-  document.addEventListener("DOMContentLoaded", function () { draw(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
+
+  function drawOne(element) {
+    var source = document.getElementById(element.dataset.chart);
+    if (!source || !element.isConnected) { return; }
+    var figure = JSON.parse(source.textContent);
+    window.Plotly.react(element, figure.data, figure.layout || {},
+      { responsive: true, displaylogo: false });
+    element.dataset.drawn = "true";
+  }
+
+  function distanceFromView(element) {
+    var box = element.getBoundingClientRect();
+    if (box.top > window.innerHeight) { return box.top - window.innerHeight; }
+    if (box.bottom < 0) { return -box.bottom; }
+    return 0;
+  }
+
+  function draw(root) {
+    var elements = Array.prototype.slice.call(root.querySelectorAll("[data-chart]"));
+    if (root.dataset && root.dataset.chart) { elements.unshift(root); }
+    elements.sort(function (a, b) { return distanceFromView(a) - distanceFromView(b); });
+    (function next() {
+      var element = elements.shift();
+      if (!element) { return; }
+      drawOne(element);
+      if (elements.length) { setTimeout(next, 0); }
+    })();
+  }
+
+  function drawWhenLoaded() { withPlotly(function () { draw(document); }); }
+  if (document.readyState === "complete") { drawWhenLoaded(); }
+  else { window.addEventListener("load", drawWhenLoaded); }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    withPlotly(function () { draw(event.target); });
+  });
+  // Printing draws at once every chart not drawn yet (Plotly draws synchronously).
+  window.addEventListener("beforeprint", function () {
+    if (window.Plotly) {
+      document.querySelectorAll("[data-chart]:not([data-drawn])").forEach(drawOne);
+    }
+  });
 })();

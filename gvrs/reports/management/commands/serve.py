@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from gvrs.reports.warm import warm_soon
+
 
 def _static_fingerprint() -> str:
     """Every static source file's path, size and time: compressing Plotly's bundle with
@@ -70,6 +72,7 @@ class Command(BaseCommand):
         address = f"{options['host']}:{options['port']}"
         if not options["no_worker"]:
             start_worker(self.stdout)
+        warm_soon()  # the landing dashboard, computed by the worker before the first visit
         if settings.COMPRESSED_STATIC:
             collect_static_if_changed()
         if not options["production"]:
