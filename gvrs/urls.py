@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("gvrs.accounts.urls")),
     path("incidents/", include("gvrs.incidents.urls")),
     path("partners/", include("gvrs.partners.urls")),
+    path("public/", include("gvrs.public.urls")),
     path("admin/", admin.site.urls),
 ]
