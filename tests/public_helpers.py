@@ -13,7 +13,14 @@ import numpy as np
 from django.utils import timezone
 from django.utils.text import slugify
 
-from gvrs.incidents.models import Area, ImportRun, Incident, Jurisdiction, PersonInvolved, Population
+from gvrs.incidents.models import (
+    Area,
+    ImportRun,
+    Incident,
+    Jurisdiction,
+    PersonInvolved,
+    Population,
+)
 from gvrs.public.models import PublicDashboard
 
 RACES = ["B", "W", "H", "A", ""]
@@ -58,9 +65,11 @@ def make_random_town(
     through: dt.date = dt.date(2023, 8, 20),
     enabled: bool = True,
     threshold: int = 10,
+    counts: dict[tuple[int, int], int] | None = None,
 ) -> tuple[Jurisdiction, Truth]:
     """Shootings on random days, with rates per month drawn so that many counts are small;
-    the coverage ends mid-month (``through``), so the last month is not published."""
+    the coverage ends mid-month (``through``), so the last month is not published.
+    ``counts`` gives each (year, month) its number of shootings instead (on the 15th)."""
     rng = np.random.default_rng(seed)
     town = Jurisdiction.objects.create(name=name, slug=slugify(name), state="CA")
     areas = [
@@ -90,7 +99,11 @@ def make_random_town(
     last_day = through
     rate = rng.uniform(0.05, 0.6, size=(through.year - first.year + 1, 12))
     while day <= last_day:
-        for _ in range(rng.poisson(rate[day.year - first.year, day.month - 1])):
+        if counts is not None:
+            todays = counts.get((day.year, day.month), 0) if day.day == 15 else 0
+        else:
+            todays = rng.poisson(rate[day.year - first.year, day.month - 1])
+        for _ in range(todays):
             k += 1
             fatal = rng.random() < 0.2
             area = areas[rng.integers(len(areas))] if rng.random() < 0.95 else None

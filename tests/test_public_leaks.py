@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
+from gvrs.accounts.models import Organization
 from gvrs.data.mapping import load_format
 from gvrs.data.simulate import simulate
 from gvrs.data.simulate.output import write_city
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident, Jurisdiction
 from gvrs.partners.demo import build_partner_demo
-from gvrs.accounts.models import Organization
 from gvrs.partners.models import Program
 from gvrs.public.models import PublicDashboard
 from tests.public_helpers import read_csv
@@ -38,7 +38,9 @@ def published_town(tmp_path):
     city = simulate("small-town", years=(2019, 2022), seed=3)
     paths = write_city(city, tmp_path / "sim")
     frame = pd.read_csv(paths["incidents.csv"], dtype=str, keep_default_na=False)
-    frame["block_address"] = [f"{100 + k % 50}00 BLOCK OF QZXW{k} AVE" for k in range(len(frame))]
+    # One address per incident (its rows, one per victim, agree).
+    number = frame["source_id"].astype("category").cat.codes
+    frame["block_address"] = [f"{100 + k % 50}00 BLOCK OF QZXW{k} AVE" for k in number]
     frame.to_csv(paths["incidents.csv"], index=False)
     report = import_file(paths["incidents.csv"], load_format("gvrs"), state="CA")
     assert report.ok, report
@@ -51,7 +53,9 @@ def published_town(tmp_path):
         stdout=io.StringIO(),
     )
     call_command("populations", str(paths["populations.csv"]), state="CA", stdout=io.StringIO())
-    build_partner_demo(paths["incidents.csv"].parent, county=city.scenario.county, password="x" * 16)
+    build_partner_demo(
+        paths["incidents.csv"].parent, county=city.scenario.county, password="x" * 16
+    )
     town = Jurisdiction.objects.get(name="Small Town")
     PublicDashboard.objects.create(jurisdiction=town, enabled=True, threshold=THRESHOLD)
     return town
@@ -101,7 +105,9 @@ def _figures(content_type: str, body: bytes) -> list[tuple[str, str]]:
             if key == "rates":
                 cells = cells[:1]  # the count; population and rate are not counts of people
             out += [(f"html {key}", c.replace(",", "")) for c in cells]
-    for name, data in re.findall(r'<script id="(chart-\w+)" type="application/json">(.*?)</script>', page, re.S):
+    for name, data in re.findall(
+        r'<script id="(chart-\w+)" type="application/json">(.*?)</script>', page, re.S
+    ):
         for trace in json.loads(data)["data"]:
             if trace.get("name", "").startswith("suppressed"):
                 # The suppressed areas' trace: one flat colour, every label "fewer than" or
@@ -123,7 +129,7 @@ def test_no_public_response_holds_a_record_a_location_or_a_small_count(client, p
             "source_id", "block_address", "latitude", "longitude"
         )
     )
-    assert len(incidents) > 300 and all(address for _, address, _, _ in incidents)
+    assert len(incidents) > 50 and all(address for _, address, _, _ in incidents)
     secrets = {sid for sid, _, _, _ in incidents if len(sid) >= 5}
     secrets |= {address for _, address, _, _ in incidents}
     for _, _, lat, lon in incidents:
@@ -149,7 +155,7 @@ def test_no_public_response_holds_a_record_a_location_or_a_small_count(client, p
                     where,
                     value,
                 )
-    assert figures > 500
+    assert figures > 200
     # The control: the records scanned for are really in the registry, and small counts are
     # really there to hide.
     html = pages[f"/public/{published_town.slug}/"][1].decode()

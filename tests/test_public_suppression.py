@@ -7,6 +7,7 @@ kept beside the data, so the test also checks every shown number and every small
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -113,7 +114,9 @@ def _reader_view(rows: list[dict[str, str]]) -> Published:
         span, year = row.rsplit(" ", 1)
         if "–" in span:
             a, b = span.split("–")
-            parts = [("months", by_year[year], m) for m in MONTHS[MONTHS.index(a) : MONTHS.index(b) + 1]]
+            parts = [
+                ("months", by_year[year], m) for m in MONTHS[MONTHS.index(a) : MONTHS.index(b) + 1]
+            ]
         else:
             parts = [("months", by_year[year], "Total")]
         seen.sum_equals(parts, ("ytd", row))
@@ -150,19 +153,32 @@ def _true_value(name: tuple, truth, breakdown_year: int) -> int:
     if kind == "months":
         _, row, column = name
         if row.startswith("All years"):
-            pairs = [(y, m) for (y, m) in truth.months if column == "Total" or MONTHS[m - 1] == column]
+            pairs = [
+                (y, m) for (y, m) in truth.months if column == "Total" or MONTHS[m - 1] == column
+            ]
             return sum(truth.months[p] for p in pairs if p in _published_months(truth))
         year = int(row.split(" ")[0])
         if column == "Total":
-            return sum(n for (y, m), n in truth.months.items() if y == year and (y, m) in _published_months(truth))
+            return sum(
+                n
+                for (y, m), n in truth.months.items()
+                if y == year and (y, m) in _published_months(truth)
+            )
         return truth.months[(year, MONTHS.index(column) + 1)]
     if kind in ("ytd",):
         span, year = name[1].rsplit(" ", 1)
         a, b = span.split("–") if "–" in span else ("Jan", "Dec")
-        return sum(truth.months[(int(year), m)] for m in range(MONTHS.index(a) + 1, MONTHS.index(b) + 2))
+        return sum(
+            truth.months[(int(year), m)] for m in range(MONTHS.index(a) + 1, MONTHS.index(b) + 2)
+        )
     if kind == "rate-count":
         return sum(n for (y, _), n in truth.months.items() if y == int(name[1]))
-    source = {"areas": truth.areas, "age_group": truth.ages, "sex": truth.sexes, "race": truth.races}
+    source = {
+        "areas": truth.areas,
+        "age_group": truth.ages,
+        "sex": truth.sexes,
+        "race": truth.races,
+    }
     counts = source[kind][breakdown_year]
     return sum(counts.values()) if name[1] == "Total" else counts[name[1]]
 
@@ -194,8 +210,25 @@ def test_no_hidden_figure_of_a_random_town_can_be_pinned(client, seed):
             assert 1 <= true <= THRESHOLD
 
 
+def test_last_years_same_months_are_suppressed_when_they_would_give_a_cell_away(client):
+    """January 2022 (3) is hidden with a rectangle through another month; February 2022 (40)
+    is shown. "January and February 2022: 43" would pin January at 3."""
+    counts = {(y, m): 30 for y in (2021, 2022) for m in range(1, 13)}
+    counts |= {(2022, 1): 3, (2022, 2): 40, (2023, 1): 30, (2023, 2): 30}
+    town, _ = make_random_town(0, through=dt.date(2023, 3, 20), counts=counts)
+    rows = read_csv(client.get(f"/public/{town.slug}/data.csv").content)
+    months = table_of(rows, "months")
+    assert months[("2022", "Jan")] == "fewer than 11" and months[("2022", "Feb")] == "40"
+    ytd = table_of(rows, "year_to_date")
+    assert ytd == {("Jan–Feb 2023", "Count"): "60", ("Jan–Feb 2022", "Count"): "suppressed"}
+    seen = _reader_view(rows)
+    assert all(high - low >= 1 for low, high in seen.ranges().values())
+    page = client.get(f"/public/{town.slug}/").content.decode()
+    assert "no change is published for Jan–Feb 2023 against Jan–Feb 2022" in page
+
+
 def test_the_last_month_of_a_coverage_ending_mid_month_is_no_data(client):
-    town, truth = make_random_town(1)
+    town, _ = make_random_town(1)
     months = table_of(read_csv(client.get(f"/public/{town.slug}/data.csv").content), "months")
     assert months[("2023 (Jan–Jul)", "Aug")] == "no data"
     assert months[("2023 (Jan–Jul)", "Dec")] == "no data"

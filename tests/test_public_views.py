@@ -177,7 +177,9 @@ def _paths(patterns=None, prefix: str = "") -> list[str]:
         if isinstance(pattern, URLResolver):
             out += _paths(pattern.url_patterns, route)
         elif isinstance(pattern, URLPattern):
-            path = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) == "int" else "x", route)
+            path = re.sub(
+                r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) == "int" else "x", route
+            )
             path = re.sub(r"[\^\$]|\(\?P<\w+>[^)]*\)|\\Z", "1", path)
             out.append("/" + path.replace("\\", ""))
     return out

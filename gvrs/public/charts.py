@@ -168,5 +168,3 @@ def charts(page: PublicPage, places: list[int]) -> dict[str, dict]:
         if drawn is not None:
             out["map"] = drawn
     return out
-
-

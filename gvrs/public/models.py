@@ -52,9 +52,10 @@ class PublicDashboard(models.Model):
     def clean(self) -> None:
         metrics = load_metrics()
         if self.metric not in metrics:
-            raise ValidationError({"metric": f"no metric {self.metric!r}; one of: {', '.join(metrics)}"})
+            raise ValidationError(
+                {"metric": f"no metric {self.metric!r}; one of: {', '.join(metrics)}"}
+            )
         if metrics[self.metric].published_only or metrics[self.metric].ratio:
             raise ValidationError(
                 {"metric": f"{self.metric} is not counted from incidents; choose one that is"}
             )
-

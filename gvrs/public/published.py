@@ -57,7 +57,7 @@ REVISION_POLICY = (
 )
 
 
-class NotPublished(Exception):
+class NotPublishedError(Exception):
     """A request for something the page does not publish (a year outside the coverage);
     the message says why, for the reader."""
 
@@ -192,7 +192,9 @@ def _one_way(
 ) -> Table:
     """A table of categories adding up to ``total`` (the rest under ``rest_label``), with
     complementary suppression; its total row is the year's total, shown elsewhere too."""
-    names = sorted(counts, key=lambda n: (n == NOT_RECORDED, n))
+    order = {label: k for k, (_, _, label) in enumerate(AGE_GROUPS)}
+    # Age groups in age order, other categories by name; "not recorded" last.
+    names = sorted(counts, key=lambda n: (n == NOT_RECORDED, order.get(n, len(order)), n))
     values = [counts[n] for n in names]
     rest = total - sum(values)
     if rest > 0:
@@ -220,7 +222,7 @@ def build_page(
 ) -> PublicPage:
     """The public page of ``jurisdiction`` for ``metric``, counts from 1 to ``threshold``
     hidden. ``year`` chooses the whole year of the breakdowns (default: the latest whose
-    total is shown); a year outside the coverage raises ``NotPublished``."""
+    total is shown); a year outside the coverage raises ``NotPublishedError``."""
     places = jurisdiction.descendant_ids()
     covering = _coverage(metric, jurisdiction, places)
     made_at = dt.datetime.now(dt.UTC)
@@ -239,7 +241,9 @@ def build_page(
     )
     if not covering:
         if year is not None:
-            raise NotPublished(f"No data on {metric.label.lower()} here to publish for {year}.")
+            raise NotPublishedError(
+                f"No data on {metric.label.lower()} here to publish for {year}."
+            )
         return _replace(base, no_data=f"No incident data on {metric.label.lower()} yet.")
     first = min(c.first for c in covering)
     last = max(c.last for c in covering)
@@ -255,7 +259,7 @@ def build_page(
     base = _replace(base, coverage=coverage, last_imported=last_imported)
     if months is None:
         if year is not None:
-            raise NotPublished(f"{year} is outside the data's coverage ({coverage}).")
+            raise NotPublishedError(f"{year} is outside the data's coverage ({coverage}).")
         return _replace(base, no_data="The data do not yet cover a whole month.")
     start, end = months
     base = _replace(base, published_from=start, published_through=end)
@@ -346,7 +350,7 @@ def build_page(
         y for y in whole_years if cell_of(months_table, years.index(y), 12).value is not None
     ]
     if year is not None and year not in whole_years:
-        raise NotPublished(
+        raise NotPublishedError(
             f"{year} is not a whole year inside the data's coverage; the page publishes "
             f"{', '.join(map(str, whole_years)) or 'no whole year yet'} "
             f"(data from {start:%-d %B %Y} to {end:%-d %B %Y})."

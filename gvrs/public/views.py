@@ -25,7 +25,7 @@ from gvrs.data.csvsafe import inert
 from gvrs.data.metrics import load_metrics
 from gvrs.public.charts import charts
 from gvrs.public.models import PublicDashboard
-from gvrs.public.published import REVISION_POLICY, NotPublished, PublicPage, build_page
+from gvrs.public.published import REVISION_POLICY, NotPublishedError, PublicPage, build_page
 from gvrs.reports.views import registry_version
 
 # Browsers and proxies may keep a public page this long; the server's own cache is
@@ -36,9 +36,9 @@ MAX_AGE_S = 60
 def _published(slug: str) -> PublicDashboard:
     """The published dashboard of the place ``slug``, or the 404 of a missing place."""
     found = (
-        PublicDashboard.objects.published().select_related("jurisdiction").filter(
-            jurisdiction__slug=slug
-        )
+        PublicDashboard.objects.published()
+        .select_related("jurisdiction")
+        .filter(jurisdiction__slug=slug)
     ).first()
     if found is None:
         raise Http404("no such place")
@@ -95,10 +95,13 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     def render_it() -> bytes:
         try:
             page = _page(published, year)
-        except NotPublished as exc:
-            return b"refused:" + render_to_string(
-                "public/refused.html", {"reason": str(exc), "slug": slug}
-            ).encode()
+        except NotPublishedError as exc:
+            return (
+                b"refused:"
+                + render_to_string(
+                    "public/refused.html", {"reason": str(exc), "slug": slug}
+                ).encode()
+            )
         context = {
             "page": page,
             "charts": charts(page, published.jurisdiction.descendant_ids()),
@@ -153,7 +156,7 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
     def render_it() -> bytes:
         try:
             return page_csv(_page(published, year))
-        except NotPublished as exc:
+        except NotPublishedError as exc:
             return b"refused:" + str(exc).encode()
 
     body = _cached("csv", published, year, render_it)
@@ -166,4 +169,3 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
     name = f"{slug}-{year or 'latest'}-{stamp}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return _public(response)
-
