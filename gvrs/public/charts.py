@@ -53,7 +53,7 @@ def _bars(x: list[str], cells, title: str, unit: str) -> dict:
         title={"text": title},
         margin={"t": 56, "l": 44, "r": 10},
         yaxis={"rangemode": "tozero", "tickformat": ",d"},
-        xaxis_type="category",
+        xaxis={"type": "category", "nticks": 12, "tickangle": -45 if len(x) > 12 else 0},
         legend_orientation="h",
         showlegend=bool(hidden),
     )
@@ -65,7 +65,8 @@ def annual_chart(page: PublicPage, months: Table) -> dict:
     return _bars(
         [label for label, _ in rows],
         [cells[-1] for _, cells in rows],
-        f"{page.metric.label} by year<br><sub>the last year so far; {page.coverage}</sub>",
+        f"{page.metric.label} by year<br><sub>whole months through "
+        f"{page.published_through:%-d %b %Y}; the last year so far</sub>",
         page.metric.unit,
     )
 
@@ -152,7 +153,7 @@ def area_map(page: PublicPage, places: list[int]) -> dict | None:
         },
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
         map={"style": map_style(), **_view(lons, lats)},
-        legend={"orientation": "h", "y": -0.02},
+        legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "bottom"},
         height=520,
     )
     return _json(figure)

@@ -104,6 +104,7 @@ class PublicPage:
     breakdown_note: str = ""
     areas_shown: list[tuple[str, Cell]] = field(default_factory=list)  # for the map
     no_data: str = ""
+    places: list[int] = field(default_factory=list)  # the place and those inside it
 
     @property
     def fewer_label(self) -> str:
@@ -238,6 +239,7 @@ def build_page(
         last_imported=None,
         sources=sources,
         made_at=made_at,
+        places=places,
     )
     if not covering:
         if year is not None:
@@ -486,7 +488,8 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
         .order_by()
         .values_list("incident__source", "age", "age_group", "sex", "race_ethnicity", "n")
     )
-    by_age: dict[str, int] = {}
+    # Every age group is listed, a group with no victims as 0.
+    by_age: dict[str, int] = {label: 0 for _, _, label in AGE_GROUPS}
     by_sex: dict[str, int] = {}
     by_race: dict[str, int] = {}
     for source, age, group, sex, race, n in rows:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -23,31 +25,54 @@ from django.views.decorators.http import require_safe
 
 from gvrs.data.csvsafe import inert
 from gvrs.data.metrics import load_metrics
+from gvrs.incidents.models import Jurisdiction
 from gvrs.public.charts import charts
 from gvrs.public.models import PublicDashboard
 from gvrs.public.published import REVISION_POLICY, NotPublishedError, PublicPage, build_page
-from gvrs.reports.views import registry_version
 
 # Browsers and proxies may keep a public page this long; the server's own cache is
 # invalidated at once by an import or a setting change.
 MAX_AGE_S = 60
 
 
-def _published(slug: str) -> PublicDashboard:
-    """The published dashboard of the place ``slug``, or the 404 of a missing place."""
-    found = (
-        PublicDashboard.objects.published()
-        .select_related("jurisdiction")
-        .filter(jurisdiction__slug=slug)
-    ).first()
-    if found is None:
+# One query answers both "is this place published, and how" and "has anything the page
+# shows changed": the registry's version as ``gvrs.reports.views.registry_version`` reads it
+# (imports, populations, baselines, any edit in the admin) plus the public settings. Written
+# out in SQL because it runs on every public request (the ORM's compiling of six aggregates
+# cost more than serving the cached page).
+_LOOKUP = """
+SELECT d.id, d.threshold, d.metric, d.jurisdiction_id,
+  (SELECT MAX(id) FROM django_admin_log),
+  (SELECT MAX(id) FROM incidents_importrun),
+  (SELECT MAX(finished_at) FROM incidents_importrun),
+  (SELECT MAX(id) FROM incidents_population),
+  (SELECT COUNT(*) FROM incidents_population),
+  (SELECT SUM(baseline_year) FROM incidents_jurisdiction),
+  (SELECT MAX(updated_at) FROM public_publicdashboard),
+  (SELECT COUNT(*) FROM public_publicdashboard)
+FROM public_publicdashboard d JOIN incidents_jurisdiction j ON j.id = d.jurisdiction_id
+WHERE j.slug = %s AND d.enabled
+"""
+
+
+@dataclass(frozen=True)
+class _Published:
+    pk: int
+    threshold: int
+    metric: str
+    jurisdiction_id: int
+    version: str
+
+
+def _published(slug: str) -> _Published:
+    """The published dashboard of the place ``slug`` with the version of what it shows, or
+    the 404 of a missing place."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP, [slug])
+        row = cursor.fetchone()
+    if row is None:
         raise Http404("no such place")
-    return found
-
-
-def _version() -> str:
-    settings = PublicDashboard.objects.aggregate(last=Max("updated_at"), n=Count("pk"))
-    return f"{registry_version()}-{settings['last']}-{settings['n']}"
+    return _Published(row[0], row[1], row[2], row[3], "-".join(map(str, row[4:])))
 
 
 def _year(request: HttpRequest) -> int | None:
@@ -59,20 +84,34 @@ def _year(request: HttpRequest) -> int | None:
     return int(text)
 
 
-def _cached(kind: str, dashboard: PublicDashboard, year: int | None, render_it) -> bytes:
-    parts = ("public", kind, dashboard.pk, year or "", _version())
+# Pages already rendered, per process: a repeated request costs one query and no read of the
+# shared cache. Keys carry the version, so a stale entry is never served, only evicted.
+_RECENT: OrderedDict[str, bytes] = OrderedDict()
+_RECENT_SIZE = 32
+
+
+def _cached(kind: str, dashboard: _Published, year: int | None, render_it) -> bytes:
+    parts = ("public", kind, dashboard.pk, year or "", dashboard.version)
     key = "public-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    body = _RECENT.get(key)
+    if body is not None:
+        _RECENT.move_to_end(key)
+        return body
     body = cache.get(key)
     if body is None:
         body = render_it()
         cache.set(key, body)
+    _RECENT[key] = body
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
     return body
 
 
-def _page(dashboard: PublicDashboard, year: int | None) -> PublicPage:
+def _page(dashboard: _Published, year: int | None) -> PublicPage:
     metrics = load_metrics()
     metric = metrics.get(dashboard.metric) or metrics["shootings"]
-    return build_page(dashboard.jurisdiction, metric, dashboard.threshold, year=year)
+    jurisdiction = Jurisdiction.objects.get(pk=dashboard.jurisdiction_id)
+    return build_page(jurisdiction, metric, dashboard.threshold, year=year)
 
 
 def _public(response: HttpResponse) -> HttpResponse:
@@ -104,7 +143,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             )
         context = {
             "page": page,
-            "charts": charts(page, published.jurisdiction.descendant_ids()),
+            "charts": charts(page, page.places),
             "revision_policy": REVISION_POLICY,
             "year_param": year,
         }
