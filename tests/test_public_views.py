@@ -210,3 +210,14 @@ def test_a_place_with_no_whole_month_says_so(client):
     )
     page = client.get(f"/public/{town.slug}/").content.decode()
     assert "The data do not yet cover a whole month." in page
+
+
+def test_a_population_loaded_shows_at_once(client, town):
+    from gvrs.incidents.models import Population
+
+    rates = table_of(read_csv(client.get(f"/public/{town.slug}/data.csv").content), "rates")
+    assert rates[("2021", "Population")] == "122021"
+    Population.objects.filter(jurisdiction=town, year=2021).delete()
+    Population.objects.create(jurisdiction=town, year=2021, population=250_000)
+    rates = table_of(read_csv(client.get(f"/public/{town.slug}/data.csv").content), "rates")
+    assert rates[("2021", "Population")] == "250000"

@@ -140,12 +140,14 @@ def disclosed(table: SuppressedTable, extras: list[ExtraFigure] = ()) -> list[tu
     --------
     >>> from gvrs.analysis.suppression import suppress_table
     >>> import numpy as np
-    >>> t = suppress_table([[3, 40], [25, 60]])
+    >>> t = suppress_table([[3, 40, 22], [25, 60, 30]])
+    >>> t.display()[0]
+    ['fewer than 11', '40', 'suppressed', '65']
     >>> disclosed(t)
     []
-    >>> first_row = np.array([[True, True], [False, False]])
-    >>> disclosed(t, [ExtraFigure(first_row, 43, 43)])  # the first row's sum, shown
-    [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1)]
+    >>> two_months = np.array([[True, True, False], [False, False, False]])
+    >>> disclosed(t, [ExtraFigure(two_months, 43, 43)])  # 3 + 40 shown: 3 is solved
+    [(0, 0), (0, 2), (1, 0), (1, 2)]
     """
     return [
         ij for ij, (low, high) in hidden_ranges(table, extras).items() if high - low < PINNED_WIDTH
