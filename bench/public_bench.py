@@ -89,14 +89,20 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="a PostgreSQL database to build in (emptied first); else SQLite"
     )
+    parser.add_argument(
+        "--home",
+        help="keep the SQLite registry in this folder and reuse it when it is there already",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        home = tmp / "home"
+        home = Path(args.home) if args.home else tmp / "home"
+        reuse = bool(args.home) and (home / "gvrs.sqlite3").exists() and not args.database_url
         rows = tmp / "rows.csv"
         started = time.perf_counter()
-        write_rows(rows, int(args.incidents * ROWS_PER_INCIDENT))
-        env = engine_env("sqlite", home)
+        env = engine_env("sqlite", home, fresh=not reuse)
+        if not reuse:
+            write_rows(rows, int(args.incidents * ROWS_PER_INCIDENT))
         if args.database_url:
             import psycopg
 
@@ -104,15 +110,21 @@ def main() -> None:
                 conn.execute("DROP SCHEMA public CASCADE")
                 conn.execute("CREATE SCHEMA public")
             env["GVRS_DATABASE_URL"] = args.database_url
-        out = subprocess.run(
-            [sys.executable, str(Path(__file__).parent / "import_bench.py"), "--worker", str(rows)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if out.returncode:
-            sys.exit(f"the import failed:\n{out.stderr[-3000:]}")
-        rows.unlink()
+        if not reuse:
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    str(Path(__file__).parent / "import_bench.py"),
+                    "--worker",
+                    str(rows),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode:
+                sys.exit(f"the import failed:\n{out.stderr[-3000:]}")
+            rows.unlink()
         engine = "PostgreSQL" if args.database_url else "SQLite"
         loaded = _gvrs(
             env,
@@ -122,7 +134,8 @@ def main() -> None:
                 "from gvrs.incidents.models import Incident, Jurisdiction; "
                 "from gvrs.public.models import PublicDashboard; "
                 "city = Jurisdiction.objects.get(slug='bench-city'); "
-                "PublicDashboard.objects.create(jurisdiction=city, enabled=True); "
+                "PublicDashboard.objects.update_or_create(jurisdiction=city, "
+                "defaults={'enabled': True}); "
                 "print(Incident.objects.count())"
             ),
         ).stdout.split()[-1]
