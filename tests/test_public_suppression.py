@@ -224,7 +224,7 @@ def test_last_years_same_months_are_suppressed_when_they_would_give_a_cell_away(
     seen = _reader_view(rows)
     assert all(high - low >= 1 for low, high in seen.ranges().values())
     page = client.get(f"/public/{town.slug}/").content.decode()
-    assert "no change is published for Jan–Feb 2023 against Jan–Feb 2022" in page
+    assert "no change is published for Jan–Feb 2023 against Jan–Feb 2022, because" in page
 
 
 def test_the_last_month_of_a_coverage_ending_mid_month_is_no_data(client):

@@ -154,7 +154,7 @@ def area_map(page: PublicPage, places: list[int]) -> dict | None:
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
         map={"style": map_style(), **_view(lons, lats)},
         legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "bottom"},
-        height=520,
+        height=470,
     )
     return _json(figure)
 

@@ -436,7 +436,8 @@ def _year_to_date(metric, months_table, years, start, end, threshold):
     if now.value is None or before.value is None:
         sentence = (
             f"{metric.label}: no change is published for {labels[1]} against {labels[0]}, "
-            f"because a count under {threshold + 1} is suppressed."
+            "because a count it needs is suppressed (small counts, and counts that would "
+            "reveal them, are not published)."
         )
     else:
         sentence = change_sentence(
