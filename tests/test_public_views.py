@@ -221,3 +221,15 @@ def test_a_population_loaded_shows_at_once(client, town):
     Population.objects.create(jurisdiction=town, year=2021, population=250_000)
     rates = table_of(read_csv(client.get(f"/public/{town.slug}/data.csv").content), "rates")
     assert rates[("2021", "Population")] == "250000"
+
+
+def test_a_place_without_areas_publishes_no_table_of_them(client, town):
+    from gvrs.incidents.models import Area
+
+    Area.objects.filter(jurisdiction=town).delete()
+    latest = ImportRun.objects.latest("pk")
+    latest.pk = None
+    latest.save()  # as an import would, so the cached page is recomputed
+    rows = read_csv(client.get(f"/public/{town.slug}/data.csv").content)
+    assert not table_of(rows, "areas")
+    assert table_of(rows, "age_group")

@@ -379,8 +379,10 @@ def build_page(
             ),
         )
     in_year = selected.filter(occurred_on__year=chosen)
+    breakdowns = _victims(in_year, metric, total.value, threshold, chosen)
     areas, areas_shown = _areas(in_year, counted, places, total.value, threshold, metric, chosen)
-    breakdowns = [areas, *_victims(in_year, metric, total.value, threshold, chosen)]
+    if areas is not None:
+        breakdowns.insert(0, areas)
     return _replace(page, tables=tables + breakdowns, areas_shown=areas_shown)
 
 
@@ -456,6 +458,8 @@ def _areas(in_year, counted, places, total, threshold, metric, year):
         .values_list("name", flat=True)
         .distinct()[:1000]
     }
+    if not counts:
+        return None, []  # a place without areas has no table of them
     for name, n in (
         in_year.exclude(area__isnull=True)
         .values("area__name")
