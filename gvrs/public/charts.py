@@ -36,15 +36,23 @@ def _bars(x: list[str], cells, title: str, unit: str) -> dict:
             hovertemplate="%{x}: %{y:,}<extra></extra>",
         )
     )
-    hidden = [(label, c.text) for label, c in zip(x, cells, strict=True) if c.hidden]
+    hidden = [(label, c) for label, c in zip(x, cells, strict=True) if c.hidden]
     if hidden:
         figure.add_trace(
             go.Scatter(
                 x=[label for label, _ in hidden],
                 y=[0] * len(hidden),
-                mode="markers",
+                # A gap says nothing: each hidden count is marked and labelled in its place.
+                mode="markers+text",
                 marker={"symbol": "line-ew-open", "size": 14, "color": _HIDDEN, "line_width": 3},
-                text=[text for _, text in hidden],
+                text=[c.text for _, c in hidden],
+                texttemplate=[
+                    "<" + c.text.rsplit(" ", 1)[-1] if c.state == "fewer" else "s"
+                    for _, c in hidden
+                ],
+                textposition="top center",
+                textfont={"size": 9, "color": "#5b6577"},
+                cliponaxis=False,
                 name="suppressed (a small count)",
                 hovertemplate="%{x}: %{text}<extra></extra>",
             )
@@ -54,7 +62,8 @@ def _bars(x: list[str], cells, title: str, unit: str) -> dict:
         margin={"t": 56, "l": 44, "r": 10},
         yaxis={"rangemode": "tozero", "tickformat": ",d"},
         xaxis={"type": "category", "nticks": 12, "tickangle": -45 if len(x) > 12 else 0},
-        legend_orientation="h",
+        # Above the plot, right: below it the legend would sit on the month labels.
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
         showlegend=bool(hidden),
     )
     return _json(figure)
