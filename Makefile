@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/simulate_bench.py
 	$(BIN)/python bench/risk_bench.py
 	$(BIN)/python bench/web_bench.py
+	$(BIN)/python bench/public_bench.py
 	$(BIN)/python bench/first_visit_bench.py
 	$(BIN)/python bench/outcome_bench.py
 	$(BIN)/python bench/evaluation_bench.py

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "gvrs.incidents",
     "gvrs.reports",
+    "gvrs.public",  # the public dashboard: the only pages open without sign-in
     "gvrs.partners",  # before accounts: its permissions exist when the roles are synced
     "gvrs.reviews",  # likewise
     "gvrs.accounts",

@@ -11,5 +11,6 @@ urlpatterns = [
     path("incidents/", include("gvrs.incidents.urls")),
     path("partners/", include("gvrs.partners.urls")),
     path("reviews/", include("gvrs.reviews.urls")),
+    path("public/", include("gvrs.public.urls")),
     path("admin/", admin.site.urls),
 ]

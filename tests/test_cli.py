@@ -124,3 +124,13 @@ def test_demo_builds_its_own_database_with_one_user_per_role(gvrs, tmp_path):
     assert "Demo users admin, analyst, police, partner, viewer" in result.stdout
     assert (tmp_path / "home" / "demo" / "gvrs.sqlite3").exists()
     assert not (tmp_path / "home" / "gvrs.sqlite3").exists()  # the real registry is untouched
+    # The demo publishes its home county's public dashboard, open without sign-in.
+    assert "Public dashboard, no sign-in: /public/kern-like-county/" in result.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "home" / "demo" / "gvrs.sqlite3") as db:
+        published = db.execute(
+            "SELECT j.slug FROM public_publicdashboard d JOIN incidents_jurisdiction j"
+            " ON j.id = d.jurisdiction_id WHERE d.enabled"
+        ).fetchall()
+    assert published == [("kern-like-county",)]

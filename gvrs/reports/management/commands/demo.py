@@ -160,9 +160,13 @@ class Command(BaseCommand):
             f"files and truth in {paths['truth.json'].parent}"
         )
         # The demo deployment serves the simulated county: sign-in lands on its overview.
-        SiteSettings.objects.update_or_create(
-            pk=1, defaults={"home_jurisdiction": Jurisdiction.objects.named(city.scenario.county)}
-        )
+        county = Jurisdiction.objects.named(city.scenario.county)
+        SiteSettings.objects.update_or_create(pk=1, defaults={"home_jurisdiction": county})
+        # ... and publishes its public dashboard (open to anyone, small counts suppressed).
+        from gvrs.public.models import PublicDashboard
+
+        PublicDashboard.objects.update_or_create(jurisdiction=county, defaults={"enabled": True})
+        self.stdout.write(f"  Public dashboard, no sign-in: /public/{county.slug}/")
 
     def _overview(self) -> None:
         self.stdout.write("\nHomicides, California DOJ published counts (2021 vs 2022):")

@@ -1,0 +1,539 @@
+"""What a place's public dashboard publishes: every figure already suppressed, as labels.
+
+Nothing here keeps a hidden count. The page, its charts and its CSV are all made from the
+``PublicPage`` this module returns, so the download is exactly what is shown and no template
+or chart can print a number the suppression hid.
+
+The figures and how they hang together (each linear relation a reader could use is audited):
+
+- **Months by year** (one table, ``gvrs.analysis.suppression``): the metric per calendar month
+  of every year in the data's coverage, each year's total (the annual trend; the running
+  year's total is its year to date), each month's total over the years, the grand total.
+  Only whole months inside the source's recorded coverage are published; others are
+  "no data", never 0.
+- **Year to date against last year**: this year's total is a row total of the table; last
+  year's same months are a sum of cells, an extra relation, published only when the audit by
+  linear programming (``gvrs.analysis.disclosure``) finds that no hidden cell becomes solvable.
+- **Rates** per 100,000 residents for whole years whose count is shown and whose population
+  is loaded (a rate of a hidden count would reveal it).
+- **Breakdowns of one whole year** (areas, victims' age group, sex, race): each its own table
+  with complementary suppression. They are published only for a year whose total is shown in
+  the table of months, and each adds up to that same total (an "area not recorded" or
+  "not recorded" row holds the rest), so the tables share one shown number and nothing else.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Count, Max, Q
+
+from gvrs.analysis.coverage import coverage_phrase
+from gvrs.analysis.disclosure import ExtraFigure, disclosed
+from gvrs.analysis.inference import compare_counts
+from gvrs.analysis.narrative import change_sentence
+from gvrs.analysis.suppression import MISSING, SUPPRESSED, SuppressedTable, suppress_table
+from gvrs.data.metrics import Metric
+from gvrs.incidents.coverage import source_coverage
+from gvrs.incidents.models import ImportRun, Incident, Jurisdiction, PersonInvolved, Population
+from gvrs.reports.labels import code_label, source_title
+from gvrs.reports.series import count_expression, metric_filter
+
+MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
+AGE_GROUPS = ((0, 17, "under 18"), (18, 24, "18–24"), (25, 34, "25–34"), (35, 44, "35–44"))
+AGE_GROUPS += ((45, 54, "45–54"), (55, 200, "55 and over"))
+NOT_RECORDED = "not recorded"
+TOTAL = "Total"
+
+REVISION_POLICY = (
+    "Figures are recounted from the registry whenever new data are imported: a late report, "
+    "a reclassified incident or a corrected record changes past months, so a figure may differ "
+    "from the one shown last week. The download says when it was made and through which day "
+    "the data run. Earlier versions are not kept on this page."
+)
+
+
+class NotPublishedError(Exception):
+    """A request for something the page does not publish (a year outside the coverage);
+    the message says why, for the reader."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published figure: ``text`` as shown; ``value`` only when the number is shown."""
+
+    text: str
+    value: int | None = None
+    state: str = "shown"  # shown | fewer | suppressed | missing
+
+    @property
+    def hidden(self) -> bool:
+        return self.state in ("fewer", "suppressed")
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # "months", "areas", ...: the CSV's ``table`` column
+    title: str
+    row_header: str
+    columns: list[str]
+    rows: list[tuple[str, list[Cell]]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    jurisdiction: str
+    slug: str
+    metric: Metric
+    threshold: int
+    coverage: str  # what the data cover, in words
+    published_from: dt.date | None
+    published_through: dt.date | None
+    last_imported: dt.datetime | None
+    sources: list[str]
+    made_at: dt.datetime
+    tables: list[Table] = field(default_factory=list)
+    ytd_sentence: str = ""
+    breakdown_year: int | None = None
+    breakdown_years: list[int] = field(default_factory=list)
+    breakdown_note: str = ""
+    areas_shown: list[tuple[str, Cell]] = field(default_factory=list)  # for the map
+    no_data: str = ""
+    places: list[int] = field(default_factory=list)  # the place and those inside it
+
+    @property
+    def fewer_label(self) -> str:
+        return f"fewer than {self.threshold + 1}"
+
+    @property
+    def ytd_table(self) -> Table | None:
+        return self.table("year_to_date")
+
+    def table(self, key: str) -> Table | None:
+        return next((t for t in self.tables if t.key == key), None)
+
+
+def cell_of(table: SuppressedTable, i: int, j: int) -> Cell:
+    if table.missing[i, j]:
+        return Cell(MISSING, None, "missing")
+    if table.primary[i, j]:
+        return Cell(table.label(i, j), None, "fewer")
+    if table.suppressed[i, j]:
+        return Cell(SUPPRESSED, None, "suppressed")
+    return Cell(table.label(i, j), int(table.values[i, j]), "shown")
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def whole_months(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first day of the first whole month and the last day of the last whole month
+    inside ``first``..``last``; None when no month is whole."""
+    start = first if first.day == 1 else _month_end(first) + dt.timedelta(days=1)
+    end = last if last == _month_end(last) else last.replace(day=1) - dt.timedelta(days=1)
+    return (start, end) if start <= end else None
+
+
+def _month_span(start: dt.date, end: dt.date) -> str:
+    """ "Jan–Oct" or "Jan" (the months of one year)."""
+    a, b = MONTHS[start.month - 1], MONTHS[end.month - 1]
+    return a if a == b else f"{a}–{b}"
+
+
+def _coverage(metric: Metric, jurisdiction: Jurisdiction, places: list[int]):
+    """The sources of the place's incidents that record the metric's kinds, with the union
+    of their recorded coverage (``gvrs.incidents.coverage``)."""
+    sources = list(
+        Incident.objects.filter(jurisdiction_id__in=places)
+        .order_by()
+        .values_list("source", flat=True)
+        .distinct()
+    )
+    covering = [c for c in source_coverage(sources).values() if c.holds(metric.kinds)]
+    return covering
+
+
+def _persons_filter(metric: Metric) -> Q:
+    """The people a metric counts: the killed for homicides, the injured for nonfatal
+    shootings, both for people shot; every victim when the metric counts incidents."""
+    if metric.count == "killed":
+        return Q(killed=True)
+    if metric.count == "injured":
+        return Q(injured=True)
+    if metric.count == "victims":
+        return Q(killed=True) | Q(injured=True)
+    return Q()
+
+
+def _age_group(age: int | None, recorded_group: str) -> str:
+    if age is None:
+        return recorded_group.strip() or NOT_RECORDED
+    for low, high, label in AGE_GROUPS:
+        if low <= age <= high:
+            return label
+    return NOT_RECORDED
+
+
+def _one_way(
+    key: str,
+    title: str,
+    header: str,
+    counts: dict[str, int],
+    total: int,
+    threshold: int,
+    column: str,
+    note: str,
+    rest_label: str,
+) -> Table:
+    """A table of categories adding up to ``total`` (the rest under ``rest_label``), with
+    complementary suppression; its total row is the year's total, shown elsewhere too."""
+    order = {label: k for k, (_, _, label) in enumerate(AGE_GROUPS)}
+    # Age groups in age order, other categories by name; "not recorded" last.
+    names = sorted(counts, key=lambda n: (n == NOT_RECORDED, order.get(n, len(order)), n))
+    values = [counts[n] for n in names]
+    rest = total - sum(values)
+    if rest > 0:
+        names.append(rest_label)
+        values.append(rest)
+    elif rest < 0:
+        # More records than the metric counts (a victim recorded twice): the table keeps its
+        # own total and says so.
+        note = (note + " " if note else "") + (
+            "These records add up to more than the year's count; the table's own total is shown."
+        )
+    result = suppress_table(np.array(values, dtype=float), threshold)
+    rows = [(name, [cell_of(result, i, 0)]) for i, name in enumerate(names)]
+    rows.append((TOTAL, [cell_of(result, len(names), 0)]))
+    return Table(key, title, header, [column], rows, note)
+
+
+def build_page(
+    jurisdiction: Jurisdiction,
+    metric: Metric,
+    threshold: int,
+    *,
+    year: int | None = None,
+    today: dt.date | None = None,
+) -> PublicPage:
+    """The public page of ``jurisdiction`` for ``metric``, counts from 1 to ``threshold``
+    hidden. ``year`` chooses the whole year of the breakdowns (default: the latest whose
+    total is shown); a year outside the coverage raises ``NotPublishedError``."""
+    places = jurisdiction.descendant_ids()
+    covering = _coverage(metric, jurisdiction, places)
+    made_at = dt.datetime.now(dt.UTC)
+    sources = sorted(source_title(c.source) for c in covering)
+    base = PublicPage(
+        jurisdiction=jurisdiction.name,
+        slug=jurisdiction.slug,
+        metric=metric,
+        threshold=threshold,
+        coverage="",
+        published_from=None,
+        published_through=None,
+        last_imported=None,
+        sources=sources,
+        made_at=made_at,
+        places=places,
+    )
+    if not covering:
+        if year is not None:
+            raise NotPublishedError(
+                f"No data on {metric.label.lower()} here to publish for {year}."
+            )
+        return _replace(base, no_data=f"No incident data on {metric.label.lower()} yet.")
+    first = min(c.first for c in covering)
+    last = max(c.last for c in covering)
+    last_imported = ImportRun.objects.filter(
+        source__in=[c.source for c in covering],
+        status__in=(ImportRun.Status.SUCCEEDED, ImportRun.Status.PARTIAL),
+    ).aggregate(at=Max("finished_at"))["at"]
+    coverage = (
+        f"Incident records from {first:%-d %B %Y} to {last:%-d %B %Y} "
+        f"({coverage_phrase(last, today)})"
+    )
+    months = whole_months(first, last)
+    base = _replace(base, coverage=coverage, last_imported=last_imported)
+    if months is None:
+        if year is not None:
+            raise NotPublishedError(f"{year} is outside the data's coverage ({coverage}).")
+        return _replace(base, no_data="The data do not yet cover a whole month.")
+    start, end = months
+    base = _replace(base, published_from=start, published_through=end)
+    selected = Incident.objects.filter(
+        metric_filter(metric),
+        jurisdiction_id__in=places,
+        source__in=[c.source for c in covering],
+        occurred_on__gte=start,
+        occurred_on__lte=end,
+    )
+    counted = count_expression(metric)
+
+    # The table of months: one grouped query.
+    years = list(range(start.year, end.year + 1))
+    grid = np.zeros((len(years), 12))
+    # Counted per day in the database (an index range; extracting months there runs a Python
+    # function per row on SQLite), summed into months here: a few thousand rows.
+    for day, n in (
+        selected.values("occurred_on")
+        .annotate(n=counted)
+        .order_by()
+        .values_list("occurred_on", "n")
+    ):
+        grid[day.year - start.year, day.month - 1] += n or 0
+    for r, y in enumerate(years):
+        for m in range(1, 13):
+            if dt.date(y, m, 1) < start or dt.date(y, m, 1) > end:
+                grid[r, m - 1] = np.nan  # outside the coverage: no data, never 0
+    months_table = suppress_table(grid, threshold)
+    row_labels = []
+    for y in years:
+        lo = max(start, dt.date(y, 1, 1))
+        hi = min(end, dt.date(y, 12, 31))
+        whole = lo == dt.date(y, 1, 1) and hi == dt.date(y, 12, 31)
+        row_labels.append(str(y) if whole else f"{y} ({_month_span(lo, hi)})")
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    rows = [
+        (label, [cell_of(months_table, r, j) for j in range(13)])
+        for r, label in enumerate(row_labels)
+    ]
+    rows.append((f"All years ({span})", [cell_of(months_table, len(years), j) for j in range(13)]))
+    tables = [
+        Table(
+            "months",
+            f"{metric.label} by month",
+            "Year",
+            [*MONTHS, TOTAL],
+            rows,
+            "Each year's total is its annual count (the last year's, its count so far).",
+        )
+    ]
+
+    # Year to date against the same months of last year.
+    ytd_table, sentence = _year_to_date(metric, months_table, years, start, end, threshold)
+    if ytd_table is not None:
+        tables.append(ytd_table)
+
+    # Rates per 100,000 for whole years with a population.
+    populations = dict(
+        Population.objects.filter(jurisdiction=jurisdiction).values_list("year", "population")
+    )
+    rate_rows = []
+    for r, y in enumerate(years):
+        if row_labels[r] != str(y) or not populations.get(y):
+            continue
+        count = cell_of(months_table, r, 12)
+        people = Cell(f"{populations[y]:,}", populations[y])
+        if count.value is None:
+            rate = Cell(SUPPRESSED, None, "suppressed")
+        else:
+            per = 100_000 * count.value / populations[y]
+            rate = Cell(f"{per:,.1f}", None, "shown")
+        rate_rows.append((str(y), [count, people, rate]))
+    if rate_rows:
+        tables.append(
+            Table(
+                "rates",
+                f"{metric.label} per 100,000 residents",
+                "Year",
+                ["Count", "Population", "Per 100,000"],
+                rate_rows,
+                "Whole years with a population loaded; a rate of a suppressed count is not shown.",
+            )
+        )
+
+    # Breakdowns of one whole year whose total is shown.
+    whole_years = [y for r, y in enumerate(years) if row_labels[r] == str(y)]
+    shown_years = [
+        y for y in whole_years if cell_of(months_table, years.index(y), 12).value is not None
+    ]
+    if year is not None and year not in whole_years:
+        raise NotPublishedError(
+            f"{year} is not a whole year inside the data's coverage; the page publishes "
+            f"{', '.join(map(str, whole_years)) or 'no whole year yet'} "
+            f"(data from {start:%-d %B %Y} to {end:%-d %B %Y})."
+        )
+    chosen = year if year is not None else (shown_years[-1] if shown_years else None)
+    page = _replace(
+        base,
+        tables=tables,
+        ytd_sentence=sentence,
+        breakdown_years=whole_years,
+        breakdown_year=chosen,
+    )
+    if chosen is None:
+        return _replace(
+            page,
+            breakdown_note="No whole year's total can be shown yet, so no breakdown is published.",
+        )
+    total = cell_of(months_table, years.index(chosen), 12)
+    if total.value is None:
+        return _replace(
+            page,
+            breakdown_note=(
+                f"The breakdowns of {chosen} are not published: its total is suppressed."
+            ),
+        )
+    in_year = selected.filter(occurred_on__year=chosen)
+    breakdowns = _victims(in_year, metric, total.value, threshold, chosen)
+    areas, areas_shown = _areas(in_year, counted, places, total.value, threshold, metric, chosen)
+    if areas is not None:
+        breakdowns.insert(0, areas)
+    return _replace(page, tables=tables + breakdowns, areas_shown=areas_shown)
+
+
+def _replace(page: PublicPage, **changes) -> PublicPage:
+    from dataclasses import replace
+
+    return replace(page, **changes)
+
+
+def _year_to_date(metric, months_table, years, start, end, threshold):
+    """The running year's count so far against the same months last year; when the last
+    published month is December, the last whole year against the one before."""
+    r = len(years) - 1
+    now = cell_of(months_table, r, 12)
+    if r == 0:
+        return None, ""
+    if end.month == 12:
+        if np.isnan(months_table.values[r - 1, :-1]).any():
+            return None, ""  # the year before is not whole
+        before = cell_of(months_table, r - 1, 12)
+        labels = (str(years[r - 1]), str(years[r]))
+    else:
+        mask = np.zeros((len(years), 12), dtype=bool)
+        mask[r - 1, : end.month] = True
+        inner = months_table.values[:-1, :-1]
+        if np.isnan(inner[mask]).any():
+            return None, ""  # last year's same months are not all covered
+        value = int(inner[mask].sum())
+        if months_table.suppressed[:-1, :-1][mask].any():
+            # A new relation among hidden cells: published only if the audit finds no hidden
+            # cell solvable with it.
+            fewer = 1 <= value <= threshold
+            extra = ExtraFigure(mask, 1, threshold) if fewer else ExtraFigure(mask, value, value)
+            if disclosed(months_table, [extra]):
+                before = Cell(SUPPRESSED, None, "suppressed")
+            elif fewer:
+                before = Cell(f"fewer than {threshold + 1}", None, "fewer")
+            else:
+                before = Cell(f"{value:,}", value)
+        elif 1 <= value <= threshold:
+            before = Cell(f"fewer than {threshold + 1}", None, "fewer")
+        else:
+            before = Cell(f"{value:,}", value)
+        span = _month_span(dt.date(end.year, 1, 1), end)
+        labels = (f"{span} {years[r - 1]}", f"{span} {years[r]}")
+    table = Table(
+        "year_to_date",
+        "Year to date against last year" if end.month != 12 else "Last year against the one before",
+        "Period",
+        ["Count"],
+        [(labels[1], [now]), (labels[0], [before])],
+    )
+    if now.value is None or before.value is None:
+        sentence = (
+            f"{metric.label}: no change is published for {labels[1]} against {labels[0]}, "
+            "because a count it needs is suppressed (small counts, and counts that would "
+            "reveal them, are not published)."
+        )
+    else:
+        sentence = change_sentence(
+            metric.label, compare_counts(before.value, now.value), labels[0], labels[1]
+        )
+    return table, sentence
+
+
+def _areas(in_year, counted, places, total, threshold, metric, year):
+    from gvrs.incidents.models import Area
+
+    counts = {
+        name: 0
+        for name in Area.objects.filter(jurisdiction_id__in=places)
+        .order_by()
+        .values_list("name", flat=True)
+        .distinct()[:1000]
+    }
+    if not counts:
+        return None, []  # a place without areas has no table of them
+    for name, n in (
+        in_year.exclude(area__isnull=True)
+        .values("area__name")
+        .annotate(n=counted)
+        .order_by()
+        .values_list("area__name", "n")
+    ):
+        counts[name] = counts.get(name, 0) + int(n or 0)
+    table = _one_way(
+        "areas",
+        f"{metric.label} by area, {year}",
+        "Area",
+        counts,
+        total,
+        threshold,
+        str(year),
+        "Counts per area, never locations.",
+        "area not recorded",
+    )
+    shown = [(name, cells[0]) for name, cells in table.rows if name != TOTAL]
+    return table, shown
+
+
+def _victims(in_year, metric, total, threshold, year) -> list[Table]:
+    people = PersonInvolved.objects.filter(
+        _persons_filter(metric), role=PersonInvolved.Role.VICTIM, incident__in=in_year
+    )
+    rows = list(
+        people.values("incident__source", "age", "age_group", "sex", "race_ethnicity")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("incident__source", "age", "age_group", "sex", "race_ethnicity", "n")
+    )
+    # Every age group is listed, a group with no victims as 0.
+    by_age: dict[str, int] = {label: 0 for _, _, label in AGE_GROUPS}
+    by_sex: dict[str, int] = {}
+    by_race: dict[str, int] = {}
+    for source, age, group, sex, race, n in rows:
+        a = _age_group(age, group or "")
+        by_age[a] = by_age.get(a, 0) + n
+        s = (sex or "").replace("_", " ") or NOT_RECORDED
+        s = NOT_RECORDED if s == "unknown" else s
+        by_sex[s] = by_sex.get(s, 0) + n
+        r = code_label(source, "victim_race", race) if race else NOT_RECORDED
+        by_race[r] = by_race.get(r, 0) + n
+    # Victims of an incident count can outnumber incidents: such a table keeps its own total.
+    expected = total if metric.unit == "people" else sum(n for *_, n in rows)
+    unit = "People" if metric.unit == "people" else "Victims in these incidents"
+    rest = "no person record"
+    note = "As recorded by the police; a victim counts once."
+    return [
+        _one_way(
+            "age_group",
+            f"Victims by age group, {year}",
+            "Age group",
+            by_age,
+            expected,
+            threshold,
+            unit,
+            note,
+            rest,
+        ),
+        _one_way(
+            "sex", f"Victims by sex, {year}", "Sex", by_sex, expected, threshold, unit, note, rest
+        ),
+        _one_way(
+            "race",
+            f"Victims by race or ethnicity, {year}",
+            "Race or ethnicity",
+            by_race,
+            expected,
+            threshold,
+            unit,
+            note,
+            rest,
+        ),
+    ]

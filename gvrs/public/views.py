@@ -1,0 +1,210 @@
+"""The public dashboard: anyone, without sign-in, for a place an administrator has published.
+
+Every view here is reachable anonymously; nothing else in the site is. A place that is not
+published raises the same ``Http404`` as a place that does not exist, so the two answers are
+the same bytes. Pages and downloads are rendered once per registry version (every import, a
+population, an edit in the admin) and per public setting, and served from the database cache
+to every app server.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from gvrs.data.csvsafe import inert
+from gvrs.data.metrics import load_metrics
+from gvrs.incidents.models import Jurisdiction
+from gvrs.public.charts import charts
+from gvrs.public.models import PublicDashboard
+from gvrs.public.published import REVISION_POLICY, NotPublishedError, PublicPage, build_page
+
+# Browsers and proxies may keep a public page this long; the server's own cache is
+# invalidated at once by an import or a setting change.
+MAX_AGE_S = 60
+
+
+# One query answers both "is this place published, and how" and "has anything the page
+# shows changed": the registry's version as ``gvrs.reports.views.registry_version`` reads it
+# (imports, populations, baselines, any edit in the admin) plus the public settings. Written
+# out in SQL because it runs on every public request (the ORM's compiling of six aggregates
+# cost more than serving the cached page).
+_LOOKUP = """
+SELECT d.id, d.threshold, d.metric, d.jurisdiction_id,
+  (SELECT MAX(id) FROM django_admin_log),
+  (SELECT MAX(id) FROM incidents_importrun),
+  (SELECT MAX(finished_at) FROM incidents_importrun),
+  (SELECT MAX(id) FROM incidents_population),
+  (SELECT COUNT(*) FROM incidents_population),
+  (SELECT SUM(baseline_year) FROM incidents_jurisdiction),
+  (SELECT MAX(updated_at) FROM public_publicdashboard),
+  (SELECT COUNT(*) FROM public_publicdashboard)
+FROM public_publicdashboard d JOIN incidents_jurisdiction j ON j.id = d.jurisdiction_id
+WHERE j.slug = %s AND d.enabled
+"""
+
+
+@dataclass(frozen=True)
+class _Published:
+    pk: int
+    threshold: int
+    metric: str
+    jurisdiction_id: int
+    version: str
+
+
+def _published(slug: str) -> _Published:
+    """The published dashboard of the place ``slug`` with the version of what it shows, or
+    the 404 of a missing place."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP, [slug])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("no such place")
+    return _Published(row[0], row[1], row[2], row[3], "-".join(map(str, row[4:])))
+
+
+def _year(request: HttpRequest) -> int | None:
+    text = request.GET.get("year", "")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise Http404("no such year")
+    return int(text)
+
+
+# Pages already rendered, per process: a repeated request costs one query and no read of the
+# shared cache. Keys carry the version, so a stale entry is never served, only evicted.
+_RECENT: OrderedDict[str, bytes] = OrderedDict()
+_RECENT_SIZE = 32
+
+
+def _cached(kind: str, dashboard: _Published, year: int | None, render_it) -> bytes:
+    parts = ("public", kind, dashboard.pk, year or "", dashboard.version)
+    key = "public-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    body = _RECENT.get(key)
+    if body is not None:
+        _RECENT.move_to_end(key)
+        return body
+    body = cache.get(key)
+    if body is None:
+        body = render_it()
+        cache.set(key, body)
+    _RECENT[key] = body
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return body
+
+
+def _page(dashboard: _Published, year: int | None) -> PublicPage:
+    metrics = load_metrics()
+    metric = metrics.get(dashboard.metric) or metrics["shootings"]
+    jurisdiction = Jurisdiction.objects.get(pk=dashboard.jurisdiction_id)
+    return build_page(jurisdiction, metric, dashboard.threshold, year=year)
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    response.headers.setdefault("Cache-Control", f"public, max-age={MAX_AGE_S}")
+    return response
+
+
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """The places that publish a dashboard."""
+    published = PublicDashboard.objects.published().select_related("jurisdiction")
+    return _public(render(request, "public/index.html", {"dashboards": published}))
+
+
+@require_safe
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    published = _published(slug)
+    year = _year(request)
+
+    def render_it() -> bytes:
+        try:
+            page = _page(published, year)
+        except NotPublishedError as exc:
+            return (
+                b"refused:"
+                + render_to_string(
+                    "public/refused.html", {"reason": str(exc), "slug": slug}
+                ).encode()
+            )
+        context = {
+            "page": page,
+            "charts": charts(page, page.places),
+            "revision_policy": REVISION_POLICY,
+            "year_param": year,
+        }
+        return render_to_string("public/dashboard.html", context).encode()
+
+    body = _cached("html", published, year, render_it)
+    if body.startswith(b"refused:"):
+        # A period outside the data's coverage is refused, saying why.
+        return _public(HttpResponse(body[len(b"refused:") :], status=404))
+    return _public(HttpResponse(body))
+
+
+def page_csv(page: PublicPage) -> bytes:
+    """Every figure the page shows, one per line, suppression applied: the value is the
+    count or its label ("fewer than 11", "suppressed", "no data")."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["table", "row", "column", "value"])
+    meta = [
+        ("place", page.jurisdiction),
+        ("metric", f"{page.metric.name}: {page.metric.description}"),
+        ("counting unit", page.metric.unit),
+        ("coverage", page.coverage),
+        (
+            "published",
+            f"{page.published_from} to {page.published_through}" if page.published_from else "",
+        ),
+        ("last imported", page.last_imported.isoformat() if page.last_imported else ""),
+        ("made", page.made_at.replace(microsecond=0).isoformat()),
+        ("suppression", f"counts from 1 to {page.threshold} shown as {page.fewer_label}"),
+        ("sources", "; ".join(page.sources)),
+    ]
+    for name, value in meta:
+        writer.writerow([inert(v) for v in ("about", name, "", value)])
+    for table in page.tables:
+        for label, cells in table.rows:
+            for column, cell in zip(table.columns, cells, strict=True):
+                # A shown count as a plain number; anything else as the label the page shows.
+                value = str(cell.value) if cell.value is not None else cell.text
+                writer.writerow([inert(v) for v in (table.key, label, column, value)])
+    return out.getvalue().encode()
+
+
+@require_safe
+def download(request: HttpRequest, slug: str) -> HttpResponse:
+    published = _published(slug)
+    year = _year(request)
+
+    def render_it() -> bytes:
+        try:
+            return page_csv(_page(published, year))
+        except NotPublishedError as exc:
+            return b"refused:" + str(exc).encode()
+
+    body = _cached("csv", published, year, render_it)
+    if body.startswith(b"refused:"):
+        return _public(
+            HttpResponse(body[len(b"refused:") :], status=404, content_type="text/plain")
+        )
+    stamp = timezone.now().strftime("%Y%m%d")
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    name = f"{slug}-{year or 'latest'}-{stamp}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return _public(response)
