@@ -8,8 +8,8 @@ Target (issue 12): under 1 GB for the worst. The files: a 9 MB gzip holding a he
 dimension is A1:XFD1048576 with one row at 1,048,576; a gzip of valid rows of one incident
 that unpacks past the decompressed limit (set to 1 GB here, so it stays quick): the rows of an
 open incident are held in memory, so it stops at the rows-per-incident limit
-(GVRS_MAX_INCIDENT_ROWS) first; without that limit it peaked at 4.1 GB. Each is imported with `gvrs import`
-into an empty SQLite registry; the exit code, the message and the time are printed.
+(GVRS_MAX_INCIDENT_ROWS) first; without that limit it peaked at 4.1 GB. Each is imported with
+`gvrs import` into an empty SQLite registry; the exit code, the message and the time are printed.
 """
 
 from __future__ import annotations
