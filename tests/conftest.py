@@ -64,8 +64,11 @@ def _every_database(items) -> None:
             continue
         if marker is None:
             kwargs["transaction"] = bool(fixtures & {"transactional_db", "live_server"})
+        # First among the item's own markers, so it is the closest one (a test's own
+        # @pytest.mark.django_db would otherwise be found before it).
         item.add_marker(
-            pytest.mark.django_db(*(marker.args if marker else ()), databases="__all__", **kwargs)
+            pytest.mark.django_db(*(marker.args if marker else ()), databases="__all__", **kwargs),
+            append=False,
         )
 
 
