@@ -3,6 +3,9 @@
 SQLite: the online backup API copies the database page by page into the backup file while
 readers and writers carry on (a writer's commit during the copy makes it restart, so the copy
 is one consistent state). Restoring copies the backup into the live database the same way.
+The activity database beside it (sessions, sign-in attempts, the audit log:
+``accounts.router``) is copied too, and its tables are added to the same backup file, so a
+backup stays one file; a restore puts them back where they live.
 PostgreSQL: ``pg_dump`` in its custom format (one consistent snapshot, taken without
 blocking) and ``pg_restore --clean`` in a single transaction, so a failed restore leaves the
 database as it was.
@@ -16,7 +19,9 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, connections
+
+from gvrs.accounts.router import ACTIVITY, move_to_activity
 
 
 class BackupError(RuntimeError):
@@ -67,6 +72,7 @@ def backup(path: str | Path) -> str:
             connection.connection.backup(target)
         finally:
             target.close()
+        _add_activity(partial)
         os.replace(partial, path)
         return f"SQLite backup written to {path} ({path.stat().st_size:,} bytes)"
     args, env = _pg_url()
@@ -81,6 +87,41 @@ def backup(path: str | Path) -> str:
         raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
     size = path.stat().st_size
     return f"PostgreSQL backup (pg_dump custom format) written to {path} ({size:,} bytes)"
+
+
+def _add_activity(partial: Path) -> None:
+    """The activity database's tables (with their rows) added to the registry's backup file:
+    copied first with the online backup API (one consistent state), then attached."""
+    if ACTIVITY not in connections:
+        return
+    activity = connections[ACTIVITY]
+    activity.ensure_connection()
+    copy = partial.with_name(partial.name + ".activity")
+    copy.unlink(missing_ok=True)
+    _private(copy)
+    try:
+        target = sqlite3.connect(copy)
+        try:
+            activity.connection.backup(target)
+        finally:
+            target.close()
+        target = sqlite3.connect(partial, isolation_level=None)
+        try:
+            target.execute("ATTACH DATABASE ? AS activity", [str(copy)])
+            tables = target.execute(
+                "SELECT name, sql FROM activity.sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' AND name <> 'django_migrations'"
+            ).fetchall()
+            target.execute("BEGIN")
+            for name, sql in tables:
+                target.execute(sql)  # CREATE TABLE "name" (...), in the backup's main
+                target.execute(f'INSERT INTO main."{name}" SELECT * FROM activity."{name}"')
+            target.execute("COMMIT")
+            target.execute("DETACH DATABASE activity")
+        finally:
+            target.close()
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def _sqlite_backup_of_gvrs(path: Path) -> sqlite3.Connection:
@@ -104,6 +145,8 @@ def restore(path: str | Path) -> str:
             source.backup(connection.connection)
         finally:
             source.close()
+        if ACTIVITY in connections:
+            move_to_activity(ACTIVITY, replace=True)
         return f"SQLite database restored from {path}"
     with open(path, "rb") as fh:
         if fh.read(5) != b"PGDMP":

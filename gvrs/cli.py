@@ -37,21 +37,27 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def ensure_database(verbosity: int = 1) -> None:
-    """Apply pending migrations, saying so once; a no-op on an up-to-date database."""
-    from django.db import connection
+    """Apply pending migrations to each database (on SQLite, the registry and the activity
+    database beside it), saying so once; a no-op when they are up to date."""
+    from django.db import connections
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    if not plan:
+    pending = {}
+    for alias in connections:  # "default" first: the activity database's move reads it
+        executor = MigrationExecutor(connections[alias])
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if plan:
+            pending[alias] = plan
+    if not pending:
         return
     from django.core.management import call_command
 
-    if verbosity:
-        name = connection.settings_dict["NAME"]
-        print(f"Preparing the database at {name} ({len(plan)} migrations)", file=sys.stderr)
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)
+    for alias, plan in pending.items():
+        if verbosity:
+            name = connections[alias].settings_dict["NAME"]
+            print(f"Preparing the database at {name} ({len(plan)} migrations)", file=sys.stderr)
+        call_command("migrate", database=alias, interactive=False, verbosity=0)
+        call_command("createcachetable", database=alias, verbosity=0)
 
 
 def gvrs_commands() -> dict[str, str]:

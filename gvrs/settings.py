@@ -173,7 +173,23 @@ def _database() -> dict:
     }
 
 
+def _activity_database(default: dict) -> dict | None:
+    """On SQLite, a second file for what sign-ins and page views write (sessions, sign-in
+    attempts, the audit log, the page cache): its writers never wait for an import, which
+    holds the registry's file for its whole transaction (``gvrs.accounts.router``)."""
+    if default["ENGINE"] != "django.db.backends.sqlite3":
+        return None
+    name = str(default["NAME"])
+    if name == ":memory:" or name.startswith("file:"):
+        return None
+    path = Path(name)
+    return {**default, "NAME": path.with_name(f"{path.stem}-activity{path.suffix or '.sqlite3'}")}
+
+
 DATABASES = {"default": _database()}
+if (_activity := _activity_database(DATABASES["default"])) is not None:
+    DATABASES["activity"] = _activity
+DATABASE_ROUTERS = ["gvrs.accounts.router.ActivityRouter"]
 # Background jobs (imports and previews) on Django's tasks framework, stored in the database:
 # `gvrs worker` runs them (`gvrs serve` starts one beside the server).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

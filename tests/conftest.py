@@ -42,11 +42,34 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
+    _every_database(items)
     problem = getattr(config, "_gvrs_postgres_problem", None)
     if problem:
         skip = pytest.mark.skip(reason=problem)
         for item in items:
             item.add_marker(skip)
+
+
+def _every_database(items) -> None:
+    """A test that uses the database uses all of them: on SQLite, sessions, sign-in
+    attempts, the audit log and the cache are in a database of their own (``activity``,
+    gvrs.accounts.router), which pytest-django would otherwise refuse to a test."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if marker is None and not fixtures & {"db", "transactional_db", "live_server"}:
+            continue
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        if "databases" in kwargs:
+            continue
+        if marker is None:
+            kwargs["transaction"] = bool(fixtures & {"transactional_db", "live_server"})
+        # First among the item's own markers, so it is the closest one (a test's own
+        # @pytest.mark.django_db would otherwise be found before it).
+        item.add_marker(
+            pytest.mark.django_db(*(marker.args if marker else ()), databases="__all__", **kwargs),
+            append=False,
+        )
 
 
 def pytest_report_header(config) -> str:

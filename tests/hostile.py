@@ -42,6 +42,22 @@ def gzip_bomb(path: Path, decompressed_bytes: int) -> Path:
     return path
 
 
+def gzip_one_incident(path: Path, rows: int) -> Path:
+    """``rows`` rows of one incident, ``G-1``, each a victim, gzipped (a few KB a million
+    rows): every row is held in memory until the incident closes, unless refused."""
+    lines = [
+        _csv_line(row("G-1", killed="0", injured="1", victim_age=str(16 + i % 50)))
+        for i in range(50)
+    ]
+    block = ("\n".join(lines) + "\n").encode()
+    with gzip.open(path, "wb", compresslevel=6) as fh:
+        fh.write(HEADER_LINE.encode() + b"\n")
+        for _ in range(rows // 50):
+            fh.write(block)
+        fh.write(("\n".join(lines[: rows % 50]) + "\n").encode() if rows % 50 else b"")
+    return path
+
+
 def parquet_huge_cells(path: Path, cells: int = 200, cell_bytes: int = 5 * 2**20) -> Path:
     """``cells`` rows whose ``area`` is the same ``cell_bytes`` string, dictionary-encoded:
     a few kilobytes on disk, ``cells x cell_bytes`` decoded (the review: 2.6 KB, 1 GB)."""

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from gvrs.accounts.models import AuditEvent
 from gvrs.data.mapping import load_format
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import ImportRun, Incident
@@ -22,6 +23,8 @@ def test_a_backup_taken_while_serving_restores_the_registry(live_server, tmp_pat
     assert import_file(
         write_csv(tmp_path / "a.csv", [row(f"A-{i}") for i in range(50)]), load_format("gvrs")
     ).ok
+    # The audit log (on SQLite a database of its own, gvrs.accounts.router) is backed up too.
+    AuditEvent.objects.create(action="view", detail="before the backup")
     statuses: list[int] = []
     stop = threading.Event()
 
@@ -41,6 +44,7 @@ def test_a_backup_taken_while_serving_restores_the_registry(live_server, tmp_pat
             write_csv(tmp_path / "b.csv", [row(f"B-{i}") for i in range(20)]), load_format("gvrs")
         ).ok
         Incident.objects.filter(source_id__in=["A-1", "A-2"]).delete()
+        AuditEvent.objects.create(action="view", detail="after the backup")
         assert Incident.objects.count() == 68
         call_command("restore", str(backup))
     finally:
@@ -51,6 +55,7 @@ def test_a_backup_taken_while_serving_restores_the_registry(live_server, tmp_pat
         f"A-{i}" for i in range(50)
     }
     assert ImportRun.objects.count() == 1
+    assert list(AuditEvent.objects.values_list("detail", flat=True)) == ["before the backup"]
     assert statuses and set(statuses) == {200}
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from django.core.management import call_command
 
+from gvrs.accounts.models import AuditEvent
 from gvrs.data.csvsafe import inert
 from gvrs.data.mapping import load_format
 from gvrs.incidents.importing import import_file
@@ -62,3 +64,26 @@ def test_rejects_files_escape_formulas(tmp_path):
         cells = [cell for line in csv.reader(fh) for cell in line]
     assert "'" + HOSTILE[0] in cells
     assert not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+@pytest.mark.django_db
+def test_partner_audit_csv_escapes_formulas_and_jsonl_keeps_them_exact(tmp_path):
+    for i, value in enumerate(HOSTILE):
+        AuditEvent.objects.create(
+            action="participant.intake",
+            object_type="partners.Participant",
+            object_id=str(i),
+            detail=value,
+            organization=value,
+        )
+    out = tmp_path / "audit.csv"
+    call_command("partner_audit", out=str(out), stdout=io.StringIO())
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["detail"] for r in rows] == ["'" + value for value in HOSTILE]
+    assert [r["organization"] for r in rows] == ["'" + value for value in HOSTILE]
+    cells = [cell for r in rows for cell in r.values()]
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    lines = tmp_path / "audit.jsonl"
+    call_command("partner_audit", out=str(lines), format="jsonl", stdout=io.StringIO())
+    assert [json.loads(line)["detail"] for line in lines.read_text().splitlines()] == HOSTILE

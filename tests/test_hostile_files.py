@@ -4,6 +4,7 @@ limit and its setting, or read within bounds, and nothing stored by a refused im
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from tests import hostile
 from tests.importing_helpers import row, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
+GVRS = load_format("gvrs")
 
 
 def read_all(path: Path, **kwargs) -> list:
@@ -36,6 +38,7 @@ def test_the_default_limits_are_the_documented_ones():
     assert limits.line_bytes == 2**20
     assert limits.cell_chars == 32_767
     assert limits.decompressed_bytes == 4 * 2**30
+    assert limits.incident_rows == 10_000
 
 
 def test_a_gzip_holding_one_endless_line_is_refused_at_the_line_limit(tmp_path):
@@ -170,8 +173,18 @@ def test_a_nul_byte_in_a_text_cell_is_a_row_error_on_both_engines(tmp_path):
         lambda d: hostile.csv_duplicate_columns(d / "dup.csv"),
         lambda d: hostile.parquet_binary_column(d / "bin.parquet"),
         lambda d: hostile.xlsx_wide_header(d / "wide.xlsx"),
+        lambda d: hostile.gzip_one_incident(d / "incident.csv.gz", 12_000),
     ],
-    ids=["long-line", "parquet-cells", "long-cell", "columns", "duplicates", "binary", "xlsx"],
+    ids=[
+        "long-line",
+        "parquet-cells",
+        "long-cell",
+        "columns",
+        "duplicates",
+        "binary",
+        "xlsx",
+        "one-incident",
+    ],
 )
 def test_the_import_command_refuses_each_hostile_file_and_records_why(tmp_path, make):
     assert import_file(write_csv(tmp_path / "ok.csv", [row("K-1")]), load_format("gvrs")).ok
@@ -184,6 +197,85 @@ def test_the_import_command_refuses_each_hostile_file_and_records_why(tmp_path, 
     assert run.status == ImportRun.Status.FAILED
     assert run.message == str(caught.value) and run.finished_at is not None
     assert list(Incident.objects.values_list("source_id", flat=True)) == ["K-1"]
+
+
+def giant_incident_rows(giant: int) -> list[dict[str, str]]:
+    """Five small incidents (lines 2-6), G-1 with ``giant`` victims' rows (from line 7), then
+    five more small ones."""
+    rows = [row(f"A-{i}") for i in range(5)]
+    rows += [row("G-1", killed="0", injured="1", victim_age=str(20 + i)) for i in range(giant)]
+    return rows + [row(f"B-{i}") for i in range(5)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("way", ["direct", "staged"])
+def test_an_incident_over_the_row_limit_is_refused_at_its_first_row_past_it(
+    tmp_path, monkeypatch, way
+):
+    """An incident's rows are held in memory until it closes: one endless incident (the
+    review's gzip of one giant incident peaked at 4.1 GB) stops at the limit, whichever way
+    the import writes (a source already in the registry is staged)."""
+    if way == "staged":
+        assert import_file(write_csv(tmp_path / "k.csv", [row("K-1")]), GVRS, source=way).ok
+    monkeypatch.setenv("GVRS_MAX_INCIDENT_ROWS", "10")
+    path = write_csv(tmp_path / "giant.csv", giant_incident_rows(12))
+    with pytest.raises(LimitError) as caught:
+        import_file(path, GVRS, source=way, chunk_rows=4)
+    assert str(caught.value) == (
+        "giant.csv: line 17: one incident is over the limit of 10 rows (incident 'G-1'); "
+        "the limit is set by GVRS_MAX_INCIDENT_ROWS"
+    )
+    run = ImportRun.objects.latest("pk")
+    assert run.status == ImportRun.Status.FAILED and run.message == str(caught.value)
+    expected = ["K-1"] if way == "staged" else []
+    assert list(Incident.objects.filter(source=way).values_list("source_id", flat=True)) == (
+        expected
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("way", ["direct", "staged"])
+def test_an_incident_of_exactly_the_row_limit_is_imported(tmp_path, monkeypatch, way):
+    if way == "staged":
+        assert import_file(write_csv(tmp_path / "k.csv", [row("K-1")]), GVRS, source=way).ok
+    monkeypatch.setenv("GVRS_MAX_INCIDENT_ROWS", "10")
+    path = write_csv(tmp_path / "giant.csv", giant_incident_rows(10))
+    assert import_file(path, GVRS, source=way, chunk_rows=4).ok
+    giant = Incident.objects.get(source=way, source_id="G-1")
+    assert (giant.injured, giant.people.count()) == (10, 10)
+
+
+@pytest.mark.django_db
+def test_an_incident_limit_set_higher_lets_a_larger_incident_in(tmp_path, monkeypatch):
+    path = hostile.gzip_one_incident(tmp_path / "one.csv.gz", 10_001)
+    with pytest.raises(LimitError, match=r"line 10002: .*incident .G-1."):
+        import_file(path, GVRS)
+    monkeypatch.setenv("GVRS_MAX_INCIDENT_ROWS", "10001")
+    assert import_file(path, GVRS).ok
+    assert Incident.objects.get(source_id="G-1").people.count() == 10_001
+
+
+def test_importing_one_giant_incident_stays_far_under_a_gigabyte(tmp_path):
+    """A million rows of one incident, imported by ``gvrs import`` in a process of its own:
+    refused at the limit, having held at most the limit and one chunk of rows."""
+    path = hostile.gzip_one_incident(tmp_path / "one.csv.gz", 1_000_000)
+    env = {**os.environ, "GVRS_HOME": str(tmp_path / "home"), "GVRS_DEFAULT_STATE": "CA"}
+    env.pop("GVRS_DATABASE_URL", None)
+    log = tmp_path / "import.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gvrs", "import", str(path), "--format", "gvrs"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        # wait4: this child's own peak resident memory, not the largest of any child so far.
+        _, status, usage = os.wait4(process.pid, 0)
+    output = log.read_text()
+    assert os.waitstatus_to_exitcode(status) == 1, output
+    assert "one.csv.gz: line 10002: one incident is over the limit of 10,000 rows" in output
+    assert "GVRS_MAX_INCIDENT_ROWS" in output, output
+    assert usage.ru_maxrss < 600 * 1024, usage.ru_maxrss  # KB: under 600 MB
 
 
 @pytest.mark.parametrize(

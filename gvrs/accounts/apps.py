@@ -11,14 +11,27 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_sync_roles, sender=self)
+        from gvrs.accounts.router import move_to_activity
+
+        post_migrate.connect(move_to_activity, sender=self, dispatch_uid="gvrs-move-activity")
         from django.db.backends.signals import connection_created
 
         connection_created.connect(_private_sqlite_files, dispatch_uid="gvrs-private-sqlite")
+        from django.contrib.auth.signals import user_logged_in
+
+        from gvrs.accounts.signin import update_last_login
+
+        # Django's receiver would wait for an import to end on SQLite (gvrs.accounts.signin).
+        user_logged_in.disconnect(dispatch_uid="update_last_login")
+        user_logged_in.connect(update_last_login, dispatch_uid="gvrs-update-last-login")
 
 
-def _sync_roles(**kwargs) -> None:
+def _sync_roles(using: str = "default", **kwargs) -> None:
     from gvrs.accounts.roles import sync_roles
+    from gvrs.accounts.router import ACTIVITY
 
+    if using == ACTIVITY:  # roles and permissions live in the registry's database
+        return
     sync_roles()
 
 

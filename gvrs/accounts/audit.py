@@ -3,14 +3,30 @@
 ``record(user, action, obj=None, detail="")`` stores who (user name, roles and organization as
 they are now), what (the object's model label and primary key) and when. The row is written on
 its own connection's autocommit when no transaction is open, and inside the caller's
-transaction otherwise, so an audited change and its event commit or roll back together.
+transaction otherwise. A change and its event commit or roll back together inside
+``audited_transaction``: on SQLite the audit log is a file of its own (``accounts.router``),
+so a transaction of the registry alone would not hold the event.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from django.db import transaction
+
 from gvrs.accounts.models import AuditEvent
+from gvrs.accounts.router import activity_alias
 
 SUPERUSER = "superuser"
+
+
+@contextmanager
+def audited_transaction():
+    """A transaction of the registry and of the audit log together (one and the same on
+    PostgreSQL): an error inside rolls back both the change and its event. Usable as a
+    decorator. The registry is locked first, then the audit log, always in that order."""
+    with transaction.atomic(), transaction.atomic(using=activity_alias()):
+        yield
 
 
 def user_roles(user) -> str:

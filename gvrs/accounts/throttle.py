@@ -3,7 +3,8 @@
 - A lockout is per (user name, address) pair: failures for a made-up name never lock a real
   user out, and one address failing never locks out everyone behind the same proxy.
 - Checking the count and recording a failure happen under one lock per pair (a PostgreSQL
-  advisory lock for the transaction; on SQLite every write transaction is serialised), so
+  advisory lock for the transaction; on SQLite every write transaction of the attempts'
+  database is serialised), so
   parallel attempts are evaluated one at a time: the sixth sees the first five.
 - The client's address comes from ``X-Forwarded-For`` only when the request arrives from one
   of ``GVRS_TRUSTED_PROXIES``; otherwise from the connection itself. ``X-Forwarded-Proto`` is
@@ -17,7 +18,7 @@ import ipaddress
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.shortcuts import render
 
 LOCKED_MESSAGE = (
@@ -72,8 +73,13 @@ class TrustedProxyMiddleware:
 @contextmanager
 def one_attempt_at_a_time(username: str, ip: str | None):
     """A transaction during which no other sign-in attempt for this (user name, address) is
-    evaluated, so the lockout check and the failure record are one step."""
-    with transaction.atomic():
+    evaluated, so the lockout check and the failure record are one step. It is a transaction
+    of the database holding the attempts (on SQLite, not the registry an import may hold)."""
+    from gvrs.accounts.router import activity_alias
+
+    alias = activity_alias()
+    connection = connections[alias]
+    with transaction.atomic(using=alias):
         if connection.vendor == "postgresql":
             key = hashlib.sha256(f"gvrs-signin|{username}|{ip}".encode()).digest()
             with connection.cursor() as cursor:

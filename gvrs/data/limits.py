@@ -1,7 +1,8 @@
 """How large a file, and the parts of it, gvrs will read: limits with safe defaults.
 
 A police export is long (millions of rows) but never wide or deep: no records system writes a
-thousand columns, a megabyte on one line or a 32,767-character cell (Excel's own cell limit).
+thousand columns, a megabyte on one line, a 32,767-character cell (Excel's own cell limit) or
+ten thousand rows for one incident.
 Files beyond these are refused before they are read into memory, with a message naming the
 limit and the environment variable that raises it, so a hostile or broken file costs a few
 megabytes of memory and seconds of CPU, never the server.
@@ -29,6 +30,9 @@ _SETTINGS = {
     "line_bytes": ("GVRS_MAX_LINE_BYTES", 2**20, "a line (one row)", "bytes"),
     "cell_chars": ("GVRS_MAX_CELL_CHARS", 32_767, "a cell", "characters"),
     "columns": ("GVRS_MAX_COLUMNS", 1_000, "the header", "columns"),
+    # The deadliest US mass shooting (Las Vegas, 2017) left about 500 people shot: a row per
+    # person is a few hundred rows. An incident's rows are held in memory until it closes.
+    "incident_rows": ("GVRS_MAX_INCIDENT_ROWS", 10_000, "one incident", "rows"),
 }
 
 
@@ -39,6 +43,7 @@ class Limits:
     line_bytes: int = _SETTINGS["line_bytes"][1]
     cell_chars: int = _SETTINGS["cell_chars"][1]
     columns: int = _SETTINGS["columns"][1]
+    incident_rows: int = _SETTINGS["incident_rows"][1]
 
     @classmethod
     def from_env(cls) -> Limits:

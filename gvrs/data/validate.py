@@ -47,8 +47,15 @@ def _longest(text: pd.Series, paths: bool) -> np.ndarray:
     if not paths:
         return text.str.len().to_numpy()
     codes, uniques = pd.factorize(text)
-    longest = np.array([max(len(p.strip()) for p in str(u).split(">")) for u in uniques])
-    return longest[codes] if len(uniques) else np.zeros(len(text), dtype=np.int64)
+    if not len(uniques):
+        return np.zeros(len(text), dtype=np.int64)
+    # The names of each distinct path side by side (a column per level, NaN past its end).
+    names = pd.Series(uniques, dtype="str").str.split(">", expand=True)
+    longest = np.zeros(len(uniques), dtype=np.int64)
+    for level in names.columns:
+        length = names[level].str.strip().str.len().fillna(0).to_numpy(dtype=np.int64)
+        np.maximum(longest, length, out=longest)
+    return np.where(codes >= 0, longest[codes], 0)  # a missing value (code -1) is empty
 
 
 def _to_float(text: pd.Series) -> np.ndarray:

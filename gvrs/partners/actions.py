@@ -1,4 +1,5 @@
-"""Every change to partner data, each writing the audit log in the same transaction.
+"""Every change to partner data, each writing the audit log in the same transaction
+(``audited_transaction``: on SQLite the audit log is a database file of its own).
 
 Views and commands call these functions; none of them saves a partner model directly. Each
 function checks the rules the data must keep (capacity, caseload, consent at the moment of
@@ -10,10 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
-from gvrs.accounts.audit import record
+from gvrs.accounts.audit import audited_transaction, record
 from gvrs.accounts.models import Organization
 from gvrs.partners.models import (
     Consent,
@@ -35,7 +35,7 @@ class ActionError(ValueError):
     """A change the rules do not allow; the message says why."""
 
 
-@transaction.atomic
+@audited_transaction()
 def create_program(user, organization: Organization, **fields) -> Program:
     if organization.kind != Organization.Kind.PARTNER:
         raise ActionError(f"{organization} is not a partner organization")
@@ -44,7 +44,7 @@ def create_program(user, organization: Organization, **fields) -> Program:
     return program
 
 
-@transaction.atomic
+@audited_transaction()
 def record_consent(
     user, participant: Participant, kind: str, granted: bool, text_version: str, fields=()
 ) -> Consent:
@@ -65,7 +65,7 @@ def record_consent(
     return consent
 
 
-@transaction.atomic
+@audited_transaction()
 def record_intake(
     user,
     organization: Organization,
@@ -132,7 +132,7 @@ def personal_version(participant: Participant) -> str:
     return salted_hmac("gvrs.partners.personal", current).hexdigest()[:20]
 
 
-@transaction.atomic
+@audited_transaction()
 def update_personal_fields(user, participant: Participant, *, version: str, **changes) -> list:
     """Correct a participant's personal fields after intake (a new phone, a move). Only the
     fields that differ are written; the audit row names them, never their old or new values.
@@ -161,7 +161,7 @@ def update_personal_fields(user, participant: Participant, *, version: str, **ch
     return changed
 
 
-@transaction.atomic
+@audited_transaction()
 def enrol_participant(user, participant: Participant, on: dt.date | None = None) -> Participant:
     """Move a participant from the waiting list into the program, within its capacity and
     the worker's caseload limit."""
@@ -194,7 +194,7 @@ def enrol_participant(user, participant: Participant, on: dt.date | None = None)
     return participant
 
 
-@transaction.atomic
+@audited_transaction()
 def exit_participant(
     user, participant: Participant, reason: str, on: dt.date | None = None, note: str = ""
 ) -> Participant:
@@ -211,7 +211,7 @@ def exit_participant(
     return participant
 
 
-@transaction.atomic
+@audited_transaction()
 def start_life_plan(user, participant: Participant, goals=()) -> LifePlan:
     """``goals``: (domain, description, target_on) triples."""
     plan = LifePlan.objects.create(participant=participant, created_by=user)
@@ -221,7 +221,7 @@ def start_life_plan(user, participant: Participant, goals=()) -> LifePlan:
     return plan
 
 
-@transaction.atomic
+@audited_transaction()
 def add_goal(user, plan: LifePlan, domain: str, description: str, target_on=None) -> Goal:
     if domain not in Goal.Domain.values:
         raise ActionError(f"unknown life domain {domain!r}")
@@ -232,7 +232,7 @@ def add_goal(user, plan: LifePlan, domain: str, description: str, target_on=None
     return goal
 
 
-@transaction.atomic
+@audited_transaction()
 def set_goal_status(user, goal: Goal, status: str) -> Goal:
     if status not in Goal.Status.values:
         raise ActionError(f"unknown goal status {status!r}")
@@ -245,14 +245,14 @@ def set_goal_status(user, goal: Goal, status: str) -> Goal:
     return goal
 
 
-@transaction.atomic
+@audited_transaction()
 def add_milestone(user, goal: Goal, description: str, due_on=None) -> Milestone:
     milestone = Milestone.objects.create(goal=goal, description=description, due_on=due_on)
     record(user, "plan.milestone", goal.plan, f"milestone {milestone.pk} of goal {goal.pk}")
     return milestone
 
 
-@transaction.atomic
+@audited_transaction()
 def complete_milestone(user, milestone: Milestone, on: dt.date | None = None) -> Milestone:
     milestone.done_on = on or timezone.localdate()
     milestone.save(update_fields=["done_on"])
@@ -260,7 +260,7 @@ def complete_milestone(user, milestone: Milestone, on: dt.date | None = None) ->
     return milestone
 
 
-@transaction.atomic
+@audited_transaction()
 def log_contact(
     user, participant: Participant, *, on, duration_minutes: int, kind: str, place: str, note=""
 ) -> Contact:
@@ -279,7 +279,7 @@ def log_contact(
     return contact
 
 
-@transaction.atomic
+@audited_transaction()
 def record_service(user, participant: Participant, *, kind: str, delivered_on, note="") -> Service:
     service = Service.objects.create(
         participant=participant,
@@ -292,7 +292,7 @@ def record_service(user, participant: Participant, *, kind: str, delivered_on, n
     return service
 
 
-@transaction.atomic
+@audited_transaction()
 def record_mediation(
     user, organization, *, on, parties: int, outcome: str, area=None, participants=(), note=""
 ) -> Mediation:
@@ -312,7 +312,7 @@ def record_mediation(
     return mediation
 
 
-@transaction.atomic
+@audited_transaction()
 def record_retaliation_interrupted(
     user, organization, *, on, area=None, participant=None, note=""
 ) -> RetaliationInterrupted:
@@ -325,7 +325,7 @@ def record_retaliation_interrupted(
     return entry
 
 
-@transaction.atomic
+@audited_transaction()
 def record_outcome(
     user, participant: Participant, *, window_start, window_end, **answers
 ) -> Outcome:
@@ -342,7 +342,7 @@ def record_outcome(
     return outcome
 
 
-@transaction.atomic
+@audited_transaction()
 def send_referral(
     user, participant: Participant, to_organization: Organization, *, reason: str, needs: str = ""
 ) -> Referral:
@@ -390,7 +390,7 @@ def _respond(referral: Referral) -> None:
         raise ActionError(f"the referral was already {referral.status}")
 
 
-@transaction.atomic
+@audited_transaction()
 def accept_referral(user, referral: Referral, program: Program) -> Referral:
     """The receiving organization accepts and puts the person on its program's waiting list,
     knowing only what the referral carried."""
@@ -417,7 +417,7 @@ def accept_referral(user, referral: Referral, program: Program) -> Referral:
     return referral
 
 
-@transaction.atomic
+@audited_transaction()
 def decline_referral(user, referral: Referral, reason: str) -> Referral:
     _respond(referral)
     if not reason.strip():
@@ -431,7 +431,7 @@ def decline_referral(user, referral: Referral, reason: str) -> Referral:
     return referral
 
 
-@transaction.atomic
+@audited_transaction()
 def complete_referral(user, referral: Referral, outcome: str) -> Referral:
     if referral.status != Referral.Status.ACCEPTED:
         raise ActionError("only an accepted referral can be completed")
@@ -448,7 +448,7 @@ def complete_referral(user, referral: Referral, outcome: str) -> Referral:
 PURGED = "[purged]"
 
 
-@transaction.atomic
+@audited_transaction()
 def purge_participant(user, participant: Participant, now=None) -> None:
     """Erase a participant's personal fields and free text, keeping the records that are
     counted (status, dates, program, area, contacts, services, outcomes)."""

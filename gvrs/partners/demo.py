@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.contrib.auth.models import Group, User
-from django.db import transaction
 from django.utils import timezone
 
 from gvrs.accounts import roles
+from gvrs.accounts.audit import audited_transaction
 from gvrs.accounts.models import Membership, Organization
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.partners import actions
@@ -93,7 +93,7 @@ def _user(name: str, role: str, organization: Organization, password: str | None
     return user
 
 
-@transaction.atomic
+@audited_transaction()
 def build_partner_demo(folder: Path, *, county: str, password: str, seed: int = 1) -> list[str]:
     """Create the organizations, programs, users and case work; return lines to print."""
     roles.sync_roles()

@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
 from django.utils import timezone
 
-from gvrs.accounts.audit import record
+from gvrs.accounts.audit import audited_transaction, record
 from gvrs.accounts.models import Organization
 from gvrs.incidents.models import Area
 from gvrs.reviews.models import (
@@ -44,7 +43,7 @@ def _name(user) -> str:
     return user.get_username() if getattr(user, "is_authenticated", False) else "system"
 
 
-@transaction.atomic
+@audited_transaction()
 def complete_review(
     user,
     review: Review,
@@ -114,7 +113,7 @@ def _carry_to_incident(user, review: Review, now: dt.datetime) -> None:
         record(user, "change", incident, "from review: " + ", ".join(changed))
 
 
-@transaction.atomic
+@audited_transaction()
 def add_response(
     user,
     review: Review,
@@ -137,7 +136,7 @@ def add_response(
     return response
 
 
-@transaction.atomic
+@audited_transaction()
 def update_response(
     user, response: Response, *, status: str, follow_up: str, done_at: dt.datetime | None = None
 ) -> Response:
@@ -153,7 +152,7 @@ def update_response(
     return response
 
 
-@transaction.atomic
+@audited_transaction()
 def create_group(user, jurisdiction, *, name: str, areas: Iterable[Area]) -> Group:
     group = Group.objects.create(jurisdiction=jurisdiction, name=name)
     group.areas.set(areas)
@@ -161,7 +160,7 @@ def create_group(user, jurisdiction, *, name: str, areas: Iterable[Area]) -> Gro
     return group
 
 
-@transaction.atomic
+@audited_transaction()
 def designate(
     user,
     group: Group,
@@ -198,7 +197,7 @@ def designate(
     return designation
 
 
-@transaction.atomic
+@audited_transaction()
 def record_conflict(
     user,
     group_a: Group,
@@ -258,7 +257,7 @@ def issue_alerts(user, review: Review, *, at: dt.datetime | None = None) -> list
     return alerts
 
 
-@transaction.atomic
+@audited_transaction()
 def mark_alert_read(user, delivery: AlertDelivery) -> AlertDelivery:
     if delivery.read_at is None:
         delivery.read_at = timezone.now()
@@ -267,7 +266,7 @@ def mark_alert_read(user, delivery: AlertDelivery) -> AlertDelivery:
     return delivery
 
 
-@transaction.atomic
+@audited_transaction()
 def set_coverage(user, organization: Organization, areas: Iterable[Area]) -> None:
     """The areas a partner organization covers (replacing what it covered)."""
     if organization.kind != Organization.Kind.PARTNER:

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.utils import timezone
 
+from gvrs.accounts.audit import audited_transaction
 from gvrs.accounts.models import Organization
 from gvrs.incidents.models import Area, Incident, Jurisdiction
 from gvrs.partners.models import Participant
@@ -47,7 +47,7 @@ def _at(place: Jurisdiction, day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=place.zone)
 
 
-@transaction.atomic
+@audited_transaction()
 def build_review_demo(folder: Path, *, county: str, seed: int = 1) -> list[str]:
     rng = np.random.default_rng(seed)
     analyst = User.objects.get(username="analyst")

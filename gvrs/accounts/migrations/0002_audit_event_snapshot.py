@@ -11,12 +11,17 @@ def backfill_snapshot(apps, schema_editor):
     AuditEvent = apps.get_model("accounts", "AuditEvent")
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
     Membership = apps.get_model("accounts", "Membership")
-    for user in User.objects.filter(pk__in=AuditEvent.objects.values("user_id")):
+    # On SQLite the audit log has its own database (accounts.router), created after this
+    # migration was written: a new installation's registry has no audit table to fill in.
+    if AuditEvent._meta.db_table not in schema_editor.connection.introspection.table_names():
+        return
+    events = AuditEvent.objects.using(schema_editor.connection.alias)
+    for user in User.objects.filter(pk__in=events.values("user_id")):
         roles = sorted(user.groups.values_list("name", flat=True))
         if user.is_superuser:
             roles.append("superuser")
         membership = Membership.objects.filter(user=user).select_related("organization").first()
-        AuditEvent.objects.filter(user_id=user.pk).update(
+        events.filter(user_id=user.pk).update(
             username=user.username,
             roles="; ".join(roles)[:300],
             organization=membership.organization.name if membership else "",

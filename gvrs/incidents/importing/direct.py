@@ -34,6 +34,7 @@ from gvrs.incidents.importing.merge import (
     TEXT_FIELDS,
     MergeCounts,
     conflict_errors,
+    incident_rows_error,
     release_ids,
     reserve_ids,
 )
@@ -98,8 +99,12 @@ class DirectWriter:
         label: Callable[[str], str],
         errors: list[RowError],
         bad_ids: set[str],
+        file_name: str,
+        incident_rows: int,
     ) -> None:
         self.cursor = cursor
+        self.file_name = file_name
+        self.incident_rows = incident_rows
         self.source = source
         self.run_id = run_id
         self.conflicts = conflicts
@@ -162,6 +167,7 @@ class DirectWriter:
             batch = self._pending
         else:
             batch = pd.concat([self._pending, rows])
+        self._check_incident_rows(batch)
         # Incidents seen near the chunk's end may go on in the next chunk: hold them back.
         seam = set(named.iloc[-SEAM_ROWS:].unique())
         if batch.empty:
@@ -170,6 +176,23 @@ class DirectWriter:
         held = batch["source_id"].isin(seam).to_numpy()
         self._pending, self._pending_ids = batch[held], seam
         self._write(batch[~held])
+
+    def _check_incident_rows(self, batch: pd.DataFrame) -> None:
+        """Refuse an incident with more rows than the limit: its rows are held back until it
+        closes, so one endless incident would otherwise hold the whole file in memory. The
+        held-back rows are in ``batch``, so this counts every row of an open incident."""
+        limit = self.incident_rows
+        if len(batch) <= limit:
+            return
+        sizes = batch["source_id"].value_counts(sort=False)
+        if sizes.max() <= limit:
+            return
+        lines = batch["line"].to_numpy()
+        past = [
+            (source_id, np.sort(lines[(batch["source_id"] == source_id).to_numpy()])[limit])
+            for source_id in sizes.index[sizes.to_numpy() > limit]
+        ]
+        raise incident_rows_error(self.file_name, limit, past)
 
     def finish(self) -> MergeCounts:
         try:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from gvrs.data.errors import RowError
+from gvrs.data.limits import LimitError
 from gvrs.incidents.importing.staging import STAGE, STAGE_INCIDENT, is_postgresql
 
 STAGE_REJECT = "gvrs_stage_reject"
@@ -107,6 +108,36 @@ def fold_incidents(cursor, source: str) -> None:
         cursor.execute(
             f"CREATE UNIQUE INDEX {STAGE_INCIDENT}_source_id ON {STAGE_INCIDENT} (source_id)"
         )
+
+
+def incident_rows_error(file_name: str, limit: int, past: list[tuple[str, int]]) -> LimitError:
+    """The refusal of the incident that went over ``limit`` rows first in the file, at its
+    first row past the limit; ``past`` holds (source_id, that line) of each incident over it.
+    Both ways of writing name the same incident at the same line."""
+    line, source_id = min((int(line), source_id) for source_id, line in past)
+    return LimitError(file_name, "incident_rows", limit, found=f"incident {source_id!r}", line=line)
+
+
+def check_incident_rows(cursor, file_name: str, limit: int) -> None:
+    """Refuse a staged incident with more rows than ``limit`` (after ``fold_incidents``), as
+    the direct writer does: the same incident, at the same line."""
+    cursor.execute(f"SELECT 1 FROM {STAGE_INCIDENT} WHERE n_rows > %s LIMIT 1", [limit])
+    if cursor.fetchone() is None:
+        return
+    # The line of each such incident's first row past the limit.
+    cursor.execute(
+        f"""
+        SELECT source_id, line FROM (
+            SELECT source_id, line,
+                   ROW_NUMBER() OVER (PARTITION BY source_id ORDER BY line) AS k
+            FROM {STAGE}
+            WHERE source_id IN (SELECT source_id FROM {STAGE_INCIDENT} WHERE n_rows > %s)
+        ) ranked
+        WHERE k = %s
+        """,
+        [limit, limit + 1],
+    )
+    raise incident_rows_error(file_name, limit, cursor.fetchall())
 
 
 def allocate_ids(cursor) -> int:

@@ -509,6 +509,8 @@ def _import_direct(
         label=checking.label,
         errors=report.errors,
         bad_ids=checking.bad_ids,
+        file_name=checking.reading.table.name,
+        incident_rows=checking.reading.table.limits.incident_rows,
     )
     table = checking.reading.table
     try:
@@ -544,6 +546,8 @@ def _import_staged(
         staging.load_stage(cursor, rows)
     staging.analyze_stage(cursor)
     merge.fold_incidents(cursor, source)
+    table = checking.reading.table
+    merge.check_incident_rows(cursor, table.name, table.limits.incident_rows)
     conflicts, conflict_ids = merge.conflicting_rows(cursor, checking.label)
     if mapping.conflicts == "error":
         report.errors += conflicts

@@ -2,7 +2,8 @@
 
 Every read and change of participants, plans, contacts, services, mediations, outcomes and
 referrals, with every column the audit log holds (so snapshots of who the user was are
-exported as they were written), as CSV or JSON lines.
+exported as they were written), as CSV or JSON lines. CSV cells a spreadsheet would run as a
+formula are made inert (``gvrs.data.csvsafe``), as in every CSV gvrs writes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from gvrs.accounts.models import AuditEvent
+from gvrs.data.csvsafe import inert
 
 PARTNER_ACTIONS = (
     "participant.",
@@ -75,7 +77,9 @@ class Command(BaseCommand):
                 writer = csv.writer(out)
                 writer.writerow([f.name for f in fields])
                 for event in events.iterator():
-                    writer.writerow([_value(event, f) for f in fields])
+                    # Details and names are typed by users: a cell a spreadsheet would run as
+                    # a formula is made inert. JSON lines are data, not a sheet: left exact.
+                    writer.writerow([inert(_value(event, f)) for f in fields])
                     n += 1
             else:
                 for event in events.iterator():
