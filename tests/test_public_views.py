@@ -233,3 +233,15 @@ def test_a_place_without_areas_publishes_no_table_of_them(client, town):
     rows = read_csv(client.get(f"/public/{town.slug}/data.csv").content)
     assert not table_of(rows, "areas")
     assert table_of(rows, "age_group")
+
+
+def test_another_process_change_shows_within_the_freshness_bound(client, town, monkeypatch):
+    from gvrs.public import views
+
+    # A queryset update sends no signal: what this process sees of another's write.
+    monkeypatch.setattr(views, "FRESH_S", 3600.0)
+    assert client.get(f"/public/{town.slug}/").status_code == 200
+    PublicDashboard.objects.filter(jurisdiction=town).update(enabled=False)
+    assert client.get(f"/public/{town.slug}/").status_code == 200  # the version is trusted
+    monkeypatch.setattr(views, "FRESH_S", 0.0)  # the bound has passed
+    assert client.get(f"/public/{town.slug}/").status_code == 404
