@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
 from gvrs.data.csvsafe import inert
@@ -118,9 +119,18 @@ _RECENT: OrderedDict[str, bytes] = OrderedDict()
 _RECENT_SIZE = 32
 
 
-def _cached(kind: str, dashboard: _Published, year: int | None, render_it) -> bytes:
+def _key(kind: str, dashboard: _Published, year: int | None) -> str:
     parts = ("public", kind, dashboard.pk, year or "", dashboard.version)
-    key = "public-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    return "public-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+def _etag(key: str) -> str:
+    """The entity tag of a page or download: its version, so a browser or proxy revalidating
+    a copy is answered 304 without the body until something it shows changes."""
+    return f'"{key[len("public-") :][:32]}"'
+
+
+def _cached(key: str, render_it) -> bytes:
     body = _RECENT.get(key)
     if body is not None:
         _RECENT.move_to_end(key)
@@ -145,6 +155,14 @@ def _page(dashboard: _Published, year: int | None) -> PublicPage:
 def _public(response: HttpResponse) -> HttpResponse:
     response.headers.setdefault("Cache-Control", f"public, max-age={MAX_AGE_S}")
     return response
+
+
+def _not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
+    """A 304 when the visitor's copy is the current one (``If-None-Match``)."""
+    answer = get_conditional_response(request, etag=etag)
+    if answer is not None:
+        answer.headers["ETag"] = etag
+    return answer
 
 
 @require_safe
@@ -177,11 +195,17 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         }
         return render_to_string("public/dashboard.html", context).encode()
 
-    body = _cached("html", published, year, render_it)
+    key = _key("html", published, year)
+    etag = _etag(key)
+    if (answer := _not_modified(request, etag)) is not None:
+        return _public(answer)
+    body = _cached(key, render_it)
     if body.startswith(b"refused:"):
         # A period outside the data's coverage is refused, saying why.
         return _public(HttpResponse(body[len(b"refused:") :], status=404))
-    return _public(HttpResponse(body))
+    response = HttpResponse(body)
+    response.headers["ETag"] = etag
+    return _public(response)
 
 
 def page_csv(page: PublicPage) -> bytes:
@@ -226,7 +250,11 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
         except NotPublishedError as exc:
             return b"refused:" + str(exc).encode()
 
-    body = _cached("csv", published, year, render_it)
+    key = _key("csv", published, year)
+    etag = _etag(key)
+    if (answer := _not_modified(request, etag)) is not None:
+        return _public(answer)
+    body = _cached(key, render_it)
     if body.startswith(b"refused:"):
         return _public(
             HttpResponse(body[len(b"refused:") :], status=404, content_type="text/plain")
@@ -235,4 +263,5 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     name = f"{slug}-{year or 'latest'}-{stamp}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["ETag"] = etag
     return _public(response)
