@@ -233,3 +233,37 @@ def test_a_place_without_areas_publishes_no_table_of_them(client, town):
     rows = read_csv(client.get(f"/public/{town.slug}/data.csv").content)
     assert not table_of(rows, "areas")
     assert table_of(rows, "age_group")
+
+
+def test_another_process_change_shows_within_the_freshness_bound(client, town, monkeypatch):
+    from gvrs.public import views
+
+    # A queryset update sends no signal: what this process sees of another's write.
+    monkeypatch.setattr(views, "FRESH_S", 3600.0)
+    assert client.get(f"/public/{town.slug}/").status_code == 200
+    PublicDashboard.objects.filter(jurisdiction=town).update(enabled=False)
+    assert client.get(f"/public/{town.slug}/").status_code == 200  # the version is trusted
+    monkeypatch.setattr(views, "FRESH_S", 0.0)  # the bound has passed
+    assert client.get(f"/public/{town.slug}/").status_code == 404
+
+
+def test_a_visitor_revalidating_a_current_copy_gets_304_until_it_changes(client, town):
+    for url in (f"/public/{town.slug}/", f"/public/{town.slug}/data.csv"):
+        first = client.get(url)
+        etag = first["ETag"]
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again["ETag"] == etag
+        assert "script-src 'self'" in again["Content-Security-Policy"]
+        assert again["X-Frame-Options"] == "DENY"
+        assert again["Cache-Control"].startswith("public") and not again.cookies
+        other_year = client.get(url + "?year=2021", headers={"If-None-Match": etag})
+        assert other_year.status_code == 200 and other_year["ETag"] != etag
+    etags = {url: client.get(url)["ETag"] for url in (f"/public/{town.slug}/",)}
+    dashboard = PublicDashboard.objects.get(jurisdiction=town)
+    dashboard.threshold = 4
+    dashboard.save()
+    for url, etag in etags.items():
+        changed = client.get(url, headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed["ETag"] != etag
+        assert "fewer than 5" in changed.content.decode()
