@@ -423,6 +423,7 @@ class CsvTable(Table):
     def _arrow_chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         stream = self._limited_stream()
         names = [f"c{i}" for i in range(len(self.columns))]
+        reader = None
         try:
             reader = pa_csv.open_csv(
                 stream,
@@ -455,6 +456,11 @@ class CsvTable(Table):
             if waiting:
                 yield self._arrow_chunk(pa.Table.from_batches(pending), next_line)
         finally:
+            # Arrow reads ahead on a thread of its own: stop it before its file is closed, or
+            # a refused file (a limit raised inside that read) leaves the thread running and
+            # the process aborts as it exits ("terminate called without an active exception").
+            if reader is not None:
+                reader.close()
             stream.close()
 
     def _arrow_chunk(self, table: pa.Table, first_line: int) -> Chunk:
