@@ -67,8 +67,8 @@ def town(tmp_path):
     return Jurisdiction.objects.get(name="Small Town")
 
 
-def sign_in(browser, live_server, user):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def sign_in(browser, live_server, user, viewport=None):
+    page = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}).new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)

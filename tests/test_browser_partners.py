@@ -11,8 +11,8 @@ import pytest
 from gvrs.accounts.models import AuditEvent
 from gvrs.partners.models import Participant, Referral
 from tests.partner_helpers import make_program
-from tests.personas import PASSWORD
 from tests.test_browser import browser, shot  # noqa: F401 - the shared Chromium fixture
+from tests.test_browser import sign_in as signed_in
 from tests.test_partners_figures import city  # noqa: F401 - a town with three areas
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -21,13 +21,7 @@ NAME = "Octavia Brightwater"
 
 
 def sign_in(browser, live_server, user, viewport=WIDE):  # noqa: F811
-    page = browser.new_context(viewport=viewport).new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/**")
-    return page
+    return signed_in(browser, live_server, user, viewport)
 
 
 def test_intake_plan_contact_referral_and_acceptance_are_audited(browser, live_server, people):  # noqa: F811

@@ -13,9 +13,9 @@ from gvrs.accounts.models import AuditEvent, Organization
 from gvrs.reviews import actions
 from gvrs.reviews.models import Alert, AlertDelivery, Review
 from tests.partner_helpers import make_participant, make_program
-from tests.personas import PASSWORD
 from tests.review_helpers import area, county, import_rows, make_group, shooting, town
 from tests.test_browser import browser, shot  # noqa: F401 - the shared Chromium fixture
+from tests.test_browser import sign_in as signed_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 WIDE, NARROW = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
@@ -23,13 +23,7 @@ PARTICIPANT = "Octavia Brightwater"
 
 
 def sign_in(browser, live_server, user, viewport=WIDE):  # noqa: F811
-    page = browser.new_context(viewport=viewport).new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/**")
-    return page
+    return signed_in(browser, live_server, user, viewport)
 
 
 def test_a_shooting_is_reviewed_and_its_alert_reaches_the_partner_covering_the_area(

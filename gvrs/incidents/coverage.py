@@ -73,3 +73,15 @@ def source_coverage(sources: list[str] | None = None) -> dict[str, SourceCoverag
                 source, span["first"].replace(day=1), span["last"], frozenset(held), False
             )
     return found
+
+
+def place_coverage(place_ids, kinds: tuple[str, ...] = ()) -> list[SourceCoverage]:
+    """The coverage of each source that holds incidents in these places and records any of
+    ``kinds`` (all kinds when empty): what a place's figures may claim to cover."""
+    sources = list(
+        Incident.objects.filter(jurisdiction_id__in=place_ids)
+        .order_by()
+        .values_list("source", flat=True)
+        .distinct()
+    )
+    return [c for c in source_coverage(sources).values() if c.holds(kinds)]

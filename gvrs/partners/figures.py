@@ -522,15 +522,14 @@ def _area_system(root: Jurisdiction, areas: list[Area], counts: np.ndarray):
     return system, cells, pages
 
 
-def _data_end(incidents) -> dt.date:
+def _data_end(place_ids) -> dt.date:
     """The end of the incident sources' recorded coverage (issue 10), never the latest
     incident: a stray record dated past the data would put the window in months with no
     data, and a quiet last month would cut it short."""
-    from gvrs.incidents.coverage import source_coverage
+    from gvrs.incidents.coverage import place_coverage
 
-    sources = list(incidents.order_by().values_list("source", flat=True).distinct())
-    covered = source_coverage(sources)
-    return max((c.last for c in covered.values()), default=None) or dt.date.today()
+    covered = place_coverage(place_ids)
+    return max((c.last for c in covered), default=None) or dt.date.today()
 
 
 def equity_of_access(
@@ -547,13 +546,12 @@ def equity_of_access(
     and suppressed as one linked system, so an area hidden on the city's page is hidden on
     the county's too, and no hidden count can be worked out by comparing the pages."""
     root = equity_root(jurisdiction)
+    place_ids = root.descendant_ids()
     all_areas = list(
-        Area.objects.filter(jurisdiction_id__in=root.descendant_ids()).select_related(
-            "jurisdiction"
-        )
+        Area.objects.filter(jurisdiction_id__in=place_ids).select_related("jurisdiction")
     )
-    incidents = Incident.objects.filter(jurisdiction_id__in=root.descendant_ids())
-    until = _data_end(incidents)
+    incidents = Incident.objects.filter(jurisdiction_id__in=place_ids)
+    until = _data_end(place_ids)
     since = until - dt.timedelta(days=365) + dt.timedelta(days=1)
     people = _participants(organization, suppress, exclude)
     counts = _area_counts(all_areas, incidents, people, since, until)

@@ -37,7 +37,7 @@ from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.suppression import MISSING, SUPPRESSED, SuppressedTable, suppress_table
 from gvrs.data.metrics import Metric
-from gvrs.incidents.coverage import source_coverage
+from gvrs.incidents.coverage import place_coverage
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction, PersonInvolved, Population
 from gvrs.reports.labels import code_label, source_title
 from gvrs.reports.series import count_expression, metric_filter
@@ -148,14 +148,7 @@ def _month_span(start: dt.date, end: dt.date) -> str:
 def _coverage(metric: Metric, jurisdiction: Jurisdiction, places: list[int]):
     """The sources of the place's incidents that record the metric's kinds, with the union
     of their recorded coverage (``gvrs.incidents.coverage``)."""
-    sources = list(
-        Incident.objects.filter(jurisdiction_id__in=places)
-        .order_by()
-        .values_list("source", flat=True)
-        .distinct()
-    )
-    covering = [c for c in source_coverage(sources).values() if c.holds(metric.kinds)]
-    return covering
+    return place_coverage(places, metric.kinds)
 
 
 def _persons_filter(metric: Metric) -> Q:

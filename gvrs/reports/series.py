@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from gvrs.analysis.counts import CountSeries
 from gvrs.data.metrics import Metric
-from gvrs.incidents.coverage import source_coverage
+from gvrs.incidents.coverage import place_coverage
 from gvrs.incidents.models import Area, Incident, Jurisdiction, Population, PublishedCount
 
 INCIDENTS = "incidents"
@@ -48,13 +48,13 @@ def covered_incidents(
 ) -> tuple[QuerySet, dt.date, dt.date] | None:
     """The metric's incidents in the place from the sources that record its kinds, inside
     their recorded coverage, with the coverage's first and last day; None: no data."""
-    place = Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
-    sources = list(place.order_by().values_list("source", flat=True).distinct())
-    covering = [c for c in source_coverage(sources).values() if c.holds(metric.kinds)]
+    place_ids = jurisdiction.descendant_ids()
+    covering = place_coverage(place_ids, metric.kinds)
     if not covering:
         return None
     first = min(c.first for c in covering)
     last = max(c.last for c in covering)
+    place = Incident.objects.filter(jurisdiction_id__in=place_ids)
     if area is not None:
         place = place.filter(area=area)
     place = place.filter(
