@@ -178,6 +178,50 @@ def test_the_worker_computes_the_landing_dashboard_before_the_first_visit(
     assert len(built) == 2  # both visits came from the cache
 
 
+def test_serve_computes_the_landing_dashboard_before_it_listens(
+    people, registry, monkeypatch, settings
+):
+    """Queued for the worker, the warm-up raced the first visit; the server now does it itself,
+    with every view imported, before the development server (or gunicorn) starts."""
+    from django.core.management import call_command
+
+    from gvrs.reports import views
+    from gvrs.reports.management.commands import serve
+
+    settings.GVRS_HOME_JURISDICTION = registry.jurisdiction.name
+    settings.COMPRESSED_STATIC = False
+    events = []
+    real_build = views.build
+    monkeypatch.setattr(
+        views, "build", lambda *a, **k: events.append("build") or real_build(*a, **k)
+    )
+    monkeypatch.setattr(serve, "preload", lambda: events.append("preload"))
+    monkeypatch.setattr(serve, "start_worker", lambda stdout: None)
+    monkeypatch.setattr(serve, "call_command", lambda *a, **k: events.append("listen"))
+    call_command("serve", "--port", "8799")
+    assert events == ["preload", "build", "build", "listen"]  # both variants, then listen
+    for role in ("analyst", "viewer"):
+        page = client_for(people[role]).get(reverse("reports-overview"), follow=True)
+        assert 'data-chart="chart-annual"' in page.content.decode()
+    assert events.count("build") == 2  # both visits came from the cache
+
+
+def test_preloading_imports_every_view_before_the_first_request():
+    """What gunicorn's --preload and the development server load before they listen."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, django; django.setup(); from gvrs.preload import preload; preload(); "
+        "print(all(m in sys.modules for m in ('gvrs.reports.council_views', "
+        "'gvrs.partners.views', 'gvrs.public.views', 'plotly.graph_objects')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "True"
+
+
 def test_pages_send_a_strict_content_security_policy(people):
     response = client_for(people["analyst"]).get(reverse("reports-overview"))
     policy = response.headers["Content-Security-Policy"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import logging
 import os
 import shutil
 import signal
@@ -17,8 +18,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
-from gvrs.reports.warm import warm_soon
+from gvrs.preload import preload
+from gvrs.reports.warm import warm_now
+
+log = logging.getLogger(__name__)
 
 
 def _static_fingerprint() -> str:
@@ -72,7 +77,12 @@ class Command(BaseCommand):
         address = f"{options['host']}:{options['port']}"
         if not options["no_worker"]:
             start_worker(self.stdout)
-        warm_soon()  # the landing dashboard, computed by the worker before the first visit
+        preload()
+        try:
+            warm_now()  # the landing dashboard, in the shared cache before the first visit
+        except Exception:  # an optimisation: the page reports its own failure when visited
+            log.exception("could not compute the landing dashboard before serving")
+        connections.close_all()  # gunicorn forks this process's successor: no open connection
         if settings.COMPRESSED_STATIC:
             collect_static_if_changed()
         if not options["production"]:
@@ -88,6 +98,7 @@ class Command(BaseCommand):
             [
                 gunicorn,
                 "gvrs.wsgi:application",
+                "--preload",
                 "--bind",
                 address,
                 "--workers",
