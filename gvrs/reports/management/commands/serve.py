@@ -82,7 +82,6 @@ class Command(BaseCommand):
             warm_now()  # the landing dashboard, in the shared cache before the first visit
         except Exception:  # an optimisation: the page reports its own failure when visited
             log.exception("could not compute the landing dashboard before serving")
-        connections.close_all()  # gunicorn forks this process's successor: no open connection
         if settings.COMPRESSED_STATIC:
             collect_static_if_changed()
         if not options["production"]:
@@ -93,6 +92,7 @@ class Command(BaseCommand):
         if gunicorn is None:
             raise CommandError("gunicorn is not installed in this environment", returncode=2)
         self.stdout.write(f"gvrs at http://{address}/ (gunicorn, {options['workers']} workers)")
+        connections.close_all()  # gunicorn's workers open their own; none is inherited
         os.execv(
             gunicorn,
             [
