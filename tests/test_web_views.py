@@ -189,17 +189,19 @@ def test_serve_computes_the_landing_dashboard_before_it_listens(
     from gvrs.reports.management.commands import serve
 
     settings.GVRS_HOME_JURISDICTION = registry.jurisdiction.name
-    settings.COMPRESSED_STATIC = False
+    settings.COMPRESSED_STATIC = True
     events = []
     real_build = views.build
     monkeypatch.setattr(
         views, "build", lambda *a, **k: events.append("build") or real_build(*a, **k)
     )
     monkeypatch.setattr(serve, "preload", lambda: events.append("preload"))
+    monkeypatch.setattr(serve, "collect_static_if_changed", lambda: events.append("collect"))
     monkeypatch.setattr(serve, "start_worker", lambda stdout: None)
     monkeypatch.setattr(serve, "call_command", lambda *a, **k: events.append("listen"))
     call_command("serve", "--port", "8799")
-    assert events == ["preload", "build", "build", "listen"]  # both variants, then listen
+    # The static files' manifest first (preload reads it), both variants, then listen.
+    assert events == ["collect", "preload", "build", "build", "listen"]
     for role in ("analyst", "viewer"):
         page = client_for(people[role]).get(reverse("reports-overview"), follow=True)
         assert 'data-chart="chart-annual"' in page.content.decode()

@@ -77,13 +77,13 @@ class Command(BaseCommand):
         address = f"{options['host']}:{options['port']}"
         if not options["no_worker"]:
             start_worker(self.stdout)
+        if settings.COMPRESSED_STATIC:
+            collect_static_if_changed()  # before preload(), which reads the manifest
         preload()
         try:
             warm_now()  # the landing dashboard, in the shared cache before the first visit
         except Exception:  # an optimisation: the page reports its own failure when visited
             log.exception("could not compute the landing dashboard before serving")
-        if settings.COMPRESSED_STATIC:
-            collect_static_if_changed()
         if not options["production"]:
             self.stdout.write(f"gvrs at http://{address}/ (development server; Ctrl-C stops)")
             call_command("runserver", address, use_reloader=False)
