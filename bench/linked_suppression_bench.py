@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from gvrs.analysis.partnertables import outside_system
 from gvrs.analysis.suppression import LinkedTables
 
 
@@ -61,6 +62,31 @@ def program_system(rng, organizations: int, programs_each: int) -> LinkedTables:
     return system
 
 
+def outside_counts(rng, organizations: int, programs_each: int):
+    """The same figures as ``program_system``, as counts for ``outside_system`` (every view
+    outside the organizations, each organization an insider)."""
+    group = np.repeat(np.arange(organizations), programs_each)
+    n = group.size
+    identified = rng.integers(0, 60, n)
+    enrolled = rng.binomial(identified, 0.7)
+    funnel = np.column_stack(
+        [
+            identified,
+            rng.binomial(identified, 0.8),
+            enrolled,
+            rng.binomial(enrolled, 0.6),
+            rng.binomial(enrolled, 0.2),
+        ]
+    ).astype(float)
+    counts = {
+        "funnel": funnel,
+        "services": _counts(rng, (n, 10)),
+        "referrals": _counts(rng, (n, 4)),
+        "outcomes": rng.binomial(identified[:, None], 0.5, (n, 4)).astype(float),
+    }
+    return counts, group
+
+
 def area_system(rng, towns: int, areas_each: int) -> LinkedTables:
     """The equity pages of a county and its towns: five measures per area."""
     system = LinkedTables()
@@ -99,10 +125,27 @@ def main() -> None:
             times.append(time.process_time() - started)
             hidden.append(int(result.suppressed.sum()))
             size = len(system)
-        print(
-            f"{label:<34} {size:>6} {int(np.median(hidden)):>7}"
-            f" {np.median(times):>13.3f} {max(times):>9.3f}"
-        )
+        _report(label, size, hidden, times)
+    # Every view outside the organizations as one system, each organization an insider
+    # (issue 13): what the figures page, the city's page and the council report now share.
+    for organizations, each in ((2, 2), (3, 2), (4, 3), (8, 4)):
+        times, hidden, size = [], [], 0
+        for _ in range(args.repeats):
+            counts, group = outside_counts(rng, organizations, each)
+            started = time.process_time()
+            built = outside_system(counts, group)
+            times.append(time.process_time() - started)
+            hidden.append(int(built.result.suppressed.sum()))
+            size = built.values.size
+        _report(f"all views + insiders, {organizations} orgs x {each}", size, hidden, times)
+
+
+def _report(label: str, size: int, hidden: list[int], times: list[float]) -> None:
+    print(
+        f"{label:<34} {size:>6} {int(np.median(hidden)):>7}"
+        f" {np.median(times):>13.3f} {max(times):>9.3f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -90,3 +90,13 @@ class Reader:
         for name, (low, high) in self.ranges().items():
             assert high - low >= 1 - 1e-6, f"{name} is pinned to {low:g}..{high:g}"
             assert low - 1e-6 <= self.truth[name] <= high + 1e-6
+
+    def assert_no_small_count_pinned(self) -> None:
+        """What an insider (a partner that knows its own counts) may not do: narrow a hidden
+        small count (1 to the threshold) of someone else to one value. It may work out a
+        complementary cell that holds no small count."""
+        for name, (low, high) in self.ranges().items():
+            truth = self.truth[name]
+            assert low - 1e-6 <= truth <= high + 1e-6
+            if 1 <= truth <= self.threshold:
+                assert high - low >= 1 - 1e-6, f"{name} ({truth:g}) is pinned to {low:g}..{high:g}"

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from gvrs.accounts.models import Organization
+from gvrs.analysis.partnertables import STAGE_ORDER, STAGES
 from gvrs.data.mapping import load_format
 from gvrs.data.simulate import simulate
 from gvrs.data.simulate.output import write_city
@@ -22,7 +23,7 @@ from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.partners import actions
 from gvrs.partners.demo import build_partner_demo
-from gvrs.partners.figures import STAGE_ORDER, STAGES, equity_of_access, program_figures
+from gvrs.partners.figures import equity_of_access, program_figures
 from gvrs.partners.models import Participant
 from tests.partner_helpers import make_participant, make_program
 from tests.personas import make_user
@@ -249,3 +250,121 @@ def test_an_organizations_contact_rate_does_not_give_a_hidden_program_rate_away(
     assert dict(figures.organization_contacts_per_week)["Partner A"].startswith("suppressed")
     inside = program_figures(small.organization, suppress=False, as_of=AS_OF)
     assert dict(inside.contacts_per_week)["Partner A: Small"] == "0.1"
+
+
+def read_every_view(figures_by_view: dict, insider: str | None) -> Reader:
+    """One reader of every view outside the organizations at once: all partners (the city's
+    page), the partners other than ``insider`` (its own page), each organization on its own
+    (the council report); ``insider``'s own cells known exactly, as its staff know them."""
+    reader = Reader()
+    known: dict = {}
+    shown: dict = {}
+
+    def name_of(view, row):
+        if row != "Total":
+            return ("p", row) if ": " in row else ("o", row)
+        if view == "all":
+            return "Total"
+        if view == "others":
+            return ("others", insider)
+        return ("o", view[1])
+
+    for view, figures in figures_by_view.items():
+        for table_name, table in (
+            ("funnel", figures.funnel),
+            ("services", figures.services),
+            ("referrals", figures.referrals),
+            ("outcomes", figures.outcomes),
+            *[
+                (n, t)
+                for n, t in zip(
+                    ("funnel", "services", "referrals", "outcomes"),
+                    figures.by_organization,
+                    strict=False,
+                )
+            ],
+        ):
+            for i, row in enumerate(table.rows):
+                for j, label in enumerate(table.cells[i]):
+                    key = (table_name, name_of(view, row), j)
+                    truth = table.raw.values[i, j]
+                    mine = insider is not None and (
+                        key[1] == ("o", insider)
+                        or (key[1][0] == "p" and key[1][1].startswith(f"{insider}: "))
+                    )
+                    if key in shown:
+                        assert shown[key] == label, f"{key} is {shown[key]} and {label}"
+                    shown[key] = label
+                    if mine:
+                        reader.unknown.pop(key, None)
+                        known[key] = None if np.isnan(truth) else float(truth)
+                    elif key not in known:
+                        known[key] = reader.see(key, label, truth)
+    rows = {k[1] for k in known}
+    programs = sorted(r for r in rows if r != "Total" and r[0] == "p")
+    orgs = sorted(r for r in rows if r != "Total" and r[0] == "o")
+    for table_name, columns, additive in (
+        ("funnel", 5, False),
+        ("services", len(figures_by_view["all"].services.columns), True),
+        ("referrals", len(figures_by_view["all"].referrals.columns), True),
+        ("outcomes", 4, False),
+    ):
+        for j in range(columns):
+            for org in orgs:
+                mine = [(table_name, p, j) for p in programs if p[1].startswith(f"{org[1]}: ")]
+                reader.sums(mine, (table_name, org, j), known)
+            reader.sums([(table_name, o, j) for o in orgs], (table_name, "Total", j), known)
+            if insider is not None:
+                others = [(table_name, o, j) for o in orgs if o != ("o", insider)]
+                reader.sums(others, (table_name, ("others", insider), j), known)
+        if additive:
+            for row in [*programs, *orgs, "Total", ("others", insider)]:
+                reader.sums(
+                    [(table_name, row, j) for j in range(columns - 1)],
+                    (table_name, row, columns - 1),
+                    known,
+                )
+    for row in [*programs, *orgs, "Total", ("others", insider)]:
+        for stage, earlier in STAGE_ORDER:
+            reader.at_most(
+                ("funnel", row, STAGES.index(stage)), ("funnel", row, STAGES.index(earlier)), known
+            )
+        for j in range(4):
+            reader.at_most(("outcomes", row, j), ("funnel", row, 0), known)
+    return reader
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_partner_reading_every_view_with_its_own_counts_pins_nothing_of_the_others(people, seed):
+    """The city's page (all partners), the partner's own page (the other partners) and the
+    council report (each organization on its own), read together by a partner that knows its
+    own counts exactly: no other organization's hidden cell may be pinned."""
+    _random_casework(people, seed)
+    organizations = list(Organization.objects.filter(name__startswith="Partner ").order_by("name"))
+    every = {("org", o.name): program_figures(o, suppress=True, as_of=AS_OF) for o in organizations}
+    every["all"] = program_figures(None, suppress=True, as_of=AS_OF)
+    read_every_view(every, None).assert_nothing_pinned()
+    for insider in organizations:
+        views = {
+            **every,
+            "others": program_figures(None, suppress=True, as_of=AS_OF, exclude=insider),
+        }
+        read_every_view(views, insider.name).assert_no_small_count_pinned()
+
+
+def test_a_small_count_of_the_others_is_not_given_away_by_the_all_partners_total(people):
+    """Partner A with 40 and 50 people, B with 7: the city's total of 97 less A's own 90 would
+    give B's 7 away, and so would "the other partners" on A's page."""
+    for user, org, sizes in (
+        (people["partner"], "Partner A", (40, 50)),
+        (people["outsider"], "Partner B", (7,)),
+    ):
+        for k, n in enumerate(sizes):
+            program = make_program(user, org, name=f"P{k}", capacity=100, caseload_per_worker=100)
+            for i in range(n):
+                make_participant(user, program, f"{org} {k} {i}", enrol=False)
+    everyone = program_figures(None, suppress=True, as_of=AS_OF)
+    assert everyone.funnel.cells[-1][0] != "97"  # the grand total of people identified
+    a = Organization.objects.get(name="Partner A")
+    others = program_figures(None, suppress=True, as_of=AS_OF, exclude=a)
+    assert others.funnel.cells[-1][0] == "fewer than 11"

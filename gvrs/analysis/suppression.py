@@ -113,7 +113,7 @@ def augment(table: np.ndarray) -> np.ndarray:
     return out
 
 
-def _protect(ids: np.ndarray, values, missing, hidden, low, high) -> None:
+def _protect(ids: np.ndarray, values, missing, hidden, low, high, sensitive=None) -> None:
     """Put every hidden cell of one augmented table on a movable rectangle of hidden cells,
     hiding the cheapest further cells needed. ``ids`` maps the table's positions to cells of
     ``values``; ``hidden`` is updated in place (a cell hidden here is hidden in every table it
@@ -121,7 +121,11 @@ def _protect(ids: np.ndarray, values, missing, hidden, low, high) -> None:
 
     All rectangles through a cell are scored at once: the four corners' signs, whether each
     corner can move up or down within its bounds, and the cost of the corners not yet hidden,
-    as (R, C) arrays over the opposite corner."""
+    as (R, C) arrays over the opposite corner.
+
+    ``sensitive``: only these hidden cells need a rectangle (an insider's audit: the small
+    counts it does not know; its own cells are passed as ``missing``, so no rectangle leans
+    on a cell the insider can fill in)."""
     filled = np.nan_to_num(values[ids])
     gone = missing[ids]
     lo, hi = low[ids], high[ids]
@@ -134,7 +138,7 @@ def _protect(ids: np.ndarray, values, missing, hidden, low, high) -> None:
     can_up = filled < hi
     can_down = filled > lo
     protected = np.zeros(ids.shape, dtype=bool)
-    todo = np.nonzero(hidden[ids] & ~gone)
+    todo = np.nonzero(hidden[ids] & ~gone & (True if sensitive is None else sensitive[ids]))
     order = np.arange(rows * cols).reshape(rows, cols)
     for i, j in sorted(zip(*todo, strict=True), key=lambda ij: filled[ij]):
         if protected[i, j]:
@@ -388,9 +392,18 @@ class LinkedTables:
                 raise ValueError(f"cell {a} ({va:g}) is said to be at most cell {b} ({vb:g})")
             self._at_most.append((int(a), int(b)))
 
-    def suppress(self, threshold: int = DEFAULT_THRESHOLD) -> LinkedSuppression:
+    def suppress(
+        self, threshold: int = DEFAULT_THRESHOLD, insiders=(), private=()
+    ) -> LinkedSuppression:
+        """Decide what is hidden; ``insiders``: the cells each insider knows, ``private``:
+        the cells each is shown alone (see :func:`suppress_linked`)."""
         return suppress_linked(
-            np.asarray(self._values, dtype=float), self._tables, self._at_most, threshold
+            np.asarray(self._values, dtype=float),
+            self._tables,
+            self._at_most,
+            threshold,
+            insiders,
+            private,
         )
 
 
@@ -420,6 +433,7 @@ def _equations(values, hidden, tables):
 def _problems(values, hidden, primary, tables, at_most, threshold, only=None):
     """The reader's linear programs, one per group of hidden cells that share an equation or
     an inequality: yields (cells, A_eq, b_eq, A_ub, b_ub, bounds) for ``linprog``."""
+    from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     unknown = np.flatnonzero(hidden)
@@ -439,10 +453,12 @@ def _problems(values, hidden, primary, tables, at_most, threshold, only=None):
                 constant += sign * values[k]
         if coefficients:
             inequalities.append((coefficients, constant))
-    link = np.eye(unknown.size, dtype=bool)
+    heads, tails = list(range(unknown.size)), list(range(unknown.size))
     for coefficients, _ in [*equations, *inequalities]:
         members = [index[k] for k in coefficients]
-        link[np.ix_(members, members)] = True
+        heads.extend([members[0]] * len(members))  # a star joins them as well as a clique
+        tails.extend(members)
+    link = coo_matrix((np.ones(len(heads)), (heads, tails)), shape=(unknown.size,) * 2)
     _, group = connected_components(link, directed=False)
     wanted = set(index) if only is None else {int(k) for k in only} & set(index)
     low_bound, high_bound = _bounds(values, np.asarray(primary), threshold)
@@ -469,13 +485,88 @@ def _problems(values, hidden, primary, tables, at_most, threshold, only=None):
         yield members, {"A_eq": a_eq, "b_eq": b_eq, "A_ub": a_ub, "b_ub": b_ub, "bounds": bounds}
 
 
-def _solve(objective, problem):
-    from scipy.optimize import linprog
+class _Program:
+    """One group's linear program, built once and solved for many objectives.
 
-    result = linprog(objective, method="highs", **problem)
-    if result.status not in (0, 3):
-        raise ValueError(f"the published figures are inconsistent: {result.message}")
-    return result
+    HiGHS keeps its basis between solves when only the objective changes, so each further
+    solve is a few simplex steps: about 0.1 ms here, against 5-6 ms for a fresh
+    ``scipy.optimize.linprog`` call (which rebuilds and checks the model every time). The
+    audit solves thousands of these when each partner organization is audited as an insider.
+    """
+
+    def __init__(self, problem: dict) -> None:
+        import highspy
+
+        inf = highspy.kHighsInf
+        self._optimal = highspy.HighsModelStatus.kOptimal
+        self._unbounded = (
+            highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        )
+        self._highs = highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        bounds = problem["bounds"]
+        n = len(bounds)
+        self._n = n
+        self._columns = np.arange(n, dtype=np.int32)
+        lower = np.array([b[0] for b in bounds], dtype=float)
+        upper = np.array([inf if b[1] is None else b[1] for b in bounds], dtype=float)
+        empty_i, empty_f = np.zeros(0, dtype=np.int32), np.zeros(0)
+        highs.addCols(
+            n, np.zeros(n), lower, upper, 0, np.zeros(n, dtype=np.int32), empty_i, empty_f
+        )
+        for a, b, equal in (
+            (problem["A_eq"], problem["b_eq"], True),
+            (problem["A_ub"], problem["b_ub"], False),
+        ):
+            if a is None:
+                continue
+            rows, cols = np.nonzero(a)
+            starts = np.searchsorted(rows, np.arange(a.shape[0])).astype(np.int32)
+            low = b if equal else np.full(len(b), -inf)
+            highs.addRows(
+                a.shape[0], low, b, rows.size, starts, cols.astype(np.int32), a[rows, cols]
+            )
+        status = self._run(np.zeros(n))
+        if status != self._optimal:
+            raise ValueError(
+                "the published figures are inconsistent: "
+                + highs.modelStatusToString(highs.getModelStatus())
+            )
+
+    def _run(self, objective):
+        highs = self._highs
+        highs.changeColsCost(self._n, self._columns, np.asarray(objective, dtype=float))
+        highs.run()
+        status = highs.getModelStatus()
+        if status != self._optimal and status not in self._unbounded:
+            # A warm start from an unbounded ray can leave the simplex undecided: start over.
+            highs.clearSolver()
+            highs.run()
+            status = highs.getModelStatus()
+        return status
+
+    def minimum(self, objective) -> tuple[float, np.ndarray | None]:
+        """The least value of ``objective @ x`` and a solution; -inf (no solution) when the
+        objective has no lower bound."""
+        status = self._run(objective)
+        if status in self._unbounded:
+            return -np.inf, None
+        if status != self._optimal:
+            raise ValueError(
+                "the reader's program could not be solved: "
+                + self._highs.modelStatusToString(status)
+            )
+        solution = np.asarray(self._highs.getSolution().col_value)
+        return float(np.dot(objective, solution)), solution
+
+    def range_of(self, n: int) -> tuple[float, float]:
+        """Variable ``n``'s least and greatest value."""
+        objective = np.zeros(self._n)
+        objective[n] = 1.0
+        least, _ = self.minimum(objective)
+        most, _ = self.minimum(-objective)
+        return least, -most
 
 
 def feasible_ranges(
@@ -487,8 +578,8 @@ def feasible_ranges(
 
     Notes
     -----
-    The audit by linear programming of Cox (1980), solved with HiGHS through
-    ``scipy.optimize.linprog``; the hidden cells are split into independent groups (cells
+    The audit by linear programming of Cox (1980), solved with HiGHS (``highspy``); the
+    hidden cells are split into independent groups (cells
     that share no equation) and each group is solved on its own.
     """
     values = np.asarray(values, dtype=float)
@@ -496,41 +587,40 @@ def feasible_ranges(
     wanted = None if only is None else {int(k) for k in only}
     ranges: dict[int, tuple[float, float]] = {}
     for members, problem in _problems(values, hidden, primary, tables, at_most, threshold, only):
+        program = _Program(problem)
         for n, k in enumerate(members):
             if wanted is not None and k not in wanted:
                 continue
-            objective = np.zeros(len(members))
-            objective[n] = 1.0
-            least, most = _solve(objective, problem), _solve(-objective, problem)
-            ranges[k] = (float(least.fun), np.inf if most.status == 3 else float(-most.fun))
+            ranges[k] = program.range_of(n)
     return ranges
 
 
-def _exposed(values, hidden, primary, tables, at_most, threshold) -> list[int]:
-    """The hidden cells a reader can pin. Cheap first: a few solutions of the reader's
-    programs in random directions; a cell seen at two values at least 1 apart is free and
-    needs no program of its own. Only the rest get their exact least and greatest values."""
+def _exposed(values, hidden, primary, tables, at_most, threshold, only=None) -> list[int]:
+    """The hidden cells (of ``only``, if given) a reader can pin. Cheap first: a few
+    solutions of the reader's programs in random directions; a cell seen at two values at
+    least 1 apart is free and needs no program of its own. Only the rest get their exact
+    least and greatest values."""
     rng = np.random.default_rng(0)
     pinned = []
-    for members, problem in _problems(values, hidden, primary, tables, at_most, threshold):
+    wanted = None if only is None else set(np.flatnonzero(only).tolist())
+    for members, problem in _problems(
+        values, hidden, primary, tables, at_most, threshold, None if only is None else wanted
+    ):
         size = len(members)
         seen_low = np.full(size, np.inf)
         seen_high = np.full(size, -np.inf)
         objectives = [np.ones(size), -np.ones(size)]
         objectives += [rng.choice([-1.0, 1.0], size) for _ in range(6)]
+        program = _Program(problem)
         for objective in objectives:
-            result = _solve(objective, problem)
-            if result.status == 0:
-                seen_low = np.minimum(seen_low, result.x)
-                seen_high = np.maximum(seen_high, result.x)
+            _, solution = program.minimum(objective)
+            if solution is not None:
+                seen_low = np.minimum(seen_low, solution)
+                seen_high = np.maximum(seen_high, solution)
         for n, k in enumerate(members):
-            if seen_high[n] - seen_low[n] >= 1 - 1e-7:
+            if seen_high[n] - seen_low[n] >= 1 - 1e-7 or (wanted is not None and k not in wanted):
                 continue
-            objective = np.zeros(size)
-            objective[n] = 1.0
-            least, most = _solve(objective, problem), _solve(-objective, problem)
-            high = np.inf if most.status == 3 else float(-most.fun)
-            if _pinned(k, float(least.fun), high, primary, threshold):
+            if _pinned(k, *program.range_of(n), primary, threshold):
                 pinned.append(k)
     return pinned
 
@@ -542,8 +632,52 @@ def _pinned(k: int, low: float, high: float, primary, threshold: int) -> bool:
     return high - low < room - 1e-7
 
 
+def _nearest_free(k: int, neighbours: dict, taken: np.ndarray, through: np.ndarray) -> list[int]:
+    """The cells nearest ``k`` that could still be hidden: its neighbours, or when every one
+    is hidden or known to the reader, the neighbours of the hidden cells it shares lines with,
+    and so on (a hidden cell of another organization's row can protect ``k`` only through the
+    lines that join them)."""
+    seen, layer = {k}, [k]
+    while layer:
+        reached = {m for c in layer for m in neighbours.get(c, ()) if m not in seen}
+        free = [m for m in reached if not taken[m]]
+        if free:
+            return free
+        seen |= reached
+        layer = [m for m in reached if through[m]]
+    return []
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """One reader of the published system: the cells it knows whatever is shown, the cells it
+    is shown at all, and so the tables and orderings it can write down."""
+
+    known: np.ndarray
+    visible: np.ndarray
+    tables: tuple[np.ndarray, ...]
+    at_most: tuple[tuple[int, int], ...]
+    insider: bool
+
+    @classmethod
+    def of(cls, size, tables, at_most, known=(), private=None, mine=()) -> _Reader:
+        knows = np.zeros(size, dtype=bool)
+        knows[np.asarray(known, dtype=int).ravel()] = True
+        visible = np.ones(size, dtype=bool)
+        if private is not None:
+            visible &= ~private
+            visible[np.asarray(mine, dtype=int).ravel()] = True
+        return cls(
+            knows,
+            visible,
+            tuple(t for t in tables if visible[t].all()),
+            tuple((a, b) for a, b in at_most if visible[a] and visible[b]),
+            len(known) > 0,
+        )
+
+
 def suppress_linked(
-    values, tables, at_most=(), threshold: int = DEFAULT_THRESHOLD
+    values, tables, at_most=(), threshold: int = DEFAULT_THRESHOLD, insiders=(), private=()
 ) -> LinkedSuppression:
     """Hide small counts across a system of linked tables so that no hidden cell can be
     worked out from everything the tables publish together.
@@ -558,6 +692,15 @@ def suppress_linked(
         Pairs (a, b) with value[a] <= value[b], known to every reader.
     threshold : int
         Counts from 1 to ``threshold`` are hidden.
+    insiders : sequence of int arrays
+        For each reader who knows some cells exactly whether shown or not (a partner
+        organization knows its own programs' counts), the cells it knows. The audit is run
+        for the outside reader and again for each insider, with the insider's cells as if
+        shown; the small counts an insider does not know are put on rectangles of cells it
+        does not know either, and one it can still pin gets such a cell hidden beside it.
+    private : sequence of int arrays
+        Aligned with ``insiders``: cells shown to that insider alone (a partner's "all the
+        other partners" row). No other reader can write down a table holding one of them.
 
     Returns
     -------
@@ -568,9 +711,10 @@ def suppress_linked(
     Primary suppression, then the rectangles of Giessing & Repsilber (2002) table by table,
     repeated until no table hides a further cell (a cell hidden in one table is hidden in
     every table that shows it); then the linear-programming audit of Cox (1980) over the whole
-    stacked system, equations and orderings together. A cell the audit finds pinned gets a
-    neighbour hidden (a cell it shares a line or an ordering with, the smallest first) and the
-    rounds repeat until the audit passes.
+    stacked system, equations and orderings together, for each reader. A cell the audit finds
+    pinned gets a neighbour hidden (a cell it shares a line or an ordering with, the smallest
+    first, or the nearest such cell beyond hidden ones) and the rounds repeat until the audit
+    passes for every reader.
 
     Examples
     --------
@@ -587,6 +731,9 @@ def suppress_linked(
     filled = np.nan_to_num(values)
     primary = ~missing & (filled >= 1) & (filled <= threshold)
     hidden = primary.copy()
+    # Cells labelled "fewer than N" (the label tells every reader 1..threshold). A small count
+    # stays hidden whatever its label; see the repair below for when it loses the label.
+    labelled = primary.copy()
     low, high = _bounds(values, primary, threshold)
     totals = np.zeros(values.size, dtype=bool)
     for table in tables:
@@ -601,41 +748,102 @@ def suppress_linked(
     for a, b in at_most:
         neighbours.setdefault(a, set()).add(b)
         neighbours.setdefault(b, set()).add(a)
+    if private and len(private) != len(insiders):
+        raise ValueError("private cells are given per insider")
+    hidden_from = None
+    if private:
+        hidden_from = np.zeros(values.size, dtype=bool)
+        for cells in private:
+            hidden_from[np.asarray(cells, dtype=int).ravel()] = True
+    readers = [_Reader.of(values.size, tables, at_most, private=hidden_from)]
+    for n, cells in enumerate(insiders):
+        mine = private[n] if private else ()
+        readers.append(_Reader.of(values.size, tables, at_most, cells, hidden_from, mine))
 
-    def _still_pinned(k: int, hidden: np.ndarray, also: int | None) -> bool:
-        """Whether cell ``k`` is pinned, with cell ``also`` hidden too (a probe)."""
-        trial = hidden.copy()
+    def _still_pinned(k: int, hidden: np.ndarray, reader: _Reader, also: int | None) -> bool:
+        """Whether cell ``k`` is pinned for ``reader``, with cell ``also`` hidden too (a
+        probe)."""
+        trial = hidden & ~reader.known
         if also is not None:
             trial[also] = True
-        lo, hi = feasible_ranges(values, trial, primary, tables, at_most, threshold, [k])[k]
-        return _pinned(k, lo, hi, primary, threshold)
+        lo, hi = feasible_ranges(
+            values, trial, labelled, reader.tables, reader.at_most, threshold, [k]
+        )[k]
+        return _pinned(k, lo, hi, labelled, threshold)
 
     for _ in range(values.size + 1):
         while True:
             before = hidden.sum()
             for table in tables:
                 _protect(table, values, missing, hidden, low, high)
+            # Each insider's small counts it does not know, on rectangles of cells it does not
+            # know either (another organization's rows and the totals).
+            for reader in readers[1:]:
+                for table in reader.tables:
+                    _protect(
+                        table,
+                        values,
+                        missing | reader.known,
+                        hidden,
+                        low,
+                        high,
+                        primary & ~reader.known,
+                    )
             if hidden.sum() == before:
                 break
-        exposed = _exposed(values, hidden & ~missing, primary, tables, at_most, threshold)
-        if not exposed:
-            break
         # Repair every pinned cell of this round before auditing again (an audit of a large
         # system costs more than a few probes); a cell that an earlier repair of the round
         # already freed is left as it is.
-        repaired = False
-        for k in exposed:
-            candidates = sorted(
-                (m for m in neighbours.get(k, ()) if not hidden[m] and not missing[m]),
-                key=lambda m: (bool(totals[m]), filled[m], m),
+        audited, repaired = False, False
+        for reader in readers:
+            # The outside reader may pin no hidden cell it is shown; an insider no small
+            # count it does not know (a complementary cell it can work out, say another
+            # partner's 40 services, is not a count of fewer than 11 people).
+            wanted = reader.visible & (primary & ~reader.known if reader.insider else True)
+            exposed = _exposed(
+                values,
+                hidden & ~missing & ~reader.known & reader.visible,
+                labelled,
+                reader.tables,
+                reader.at_most,
+                threshold,
+                wanted,
             )
-            if not candidates or not _still_pinned(k, hidden, None):
+            if not exposed:
                 continue
-            chosen = next((m for m in candidates[:4] if not _still_pinned(k, hidden, m)), None)
-            hidden[candidates[0] if chosen is None else chosen] = True
-            repaired = True
+            audited = True
+            for k in exposed:
+                if not _still_pinned(k, hidden, reader, None):
+                    continue
+                taken = hidden | missing | reader.known | ~reader.visible
+                through = hidden & ~reader.known & reader.visible
+                candidates = sorted(
+                    _nearest_free(k, neighbours, taken, through),
+                    key=lambda m: (bool(totals[m]), filled[m], m),
+                )
+                if not candidates or (
+                    reader.insider
+                    and all(_still_pinned(k, hidden, reader, m) for m in candidates[:4])
+                ):
+                    if reader.insider and labelled[k]:
+                        # An organization holding all but a few of a small total: its own part
+                        # and the label's "at most 10" pin the rest, however much else is
+                        # hidden. The total then reads "suppressed", which bounds nothing.
+                        labelled[k] = False
+                        repaired = True
+                        continue
+                    if not candidates:
+                        continue
+                chosen = next(
+                    (m for m in candidates[:4] if not _still_pinned(k, hidden, reader, m)),
+                    None,
+                )
+                hidden[candidates[0] if chosen is None else chosen] = True
+                repaired = True
+        if not audited:
+            break
         if not repaired:
             # Nothing left to hide next to a pinned cell: hide everything rather than publish it.
             hidden[~missing] = True
             break
-    return LinkedSuppression(values, primary, hidden, threshold, tables, at_most)
+    return LinkedSuppression(values, labelled, hidden, threshold, tables, at_most)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Count, F, Max, Q, Sum
 
+from gvrs.analysis.partnertables import MEASURES, STAGES, outside_system
 from gvrs.analysis.suppression import (
     DEFAULT_THRESHOLD,
     MISSING,
@@ -111,16 +112,6 @@ def _grouped(qs, key: str, programs: list[Program], columns: list[str], column_k
     return counts
 
 
-STAGES = ["identified", "contacted", "enrolled", "active", "completed"]
-# What every reader knows of the funnel (each stage's people are among the earlier stage's):
-# (stage, the stage it cannot outnumber).
-STAGE_ORDER = [
-    ("contacted", "identified"),
-    ("enrolled", "identified"),
-    ("active", "enrolled"),
-    ("completed", "enrolled"),
-]
-MEASURES = ["alive", "not_shot", "not_arrested_firearm", "in_school_or_work"]
 MEASURE_LABELS = ["alive", "not shot", "not arrested (firearm)", "in school or work"]
 
 
@@ -244,110 +235,166 @@ def _contact_rates(people, programs, as_of: dt.date, suppress: bool, groups) -> 
     return out
 
 
-def program_figures(
-    organization=None, *, suppress: bool, as_of: dt.date, exclude=None
-) -> ProgramFigures:
-    """The funnel, services by type, referrals by status, outcomes and contacts per
-    participant per week, per program and per organization (of one organization, or of all).
-
-    ``exclude``: an organization left out. A partner reading the other partners' figures
-    knows its own counts exactly, and could subtract them from totals that include them; so
-    it is shown the others' figures, suppressed among themselves.
-    """
-    programs = list(_programs(organization, exclude))
-    labels = [_label(p) for p in programs]
-    organizations = list(dict.fromkeys(p.organization for p in programs))
-    org_index = {o.pk: g for g, o in enumerate(organizations)}
-    group = np.array([org_index[p.organization_id] for p in programs], dtype=int)
-    org_labels = [o.name for o in organizations]
-    people = _participants(organization, suppress, exclude)
-    consented = " (participants who consented to aggregate reporting)" if suppress else ""
-    active_note = f"active: enrolled and reached in the last {ACTIVE_DAYS} days to {as_of}"
-    service_kinds = list(Service.Kind.values)
-    service_labels = [Service.Kind(k).label for k in service_kinds]
-    statuses = list(Referral.Status.values)
-    titles = {
-        "funnel": "Funnel" + consented,
-        "services": "Services delivered by type",
-        "referrals": "Referrals sent, by status",
-        "outcomes": "Participants with a good outcome in their latest window",
-    }
-    columns = {
-        "funnel": STAGES,
-        "services": [*service_labels, "Total"],
-        "referrals": [*statuses, "Total"],
-        "outcomes": MEASURE_LABELS,
-    }
-    notes = {"funnel": active_note}
-    per_org = organization is None and len(organizations) > 0
-    if not programs:
-        empty = {k: _empty_table(titles[k], columns[k], notes.get(k, "")) for k in titles}
-        return ProgramFigures(
-            empty["funnel"],
-            empty["services"],
-            empty["referrals"],
-            empty["outcomes"],
-            [],
-            _scope(suppress, exclude),
-        )
-    counts = {
+def _counts(people, programs, as_of: dt.date) -> dict[str, np.ndarray]:
+    return {
         "funnel": _funnel_counts(people, programs, as_of),
         "services": _grouped(
             Service.objects.filter(participant__in=people),
             "participant__program",
             programs,
-            service_kinds,
+            list(Service.Kind.values),
             "kind",
         ),
         "referrals": _grouped(
             Referral.objects.filter(participant__in=people),
             "participant__program",
             programs,
-            statuses,
+            list(Referral.Status.values),
             "status",
         ),
         "outcomes": _outcome_counts(people, programs),
     }
-    # One system for every table on the page: by program and by organization share each
-    # organization's row and the total; the funnel's stages and the outcomes (counted among
-    # the participants identified) are ordered.
-    system = LinkedTables()
-    ids = {
-        k: system.grouped(counts[k], group, additive=k in ("services", "referrals")) for k in counts
-    }
-    funnel_all = np.vstack([ids["funnel"][0], ids["funnel"][1], ids["funnel"][2][None, :]])
-    outcomes_all = np.vstack([ids["outcomes"][0], ids["outcomes"][1], ids["outcomes"][2][None, :]])
-    for stage, earlier in STAGE_ORDER:
-        system.at_most(funnel_all[:, STAGES.index(stage)], funnel_all[:, STAGES.index(earlier)])
-    for j in range(len(MEASURES)):
-        system.at_most(outcomes_all[:, j], funnel_all[:, STAGES.index("identified")])
-    result = system.suppress(DEFAULT_THRESHOLD) if suppress else None
-    values = system.values(np.arange(len(system)))
 
-    def table(k, rows, which, suffix=""):
-        cells, groups, grand = ids[k]
-        block = np.vstack([cells if which == "rows" else groups, grand[None, :]])
+
+def _outside_system(as_of: dt.date):
+    """Every view outside the organizations is cut from this one decision
+    (``gvrs.analysis.partnertables``): programs, organizations and the decided system."""
+    programs = list(_programs(None))
+    if not programs:
+        return None
+    organizations = list(dict.fromkeys(p.organization for p in programs))
+    org_index = {o.pk: g for g, o in enumerate(organizations)}
+    group = np.array([org_index[p.organization_id] for p in programs], dtype=int)
+    counts = _counts(_participants(None, True), programs, as_of)
+    return programs, organizations, outside_system(counts, group)
+
+
+CONSENTED = " (participants who consented to aggregate reporting)"
+
+
+def program_figures(
+    organization=None, *, suppress: bool, as_of: dt.date, exclude=None
+) -> ProgramFigures:
+    """The funnel, services by type, referrals by status, outcomes and contacts per
+    participant per week, per program and per organization (of one organization, or of all).
+
+    Inside an organization (``suppress=False``) its own figures, exact. Outside, every view
+    (all partners; one organization; ``exclude``: the partners other than the reader's own,
+    which it knows exactly) is cut from one decision (``_outside_system``), so no two views
+    together give away what either hides.
+    """
+    titles = {
+        "funnel": "Funnel" + (CONSENTED if suppress else ""),
+        "services": "Services delivered by type",
+        "referrals": "Referrals sent, by status",
+        "outcomes": "Participants with a good outcome in their latest window",
+    }
+    columns = {
+        "funnel": STAGES,
+        "services": [*[Service.Kind(k).label for k in Service.Kind.values], "Total"],
+        "referrals": [*Referral.Status.values, "Total"],
+        "outcomes": MEASURE_LABELS,
+    }
+    notes = {"funnel": f"active: enrolled and reached in the last {ACTIVE_DAYS} days to {as_of}"}
+    scope = _scope(suppress, exclude)
+    people = _participants(organization, suppress, exclude)
+
+    def empty() -> ProgramFigures:
+        tables = {k: _empty_table(titles[k], columns[k], notes.get(k, "")) for k in titles}
+        return ProgramFigures(*tables.values(), [], scope)
+
+    if not suppress:
+        programs = list(_programs(organization))
+        if not programs:
+            return empty()
+        counts = _counts(people, programs, as_of)
+        labels = [_label(p) for p in programs]
+        values = {k: np.vstack([c, np.nansum(c, axis=0)]) for k, c in counts.items()}
+        for k in ("services", "referrals"):
+            values[k] = np.column_stack([values[k], values[k].sum(axis=1)])
+        for k in ("outcomes",):  # a measure nobody answered has no total either
+            values[k][-1, np.isnan(counts[k]).all(axis=0)] = np.nan
+        tables = {
+            k: Table(
+                titles[k],
+                [*labels, "Total"],
+                list(columns[k]),
+                _exact(values[k]),
+                False,
+                notes.get(k, ""),
+            )
+            for k in titles
+        }
+        return ProgramFigures(
+            *tables.values(),
+            _contact_rates(
+                people, programs, as_of, False, [(label, [i]) for i, label in enumerate(labels)]
+            ),
+            scope,
+        )
+    outside = _outside_system(as_of)
+    if outside is None:
+        return empty()
+    all_programs, organizations, built = outside
+    keep = [
+        g
+        for g, o in enumerate(organizations)
+        if (organization is None or o.pk == organization.pk)
+        and (exclude is None or o.pk != exclude.pk)
+    ]
+    if not keep:
+        return empty()
+    rows = np.flatnonzero(np.isin(built.group, keep))
+    programs = [all_programs[i] for i in rows]
+    labels = [_label(p) for p in programs]
+    org_labels = [organizations[g].name for g in keep]
+    excluded = (
+        None
+        if exclude is None
+        else next((g for g, o in enumerate(organizations) if o.pk == exclude.pk), None)
+    )
+
+    def total(k):
+        _, groups, grand = built.ids[k]
+        if organization is not None:
+            return groups[keep[0]]
+        if excluded is not None:
+            return built.others[k][excluded]
+        return grand
+
+    def table(k, which):
+        cells, groups, _ = built.ids[k]
+        block = np.vstack([cells[rows] if which == "rows" else groups[keep], total(k)[None, :]])
+        suffix = "" if which == "rows" else ", by organization"
         return _table(
-            titles[k] + suffix, rows, columns[k], block, result, values, suppress, notes.get(k, "")
+            titles[k] + suffix,
+            labels if which == "rows" else org_labels,
+            columns[k],
+            block,
+            built.result,
+            built.values,
+            True,
+            notes.get(k, ""),
         )
 
-    by_program = {k: table(k, labels, "rows") for k in ids}
-    by_organization = (
-        [table(k, org_labels, "groups", ", by organization") for k in ids] if per_org else []
-    )
-    members = [(o, list(np.flatnonzero(group == g))) for g, o in enumerate(org_labels)]
+    per_org = organization is None
+    by_program = {k: table(k, "rows") for k in titles}
+    members = [
+        (
+            organizations[g].name,
+            [i for i, p in enumerate(programs) if p.organization_id == organizations[g].pk],
+        )
+        for g in keep
+    ]
     return ProgramFigures(
-        by_program["funnel"],
-        by_program["services"],
-        by_program["referrals"],
-        by_program["outcomes"],
+        *by_program.values(),
         _contact_rates(
-            people, programs, as_of, suppress, [(label, [i]) for i, label in enumerate(labels)]
+            people, programs, as_of, True, [(label, [i]) for i, label in enumerate(labels)]
         ),
-        _scope(suppress, exclude),
-        by_organization,
-        _contact_rates(people, programs, as_of, suppress, members) if per_org else [],
-        result,
+        scope,
+        [table(k, "groups") for k in titles] if per_org else [],
+        _contact_rates(people, programs, as_of, True, members) if per_org else [],
+        built.result,
     )
 
 
