@@ -368,3 +368,24 @@ def test_a_small_count_of_the_others_is_not_given_away_by_the_all_partners_total
     a = Organization.objects.get(name="Partner A")
     others = program_figures(None, suppress=True, as_of=AS_OF, exclude=a)
     assert others.funnel.cells[-1][0] == "fewer than 11"
+
+
+def test_the_views_of_one_day_share_one_decision_until_the_counts_change(people, monkeypatch):
+    """The figures page (the other partners), the city's page and the council report's
+    tables per organization are cut from one decision; a new participant makes a new one."""
+    from gvrs.analysis import partnertables
+
+    _random_casework(people, 4)
+    decided = []
+    real = partnertables._decide
+    monkeypatch.setattr(partnertables, "_decide", lambda *a: decided.append(1) or real(*a))
+    partnertables._DECIDED.clear()
+    a = Organization.objects.get(name="Partner A")
+    program_figures(None, suppress=True, as_of=AS_OF)
+    program_figures(None, suppress=True, as_of=AS_OF, exclude=a)
+    program_figures(a, suppress=True, as_of=AS_OF)
+    assert len(decided) == 1
+    program = make_program(people["partner"], "Partner A", name="New", capacity=50)
+    make_participant(people["partner"], program, "Someone New")
+    program_figures(None, suppress=True, as_of=AS_OF)
+    assert len(decided) == 2

@@ -15,6 +15,8 @@ notebook build the same system as the pages.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,13 +59,40 @@ def _order(system: LinkedTables, funnel: np.ndarray, outcomes: np.ndarray) -> No
         system.at_most(outcomes[:, j], funnel[:, STAGES.index("identified")])
 
 
+_DECIDED: OrderedDict[str, OutsideSystem] = OrderedDict()
+_KEPT = 32
+
+
 def outside_system(
     counts: dict[str, np.ndarray], group, threshold: int = DEFAULT_THRESHOLD
 ) -> OutsideSystem:
     """Build and decide the system. ``counts``: per table ("funnel" (P, 5), "services",
     "referrals", "outcomes" (P, 4); NaN: no data), rows by program; ``group[i]``: program i's
-    organization, numbered 0..G-1."""
+    organization, numbered 0..G-1.
+
+    The decision is a pure function of its inputs and takes up to seconds for many
+    organizations, while one page or report cuts several views from it: the last few are
+    kept in this process, keyed by a digest of the counts (never in a shared cache, which
+    would hold the exact counts outside the organizations)."""
     group = np.asarray(group, dtype=int)
+    digest = hashlib.sha256(repr(threshold).encode())
+    for k in sorted(counts):
+        digest.update(k.encode())
+        digest.update(np.ascontiguousarray(counts[k], dtype=float).tobytes())
+        digest.update(repr(np.shape(counts[k])).encode())
+    digest.update(group.tobytes())
+    key = digest.hexdigest()
+    if key in _DECIDED:
+        _DECIDED.move_to_end(key)
+        return _DECIDED[key]
+    decided = _decide(counts, group, threshold)
+    _DECIDED[key] = decided
+    while len(_DECIDED) > _KEPT:
+        _DECIDED.popitem(last=False)
+    return decided
+
+
+def _decide(counts: dict[str, np.ndarray], group: np.ndarray, threshold: int) -> OutsideSystem:
     system = LinkedTables()
     ids = {k: system.grouped(counts[k], group, additive=k in ADDITIVE) for k in counts}
 
