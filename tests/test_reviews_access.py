@@ -83,3 +83,44 @@ def test_a_review_form_missing_its_reasons_is_refused_with_the_field_named(clien
     assert set(form.errors) == {"victim_groups", "evidence", "risk_reason"}
     review.refresh_from_db()
     assert review.status == "open"
+
+
+def _a_response(review, people):
+    from gvrs.reviews import actions
+
+    return actions.add_response(
+        people["police"],
+        review,
+        kind="custom_notification",
+        owner="Team",
+        due_at=dt.datetime(2026, 3, 9, 12, tzinfo=dt.UTC),
+    )
+
+
+def test_a_response_update_with_a_bad_status_says_so_and_changes_nothing(client, people, review):
+    response = _a_response(review, people)
+    client.force_login(people["police"])
+    page = client.post(
+        f"/reviews/responses/{response.pk}/", {"status": "finished-ish"}, follow=True
+    )
+    text = page.content.decode()
+    assert "Response not updated: status:" in text
+    response.refresh_from_db()
+    assert response.status == "planned"
+
+
+def test_a_response_update_changes_the_status_and_goes_back_to_the_plan(client, people, review):
+    response = _a_response(review, people)
+    client.force_login(people["police"])
+    plan = f"/reviews/{review.pk}/plan/"
+    page = client.post(
+        f"/reviews/responses/{response.pk}/",
+        {"status": "done", "follow_up": "met the family", "next": plan},
+    )
+    assert page.status_code == 302 and page["Location"] == plan
+    response.refresh_from_db()
+    assert (response.status, response.follow_up) == ("done", "met the family")
+    offsite = client.post(
+        f"/reviews/responses/{response.pk}/", {"status": "done", "next": "https://evil.example/"}
+    )
+    assert offsite["Location"] == f"/reviews/{review.pk}/"

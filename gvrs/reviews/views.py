@@ -242,15 +242,8 @@ def response_add(request: HttpRequest, pk: int) -> HttpResponse:
         actions.add_response(request.user, review, **form.cleaned_data)
         messages.success(request, "Response added to the plan.")
     else:
-        messages.error(
-            request,
-            "Response not added: "
-            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
-        )
-    target = request.POST.get("next", "")
-    if target.startswith("/reviews/"):
-        return redirect(target)
-    return redirect("reviews-review", pk=review.pk)
+        messages.error(request, "Response not added: " + _errors(form))
+    return _back(request, review.pk)
 
 
 @require_POST
@@ -261,10 +254,21 @@ def response_update(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         actions.update_response(request.user, response, **form.cleaned_data)
         messages.success(request, "Response updated.")
+    else:
+        messages.error(request, "Response not updated: " + _errors(form))
+    return _back(request, response.review_id)
+
+
+def _errors(form) -> str:
+    return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+
+
+def _back(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """Back to the page the form was on (the plan or the review), never off the review."""
     target = request.POST.get("next", "")
     if target.startswith("/reviews/"):
         return redirect(target)
-    return redirect("reviews-review", pk=response.review_id)
+    return redirect("reviews-review", pk=review_pk)
 
 
 @needs("reviews.review_shootings")
