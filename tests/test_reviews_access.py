@@ -124,3 +124,15 @@ def test_a_response_update_changes_the_status_and_goes_back_to_the_plan(client, 
         f"/reviews/responses/{response.pk}/", {"status": "done", "next": "https://evil.example/"}
     )
     assert offsite["Location"] == f"/reviews/{review.pk}/"
+
+
+def test_the_incident_page_links_its_review_for_reviewers_only(client, people, review):
+    url = f"/incidents/{review.incident_id}/"
+    client.force_login(people["police"])
+    page = client.get(url).content.decode()
+    assert f'href="/reviews/{review.pk}/" data-testid="incident-review"' in page
+    assert ">Open, due March 13, 2026</a>" in page
+    client.force_login(people["viewer"])
+    viewer_page = client.get(url)
+    assert viewer_page.status_code in (200, 404)
+    assert "incident-review" not in viewer_page.content.decode()
