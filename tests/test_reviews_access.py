@@ -136,3 +136,18 @@ def test_the_incident_page_links_its_review_for_reviewers_only(client, people, r
     viewer_page = client.get(url)
     assert viewer_page.status_code in (200, 404)
     assert "incident-review" not in viewer_page.content.decode()
+
+
+def test_a_response_due_time_is_the_places_local_time_in_and_out(client, people, review):
+    """Oakdale is in California: 18:00 typed on the plan is 18:00 Pacific (01:00 UTC the
+    next day), and the review page shows it back as 18:00 and says which zone."""
+    client.force_login(people["police"])
+    client.post(
+        f"/reviews/{review.pk}/responses/",
+        {"kind": "custom_notification", "owner": "Team", "due_at": "2026-03-09T18:00"},
+    )
+    response = review.responses.get()
+    assert response.due_at == dt.datetime(2026, 3, 10, 1, 0, tzinfo=dt.UTC)  # PDT: UTC-7
+    page = client.get(f"/reviews/{review.pk}/").content.decode()
+    assert "Times in America/Los_Angeles." in page
+    assert "Mon 18:00" in page

@@ -238,7 +238,10 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def response_add(request: HttpRequest, pk: int) -> HttpResponse:
     review = _get_review_for_user(request, pk)
     form = ResponseForm(request.POST)
-    if form.is_valid():
+    # A time typed on the form is the place's local time, as the page shows times.
+    with timezone.override(review.incident.jurisdiction.time_zone):
+        valid = form.is_valid()
+    if valid:
         actions.add_response(request.user, review, **form.cleaned_data)
         messages.success(request, "Response added to the plan.")
     else:
