@@ -34,25 +34,13 @@ def _counts(rng, shape):
 
 def program_system(rng, organizations: int, programs_each: int) -> LinkedTables:
     """The figures page: funnel (5 ordered stages), outcomes (4), services (10 kinds) and
-    referrals (4 statuses), by program and by organization."""
-    group = np.repeat(np.arange(organizations), programs_each)
-    n = group.size
+    referrals (4 statuses), by program and by organization (one view, decided alone)."""
+    counts, group = outside_counts(rng, organizations, programs_each)
     system = LinkedTables()
-    identified = rng.integers(0, 60, n)
-    enrolled = rng.binomial(identified, 0.7)
-    funnel = np.column_stack(
-        [
-            identified,
-            rng.binomial(identified, 0.8),
-            enrolled,
-            rng.binomial(enrolled, 0.6),
-            rng.binomial(enrolled, 0.2),
-        ]
-    ).astype(float)
-    f = system.grouped(funnel, group, additive=False)
-    o = system.grouped(rng.binomial(identified[:, None], 0.5, (n, 4)), group, additive=False)
-    system.grouped(_counts(rng, (n, 10)), group, additive=True)
-    system.grouped(_counts(rng, (n, 4)), group, additive=True)
+    f = system.grouped(counts["funnel"], group, additive=False)
+    o = system.grouped(counts["outcomes"], group, additive=False)
+    system.grouped(counts["services"], group, additive=True)
+    system.grouped(counts["referrals"], group, additive=True)
     every_f = np.vstack([f[0], f[1], f[2][None, :]])
     every_o = np.vstack([o[0], o[1], o[2][None, :]])
     for later, earlier in ((1, 0), (2, 0), (3, 2), (4, 2)):

@@ -236,22 +236,14 @@ def _contact_rates(people, programs, as_of: dt.date, suppress: bool, groups) -> 
 
 
 def _counts(people, programs, as_of: dt.date) -> dict[str, np.ndarray]:
+    def by_program(model, column: str, values) -> np.ndarray:
+        rows = model.objects.filter(participant__in=people)
+        return _grouped(rows, "participant__program", programs, list(values), column)
+
     return {
         "funnel": _funnel_counts(people, programs, as_of),
-        "services": _grouped(
-            Service.objects.filter(participant__in=people),
-            "participant__program",
-            programs,
-            list(Service.Kind.values),
-            "kind",
-        ),
-        "referrals": _grouped(
-            Referral.objects.filter(participant__in=people),
-            "participant__program",
-            programs,
-            list(Referral.Status.values),
-            "status",
-        ),
+        "services": by_program(Service, "kind", Service.Kind.values),
+        "referrals": by_program(Referral, "status", Referral.Status.values),
         "outcomes": _outcome_counts(people, programs),
     }
 
