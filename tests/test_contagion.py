@@ -43,31 +43,40 @@ def hawkes(seed: int, background: int = 2500, days: float = 3 * 365):
 TRUTH = {"branching_ratio": 0.3, "decay_days": 10.0, "spatial_scale_m": 150.0}
 
 
-def coverage(background: int, seeds: range) -> dict[str, float]:
-    """Share of seeds whose 90% interval holds the simulator's true parameter."""
-    covered = dict.fromkeys(TRUTH, 0)
+def coverage(background: int, seeds: range) -> tuple[dict[str, float], dict[str, float]]:
+    """Per parameter: the share of seeds whose 90% interval holds the simulator's true value,
+    and the mean over seeds of (log estimate - log truth) / the interval's standard error."""
+    covered, z = dict.fromkeys(TRUTH, 0), dict.fromkeys(TRUTH, 0.0)
     for seed in seeds:
         x, y, t, _ = hawkes(1000 + seed, background=background)
         fit = fit_contagion(x, y, t)
         assert fit.converged
         for name, truth in TRUTH.items():
-            interval = fit.intervals[name]
-            assert interval.low < getattr(fit, name) < interval.high  # holds its estimate
+            interval, estimate = fit.intervals[name], getattr(fit, name)
+            assert interval.low < estimate < interval.high  # holds its estimate
             covered[name] += interval.low <= truth <= interval.high
-    return {name: count / len(seeds) for name, count in covered.items()}
+            se = np.log(interval.high / interval.low) / (2 * 1.6448536)
+            z[name] += np.log(estimate / truth) / se
+    return (
+        {name: count / len(seeds) for name, count in covered.items()},
+        {name: total / len(seeds) for name, total in z.items()},
+    )
 
 
-@pytest.mark.parametrize(("background", "seeds"), [(200, 40), (8000, 12)])
-def test_90_percent_intervals_cover_the_truth_in_at_least_80_percent_of_simulations(
-    background, seeds
-):
-    """About 300 and 11,000 events. The target is 85-95% for every parameter; measured
-    (bench/risk_bench.py --coverage, more sizes and seeds) it is met at some sizes and not
-    at others (the background's kernel density absorbs or leaves some clustering), so this
-    test holds the pooled share to what the estimator does reach, and every interval to
-    holding its own estimate."""
-    shares = coverage(background, range(seeds))
-    assert 0.8 <= sum(shares.values()) / len(shares) <= 0.97, shares
+@pytest.mark.parametrize("background", [200, 1400])
+def test_90_percent_intervals_cover_the_truth_and_the_estimates_are_unbiased(background):
+    """About 300 and 2,000 events, 60 seeds each. With the background's bandwidth fixed at
+    300 m, at 2,000 events the intervals held the branching ratio in 72% of these seeds and
+    its estimates were low by 0.85 of their standard error on average (delay 0.73, spatial
+    scale 0.50): the background's density at a triggered shooting held its parent and
+    siblings. At the bandwidth of largest likelihood they are low by 0.33, 0.26 and 0.47.
+    Bounds: coverage at least 80% for every parameter (the target is 85-95%; 60 seeds
+    measure a share of 90% to +-4%, bench/risk_bench.py --coverage measures 100 at four
+    sizes) and a mean error within 0.6 standard errors of zero."""
+    shares, mean_z = coverage(background, range(60))
+    for name in TRUTH:
+        assert shares[name] >= 0.8, (name, shares)
+        assert abs(mean_z[name]) < 0.6, (name, mean_z)
 
 
 def test_point_estimates_are_close_on_a_large_run():
@@ -86,15 +95,17 @@ def test_point_estimates_are_close_on_a_large_run():
 def test_a_poisson_process_has_a_branching_ratio_near_zero():
     rng = np.random.default_rng(5)
     n = 4000
-    fit = fit_contagion(
-        rng.uniform(0, 20_000, n), rng.uniform(0, 20_000, n), rng.uniform(0, 1000, n)
-    )
-    # The little "triggering" left is a kernel as flat as the fit allows, standing in for
-    # the noise of the background's density: the fit says so and gives no interval.
-    assert fit.branching_ratio < 0.06
-    assert fit.decay_days == pytest.approx(30) and fit.spatial_scale_m == pytest.approx(500)
-    assert "decay_days" not in fit.intervals and "spatial_scale_m" not in fit.intervals
-    assert any("at its bound" in note for note in fit.interval_notes)
+    xyt = rng.uniform(0, 20_000, n), rng.uniform(0, 20_000, n), rng.uniform(0, 1000, n)
+    fit = fit_contagion(*xyt)
+    assert fit.branching_ratio < 0.01 and fit.intervals["branching_ratio"].high < 0.05
+    # At a background bandwidth narrower than the likelihood's choice, the background's
+    # noise leaves some "triggering": a kernel as flat as the fit allows. The fit says so
+    # and gives it no interval.
+    narrow = fit_contagion(*xyt, background_bandwidth_m=300.0)
+    assert fit.background_bandwidth_m > 400 and narrow.branching_ratio > 0.04
+    assert narrow.decay_days == pytest.approx(30) and narrow.spatial_scale_m == pytest.approx(500)
+    assert "decay_days" not in narrow.intervals and "spatial_scale_m" not in narrow.intervals
+    assert any("at its bound" in note for note in narrow.interval_notes)
 
 
 def test_the_simulators_near_repeat_shootings_are_found():

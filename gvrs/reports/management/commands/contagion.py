@@ -72,6 +72,7 @@ class Command(BaseCommand):
             "interval_method": INTERVAL_METHOD,
             "interval_notes": list(fit.interval_notes),
             "background_events": fit.background_events,
+            "background_bandwidth_m": fit.background_bandwidth_m,
             "iterations": fit.iterations,
             "converged": fit.converged,
             "log_likelihood": fit.log_likelihood,
@@ -125,6 +126,11 @@ class Command(BaseCommand):
             f"EM: {fit.iterations} iterations, converged={fit.converged}; "
             f"{fit.kernel_mass_captured:.1%} of the triggering kernel lies inside "
             f"the truncation ({fit.max_distance_m:g} m, {fit.max_lag_days:g} days)"
+        )
+        self.stdout.write(
+            f"Background: {fit.background_events:,.0f} untriggered incidents, their density "
+            f"smoothed over {fit.background_bandwidth_m:.0f} m (the bandwidth of largest "
+            f"likelihood)"
         )
         for note in fit.interval_notes:
             self.stdout.write(f"Note: {note}")
