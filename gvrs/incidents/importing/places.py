@@ -319,11 +319,8 @@ class PlaceResolver:
         for depth in sorted(by_depth):
             places = by_depth[depth]
             rows = [self._model(place) for place in places]
-            before = _insert(Jurisdiction, {key: [r[key] for r in rows] for key in rows[0]})
-            ids = _new_ids(Jurisdiction, before, len(places))
-            if ids is None:
-                by_slug = dict(Jurisdiction.objects.filter(pk__gt=before).values_list("slug", "pk"))
-                ids = [by_slug[place.slug] for place in places]
+            columns = {key: [r[key] for r in rows] for key in rows[0]}
+            ids = _insert(Jurisdiction, columns, unique=("slug",))
             for place, pk in zip(places, ids, strict=True):
                 place.pk = pk
                 self.created.append(place.path())
@@ -390,23 +387,13 @@ class PlaceResolver:
                 missing[key] = i
         if missing:
             first = list(missing.values())
-            before = _insert(
+            ids = _insert(
                 Area,
                 {"jurisdiction_id": [js[i] for i in first], "name": [names[i] for i in first]},
+                unique=("jurisdiction_id", "name"),
             )
             self.areas_created += len(missing)
-            ids = _new_ids(Area, before, len(missing))
-            if ids is not None:
-                areas.update(zip(missing, ids, strict=True))
-            else:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT id, jurisdiction_id, name FROM {Area._meta.db_table} "
-                        "WHERE id > %s",
-                        [before],
-                    )
-                    for pk, j, name in cursor.fetchall():
-                        areas.setdefault((j, name.casefold()), pk)
+            areas.update(zip(missing, ids, strict=True))
         return np.array([areas[key] for key in keys], dtype=float)
 
     def _load_areas(self, js: list[int]) -> None:
@@ -475,42 +462,67 @@ def _slugify(name: str) -> str:
     return _DASHES.sub("-", _NOT_SLUG.sub("", name.lower())).strip("-_")
 
 
-def _insert(model, columns: dict[str, list]) -> int:
-    """Insert rows, given column by column, with one executemany and return the highest id
-    before them (the new rows are read back above it: imports hold the registry lock, so ids
-    only grow meanwhile).
+def _insert(model, columns: dict[str, list], unique: tuple[str, ...]) -> list[int]:
+    """Insert rows given column by column; returns their ids, in the rows' order.
 
     Django's bulk_create builds a model object and compiles every value (seconds for 100,000
-    areas). Fields the rows do not give take their model default, prepared once, so a field
-    added to the model later is still filled; a NULL, a number or a plain word is written
-    into the statement itself (a value bound again on every row cost SQLite a third of the
-    insert)."""
+    areas). Here rows go in batches of one multi-row INSERT each (in SQLite a third cheaper
+    than an executemany of one row per statement). Fields the rows do not give take their
+    model default, prepared once, so a field added to the model later is still filled; a
+    NULL, a number or a plain word is written into the statement itself rather than bound
+    again on every row.
+
+    The new rows are the ones above the highest id before them (imports hold the registry
+    lock, so ids only grow meanwhile), and their ids follow the order they were given in.
+    Should rows of someone else lie above it too, the new rows are found by the ``unique``
+    columns instead."""
     before = model.objects.aggregate(top=Max("pk"))["top"] or 0
     n = len(next(iter(columns.values()), []))
     if not n:
-        return before
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        return []
+    # On SQLite the statements go to the driver itself, with its own "?" marks: Django's
+    # wrapper rewrites every "%s" of each long statement with a regular expression first (a
+    # fifth of the insert).
+    sqlite = connection.vendor == "sqlite"
+    mark = "?" if sqlite else "%s"
     names, marks, values = [], [], []
-    for f in fields:
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
         names.append(connection.ops.quote_name(f.column))
         if f.attname in columns:
-            marks.append("%s")
+            marks.append(mark)
             values.append(columns[f.attname])
             continue
         default = f.get_db_prep_save(f.get_default(), connection)
         literal = _literal(default)
         if literal is None:
-            marks.append("%s")
+            marks.append(mark)
             values.append(itertools.repeat(default, n))
         else:
             marks.append(literal)
     table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)})"
-    # Zipped in C from one list per column: a tuple built per row in Python cost more than
-    # SQLite's insert of it.
+    head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+    row = f"({', '.join(marks)})"
+    per_row = len(values)
+    batch = min(1000, (connection.features.max_query_params or 65535) // per_row)
+    # One flat list of the values, row after row, zipped in C from one list per column.
+    flat = list(itertools.chain.from_iterable(zip(*values, strict=True)))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, zip(*values, strict=True))
-    return before
+        execute = connection.connection.execute if sqlite else cursor.execute
+        full = head + ", ".join([row] * batch)
+        for start in range(0, n, batch):
+            rows = min(batch, n - start)
+            sql = full if rows == batch else head + ", ".join([row] * rows)
+            execute(sql, flat[start * per_row : (start + rows) * per_row])
+        cursor.execute(f"SELECT id FROM {table} WHERE id > %s ORDER BY id", [before])
+        ids = [pk for (pk,) in cursor.fetchall()]
+        if len(ids) == n:
+            return ids
+        keys = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in unique)
+        cursor.execute(f"SELECT id, {keys} FROM {table} WHERE id > %s", [before])
+        found = {tuple(key): pk for pk, *key in cursor.fetchall()}
+    return [found[key] for key in zip(*(columns[c] for c in unique), strict=True)]
 
 
 _PLAIN = re.compile(r"[\w .:/+-]*", re.ASCII)
@@ -528,16 +540,6 @@ def _literal(value) -> str | None:
     if isinstance(value, str) and _PLAIN.fullmatch(value):
         return f"'{value}'"
     return None
-
-
-def _new_ids(model, before: int, n: int) -> list[int] | None:
-    """The ids of the ``n`` rows just inserted above ``before``, in the order they were
-    given (ids grow with each row), or None if other rows lie above ``before`` too (the
-    caller then matches the new rows by their values)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {model._meta.db_table} WHERE id > %s ORDER BY id", [before])
-        ids = [pk for (pk,) in cursor.fetchall()]
-    return ids if len(ids) == n else None
 
 
 def find_or_create_jurisdiction(
