@@ -511,10 +511,11 @@ def _insert(model, columns: dict[str, list], unique: tuple[str, ...]) -> list[in
     with connection.cursor() as cursor:
         execute = connection.connection.execute if sqlite else cursor.execute
         full = head + ", ".join([row] * batch)
-        for start in range(0, n, batch):
-            rows = min(batch, n - start)
-            sql = full if rows == batch else head + ", ".join([row] * rows)
-            execute(sql, flat[start * per_row : (start + rows) * per_row])
+        with connection.wrap_database_errors:  # the driver's errors as Django's
+            for start in range(0, n, batch):
+                rows = min(batch, n - start)
+                sql = full if rows == batch else head + ", ".join([row] * rows)
+                execute(sql, flat[start * per_row : (start + rows) * per_row])
         cursor.execute(f"SELECT id FROM {table} WHERE id > %s ORDER BY id", [before])
         ids = [pk for (pk,) in cursor.fetchall()]
         if len(ids) == n:
