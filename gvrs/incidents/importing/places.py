@@ -14,8 +14,9 @@ which case a separate place is created (an existing place is never moved). Sever
 an error listing them.
 
 Each state's places are read into memory once per import (a state has thousands, not
-millions); what is missing is created with one ``bulk_create`` per level of the tree, and areas
-with one per chunk.
+millions); what is missing is created with one bulk insert per level of the tree, and areas
+with one per chunk. A chunk's rows are resolved by their factorized codes: each distinct path
+and each distinct (path, area) pair is looked at once, never each row.
 """
 
 from __future__ import annotations

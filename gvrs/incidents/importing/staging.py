@@ -2,7 +2,7 @@
 
 Validated rows are staged first and merged into the registry with set-based SQL afterwards:
 rows of one incident may be far apart in a file, and only the database sees them all without
-holding the file in memory. PostgreSQL is loaded with COPY, SQLite with ``executemany``.
+holding the file in memory. PostgreSQL is loaded with COPY, SQLite with multi-row INSERTs.
 """
 
 from __future__ import annotations
