@@ -150,30 +150,37 @@ def worker(path: str) -> None:
     )
 
 
-def engine_env(engine: str, home: Path, fresh: bool = True) -> dict[str, str]:
-    """Environment for a worker on a database of ``engine``, emptied first when ``fresh``."""
+def engine_env(
+    engine: str, home: Path, fresh: bool = True, database: str = "gvrs_bench"
+) -> dict[str, str]:
+    """Environment for a worker on a database of ``engine``, emptied first when ``fresh``
+    (on PostgreSQL, the database ``database`` is dropped and made again)."""
     # "Bench City" names no state: a California deployment.
     env = {**os.environ, "GVRS_HOME": str(home), "GVRS_DEFAULT_STATE": "CA"}
     env.pop("GVRS_DATABASE_URL", None)
     home.mkdir(parents=True, exist_ok=True)
     if engine == "postgresql":
-        env["GVRS_DATABASE_URL"] = POSTGRES.rsplit("/", 1)[0] + "/gvrs_bench"
+        env["GVRS_DATABASE_URL"] = POSTGRES.rsplit("/", 1)[0] + "/" + database
         if fresh:
             import psycopg
+            from psycopg import sql
 
+            name = sql.Identifier(database)
             with psycopg.connect(POSTGRES, autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS gvrs_bench")
-                conn.execute("CREATE DATABASE gvrs_bench")
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
     elif fresh:
         (home / "gvrs.sqlite3").unlink(missing_ok=True)
     return env
 
 
-def run_worker(script: str, engine: str, path: Path, home: Path, fresh: bool = True) -> dict:
+def run_worker(
+    script: str, engine: str, path: Path, home: Path, fresh: bool = True, database: str = ""
+) -> dict:
     """Run ``script --worker path`` on a database of ``engine``; its last line is JSON."""
     out = subprocess.run(
         [sys.executable, script, "--worker", str(path)],
-        env=engine_env(engine, home, fresh),
+        env=engine_env(engine, home, fresh, database or "gvrs_bench"),
         capture_output=True,
         text=True,
     )
@@ -193,6 +200,11 @@ def main() -> None:
         help="comma-separated scenarios to run",
     )
     parser.add_argument("--many-rows", type=int, default=250_000, help="rows of 'many places'")
+    parser.add_argument(
+        "--pg-database",
+        default="gvrs_bench",
+        help="PostgreSQL database the bench drops and makes again (one per concurrent bench)",
+    )
     args = parser.parse_args()
     if args.worker:
         worker(args.worker)
@@ -227,7 +239,7 @@ def main() -> None:
         for engine in args.engines.split(","):
             home = tmp / f"home-{engine}"
             for scenario, path, fresh in runs:
-                r = run_worker(__file__, engine, path, home, fresh)
+                r = run_worker(__file__, engine, path, home, fresh, args.pg_database)
                 print(
                     f"{engine:<11} {scenario:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
                     f"{r['rows'] / r['seconds']:>10,.0f} {r['cpu_seconds']:>6.1f} "

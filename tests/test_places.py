@@ -12,10 +12,11 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from gvrs.data.mapping import load_format, parse_mapping
 from gvrs.incidents.importing import import_file
-from gvrs.incidents.importing.places import PlaceError
+from gvrs.incidents.importing.places import PlaceError, PlaceResolver, find_or_create_jurisdiction
 from gvrs.incidents.models import Area, ImportRun, Incident, Jurisdiction
 from tests.conftest import CA_DOJ, PHILLY, require
 from tests.importing_helpers import row, write_csv
@@ -303,3 +304,51 @@ def test_places_and_areas_are_created_once_across_chunks_and_found_again(tmp_pat
         "America/Chicago",
         report.run.pk,
     )
+
+
+def test_an_area_named_through_two_paths_of_one_place_is_one_area(tmp_path):
+    import_file(
+        write_csv(tmp_path / "a.csv", [row("A-1", jurisdiction="Kern County > Arvin")]), GVRS
+    )
+    rows = [
+        row("B-1", jurisdiction="Kern County > Arvin", area="Sunset"),
+        row("B-2", jurisdiction="Arvin", area="SUNSET"),  # the same place and area, said otherwise
+        row("B-3", jurisdiction="Arvin", area=""),
+        row("B-4", jurisdiction="Kern County > Arvin", area="East Bakersfield"),
+    ]
+    report = import_file(write_csv(tmp_path / "b.csv", rows), GVRS)
+    assert report.ok, report.errors
+    assert sorted(Area.objects.values_list("name", flat=True)) == ["East Bakersfield", "Sunset"]
+    area_of = dict(Incident.objects.values_list("source_id", "area__name"))
+    assert area_of == {
+        "A-1": "East Bakersfield",
+        "B-1": "Sunset",
+        "B-2": "Sunset",
+        "B-3": None,
+        "B-4": "East Bakersfield",
+    }
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="an SQLite trigger plays the other writer"
+)
+def test_new_areas_are_matched_by_name_when_other_rows_land_among_them():
+    """New areas' ids are read back in the order the areas went in; should another writer's
+    row lie among them, each new area is found by its name instead."""
+    arvin, _ = find_or_create_jurisdiction("Kern County > Arvin")
+    delano, _ = find_or_create_jurisdiction("Kern County > Delano")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TRIGGER another_writer AFTER INSERT ON incidents_area "
+            "WHEN NEW.name = 'North' BEGIN INSERT INTO incidents_area "
+            "(jurisdiction_id, name, kind) VALUES (NEW.jurisdiction_id, 'Elsewhere', 'beat'); END"
+        )
+        try:
+            ids = PlaceResolver(state="CA").area_ids(
+                [arvin.pk, arvin.pk, delano.pk], ["North", "South", "north"]
+            )
+        finally:
+            cursor.execute("DROP TRIGGER another_writer")
+    found = [(a.jurisdiction_id, a.name) for a in (Area.objects.get(pk=pk) for pk in ids)]
+    assert found == [(arvin.pk, "North"), (arvin.pk, "South"), (delano.pk, "north")]
+    assert Area.objects.filter(name="Elsewhere").count() == 1

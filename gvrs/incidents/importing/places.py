@@ -14,8 +14,9 @@ which case a separate place is created (an existing place is never moved). Sever
 an error listing them.
 
 Each state's places are read into memory once per import (a state has thousands, not
-millions); what is missing is created with one ``bulk_create`` per level of the tree, and areas
-with one per chunk.
+millions); what is missing is created with one bulk insert per level of the tree, and areas
+with one per chunk. A chunk's rows are resolved by their factorized codes: each distinct path
+and each distinct (path, area) pair is looked at once, never each row.
 """
 
 from __future__ import annotations
@@ -318,10 +319,11 @@ class PlaceResolver:
             by_depth[place.depth()].append(place)
         for depth in sorted(by_depth):
             places = by_depth[depth]
-            before = _insert(Jurisdiction, [self._model(place) for place in places])
-            ids = dict(Jurisdiction.objects.filter(pk__gt=before).values_list("slug", "pk"))
-            for place in places:
-                place.pk = ids[place.slug]
+            rows = [self._model(place) for place in places]
+            columns = {key: [r[key] for r in rows] for key in rows[0]}
+            ids = _insert(Jurisdiction, columns, unique=("slug",))
+            for place, pk in zip(places, ids, strict=True):
+                place.pk = pk
                 self.created.append(place.path())
                 # A place made now has no areas yet: none to look up.
                 self._areas_loaded.add(place.pk)
@@ -371,13 +373,32 @@ class PlaceResolver:
 
     # -- areas -----------------------------------------------------------------------------
 
-    def area_ids(self, pairs: pd.DataFrame) -> np.ndarray:
-        """Ids for distinct (jurisdiction id ``j``, area name ``a``) pairs, creating the
-        missing areas with one bulk insert."""
-        names = pairs["a"].astype(str).str.strip()
-        js = pairs["j"].astype(np.int64).tolist()
-        folded = list(zip(js, names.str.casefold().tolist(), strict=True))
-        keys = list(zip(js, names.tolist(), strict=True))
+    def area_ids(self, js: np.ndarray, names: list[str]) -> np.ndarray:
+        """Ids of the areas named ``names[i]`` in jurisdictions ``js[i]``, matched by their
+        casefolded name (so "north" finds "North"), creating the missing ones with one
+        insert. A pair may repeat (two paths of one place): it is created once."""
+        js = np.asarray(js, dtype=np.int64).tolist()
+        names = [str(name).strip() for name in names]
+        keys = list(zip(js, [name.casefold() for name in names], strict=True))
+        self._load_areas(js)
+        areas = self._areas
+        missing: dict[tuple[int, str], int] = {}  # key -> its first position
+        for i, key in enumerate(keys):
+            if key not in areas and key not in missing:
+                missing[key] = i
+        if missing:
+            first = list(missing.values())
+            ids = _insert(
+                Area,
+                {"jurisdiction_id": [js[i] for i in first], "name": [names[i] for i in first]},
+                unique=("jurisdiction_id", "name"),
+            )
+            self.areas_created += len(missing)
+            areas.update(zip(missing, ids, strict=True))
+        return np.array([areas[key] for key in keys], dtype=float)
+
+    def _load_areas(self, js: list[int]) -> None:
+        """Remember the existing areas of the jurisdictions ``js`` not looked at yet."""
         unloaded = sorted(set(js) - self._areas_loaded)
         for start in range(0, len(unloaded), _BATCH):
             batch = unloaded[start : start + _BATCH]
@@ -386,22 +407,6 @@ class PlaceResolver:
             ):
                 self._areas.setdefault((j, name.casefold()), pk)
         self._areas_loaded.update(unloaded)
-        missing: dict[tuple[int, str], dict] = {}
-        for key, (j, name) in zip(folded, keys, strict=True):
-            if key not in self._areas and key not in missing:
-                missing[key] = {"jurisdiction_id": j, "name": name}
-        if missing:
-            before = _insert(Area, list(missing.values()))
-            self.areas_created += len(missing)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT id, jurisdiction_id, name FROM {Area._meta.db_table} WHERE id > %s",
-                    [before],
-                )
-                for pk, j, name in cursor.fetchall():
-                    self._areas.setdefault((j, name.casefold()), pk)
-        areas = self._areas
-        return np.array([areas[key] for key in folded], dtype=float)
 
     def resolve(
         self,
@@ -411,7 +416,11 @@ class PlaceResolver:
         codes: pd.DataFrame | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Jurisdiction ids and area ids (NaN where no area) for a chunk's rows; ``codes``
-        (columns ori, geoid, aligned with ``names``) are each place's official codes."""
+        (columns ori, geoid, aligned with ``names``) are each place's official codes.
+
+        Paths and area names are factorized once (integer codes per row); each distinct path
+        and each distinct (path, area) pair is looked up once, and the rows take their ids
+        by indexing with their codes: no per-row Python, no join of the chunk's rows."""
         factor, uniques = pd.factorize(names)
         distinct = [str(u) for u in uniques]
         positions = np.unique(factor, return_index=True)[1]
@@ -424,13 +433,22 @@ class PlaceResolver:
                 for d, o, g in zip(distinct, picked["ori"], picked["geoid"], strict=True)
             }
         ids = self.jurisdiction_ids(distinct, first, place_codes)
-        jurisdiction_ids = np.array([ids[d] for d in distinct], dtype=np.int64)[factor]
-        rows = pd.DataFrame({"j": jurisdiction_ids, "a": areas.to_numpy()})
-        pairs = rows.dropna().drop_duplicates().copy()
-        # One lookup per distinct (jurisdiction, area) pair, then a vectorised join back.
-        pairs["id"] = self.area_ids(pairs[["j", "a"]]) if len(pairs) else []
-        area_ids = rows.merge(pairs, on=["j", "a"], how="left")["id"]
-        return jurisdiction_ids, area_ids.to_numpy(dtype=float)
+        place_ids = np.array([ids[d] for d in distinct], dtype=np.int64)
+        jurisdiction_ids = place_ids[factor]
+        area_ids = np.full(len(factor), np.nan)
+        area_codes, area_names = pd.factorize(areas)
+        named = area_codes >= 0  # a row without an area has code -1
+        if named.any():
+            # A (path, area name) pair as one integer: path code * distinct names + name code.
+            pair_codes, pairs = pd.factorize(
+                factor[named].astype(np.int64) * len(area_names) + area_codes[named]
+            )
+            pair_ids = self.area_ids(
+                place_ids[pairs // len(area_names)],
+                np.asarray(area_names, dtype=object)[pairs % len(area_names)].tolist(),
+            )
+            area_ids[named] = pair_ids[pair_codes]
+        return jurisdiction_ids, area_ids
 
 
 _NOT_SLUG = re.compile(r"[^\w\s-]")
@@ -445,37 +463,85 @@ def _slugify(name: str) -> str:
     return _DASHES.sub("-", _NOT_SLUG.sub("", name.lower())).strip("-_")
 
 
-def _insert(model, rows: list[dict]) -> int:
-    """Insert rows with one executemany and return the highest id before them (the new rows
-    are read back above it: imports hold the registry lock, so ids only grow meanwhile).
+def _insert(model, columns: dict[str, list], unique: tuple[str, ...]) -> list[int]:
+    """Insert rows given column by column; returns their ids, in the rows' order.
 
     Django's bulk_create builds a model object and compiles every value (seconds for 100,000
-    areas). Fields a row does not give take their model default, prepared once, so a field
-    added to the model later is still filled."""
+    areas). Here rows go in batches of one multi-row INSERT each (in SQLite a third cheaper
+    than an executemany of one row per statement). Fields the rows do not give take their
+    model default, prepared once, so a field added to the model later is still filled; a
+    NULL, a number or a plain word is written into the statement itself rather than bound
+    again on every row.
+
+    The new rows are the ones above the highest id before them (imports hold the registry
+    lock, so ids only grow meanwhile), and their ids follow the order they were given in.
+    Should rows of someone else lie above it too, the new rows are found by the ``unique``
+    columns instead."""
     before = model.objects.aggregate(top=Max("pk"))["top"] or 0
-    if not rows:
-        return before
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    defaults = {}
-    for f in fields:
-        if f.attname not in rows[0]:
-            defaults[f.attname] = f.get_db_prep_save(f.get_default(), connection)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-    # Built column by column (one list each, then zipped in C): a tuple built per row in
-    # Python cost more than SQLite's insert of it.
-    columns_values = []
-    for f in fields:
-        name = f.attname
-        if name in defaults:
-            columns_values.append(itertools.repeat(defaults[name], len(rows)))
+    n = len(next(iter(columns.values()), []))
+    if not n:
+        return []
+    # On SQLite the statements go to the driver itself, with its own "?" marks: Django's
+    # wrapper rewrites every "%s" of each long statement with a regular expression first (a
+    # fifth of the insert).
+    sqlite = connection.vendor == "sqlite"
+    mark = "?" if sqlite else "%s"
+    names, marks, values = [], [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        names.append(connection.ops.quote_name(f.column))
+        if f.attname in columns:
+            marks.append(mark)
+            values.append(columns[f.attname])
+            continue
+        default = f.get_db_prep_save(f.get_default(), connection)
+        literal = _literal(default)
+        if literal is None:
+            marks.append(mark)
+            values.append(itertools.repeat(default, n))
         else:
-            columns_values.append([row[name] for row in rows])
+            marks.append(literal)
+    table = connection.ops.quote_name(model._meta.db_table)
+    head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+    row = f"({', '.join(marks)})"
+    per_row = len(values)
+    batch = min(1000, (connection.features.max_query_params or 65535) // per_row)
+    # One flat list of the values, row after row, zipped in C from one list per column.
+    flat = list(itertools.chain.from_iterable(zip(*values, strict=True)))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, zip(*columns_values, strict=True))
-    return before
+        execute = connection.connection.execute if sqlite else cursor.execute
+        full = head + ", ".join([row] * batch)
+        with connection.wrap_database_errors:  # the driver's errors as Django's
+            for start in range(0, n, batch):
+                rows = min(batch, n - start)
+                sql = full if rows == batch else head + ", ".join([row] * rows)
+                execute(sql, flat[start * per_row : (start + rows) * per_row])
+        cursor.execute(f"SELECT id FROM {table} WHERE id > %s ORDER BY id", [before])
+        ids = [pk for (pk,) in cursor.fetchall()]
+        if len(ids) == n:
+            return ids
+        keys = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in unique)
+        cursor.execute(f"SELECT id, {keys} FROM {table} WHERE id > %s", [before])
+        found = {tuple(key): pk for pk, *key in cursor.fetchall()}
+    return [found[key] for key in zip(*(columns[c] for c in unique), strict=True)]
+
+
+_PLAIN = re.compile(r"[\w .:/+-]*", re.ASCII)
+
+
+def _literal(value) -> str | None:
+    """``value`` as SQL text when it is NULL, an integer or a plain word (no quote, no
+    percent sign); None when it must be bound as a parameter."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and _PLAIN.fullmatch(value):
+        return f"'{value}'"
+    return None
 
 
 def find_or_create_jurisdiction(
