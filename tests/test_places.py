@@ -352,3 +352,46 @@ def test_new_areas_are_matched_by_name_when_other_rows_land_among_them():
     found = [(a.jurisdiction_id, a.name) for a in (Area.objects.get(pk=pk) for pk in ids)]
     assert found == [(arvin.pk, "North"), (arvin.pk, "South"), (delano.pk, "north")]
     assert Area.objects.filter(name="Elsewhere").count() == 1
+
+
+def test_one_file_naming_a_place_bare_and_by_its_path_makes_one_place(tmp_path):
+    """A bare "Lost Hills" and "Kern County > Lost Hills" in one file are one place: the
+    longer path is made first and the bare name finds it."""
+    rows = [
+        row("D-1", jurisdiction="Lost Hills"),
+        row("D-2", jurisdiction="Kern County > Lost Hills"),
+    ]
+    report = import_file(write_csv(tmp_path / "d.csv", rows), GVRS)
+    assert report.ok, report.errors
+    assert [j.path for j in Jurisdiction.objects.filter(name="Lost Hills")] == [
+        "California > Kern County > Lost Hills"
+    ]
+    assert {i.jurisdiction.name for i in Incident.objects.all()} == {"Lost Hills"}
+
+
+def test_a_look_alike_made_earlier_in_the_same_import_is_refused_too(tmp_path):
+    """In chunks: the bare "Lost Hills" of the first chunk is made at the state's top level;
+    the "Kern County > Lost Hills" of a later chunk would be a second one, silently, so it is
+    refused with the first one named (unless --new-places), and nothing is stored. Two full
+    paths naming different counties stay two places (the California DOJ file has such)."""
+    rows = [
+        row("D-1", jurisdiction="Lost Hills"),
+        row("D-2", jurisdiction="Lost Hills"),
+        row("D-3", jurisdiction="Kern County > Lost Hills"),
+    ]
+    with pytest.raises(PlaceError) as refused:
+        import_file(write_csv(tmp_path / "d.csv", rows), GVRS, chunk_rows=2)
+    message = str(refused.value)
+    assert "line 4" in message
+    assert "second 'Lost Hills' (already: California > Lost Hills)" in message
+    assert not Jurisdiction.objects.filter(name="Lost Hills").exists()
+    again = import_file(write_csv(tmp_path / "d.csv", rows), GVRS, chunk_rows=2, new_places=True)
+    assert again.ok, again.errors
+    assert Jurisdiction.objects.filter(name="Lost Hills").count() == 2
+    parks = [
+        row("P-1", jurisdiction="Riverside County > Chino Hills DPR"),
+        row("P-2", jurisdiction="Riverside County > Chino Hills DPR"),
+        row("P-3", jurisdiction="San Bernardino County > Chino Hills DPR"),
+    ]
+    assert import_file(write_csv(tmp_path / "p.csv", parks), GVRS, chunk_rows=2).ok
+    assert Jurisdiction.objects.filter(name="Chino Hills DPR").count() == 2

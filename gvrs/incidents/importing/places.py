@@ -123,6 +123,20 @@ class _State:
         return exact or found
 
 
+def _below_state(place: _Place) -> list[str]:
+    """The casefolded names of ``place``'s path below its state."""
+    names, node = [], place
+    while node is not None and node.level != Jurisdiction.Level.STATE:
+        names.append(node.key)
+        node = node.parent
+    return names[::-1]
+
+
+def _one_ends_the_other(a: list[str], b: list[str]) -> bool:
+    shorter, longer = sorted((a, b), key=len)
+    return longer[len(longer) - len(shorter) :] == shorter
+
+
 class PlaceResolver:
     """Maps place paths (and area names) in a file to ids, creating what is missing inside
     the import's transaction, so a failed import leaves no new place behind.
@@ -203,9 +217,12 @@ class PlaceResolver:
         planned: list[_Place] = []
         resolved: dict[str, _Place] = {}
         problems: list[str] = []
-        for text in sorted(wanted):
+        # The longest paths first: "Kern County > Delano" makes its Delano before a bare
+        # "Delano" of the same file is looked up, which then finds it instead of making another.
+        split = {text: self.split(text) for text in wanted}
+        for text in sorted(wanted, key=lambda t: (-len(split[t][1]), t)):
             where = f"line {first_line[text]}: " if text in first_line else ""
-            code, parts = self.split(text)
+            code, parts = split[text]
             if code is None:
                 problems.append(
                     f"{where}{text!r} names no state, and the import has none: map a state "
@@ -289,7 +306,17 @@ class PlaceResolver:
         if parent is None:
             return None
         name = parts[-1]
-        alike = [p for p in state.by_name.get(name.casefold(), []) if p.existing]
+        # Places of that name already in the registry; or made earlier by this import where
+        # one path could have meant the other (a bare "Delano" in one chunk, "Kern County >
+        # Delano" in a later one). Two full paths of one file naming different counties
+        # ("Riverside County > Chino Hills DPR", "San Bernardino County > Chino Hills DPR",
+        # both in the California DOJ file) are two places, said so by the file itself.
+        wanted = [p.casefold() for p in parts]
+        alike = [
+            p
+            for p in state.by_name.get(name.casefold(), [])
+            if p.existing or _one_ends_the_other(_below_state(p), wanted)
+        ]
         if alike and not self.new_places:
             problems.append(
                 f"{where}{text!r} is not a place in {state.code}, and creating it would make a "
