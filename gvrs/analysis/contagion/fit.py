@@ -135,6 +135,10 @@ def fit_contagion(
 BANDWIDTH_START_M = 300.0
 BANDWIDTH_STEP = 2**0.25  # 19% per step: finer than the likelihood can tell at 2,000 events
 BANDWIDTH_RANGE_M = (50.0, 5_000.0)
+# The rungs are compared at this tolerance (checked against 1e-5 on the coverage bench's
+# simulations: the same rung in 20 of 20 at 2,000 events and 7 of 8 at 20,000, where the
+# other pick was the next rung up, θ 0.290 against 0.288).
+SCOUTING_TOLERANCE = 3e-3
 
 
 def _bandwidth_by_likelihood(x, y, t, init, settings) -> ContagionFit:
@@ -169,8 +173,16 @@ def _bandwidth_by_likelihood(x, y, t, init, settings) -> ContagionFit:
                 else (max(best.branching_ratio, 1e-3), 1 / best.decay_days, best.spatial_scale_m)
             )
             bandwidth = BANDWIDTH_START_M * BANDWIDTH_STEP**step
-            fits[step] = _fit(x, y, t, background_bandwidth_m=bandwidth, init=start, **settings)
+            fits[step] = _fit(x, y, t, background_bandwidth_m=bandwidth, init=start, **scouting)
         return fits[step]
+
+    # The rungs are compared at a looser tolerance (EM's last iterations move the likelihood
+    # far less than a rung does); the chosen one is then fitted to the requested tolerance.
+    scouting = {**settings, "tolerance": max(settings["tolerance"], SCOUTING_TOLERANCE)}
+    # One search for the candidate pairs serves every rung (a third of a rung's time at
+    # 100,000 events).
+    pairs = candidate_pairs(x, y, t - t.min(), settings["max_distance_m"], settings["max_lag_days"])
+    scouting["pairs"] = pairs
 
     def inside(step: int) -> bool:
         return lo <= BANDWIDTH_START_M * BANDWIDTH_STEP**step <= hi
@@ -181,7 +193,12 @@ def _bandwidth_by_likelihood(x, y, t, init, settings) -> ContagionFit:
         inside(step + direction) and at(step + direction).log_likelihood > at(step).log_likelihood
     ):
         step += direction
-    return at(step)
+    chosen = at(step)
+    if scouting["tolerance"] == settings["tolerance"]:
+        return chosen
+    start = (max(chosen.branching_ratio, 1e-3), 1 / chosen.decay_days, chosen.spatial_scale_m)
+    bandwidth = BANDWIDTH_START_M * BANDWIDTH_STEP**step
+    return _fit(x, y, t, background_bandwidth_m=bandwidth, init=start, pairs=pairs, **settings)
 
 
 def _fit(
@@ -200,8 +217,10 @@ def _fit(
     turf: TurfLinks | None,
     turf_init,
     background_spatial: str | None,
+    pairs=None,
 ) -> ContagionFit:
-    """`fit_contagion` at one background bandwidth."""
+    """`fit_contagion` at one background bandwidth; ``pairs``: the candidate pairs, when the
+    caller has them already (they do not depend on the bandwidth)."""
     n = len(t)
     t = t - t.min()
     t_end = float(t.max()) + 1e-9
@@ -212,7 +231,7 @@ def _fit(
     edges, bin_of_event = _time_bins(t, t_end, time_bin_days)
     widths = np.diff(edges)
     space_time = SpaceTimeTrigger(
-        candidate_pairs(x, y, t, max_distance_m, max_lag_days),
+        pairs if pairs is not None else candidate_pairs(x, y, t, max_distance_m, max_lag_days),
         np.minimum(t_end - t, max_lag_days),
         max_distance_m,
         max_lag_days,
