@@ -432,7 +432,8 @@ def _equations(values, hidden, tables):
 
 def _problems(values, hidden, primary, tables, at_most, threshold, only=None):
     """The reader's linear programs, one per group of hidden cells that share an equation or
-    an inequality: yields (cells, A_eq, b_eq, A_ub, b_ub, bounds) for ``linprog``."""
+    an inequality: yields (cells, A_eq, b_eq, A_ub, b_ub, bounds) for a
+    ``_Program``."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
