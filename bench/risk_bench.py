@@ -55,20 +55,26 @@ DENSITY_PER_KM2 = 60.0
 
 
 def events(n: int, seed: int = 1):
-    rng = np.random.default_rng(seed)
     side = math.sqrt(n / DENSITY_PER_KM2) * 1000
-    background = int(n * 0.7)
-    xb, yb = rng.uniform(0, side, 5000), rng.uniform(0, side, 5000)
+    x, y, t = _simulated_city(np.random.default_rng(seed), int(n * 0.7), side, DAYS, 5000)
+    return x[:n], y[:n], t[:n]
+
+
+def _simulated_city(rng, background: int, side_m: float, days: float, anchors: int):
+    """Shootings of the perf anchors' generator (branching 0.3, delay 10 d, spread 150 m) over
+    a square of ``side_m``, the background drawn around ``anchors`` uniform points with
+    300 m jitter (structure of its own at the background's scale)."""
+    xb, yb = rng.uniform(0, side_m, anchors), rng.uniform(0, side_m, anchors)
     x, y, t, _ = simulate_hawkes(
         {"theta": 0.3, "omega": 0.1, "sigma": 150.0, "mu": background},
         rng,
         x_bg=xb,
         y_bg=yb,
-        w_bg=np.ones(5000),
-        profile=(np.array([0.0, DAYS]), np.array([1 / DAYS]), DAYS),
+        w_bg=np.ones(anchors),
+        profile=(np.array([0.0, days]), np.array([1 / days]), days),
         jitter_m=300,
     )
-    return x[:n], y[:n], t[:n]
+    return x, y, t
 
 
 # --- Knox: a hand-written compiled loop -------------------------------------------------------
@@ -370,19 +376,7 @@ COVERAGE_BACKGROUNDS = (200, 1400, 5600, 14000)
 def coverage_simulation(background: int, seed: int):
     """Three years over a 15 km square; the background drawn around 4,000 uniform points
     with 300 m jitter (so it has structure of its own at the background's scale)."""
-    rng = np.random.default_rng(5000 + seed)
-    days = 3 * 365.0
-    xb, yb = rng.uniform(0, 15_000, 4000), rng.uniform(0, 15_000, 4000)
-    x, y, t, _ = simulate_hawkes(
-        {"theta": 0.3, "omega": 0.1, "sigma": 150.0, "mu": background},
-        rng,
-        x_bg=xb,
-        y_bg=yb,
-        w_bg=np.ones(4000),
-        profile=(np.array([0.0, days]), np.array([1 / days]), days),
-        jitter_m=300,
-    )
-    return x, y, t
+    return _simulated_city(np.random.default_rng(5000 + seed), background, 15_000, 3 * 365.0, 4000)
 
 
 def coverage_rows(seeds: int, backgrounds=COVERAGE_BACKGROUNDS):

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Count, F, Max, Q, Sum
 
-from gvrs.analysis.partnertables import MEASURES, STAGES, outside_system
+from gvrs.analysis.partnertables import ADDITIVE, MEASURES, STAGES, outside_system
 from gvrs.analysis.suppression import (
     DEFAULT_THRESHOLD,
     MISSING,
     LinkedSuppression,
     LinkedTables,
     SuppressedTable,
+    augment,
 )
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction
@@ -301,11 +302,9 @@ def program_figures(
             return empty()
         counts = _counts(people, programs, as_of)
         labels = [_label(p) for p in programs]
-        values = {k: np.vstack([c, np.nansum(c, axis=0)]) for k, c in counts.items()}
-        for k in ("services", "referrals"):
-            values[k] = np.column_stack([values[k], values[k].sum(axis=1)])
-        for k in ("outcomes",):  # a measure nobody answered has no total either
-            values[k][-1, np.isnan(counts[k]).all(axis=0)] = np.nan
+        # The tables with their totals (a measure nobody answered has no total either); the
+        # measures' tables keep no column of row totals.
+        values = {k: augment(c) if k in ADDITIVE else augment(c)[:, :-1] for k, c in counts.items()}
         tables = {
             k: Table(
                 titles[k],

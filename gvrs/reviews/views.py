@@ -445,11 +445,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
             except actions.ActionError as exc:
                 messages.error(request, str(exc))
     else:
-        messages.error(
-            request,
-            "Group not added: "
-            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
-        )
+        messages.error(request, "Group not added: " + _errors(form))
     return redirect(f"/reviews/groups/?place={place.slug}")
 
 
@@ -523,11 +519,7 @@ def conflict_new(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"{data['kind'].capitalize()} recorded.")
     else:
-        messages.error(
-            request,
-            "Not recorded: "
-            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
-        )
+        messages.error(request, "Not recorded: " + _errors(form))
     return redirect(f"/reviews/groups/?place={place.slug}")
 
 

@@ -79,7 +79,8 @@ class Command(BaseCommand):
             start_worker(self.stdout)
         if settings.COMPRESSED_STATIC:
             collect_static_if_changed()  # before preload(), which reads the manifest
-        preload()
+        if not options["production"]:
+            preload()  # gunicorn's --preload does it in the process that serves
         try:
             warm_now()  # the landing dashboard, in the shared cache before the first visit
         except Exception:  # an optimisation: the page reports its own failure when visited
