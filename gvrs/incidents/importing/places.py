@@ -35,6 +35,7 @@ from django.utils.text import slugify
 
 from gvrs.data.errors import FileError
 from gvrs.data.states import state_code, state_name, state_zone
+from gvrs.incidents.importing.staging import insert_rows
 from gvrs.incidents.models import Area, Jurisdiction
 
 PATH_SEPARATOR = ">"
@@ -508,42 +509,23 @@ def _insert(model, columns: dict[str, list], unique: tuple[str, ...]) -> list[in
     n = len(next(iter(columns.values()), []))
     if not n:
         return []
-    # On SQLite the statements go to the driver itself, with its own "?" marks: Django's
-    # wrapper rewrites every "%s" of each long statement with a regular expression first (a
-    # fifth of the insert).
-    sqlite = connection.vendor == "sqlite"
-    mark = "?" if sqlite else "%s"
     names, marks, values = [], [], []
     for f in model._meta.concrete_fields:
         if f.primary_key:
             continue
         names.append(connection.ops.quote_name(f.column))
         if f.attname in columns:
-            marks.append(mark)
+            marks.append(None)
             values.append(columns[f.attname])
             continue
         default = f.get_db_prep_save(f.get_default(), connection)
         literal = _literal(default)
+        marks.append(literal)
         if literal is None:
-            marks.append(mark)
             values.append(itertools.repeat(default, n))
-        else:
-            marks.append(literal)
     table = connection.ops.quote_name(model._meta.db_table)
-    head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-    row = f"({', '.join(marks)})"
-    per_row = len(values)
-    batch = min(1000, (connection.features.max_query_params or 65535) // per_row)
-    # One flat list of the values, row after row, zipped in C from one list per column.
-    flat = list(itertools.chain.from_iterable(zip(*values, strict=True)))
+    insert_rows(table, names, marks, values, n)
     with connection.cursor() as cursor:
-        execute = connection.connection.execute if sqlite else cursor.execute
-        full = head + ", ".join([row] * batch)
-        with connection.wrap_database_errors:  # the driver's errors as Django's
-            for start in range(0, n, batch):
-                rows = min(batch, n - start)
-                sql = full if rows == batch else head + ", ".join([row] * rows)
-                execute(sql, flat[start * per_row : (start + rows) * per_row])
         cursor.execute(f"SELECT id FROM {table} WHERE id > %s ORDER BY id", [before])
         ids = [pk for (pk,) in cursor.fetchall()]
         if len(ids) == n:
