@@ -19,7 +19,7 @@ from gvrs.analysis.contagion import (
     log_likelihood,
     log_likelihood_derivatives,
 )
-from gvrs.analysis.retaliation import Triggers, TurfLinks, TurfTrigger, turf_pairs
+from gvrs.analysis.contagion.retaliation import Triggers, TurfLinks, TurfTrigger, turf_pairs
 from gvrs.data.simulate import SCENARIOS, simulate
 from gvrs.data.simulate.contagion_truth import (
     contagion_truth,
@@ -213,7 +213,7 @@ def test_intervals_cover_the_component_each_claims_over_eight_seeds_of_the_demo_
 def test_the_retaliation_still_owed_is_counted_from_recent_shootings_on_their_rivals_turf():
     _, _, links, xyt = simulated(seed=1, hit_only=False, near_repeat_ratio=0.0)
     fit = fit_contagion(*xyt, turf=links)
-    from gvrs.analysis.retaliation import expected_retaliation_by_area
+    from gvrs.analysis.contagion.retaliation import expected_retaliation_by_area
 
     owed = expected_retaliation_by_area(fit, links, 14)
     r = fit.retaliation

@@ -32,8 +32,9 @@ always lies inside them. A parameter held on a bound of the fit is fixed there a
 interval, with a note.
 
 The modules: `result` (what a fit returns), `pairs` (the candidate sweep), `trigger` (the
-space-time kernel), `background`, `information` (likelihood, derivatives, intervals), `fit`
-(EM and the background bandwidth) and `surface` (simulation and the risk surface). Everything
+space-time kernel), `retaliation` (the second kernel: retaliation on the rival's turf),
+`background`, `information` (likelihood, derivatives, intervals), `fit` (EM and the background
+bandwidth) and `surface` (simulation and the risk surface). Everything but the second kernel
 is imported from here.
 """
 

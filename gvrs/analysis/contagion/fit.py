@@ -3,8 +3,6 @@ likelihood."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from gvrs.analysis.contagion.background import (
@@ -16,11 +14,9 @@ from gvrs.analysis.contagion.background import (
 from gvrs.analysis.contagion.information import _observed_information_intervals, log_likelihood
 from gvrs.analysis.contagion.pairs import candidate_pairs
 from gvrs.analysis.contagion.result import ContagionError, ContagionFit
+from gvrs.analysis.contagion.retaliation import Triggers, TurfLinks, TurfTrigger, retaliation_fit
 from gvrs.analysis.contagion.trigger import SpaceTimeTrigger
 from gvrs.analysis.hotspots import Grid
-
-if TYPE_CHECKING:
-    from gvrs.analysis.retaliation import TurfLinks
 
 
 def fit_contagion(
@@ -69,7 +65,7 @@ def fit_contagion(
         Floor of sigma. Records geocoded to block centroids put unrelated shootings on one
         point; a triggering scale below the geocoding precision cannot be told from that.
     turf : TurfLinks, optional
-        Each event's area and its rival's turf (`gvrs.analysis.retaliation`): adds the
+        Each event's area and its rival's turf (`gvrs.analysis.contagion.retaliation`): adds the
         second kernel, retaliation on the rival's turf, whose estimate is ``retaliation``.
         Without it the space-time kernel alone takes whatever triggering it can see.
     turf_init : (theta, omega per day)
@@ -249,8 +245,6 @@ def _fit(
     # Without a shooting that has a rival turf the second kernel has nothing to estimate.
     with_turf = turf is not None and any(len(ts) for ts in turf.targets)
     if with_turf:
-        from gvrs.analysis.retaliation import Triggers, TurfTrigger
-
         second = TurfTrigger.build(t, t_end, turf, max_lag_days)
         kernel = Triggers((space_time, second), ("", "retaliation_"))
         init = (*init, *turf_init)
@@ -294,8 +288,6 @@ def _fit(
     intervals, notes = _observed_information_intervals(kernel, params, bg)
     retaliation = None
     if with_turf:
-        from gvrs.analysis.retaliation import retaliation_fit
-
         retaliation, intervals, notes = retaliation_fit(kernel, params, bg, intervals, notes)
         params = kernel.split(params)[0]
     theta, omega, sigma = params

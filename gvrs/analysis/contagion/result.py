@@ -4,12 +4,8 @@ and the simulator need of the data."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from gvrs.analysis.retaliation import RetaliationFit
 
 Z90 = 1.6448536269514722  # standard normal 95th percentile: two-sided 90% interval
 
@@ -51,7 +47,7 @@ class ContagionFit:
     _background_weight: np.ndarray = field(default=None, repr=False)
     _profile: tuple = field(default=None, repr=False)
     # The second kernel, retaliation on the rival's turf, when the fit was given turf links
-    # (`gvrs.analysis.retaliation`); the fields above are then the space-time kernel's, and
+    # (`retaliation`, below); the fields above are then the space-time kernel's, and
     # ``triggered_probability`` is the chance of having been triggered by either.
     retaliation: RetaliationFit | None = None
 
@@ -66,3 +62,22 @@ class ContagionFit:
         repeats): what ``branching_ratio`` is the mean offspring of."""
         other = self.retaliation.triggered_probability if self.retaliation else 0.0
         return float((self.triggered_probability - other).mean())
+
+
+@dataclass(frozen=True)
+class RetaliationFit:
+    """The second kernel's estimate. ``branching_ratio`` is the expected number of shootings
+    on the rival's turf triggered by one shooting that has a rival turf (``eligible_events``
+    of them); ``triggered_share`` is the share of all events the fit attributes to it."""
+
+    branching_ratio: float
+    decay_days: float
+    eligible_events: int
+    n_candidate_pairs: int
+    triggered_probability: np.ndarray  # per event, P(triggered through this kernel)
+    intervals: dict  # name -> contagion.Interval (90%, observed information)
+    interval_notes: tuple[str, ...] = ()
+
+    @property
+    def triggered_share(self) -> float:
+        return float(self.triggered_probability.mean())

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gvrs.analysis.retaliation import TurfLinks
+from gvrs.analysis.contagion.retaliation import TurfLinks
 from gvrs.data.simulate import SimulatedCity
 from gvrs.data.simulate.process import NONE
 

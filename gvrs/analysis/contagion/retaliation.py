@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gvrs.analysis.contagion import ContagionError, exponential_time_mass, solve_omega
+from gvrs.analysis.contagion.result import ContagionError, RetaliationFit
+from gvrs.analysis.contagion.trigger import exponential_time_mass, solve_omega
 
 
 @dataclass(frozen=True)
@@ -265,25 +266,6 @@ class Triggers:
             out.update({prefix + n: v for n, v in k.named(p, block).items()})
             at += size
         return out
-
-
-@dataclass(frozen=True)
-class RetaliationFit:
-    """The second kernel's estimate. ``branching_ratio`` is the expected number of shootings
-    on the rival's turf triggered by one shooting that has a rival turf (``eligible_events``
-    of them); ``triggered_share`` is the share of all events the fit attributes to it."""
-
-    branching_ratio: float
-    decay_days: float
-    eligible_events: int
-    n_candidate_pairs: int
-    triggered_probability: np.ndarray  # per event, P(triggered through this kernel)
-    intervals: dict  # name -> contagion.Interval (90%, observed information)
-    interval_notes: tuple[str, ...] = ()
-
-    @property
-    def triggered_share(self) -> float:
-        return float(self.triggered_probability.mean())
 
 
 def retaliation_fit(kernel: Triggers, params, background, intervals, notes):
