@@ -36,30 +36,6 @@ _HELP_FLAGS = {"-h", "--help"}
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def ensure_database(verbosity: int = 1) -> None:
-    """Apply pending migrations to each database (on SQLite, the registry and the activity
-    database beside it), saying so once; a no-op when they are up to date."""
-    from django.db import connections
-    from django.db.migrations.executor import MigrationExecutor
-
-    pending = {}
-    for alias in connections:  # "default" first: the activity database's move reads it
-        executor = MigrationExecutor(connections[alias])
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-        if plan:
-            pending[alias] = plan
-    if not pending:
-        return
-    from django.core.management import call_command
-
-    for alias, plan in pending.items():
-        if verbosity:
-            name = connections[alias].settings_dict["NAME"]
-            print(f"Preparing the database at {name} ({len(plan)} migrations)", file=sys.stderr)
-        call_command("migrate", database=alias, interactive=False, verbosity=0)
-        call_command("createcachetable", database=alias, verbosity=0)
-
-
 def gvrs_commands() -> dict[str, str]:
     """gvrs's own commands and their one-line summaries, read from the command modules' source
     (not imported) so that help needs neither Django nor a database."""
@@ -146,6 +122,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         django.setup()
         if not asks_help and args[0] not in _NO_AUTO_MIGRATE and not args[0].startswith("-"):
+            from gvrs.operations.database import ensure_database
+
             ensure_database()
         with _working(args, enabled=not asks_help):
             execute_from_command_line(["gvrs", *args])

@@ -13,7 +13,6 @@ import threading
 from typing import TextIO
 
 import pandas as pd
-from django.core.management.base import CommandError
 
 OUTPUT_FORMATS = ("table", "csv", "json")
 
@@ -33,30 +32,6 @@ def did_you_mean(word: str, choices) -> str:
     if not close:
         return ""
     return " did you mean " + " or ".join(repr(by_lower[c]) for c in close) + "?"
-
-
-def find_jurisdiction(name: str):
-    from gvrs.incidents.models import Jurisdiction
-
-    try:
-        return Jurisdiction.objects.named(name)
-    except Jurisdiction.DoesNotExist:
-        names = Jurisdiction.objects.values_list("name", flat=True).distinct()
-        hint = did_you_mean(name, names)
-        raise CommandError(
-            f"unknown jurisdiction {name!r};{hint or ' no place has a similar name.'}"
-            " (`gvrs jurisdictions --search TEXT` finds places)",
-            returncode=2,
-        ) from None
-    except Jurisdiction.MultipleObjectsReturned:
-        candidates = "; ".join(
-            f"{j.path} (slug {j.slug})" for j in Jurisdiction.objects.all_named(name)[:10]
-        )
-        raise CommandError(
-            f"jurisdiction {name!r} is ambiguous: {candidates}; give its slug or its path "
-            "with the state, e.g. 'CA > Fresno'",
-            returncode=2,
-        ) from None
 
 
 def _jsonable(value):

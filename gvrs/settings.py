@@ -104,6 +104,10 @@ INSTALLED_APPS = [
     "gvrs.public",  # the public dashboard: the only pages open without sign-in
     "gvrs.partners",  # before accounts: its permissions exist when the roles are synced
     "gvrs.reviews",  # likewise
+    "gvrs.risk",
+    "gvrs.evaluation",
+    "gvrs.council",
+    "gvrs.operations",
     "gvrs.accounts",
     "axes",
 ]
@@ -217,7 +221,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "gvrs.accounts.throttle.client_ip"
-AXES_LOCKOUT_CALLABLE = "gvrs.accounts.throttle.lockout_response"
+AXES_LOCKOUT_CALLABLE = "gvrs.accounts.views.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; sign-ins are in the sessions
 

@@ -7,6 +7,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("gvrs.reports.urls")),
+    path("", include("gvrs.evaluation.urls")),
+    path("", include("gvrs.council.urls")),
     path("accounts/", include("gvrs.accounts.urls")),
     path("incidents/", include("gvrs.incidents.urls")),
     path("partners/", include("gvrs.partners.urls")),

@@ -13,6 +13,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvrs.settings")
 application = get_wsgi_application()
 
-from gvrs.preload import preload  # noqa: E402 - needs the settings configured above
+from gvrs.operations.preload import preload  # noqa: E402 - needs the settings configured above
 
 preload()

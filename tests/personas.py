@@ -32,3 +32,16 @@ def people(db) -> dict[str, User]:
         "outsider": make_user("out", roles.PARTNER_STAFF, "Partner B", "partner"),
         "viewer": make_user("vic", roles.VIEWER, "City of Testville"),
     }
+
+
+@pytest.fixture
+def client_for():
+    """A test client signed in as the given user."""
+    from django.test import Client
+
+    def signed_in(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return signed_in

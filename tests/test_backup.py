@@ -36,7 +36,7 @@ def test_a_backup_taken_while_serving_restores_the_registry(live_server, tmp_pat
     reader = threading.Thread(target=serve_requests)
     reader.start()
     try:
-        backup = tmp_path / "gvrs.backup"
+        backup = tmp_path / "gvrs.operations.backup"
         call_command("backup", str(backup))
         assert stat.S_IMODE(backup.stat().st_mode) == 0o600
         # After the backup: more incidents, some deleted.

@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from gvrs.analysis.inference import binomial_interval
+from gvrs.council.build import ReportError, ReportRequest, build_report
 from gvrs.incidents.models import Area
-from gvrs.reports.council import ReportError, ReportRequest, build_report
 from tests.council_helpers import PER_YEAR, make_town, town_rows
 from tests.partner_helpers import make_participant, make_program
 

@@ -29,9 +29,7 @@ def client_for(user) -> Client:
     return client
 
 
-@pytest.mark.parametrize(
-    ("name", "status"), [("reports-council", 200), ("reports-council-pdf", 400)]
-)
+@pytest.mark.parametrize(("name", "status"), [("council-report", 200), ("council-report-pdf", 400)])
 @pytest.mark.parametrize("role", ROLES)
 def test_the_reports_pages_are_open_exactly_to_the_analysts(people, name, status, role):
     """Unasked, the page is its form and the PDF a bad request; refused roles get 403 before
@@ -40,7 +38,7 @@ def test_the_reports_pages_are_open_exactly_to_the_analysts(people, name, status
     assert response.status_code == (status if role in ALLOWED else 403), (role, name)
 
 
-@pytest.mark.parametrize("name", ["reports-council", "reports-council-pdf"])
+@pytest.mark.parametrize("name", ["council-report", "council-report-pdf"])
 def test_anonymous_visitors_are_sent_to_sign_in(name):
     response = Client().get(reverse(name), QUERY)
     assert response.status_code == 302
@@ -49,12 +47,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(name):
 
 def test_the_page_previews_the_report_and_links_its_pdf(people, town):
     client = client_for(people["analyst"])
-    page = client.get(reverse("reports-council"), QUERY).content.decode()
+    page = client.get(reverse("council-report"), QUERY).content.decode()
     assert "Shooting incidents fell 7%, from 150 in 2021 to 140 in 2022" in page
     assert "A comparison of before and after is not evidence" in page
     assert 'data-testid="pdf-link"' in page
-    assert reverse("reports-council-pdf") + "?place=Bakersfield&amp;period=2022&amp;vs=2021" in page
-    response = client.get(reverse("reports-council-pdf"), QUERY)
+    assert reverse("council-report-pdf") + "?place=Bakersfield&amp;period=2022&amp;vs=2021" in page
+    response = client.get(reverse("council-report-pdf"), QUERY)
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
         'attachment; filename="gvrs-report-bakersfield-2022.pdf"'
@@ -67,12 +65,12 @@ def test_the_page_previews_the_report_and_links_its_pdf(people, town):
 
 def test_a_period_outside_the_coverage_is_refused_on_the_page(people, town):
     client = client_for(people["police"])
-    page = client.get(reverse("reports-council"), {"place": "Bakersfield", "period": "2024"})
+    page = client.get(reverse("council-report"), {"place": "Bakersfield", "period": "2024"})
     assert page.status_code == 200
     assert "no data to publish for 2024 in Bakersfield" in page.content.decode()
     assert "data through 2023-06-30" in page.content.decode()
     assert 'data-testid="pdf-link"' not in page.content.decode()
-    pdf = client.get(reverse("reports-council-pdf"), {"place": "Bakersfield", "period": "2024"})
+    pdf = client.get(reverse("council-report-pdf"), {"place": "Bakersfield", "period": "2024"})
     assert pdf.status_code == 409
     assert pdf["Content-Type"].startswith("text/html")
 
@@ -86,14 +84,14 @@ def test_a_period_outside_the_coverage_is_refused_on_the_page(people, town):
     ],
 )
 def test_bad_input_is_a_clear_message(people, town, query, message):
-    page = client_for(people["admin"]).get(reverse("reports-council"), query).content.decode()
+    page = client_for(people["admin"]).get(reverse("council-report"), query).content.decode()
     assert message in page
     assert 'data-testid="pdf-link"' not in page
 
 
 def test_the_overview_links_to_the_report_for_those_who_may_make_it(people, town):
     url = reverse("reports-jurisdiction", kwargs={"slug": town.slug})
-    link = f"{reverse('reports-council')}?place={town.slug}"
+    link = f"{reverse('council-report')}?place={town.slug}"
     assert link in client_for(people["analyst"]).get(url).content.decode()
     assert link not in client_for(people["viewer"]).get(url).content.decode()
 
@@ -107,10 +105,10 @@ def test_the_places_workload_file_is_used_and_a_bad_one_is_named(
         '[workload]\nofficers = [2, 4]\nhours = [1, 1]\nsource = "Bakersfield PD"\n',
         encoding="utf-8",
     )
-    page = client.get(reverse("reports-council"), QUERY).content.decode()
+    page = client.get(reverse("council-report"), QUERY).content.decode()
     assert "140 shootings × 2–4 officers × 1 hours = 280–560 officer-hours" in page
     assert "(Bakersfield PD)" in page
     (tmp_path / "workload.toml").write_text("[workload]\nofficers = 'many'\n", encoding="utf-8")
-    page = client.get(reverse("reports-council"), QUERY).content.decode()
+    page = client.get(reverse("council-report"), QUERY).content.decode()
     assert "workload.toml: [workload] officers: give [low, high] as two numbers" in page
     assert 'data-testid="pdf-link"' not in page

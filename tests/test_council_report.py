@@ -15,11 +15,12 @@ from django.core.management.base import CommandError
 from pypdf import PdfReader
 
 from gvrs.analysis.narrative import BEFORE_AFTER_CAVEAT
+from gvrs.council import render
+from gvrs.council.build import ReportRequest, build_report
 from gvrs.data import bundled_path
 from gvrs.data.mapping import load_format
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Jurisdiction, Population
-from gvrs.reports.council import ReportRequest, build_report, render
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +169,7 @@ def test_usage_errors_say_what_to_give(kern, tmp_path, args, message):
 
 def test_a_strategy_start_runs_the_evaluation_and_the_report_cites_it(kern):
     from gvrs.data.metrics import get_metric
-    from gvrs.reports.evaluation import evaluate
+    from gvrs.evaluation.runs import evaluate
 
     report = build_report(
         ReportRequest(

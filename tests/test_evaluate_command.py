@@ -236,7 +236,7 @@ def test_the_page_is_open_to_the_overview_roles_and_shows_the_picture(people, co
     place = Jurisdiction.objects.get(name="Treated City")
     client = Client()
     client.force_login(people[role])
-    url = reverse("reports-evaluation", kwargs={"slug": place.slug})
+    url = reverse("evaluation-jurisdiction", kwargs={"slug": place.slug})
     response = client.get(url, {"metric": "shootings", "start": "2022-01-01", "method": "its"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -246,7 +246,7 @@ def test_the_page_is_open_to_the_overview_roles_and_shows_the_picture(people, co
 
 def test_the_page_refuses_anonymous_visitors_and_shows_errors_plainly(people, county):
     place = Jurisdiction.objects.get(name="Treated City")
-    url = reverse("reports-evaluation", kwargs={"slug": place.slug})
+    url = reverse("evaluation-jurisdiction", kwargs={"slug": place.slug})
     assert Client().get(url).status_code == 302
     client = Client()
     client.force_login(people["analyst"])

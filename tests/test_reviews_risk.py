@@ -17,7 +17,7 @@ from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident, Jurisdiction
 from gvrs.reviews import actions
 from gvrs.reviews.models import AreaRisk, Review
-from gvrs.reviews.risk import compute_area_risk
+from gvrs.risk.arearisk import compute_area_risk
 from tests.review_helpers import area, import_rows, incident, shooting
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvrs.settings")
 import django
 django.setup()
-from gvrs.cli import ensure_database
+from gvrs.operations.database import ensure_database
 ensure_database(verbosity=0)
 from django.contrib.auth.models import User
 User.objects.create_user("ana", password={PASSWORD!r})

@@ -185,8 +185,8 @@ def test_serve_computes_the_landing_dashboard_before_it_listens(
     with every view imported, before the development server (or gunicorn) starts."""
     from django.core.management import call_command
 
+    from gvrs.operations.management.commands import serve
     from gvrs.reports import views
-    from gvrs.reports.management.commands import serve
 
     settings.GVRS_HOME_JURISDICTION = registry.jurisdiction.name
     settings.COMPRESSED_STATIC = True
@@ -214,8 +214,9 @@ def test_preloading_imports_every_view_before_the_first_request():
     import sys
 
     script = (
-        "import sys, django; django.setup(); from gvrs.preload import preload; preload(); "
-        "print(all(m in sys.modules for m in ('gvrs.reports.council_views', "
+        "import sys, django; django.setup(); "
+        "from gvrs.operations.preload import preload; preload(); "
+        "print(all(m in sys.modules for m in ('gvrs.council.views', "
         "'gvrs.partners.views', 'gvrs.public.views', 'plotly.graph_objects')))"
     )
     done = subprocess.run(

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.shortcuts import render
 
 LOCKED_MESSAGE = (
     "Too many failed sign-in attempts for this user name from this address. "
@@ -88,18 +87,3 @@ def one_attempt_at_a_time(username: str, ip: str | None):
                     [int.from_bytes(key[:8], "big", signed=True)],
                 )
         yield
-
-
-def lockout_response(request, response=None, credentials=None, *args, **kwargs):
-    """What a locked-out attempt gets (django-axes' AXES_LOCKOUT_CALLABLE): the sign-in page
-    with the reason, status 429."""
-    from gvrs.accounts.forms import ThrottledAuthenticationForm
-
-    form = ThrottledAuthenticationForm(request, data=request.POST or None)
-    form.is_bound = False
-    return render(
-        request,
-        "accounts/login.html",
-        {"form": form, "locked_message": LOCKED_MESSAGE},
-        status=429,
-    )

@@ -3,15 +3,8 @@ from __future__ import annotations
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from gvrs.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordChangeForm
-
-
-class _PasswordChangeView(auth.PasswordChangeView):
-    form_class = ThrottledPasswordChangeForm
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "request": self.request}
-
+from gvrs.accounts.forms import ThrottledAuthenticationForm
+from gvrs.accounts.views import PasswordChangeView
 
 urlpatterns = [
     path(
@@ -24,7 +17,7 @@ urlpatterns = [
     path("logout/", auth.LogoutView.as_view(), name="accounts-logout"),
     path(
         "password/",
-        _PasswordChangeView.as_view(
+        PasswordChangeView.as_view(
             template_name="accounts/password_change.html", success_url="done/"
         ),
         name="accounts-password-change",

@@ -40,6 +40,7 @@ from gvrs.data.readers import open_table
 from gvrs.incidents.importing import ImportReport, bulk, import_file
 from gvrs.incidents.importing.run import UNFINISHED, busy_message
 from gvrs.incidents.models import ImportJob, ImportRun
+from gvrs.incidents.signals import registry_changed
 
 log = logging.getLogger(__name__)
 
@@ -354,9 +355,7 @@ def import_upload(job_id: int) -> None:
     )
     record(job.user, "import", run, f"{run.file_name} ({run.status})")
     if run.rows_inserted or run.rows_updated:
-        from gvrs.reports.warm import warm_soon
-
-        warm_soon()
+        registry_changed.send(sender=ImportJob, run=run)
 
 
 def upkeep(**kwargs) -> None:

@@ -38,7 +38,7 @@ MAX_AGE_S = 60
 
 
 # One query answers both "is this place published, and how" and "has anything the page
-# shows changed": the registry's version as ``gvrs.reports.views.registry_version`` reads it
+# shows changed": the registry's version as ``gvrs.incidents.versions.registry_version`` reads it
 # (imports, populations, baselines, any edit in the admin) plus the public settings. Written
 # out in SQL because it runs on every public request (the ORM's compiling of six aggregates
 # cost more than serving the cached page).

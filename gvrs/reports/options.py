@@ -9,9 +9,10 @@ from django.core.management.base import CommandError
 
 from gvrs.analysis.counts import Change, PeriodCount, SeriesError
 from gvrs.analysis.periods import PeriodError, parse_period
-from gvrs.cliutil import OUTPUT_FORMATS, find_jurisdiction, parse_date
+from gvrs.cliutil import OUTPUT_FORMATS, parse_date
 from gvrs.data.metrics import MetricError, get_metric, load_metrics
 from gvrs.env import gvrs_home
+from gvrs.incidents.lookup import find_jurisdiction
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.reports.series import all_series
 

@@ -7,19 +7,15 @@ import datetime as dt
 import hashlib
 
 from django import forms
-from django.contrib.admin.models import LogEntry
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
-from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 import gvrs
-from gvrs.analysis.evaluation import EvaluationError
-from gvrs.analysis.narrative import format_p
 from gvrs.data.metrics import load_metrics
-from gvrs.incidents.models import Area, ImportRun, Jurisdiction, Population
-from gvrs.reports.evaluation import METHOD_NAMES, evaluate, figures, record
+from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.incidents.versions import registry_version
 from gvrs.reports.overview import Dashboard, build
 from gvrs.reports.places import (
     find_places,
@@ -70,18 +66,6 @@ class FilterForm(forms.Form):
         if since and until and until < since:
             raise forms.ValidationError("The end date is before the start date.")
         return cleaned
-
-
-def registry_version() -> str:
-    """Changes whenever an import, a population, a baseline or an edit in the admin (each
-    writes a LogEntry) changes what a page shows."""
-    edits = LogEntry.objects.aggregate(last=Max("pk"))["last"]
-    runs = ImportRun.objects.aggregate(last=Max("pk"), finished=Max("finished_at"))
-    people = Population.objects.aggregate(last=Max("pk"), n=Count("pk"))
-    baselines = Jurisdiction.objects.aggregate(b=Sum("baseline_year"))
-    return (
-        f"{runs['last']}-{runs['finished']}-{people['last']}-{people['n']}-{baselines['b']}-{edits}"
-    )
 
 
 # A cached dashboard is a pickled ``Dashboard``: after an upgrade, one cached by the old code
@@ -180,57 +164,3 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
     }
     template = "reports/_dashboard.html" if request.htmx else "reports/overview.html"
     return render(request, template, context)
-
-
-class EvaluationForm(forms.Form):
-    metric = forms.ChoiceField()
-    start = forms.DateField(label="Strategy start", widget=forms.DateInput(attrs={"type": "date"}))
-    method = forms.ChoiceField(choices=list(METHOD_NAMES.items()), initial="synth")
-
-    def __init__(self, data, *, metrics):
-        super().__init__(data)
-        self.fields["metric"].choices = [(m.name, m.label) for m in metrics.values()]
-
-
-def _cached_evaluation(jurisdiction, metric, start, method):
-    """Pure in the registry's state and the question: computed once per registry version."""
-    parts = (jurisdiction.pk, metric.name, start, method, registry_version())
-    key = "evaluation-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-    found = cache.get(key)
-    if found is None:
-        try:
-            result, tables = evaluate(metric, jurisdiction, start, method)
-            found = {
-                "result": result,
-                "record": record(result, tables, metric),
-                "figures": figures(result, metric),
-                "definition": f"{tables.source}: {tables.definition}",
-                "level": f"{result.level:.0%}",
-                "method_name": METHOD_NAMES[method],
-                "p_text": format_p(result.p_value) if result.p_value == result.p_value else "—",
-                "excluded": sorted(tables.pool.excluded.items()) if tables.pool else [],
-                "error": "",
-            }
-        except EvaluationError as exc:
-            found = {"error": str(exc)}
-        cache.set(key, found)
-    return found
-
-
-@login_required
-@permission_required("incidents.view_publishedcount", raise_exception=True)
-def evaluation(request: HttpRequest, slug: str) -> HttpResponse:
-    """Did the strategy work? One design's answer for this place, with its picture."""
-    jurisdiction = get_object_or_404(Jurisdiction, slug=slug)
-    metrics = load_metrics()
-    form = EvaluationForm(request.GET or None, metrics=metrics)
-    answer = None
-    if form.is_bound and form.is_valid():
-        answer = _cached_evaluation(
-            jurisdiction,
-            metrics[form.cleaned_data["metric"]],
-            form.cleaned_data["start"],
-            form.cleaned_data["method"],
-        )
-    context = {"jurisdiction": jurisdiction, "form": form, "answer": answer}
-    return render(request, "reports/evaluation.html", context)

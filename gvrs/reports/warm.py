@@ -54,8 +54,9 @@ def warm_now() -> int:
     return warmed
 
 
-def warm_soon() -> None:
-    """Queue the warm-up for the worker; never fails the caller (a server start, an import)."""
+def warm_soon(**kwargs) -> None:
+    """Queue the warm-up for the worker; never fails the caller (a server start, an import).
+    Connected to ``gvrs.incidents.signals.registry_changed``."""
     try:
         warm_landing_dashboards.enqueue()
     except Exception:  # the warm-up is an optimisation: a queue that refuses it costs nothing

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from gvrs.incidents.models import Area
+from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.reviews.frames import area_key, county_of, network_inputs
-from gvrs.reviews.models import Group, Review
+from gvrs.reviews.models import AreaRisk, Group, Review
 from gvrs.reviews.queue import policy_for
-from gvrs.reviews.risk import risk_for_alerts
+
+FRESH_DAYS = 7  # stored risk older than this before a shooting is not used for its alerts
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,22 @@ def alert_areas(review: Review) -> list[FoundAlert]:
         for a in found
         if a.area in areas
     ]
+
+
+def risk_for_alerts(place: Jurisdiction, shooting_date: dt.date, horizon_days: int) -> dict:
+    """The latest stored expected shootings per area key for this window length, if the fit
+    ran on data up to no more than FRESH_DAYS before the shooting; else None."""
+    areas = Area.objects.filter(jurisdiction_id__in=place.descendant_ids())
+    stored = AreaRisk.objects.filter(
+        area__in=areas,
+        horizon_days=horizon_days,
+        as_of__gte=shooting_date - dt.timedelta(days=FRESH_DAYS),
+        as_of__lte=shooting_date,
+    )
+    latest = stored.order_by("-as_of").values_list("as_of", flat=True).first()
+    if latest is None:
+        return None
+    return {
+        area_key(r.area): r.expected_shootings
+        for r in stored.filter(as_of=latest).select_related("area__jurisdiction")
+    }

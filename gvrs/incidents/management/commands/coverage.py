@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count, F
 
 from gvrs.analysis.coverage import coverage_phrase, find_low_months, find_strays
-from gvrs.cliutil import find_jurisdiction, write_frame
+from gvrs.cliutil import write_frame
 from gvrs.incidents.coverage import source_coverage
+from gvrs.incidents.lookup import find_jurisdiction
 from gvrs.incidents.models import Incident, PublishedCount
 
 

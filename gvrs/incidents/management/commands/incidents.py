@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gvrs.cliutil import OUTPUT_FORMATS, find_jurisdiction, parse_date, write_frame
+from gvrs.cliutil import OUTPUT_FORMATS, parse_date, write_frame
 from gvrs.data.schema import Kind
 from gvrs.incidents.frames import incident_queryset, incidents_frame
+from gvrs.incidents.lookup import find_jurisdiction
 
 
 class Command(BaseCommand):

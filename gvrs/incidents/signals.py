@@ -1,0 +1,12 @@
+"""What the registry tells the apps above it, so that it never imports them.
+
+``registry_changed`` is sent after a web import job has committed new or changed incidents
+(keyword ``run``: its ``ImportRun``). The reports app recomputes the landing dashboard on it;
+anything else that must follow an import connects here too.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+registry_changed = Signal()
