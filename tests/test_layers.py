@@ -30,7 +30,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("gvrs.risk", "gvrs.evaluation"),
     ("gvrs.council", "gvrs.public"),
     ("gvrs.operations",),
-    ("gvrs.cli", "gvrs.settings", "gvrs.urls", "gvrs.wsgi"),
+    ("gvrs.cli", "gvrs.settings", "gvrs.urls", "gvrs.wsgi", "gvrs.navigation"),
     ("gvrs.__main__",),
 ]
 
