@@ -209,15 +209,18 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in throttling (django-axes): 5 failures per (user name, address) pair lock that pair
-# out for 15 minutes. The address is the connection's, or X-Forwarded-For's when the
-# connection comes from one of GVRS_TRUSTED_PROXIES (addresses or networks), which are also
-# the only senders whose X-Forwarded-Proto is believed.
+# out for 15 minutes, and GVRS_SIGNIN_FAILURES_PER_ADDRESS failures from one address across
+# user names lock that address out (gvrs.accounts.lockout). The address is the connection's,
+# or X-Forwarded-For's when the connection comes from one of GVRS_TRUSTED_PROXIES (addresses
+# or networks), which are also the only senders whose X-Forwarded-Proto is believed.
 GVRS_TRUSTED_PROXIES = env_list("GVRS_TRUSTED_PROXIES", [])
 AUTHENTICATION_BACKENDS = [
     "gvrs.accounts.backends.RequestThrottledBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
+AXES_HANDLER = "gvrs.accounts.lockout.AddressLimitedHandler"
+GVRS_SIGNIN_FAILURES_PER_ADDRESS = env_int("GVRS_SIGNIN_FAILURES_PER_ADDRESS", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "gvrs.accounts.throttle.client_ip"

@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth
 from django.shortcuts import render
 
 from gvrs.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordChangeForm
-from gvrs.accounts.throttle import LOCKED_MESSAGE
+from gvrs.accounts.throttle import locked_message
 
 
 class PasswordChangeView(auth.PasswordChangeView):
@@ -25,6 +25,6 @@ def lockout_response(request, response=None, credentials=None, *args, **kwargs):
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "locked_message": LOCKED_MESSAGE},
+        {"form": form, "locked_message": locked_message(request)},
         status=429,
     )

@@ -103,6 +103,9 @@ class AreaMap:
     note: str
     window: str  # "1 Jan 2024 to 31 Dec 2024"
     window_before: str
+    # Incidents drawn at their own coordinates (roles allowed restricted fields; 0 for cells):
+    # the page that shows the map writes each such read to the audit log.
+    points_shown: int = 0
 
     @property
     def has_rates(self) -> bool:
@@ -286,6 +289,7 @@ def area_map(
                 )
             )
     located = now_qs.filter(latitude__isnull=False, longitude__isnull=False)
+    points_shown = 0
     cell_m = max(MIN_CELL_M, settings.GVRS_MAP_CELL_M)
     if exact:
         points = list(
@@ -308,7 +312,7 @@ def area_map(
             )
         if not features:
             lons, lats = frame["lon"].tolist(), frame["lat"].tolist()
-        shown = len(frame)
+        shown = points_shown = len(frame)
         note = (
             f"{total:,} {unit} in all; {shown:,} incidents shown as points"
             + (f" (the {MAP_POINTS:,} most recent)" if shown >= MAP_POINTS else "")
@@ -357,4 +361,5 @@ def area_map(
         note=note,
         window=window,
         window_before=_days(before_since, before_until),
+        points_shown=points_shown,
     )
