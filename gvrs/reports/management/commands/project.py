@@ -9,6 +9,7 @@ from gvrs.analysis.counts import count_in
 from gvrs.analysis.narrative import projection_sentence
 from gvrs.analysis.periods import year
 from gvrs.analysis.projection import project_year_end
+from gvrs.data.csvsafe import frame_text
 from gvrs.reports.options import add_series_arguments, resolve
 
 
@@ -74,4 +75,4 @@ class Command(BaseCommand):
             frame = pd.DataFrame(
                 [{k: v for k, v in item.items() if not isinstance(v, dict | list)}]
             )
-            self.stdout.write(frame.to_csv(index=False))
+            self.stdout.write(frame_text(frame))
