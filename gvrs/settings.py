@@ -297,6 +297,10 @@ GVRS_UPLOAD_TTL_HOURS = env_int("GVRS_UPLOAD_TTL_HOURS", 24)
 # of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
 GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)
 GVRS_SUPPRESS_BELOW = env_int("GVRS_SUPPRESS_BELOW", 5)
+# The secret behind the disclosure policy's perturbations (docs/disclosure.md); unset, it is
+# derived from the secret key. Set it to keep every figure unchanged through a rotation of the
+# secret key.
+GVRS_DISCLOSURE_KEY = env_str("GVRS_DISCLOSURE_KEY")
 # Shooting review (gvrs.reviews): the defaults of a place without its own review policy
 # (a jurisdiction's ReviewPolicy, in the admin, overrides them for it and the places inside).
 GVRS_REVIEW_DEADLINE_DAYS = 7  # a shooting is due for review this many days after it happened

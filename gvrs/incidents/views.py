@@ -7,7 +7,6 @@ import is written to the audit log.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -21,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gvrs.accounts.audit import record
-from gvrs.data.csvsafe import inert
+from gvrs.data import csvsafe
 from gvrs.data.limits import Limits, setting_name
 from gvrs.data.mapping import load_format
 from gvrs.data.schema import Kind
@@ -138,14 +137,12 @@ def incident_export(request: HttpRequest) -> HttpResponse:
         f"{count} incidents as CSV, {'with' if restricted else 'without'} restricted fields;"
         f" filters {filters}",
     )
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
 
     def rows():
         yield writer.writerow([name for name, _ in columns])
         for values in qs.order_by(*order).values_list(*fields).iterator(chunk_size=2000):
-            yield writer.writerow(
-                [inert(v) if isinstance(v, str) else ("" if v is None else v) for v in values]
-            )
+            yield writer.writerow(values)
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = dt.date.today().isoformat()

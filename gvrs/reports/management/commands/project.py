@@ -7,6 +7,7 @@ import json
 import pandas as pd
 from django.core.management.base import BaseCommand
 
+from gvrs.data.csvsafe import frame_text
 from gvrs.reports.options import add_series_arguments, failed, resolve_place
 from gvrs.reports.statistics import StatisticsError, projection_record
 
@@ -38,4 +39,4 @@ class Command(BaseCommand):
             frame = pd.DataFrame(
                 [{k: v for k, v in item.items() if not isinstance(v, dict | list)}]
             )
-            self.stdout.write(frame.to_csv(index=False))
+            self.stdout.write(frame_text(frame))
