@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # the API's browsable docs: Swagger UI from the installed package, never a CDN
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.public",  # the public dashboard: the only pages open without sign-in
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "gvrs.risk",
     "gvrs.evaluation",
     "gvrs.council",
+    "gvrs.api",
     "gvrs.operations",
     "gvrs.accounts",
     "axes",
@@ -298,12 +300,18 @@ GVRS_UPLOAD_TTL_HOURS = env_int("GVRS_UPLOAD_TTL_HOURS", 24)
 # of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
 GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)
 GVRS_SUPPRESS_BELOW = env_int("GVRS_SUPPRESS_BELOW", 5)
+# The secret behind the disclosure policy's perturbations (docs/disclosure.md); unset, it is
+# derived from the secret key. Set it to keep every figure unchanged through a rotation of the
+# secret key.
+GVRS_DISCLOSURE_KEY = env_str("GVRS_DISCLOSURE_KEY")
 # Shooting review (gvrs.reviews): the defaults of a place without its own review policy
 # (a jurisdiction's ReviewPolicy, in the admin, overrides them for it and the places inside).
 GVRS_REVIEW_DEADLINE_DAYS = 7  # a shooting is due for review this many days after it happened
 GVRS_REVIEW_QUEUE_BACK_DAYS = 30  # older shootings entering the registry are history, not queued
 GVRS_DESIGNATION_MONTHS = 12  # a group designation expires unless renewed
 GVRS_ALERT_WINDOW_DAYS = 14  # a retaliation alert stays open this many days
+# The read API (gvrs.api): requests allowed per token (N/second, N/minute, N/hour or N/day).
+GVRS_API_RATE = env_str("GVRS_API_RATE", "600/minute")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 

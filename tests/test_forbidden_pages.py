@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from gvrs.accounts.models import Organization
-from gvrs.incidents.models import ImportJob, ImportRun, Incident, Jurisdiction
+from gvrs.incidents.models import ImportJob, ImportRun, Incident
 from gvrs.partners import actions as partner_actions
 from gvrs.public.models import PublicDashboard
 from gvrs.reviews import actions
@@ -129,9 +129,7 @@ def _refused(response) -> bool:
     if response.status_code in (403, 404):
         return True
     location = response.headers.get("Location", "")
-    return response.status_code == 302 and location.startswith(
-        reverse("accounts-login") + "?next="
-    )
+    return response.status_code == 302 and location.startswith(reverse("accounts-login") + "?next=")
 
 
 PERSONAS = ["anonymous", "admin", "analyst", "police", "partner", "colleague", "outsider"]
@@ -162,4 +160,3 @@ def test_a_wrong_method_on_a_page_you_may_not_see_gets_the_same_refusal(world, p
                     leaks.append(f"{name}: GET {first.status_code}, {method.upper()} 405")
     assert not leaks, f"{who}: {leaks}"
     assert seen >= (3 if who == "anonymous" else 8), f"{who} saw only {seen} pages"
-
