@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from gvrs.accounts import tokens
 from gvrs.accounts.models import Organization
 from gvrs.incidents.models import ImportJob, ImportRun, Incident
+from gvrs.notifications.models import Kind, Subscription
 from gvrs.partners import actions as partner_actions
 from gvrs.public.models import PublicDashboard
 from gvrs.reviews import actions
@@ -91,6 +92,9 @@ def world(tmp_path, people):
         "reviews-designate": Group.objects.get(name="Westside").pk,
         "reviews-inbox-read": AlertDelivery.objects.get().pk,
         "accounts-token-revoke": tokens.create_token(analyst, "reports", 30).token.pk,
+        "notifications-unsubscribe": Subscription.objects.create(
+            user=analyst, place=county(), kind=Kind.OVERDUE_REVIEW
+        ).pk,
     }
     return {"pk": pk, "person": person.pk, "review": review.pk, "place": place}
 
@@ -127,8 +131,9 @@ def _url(name: str, pattern: URLPattern, world) -> str:
     elif name in ("reviews-review", "reviews-response-add", "reviews-plan"):
         kwargs = {"pk": world["review"]}
     else:
-        assert name in world["pk"], f"the test does not know which object {name} is about"
-        kwargs = {"pk": world["pk"][name]}
+        # A page about an object the world does not hold is tried with one that does not
+        # exist: it must then answer 404 to every method (the object before the method).
+        kwargs = {"pk": world["pk"].get(name, 2**31 - 1)}
     return reverse(name, kwargs=kwargs) + f"?place={world['place']}"
 
 
