@@ -22,6 +22,8 @@ _AGGREGATE = {
     "victims": Sum(F("killed") + F("injured")),
     "killed": Sum("killed"),
     "injured": Sum("injured"),
+    # Every victim recorded, hurt or not (a NIBRS firearm assault's victim may be neither).
+    "people": Count("people", filter=Q(people__role="victim")),
 }
 
 

@@ -53,14 +53,14 @@ LENGTHS = {
     "7": (66,),
 }
 SEGMENTS = {
-    "0": "zero report segment",
-    "1": "administrative segment",
-    "2": "offense segment",
-    "3": "property segment",
-    "4": "victim segment",
-    "5": "offender segment",
-    "6": "arrestee segment",
-    "7": "Group B arrest segment",
+    "0": "a zero report segment",
+    "1": "an administrative segment",
+    "2": "an offense segment",
+    "3": "a property segment",
+    "4": "a victim segment",
+    "5": "an offender segment",
+    "6": "an arrestee segment",
+    "7": "a Group B arrest segment",
 }
 ACTIONS = {"0": "AD", "1": "IDW", "2": "IW", "3": "IW", "4": "IW", "5": "IW", "6": "IW", "7": "AD"}
 
@@ -150,7 +150,7 @@ def _segments(reading: Reading, frame: pd.DataFrame, file_name: str) -> pd.DataF
         reading.error(
             "",
             line,
-            f"Segment Length (positions 1-4) of a {SEGMENTS[level]}",
+            f"Segment Length (positions 1-4) of {SEGMENTS[level]}",
             value,
             f"not a length of a level-{level} segment (Table 3-1: {allowed})",
         )
@@ -181,7 +181,7 @@ def _segments(reading: Reading, frame: pd.DataFrame, file_name: str) -> pd.DataF
         reading.error(
             "",
             line,
-            f"Segment Action Type (position 6) of a {SEGMENTS[level]}",
+            f"Segment Action Type (position 6) of {SEGMENTS[level]}",
             value,
             f"not an action of a level-{level} segment (valid: {', '.join(ACTIONS[level])})",
         )
@@ -252,7 +252,7 @@ def _incident_groups(reading: Reading, segments: pd.DataFrame) -> pd.DataFrame:
         reading.error(
             "",
             line,
-            f"Segment Level (position 5) of a {SEGMENTS[level]}",
+            f"Segment Level (position 5) of {SEGMENTS[level]}",
             level,
             "no administrative segment (level 1) comes before it: an incident starts with one "
             "(error 055)",
@@ -275,7 +275,7 @@ def _incident_groups(reading: Reading, segments: pd.DataFrame) -> pd.DataFrame:
         reading.error(
             "",
             line,
-            f"ORI and Incident Number (positions 17-37) of a {SEGMENTS[level]}",
+            f"ORI and Incident Number (positions 17-37) of {SEGMENTS[level]}",
             key,
             f"follows incident {head} (line {head_line}): an incident's segments follow its "
             "administrative segment, in level order (error 050)",
