@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,15 @@ class AreaRow:
         return "" if self.p_value is None else format_p(self.p_value)
 
 
+@dataclass(frozen=True)
+class MapCell:
+    """One grid cell of the map: its centre (never a finer coordinate) and its count."""
+
+    lon: float
+    lat: float
+    count: int
+
+
 @dataclass
 class AreaMap:
     figure: dict
@@ -103,6 +112,10 @@ class AreaMap:
     note: str
     window: str  # "1 Jan 2024 to 31 Dec 2024"
     window_before: str
+    # The cells counted (those under the threshold left out unless ``exact``), for the API.
+    cells: list[MapCell] = field(default_factory=list)
+    cell_m: int = 0
+    exact: bool = False
 
     @property
     def has_rates(self) -> bool:
@@ -287,6 +300,10 @@ def area_map(
             )
     located = now_qs.filter(latitude__isnull=False, longitude__isnull=False)
     cell_m = max(MIN_CELL_M, settings.GVRS_MAP_CELL_M)
+    xy = np.array(list(located.values_list("longitude", "latitude")), dtype=float)
+    cells = grid_cells(xy[:, 0], xy[:, 1], cell_m) if len(xy) else None
+    if cells is not None and not exact:
+        cells = cells[cells["n"] >= threshold]
     if exact:
         points = list(
             located.order_by("-occurred_on").values_list(
@@ -315,10 +332,6 @@ def area_map(
             + "; incidents without coordinates are not on the map."
         )
     else:
-        xy = np.array(list(located.values_list("longitude", "latitude")), dtype=float)
-        cells = grid_cells(xy[:, 0], xy[:, 1], cell_m) if len(xy) else None
-        if cells is not None:
-            cells = cells[cells["n"] >= threshold]
         if cells is not None and len(cells):
             figure.add_trace(
                 go.Scattermap(
@@ -357,4 +370,12 @@ def area_map(
         note=note,
         window=window,
         window_before=_days(before_since, before_until),
+        cells=[]
+        if cells is None
+        else [
+            MapCell(round(float(lon), 6), round(float(lat), 6), int(n))
+            for lon, lat, n in cells[["lon", "lat", "n"]].itertuples(index=False)
+        ],
+        cell_m=cell_m,
+        exact=exact,
     )

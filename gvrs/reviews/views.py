@@ -11,7 +11,6 @@ police analyst on these pages sees nothing of the partners' side.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import json
@@ -24,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gvrs.accounts.audit import record
-from gvrs.data.csvsafe import inert
+from gvrs.data import csvsafe
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.partners.models import partner_organization
 from gvrs.reports.places import home_jurisdiction
@@ -381,7 +380,7 @@ def groups_csv(request: HttpRequest) -> HttpResponse:
     record(request.user, "export", object_type="group audit", detail=f"{place.slug} {today}")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="groups-{place.slug}-{today}.csv"'
-    out = csv.writer(response)
+    out = csvsafe.writer(response)
     out.writerow(
         [
             "group",
@@ -399,7 +398,7 @@ def groups_csv(request: HttpRequest) -> HttpResponse:
         d = g.current
         out.writerow(
             [
-                inert(str(v))
+                str(v)
                 for v in (
                     g.name,
                     g.jurisdiction.name,
