@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0007_area_jurisdiction_one_index'),
+        ('incidents', '0008_scheduled_imports'),
     ]
 
     operations = [
