@@ -27,9 +27,11 @@ BASE_DIR = Path(__file__).resolve().parent
 
 
 def _plotly_js_dir() -> Path:
-    import plotly
+    """Found, not imported: importing plotly costs every command a tenth of a second."""
+    from importlib.util import find_spec
 
-    return Path(plotly.__file__).resolve().parent / "package_data"
+    spec = find_spec("plotly")
+    return Path(spec.origin).resolve().parent / "package_data"
 
 
 GVRS_HOME = gvrs_home()
@@ -144,6 +146,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "gvrs.navigation.navigation",
             ],
         },
     },
@@ -212,15 +215,18 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in throttling (django-axes): 5 failures per (user name, address) pair lock that pair
-# out for 15 minutes. The address is the connection's, or X-Forwarded-For's when the
-# connection comes from one of GVRS_TRUSTED_PROXIES (addresses or networks), which are also
-# the only senders whose X-Forwarded-Proto is believed.
+# out for 15 minutes, and GVRS_SIGNIN_FAILURES_PER_ADDRESS failures from one address across
+# user names lock that address out (gvrs.accounts.lockout). The address is the connection's,
+# or X-Forwarded-For's when the connection comes from one of GVRS_TRUSTED_PROXIES (addresses
+# or networks), which are also the only senders whose X-Forwarded-Proto is believed.
 GVRS_TRUSTED_PROXIES = env_list("GVRS_TRUSTED_PROXIES", [])
 AUTHENTICATION_BACKENDS = [
     "gvrs.accounts.backends.RequestThrottledBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
+AXES_HANDLER = "gvrs.accounts.lockout.AddressLimitedHandler"
+GVRS_SIGNIN_FAILURES_PER_ADDRESS = env_int("GVRS_SIGNIN_FAILURES_PER_ADDRESS", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "gvrs.accounts.throttle.client_ip"
