@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # the API's browsable docs: Swagger UI from the installed package, never a CDN
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.public",  # the public dashboard: the only pages open without sign-in
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "gvrs.risk",
     "gvrs.evaluation",
     "gvrs.council",
+    "gvrs.api",
     "gvrs.operations",
     "gvrs.accounts",
     "axes",
@@ -305,6 +307,8 @@ GVRS_REVIEW_DEADLINE_DAYS = 7  # a shooting is due for review this many days aft
 GVRS_REVIEW_QUEUE_BACK_DAYS = 30  # older shootings entering the registry are history, not queued
 GVRS_DESIGNATION_MONTHS = 12  # a group designation expires unless renewed
 GVRS_ALERT_WINDOW_DAYS = 14  # a retaliation alert stays open this many days
+# The read API (gvrs.api): requests allowed per token (N/second, N/minute, N/hour or N/day).
+GVRS_API_RATE = env_str("GVRS_API_RATE", "600/minute")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 

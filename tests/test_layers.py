@@ -29,6 +29,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("gvrs.reviews",),
     ("gvrs.risk", "gvrs.evaluation"),
     ("gvrs.council", "gvrs.public"),
+    ("gvrs.api",),
     ("gvrs.operations",),
     ("gvrs.cli", "gvrs.settings", "gvrs.urls", "gvrs.wsgi"),
     ("gvrs.__main__",),

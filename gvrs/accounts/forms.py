@@ -53,3 +53,15 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
                 self.error_messages["password_incorrect"], code="password_incorrect"
             )
         return old
+
+
+class TokenForm(forms.Form):
+    """A new API token: what it is for and how long it lasts (it is always read-only)."""
+
+    name = forms.CharField(max_length=100, help_text="what it is for, e.g. Power BI dashboard")
+    lifetime_days = forms.TypedChoiceField(
+        label="Expires after",
+        coerce=int,
+        initial=90,
+        choices=[(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year")],
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,16 @@ class AreaRow:
         return "" if self.p_value is None else format_p(self.p_value)
 
 
+@dataclass(frozen=True)
+class MapCell:
+    """One grid cell of the map: its centre (never a finer coordinate) and its count, as the
+    reader may see it (perturbed unless it may read locations)."""
+
+    lon: float
+    lat: float
+    count: int
+
+
 @dataclass
 class AreaMap:
     figure: dict
@@ -76,6 +86,12 @@ class AreaMap:
     note: str
     window: str  # "1 Jan 2024 to 31 Dec 2024"
     window_before: str
+    # The cells drawn (every cell of the window for ``exact``; otherwise the perturbed cells of
+    # one whole year, ``cells_year``, from the map's minimum up), for the API.
+    cells: list[MapCell] = field(default_factory=list)
+    cell_m: int = 0
+    exact: bool = False
+    cells_year: int | None = None
 
     @property
     def has_rates(self) -> bool:
@@ -282,6 +298,14 @@ def area_map(
             )[:MAP_POINTS]
         )
         frame = pd.DataFrame(points, columns=["lon", "lat", "day", "kind"])
+        xy = np.array(list(located.values_list("longitude", "latitude")), dtype=float)
+        every = grid_cells(xy[:, 0], xy[:, 1], cell_m) if len(xy) else None
+        cells = (
+            None
+            if every is None
+            else pd.DataFrame({"lon": every["lon"], "lat": every["lat"], "figure": every["n"]})
+        )
+        year = None
         for kind, group in frame.groupby("kind"):
             figure.add_trace(
                 go.Scattermap(
@@ -357,4 +381,13 @@ def area_map(
         note=note,
         window=window,
         window_before=_days(before_since, before_until),
+        cells=[]
+        if cells is None
+        else [
+            MapCell(round(float(lon), 6), round(float(lat), 6), int(n))
+            for lon, lat, n in cells[["lon", "lat", "figure"]].itertuples(index=False)
+        ],
+        cell_m=cell_m,
+        exact=level == EXACT,
+        cells_year=year,
     )

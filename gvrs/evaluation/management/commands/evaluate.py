@@ -18,6 +18,7 @@ from gvrs.evaluation.runs import (
     evaluate,
     read_donor_file,
     record,
+    remember,
 )
 from gvrs.reports.options import resolve_place, usage
 
@@ -74,6 +75,15 @@ class Command(BaseCommand):
         except EvaluationError as exc:
             raise CommandError(str(exc), returncode=1) from None
         out = record(result, tables, metric)
+        remember(
+            jurisdiction,
+            out,
+            made_by="gvrs evaluate",
+            # The page asks with neither: the same question, the same row.
+            question=tuple(
+                part for part in (options["since"], donors and sorted(d.pk for d in donors)) if part
+            ),
+        )
         if options["format"] == "json":
             self.stdout.write(json.dumps(out, indent=2, allow_nan=False))
             return
