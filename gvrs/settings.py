@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "gvrs.reviews",  # likewise
     "gvrs.risk",
     "gvrs.evaluation",
+    "gvrs.notifications",
     "gvrs.council",
     "gvrs.api",
     "gvrs.operations",
@@ -211,15 +212,18 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in throttling (django-axes): 5 failures per (user name, address) pair lock that pair
-# out for 15 minutes. The address is the connection's, or X-Forwarded-For's when the
-# connection comes from one of GVRS_TRUSTED_PROXIES (addresses or networks), which are also
-# the only senders whose X-Forwarded-Proto is believed.
+# out for 15 minutes, and GVRS_SIGNIN_FAILURES_PER_ADDRESS failures from one address across
+# user names lock that address out (gvrs.accounts.lockout). The address is the connection's,
+# or X-Forwarded-For's when the connection comes from one of GVRS_TRUSTED_PROXIES (addresses
+# or networks), which are also the only senders whose X-Forwarded-Proto is believed.
 GVRS_TRUSTED_PROXIES = env_list("GVRS_TRUSTED_PROXIES", [])
 AUTHENTICATION_BACKENDS = [
     "gvrs.accounts.backends.RequestThrottledBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
+AXES_HANDLER = "gvrs.accounts.lockout.AddressLimitedHandler"
+GVRS_SIGNIN_FAILURES_PER_ADDRESS = env_int("GVRS_SIGNIN_FAILURES_PER_ADDRESS", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "gvrs.accounts.throttle.client_ip"
@@ -307,6 +311,29 @@ GVRS_REVIEW_DEADLINE_DAYS = 7  # a shooting is due for review this many days aft
 GVRS_REVIEW_QUEUE_BACK_DAYS = 30  # older shootings entering the registry are history, not queued
 GVRS_DESIGNATION_MONTHS = 12  # a group designation expires unless renewed
 GVRS_ALERT_WINDOW_DAYS = 14  # a retaliation alert stays open this many days
+# Scheduled imports (gvrs.incidents.scheduled): a certificate authority file (PEM) trusted, besides
+# the system's, for https:// feeds signed by a city's own authority.
+GVRS_FETCH_CA_FILE = env_str("GVRS_FETCH_CA_FILE")
+# Email (gvrs.notifications): alerts, overdue reviews and failed scheduled imports reach the
+# users who subscribe. Unset GVRS_EMAIL_HOST: no email is sent (subscriptions are kept).
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("GVRS_EMAIL_HOST")
+EMAIL_PORT = env_int("GVRS_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("GVRS_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("GVRS_EMAIL_PASSWORD")
+_EMAIL_SECURITY = env_str("GVRS_EMAIL_SECURITY", "starttls")
+if _EMAIL_SECURITY not in ("starttls", "tls", "none"):
+    raise ConfigurationError(
+        f"GVRS_EMAIL_SECURITY={_EMAIL_SECURITY!r}: give starttls (port 587), tls (465) or none"
+    )
+EMAIL_USE_TLS = _EMAIL_SECURITY == "starttls"
+EMAIL_USE_SSL = _EMAIL_SECURITY == "tls"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("GVRS_EMAIL_FROM", "gvrs@localhost")
+# The address users reach gvrs at, for the sign-in link in an email.
+GVRS_SITE_URL = env_str("GVRS_SITE_URL", "http://127.0.0.1:8000")
+# How often (seconds) `gvrs worker` queues the scheduled imports that are due and the emails.
+GVRS_WORKER_CLOCK_S = env_int("GVRS_WORKER_CLOCK_S", 60)
 # The read API (gvrs.api): requests allowed per token (N/second, N/minute, N/hour or N/day).
 GVRS_API_RATE = env_str("GVRS_API_RATE", "600/minute")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20

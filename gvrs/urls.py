@@ -16,6 +16,7 @@ urlpatterns = [
     path("partners/", include("gvrs.partners.urls")),
     path("reviews/", include("gvrs.reviews.urls")),
     path("public/", include("gvrs.public.urls")),
+    path("notifications/", include("gvrs.notifications.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

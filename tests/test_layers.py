@@ -27,7 +27,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("gvrs.reports",),
     ("gvrs.partners",),
     ("gvrs.reviews",),
-    ("gvrs.risk", "gvrs.evaluation"),
+    ("gvrs.risk", "gvrs.evaluation", "gvrs.notifications"),
     ("gvrs.council", "gvrs.public"),
     ("gvrs.api",),
     ("gvrs.operations",),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gvrs.accounts import tokens
 from gvrs.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordChangeForm, TokenForm
 from gvrs.accounts.models import ApiToken
-from gvrs.accounts.throttle import LOCKED_MESSAGE
+from gvrs.accounts.throttle import locked_message
 
 
 class PasswordChangeView(auth.PasswordChangeView):
@@ -33,7 +33,7 @@ def lockout_response(request, response=None, credentials=None, *args, **kwargs):
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "locked_message": LOCKED_MESSAGE},
+        {"form": form, "locked_message": locked_message(request)},
         status=429,
     )
 

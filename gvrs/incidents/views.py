@@ -27,7 +27,7 @@ from gvrs.data.schema import Kind
 from gvrs.incidents import jobs
 from gvrs.incidents.forms import IncidentSearchForm, UploadForm
 from gvrs.incidents.jobs import PREVIEW_ERRORS
-from gvrs.incidents.models import ImportJob, ImportRun, Incident
+from gvrs.incidents.models import ImportJob, ImportRun, Incident, ScheduledRun
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int) -> Incident:
@@ -177,7 +177,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("incidents.view_importrun", raise_exception=True)
 def import_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(ImportRun.objects.all(), 50).get_page(request.GET.get("page"))
-    return render(request, "incidents/imports.html", {"page": page})
+    scheduled = ScheduledRun.objects.select_related("schedule")[:30]
+    return render(request, "incidents/imports.html", {"page": page, "scheduled": scheduled})
 
 
 @login_required

@@ -86,6 +86,9 @@ class AreaMap:
     note: str
     window: str  # "1 Jan 2024 to 31 Dec 2024"
     window_before: str
+    # Incidents drawn at their own coordinates (roles allowed restricted fields; 0 for cells):
+    # the page that shows the map writes each such read to the audit log.
+    points_shown: int = 0
     # The cells drawn (every cell of the window for ``exact``; otherwise the perturbed cells of
     # one whole year, ``cells_year``, from the map's minimum up), for the API.
     cells: list[MapCell] = field(default_factory=list)
@@ -281,6 +284,7 @@ def area_map(
             )
         )
     cell_m = max(MIN_CELL_M, settings.GVRS_MAP_CELL_M)
+    points_shown = 0
     if level == EXACT:
         located = Incident.objects.filter(
             metric_filter(metric),
@@ -320,7 +324,7 @@ def area_map(
             )
         if not features:
             lons, lats = frame["lon"].tolist(), frame["lat"].tolist()
-        shown = len(frame)
+        shown = points_shown = len(frame)
         note = (
             f"{total:,} {unit} in all; {shown:,} incidents shown as points"
             + (f" (the {MAP_POINTS:,} most recent)" if shown >= MAP_POINTS else "")
@@ -389,5 +393,6 @@ def area_map(
         ],
         cell_m=cell_m,
         exact=level == EXACT,
+        points_shown=points_shown,
         cells_year=year,
     )

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 import gvrs
 from gvrs.accounts.audience import audience_of, deployment_policy
+from gvrs.accounts.audit import record
 from gvrs.analysis.disclosure import PUBLIC, Audience
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, Jurisdiction
@@ -159,6 +160,16 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
     level = level_of(audience_of(request.user))
     dashboard = cached_dashboard(jurisdiction, metric, metrics, area, since, until, level)
+    if dashboard.areas is not None and dashboard.areas.points_shown:
+        # Exact coordinates are restricted fields: each read is audited, like an incident's
+        # page (the dashboard itself may come from the cache; the read is this request's).
+        record(
+            request.user,
+            "view locations",
+            jurisdiction,
+            f"{dashboard.areas.points_shown} incident points on the map: {metric.name}, "
+            f"{dashboard.areas.window}" + (f", area {area.name}" if area else ""),
+        )
     context = {
         "jurisdiction": jurisdiction,
         "form": form,
