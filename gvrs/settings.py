@@ -27,9 +27,11 @@ BASE_DIR = Path(__file__).resolve().parent
 
 
 def _plotly_js_dir() -> Path:
-    import plotly
+    """Found, not imported: importing plotly costs every command a tenth of a second."""
+    from importlib.util import find_spec
 
-    return Path(plotly.__file__).resolve().parent / "package_data"
+    spec = find_spec("plotly")
+    return Path(spec.origin).resolve().parent / "package_data"
 
 
 GVRS_HOME = gvrs_home()
@@ -144,6 +146,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "gvrs.navigation.navigation",
             ],
         },
     },

@@ -31,7 +31,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("gvrs.council", "gvrs.public"),
     ("gvrs.api",),
     ("gvrs.operations",),
-    ("gvrs.cli", "gvrs.settings", "gvrs.urls", "gvrs.wsgi"),
+    ("gvrs.cli", "gvrs.settings", "gvrs.urls", "gvrs.wsgi", "gvrs.navigation"),
     ("gvrs.__main__",),
 ]
 

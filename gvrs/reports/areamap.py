@@ -147,6 +147,52 @@ def _view(lons: list[float], lats: list[float], snap_m: float | None = None) -> 
     return {"center": centre, "zoom": round(max(1.0, min(zoom, 15.0)), 2)}
 
 
+def fitted_map(lons: list[float], lats: list[float], snap_m: float | None = None) -> dict:
+    """Layout entries for a map of the given extent: ``map`` (the style, and a centre and zoom
+    for a frame of about 900 px) and ``meta.fit``, the extent ([west, south, east, north]) that
+    the page's script (charts.js) fits into the frame the map is drawn in, at every width."""
+    out: dict = {"map": {"style": map_style(), **_view(lons, lats, snap_m)}}
+    if lons:
+        out["meta"] = {"fit": [min(lons), min(lats), max(lons), max(lats)]}
+    return out
+
+
+def _ring_area_centre(ring: list) -> tuple[float, float, float]:
+    """(area in square degrees scaled by cos(latitude), centre lon, centre lat) of a ring:
+    the shoelace area, and the centre of its bounding box."""
+    xs = np.array([p[0] for p in ring], dtype=float)
+    ys = np.array([p[1] for p in ring], dtype=float)
+    area = 0.5 * abs(float(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))))
+    area *= math.cos(math.radians(float(ys.mean())))
+    return area, (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
+
+
+def area_labels(shapes: list[tuple[str, dict]], limit: int = 12):
+    """A text trace naming the ``limit`` largest areas at their centres (every area is named
+    on hover); None without shapes. ``shapes``: (name, simplified GeoJSON geometry)."""
+    placed = []
+    for name, shape in shapes:
+        polygons = (
+            shape["coordinates"] if shape["type"] == "MultiPolygon" else [shape["coordinates"]]
+        )
+        area, lon, lat = max(_ring_area_centre(polygon[0]) for polygon in polygons)
+        placed.append((area, name, lon, lat))
+    if not placed:
+        return None
+    placed.sort(key=lambda t: (-t[0], t[1]))
+    largest = placed[:limit]
+    return go.Scattermap(
+        lon=[round(t[2], 5) for t in largest],
+        lat=[round(t[3], 5) for t in largest],
+        text=[t[1] for t in largest],
+        mode="text",
+        textfont={"size": 11, "color": "#1d2330"},
+        hoverinfo="skip",
+        showlegend=False,
+        name="area names",
+    )
+
+
 def map_style() -> str | dict:
     """``GVRS_MAP_TILES``: a MapLibre style URL (ending in .json) or a raster tile URL template
     ({z}/{x}/{y}); unset, a blank background that needs no network."""
@@ -254,11 +300,12 @@ def area_map(
     rows.sort(key=lambda r: (-r.count, r.name))
 
     figure = go.Figure()
-    features, lons, lats = [], [], []
+    features, lons, lats, named_shapes = [], [], [], []
     for a in areas:
         shape = _simplified(a["boundary"]) if a["boundary"] else None
         if shape is None:
             continue
+        named_shapes.append((a["name"], shape))
         features.append({"type": "Feature", "id": str(a["pk"]), "geometry": shape})
         for polygon in (
             shape["coordinates"] if shape["type"] == "MultiPolygon" else [shape["coordinates"]]
@@ -371,12 +418,21 @@ def area_map(
             f"(perturbed, cells under {policy.map_minimum} left out). Exact locations are "
             "shown only to roles allowed to see restricted fields."
         )
+    labels = area_labels(named_shapes)
+    if labels is not None:
+        figure.add_trace(labels)
     window = _days(since, until)
     figure.update_layout(
         title={"text": f"{metric.label}: {unit} by area<br>{window}", "font_size": 14},
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
-        map={"style": map_style(), **_view(lons, lats, None if level == EXACT else cell_m)},
-        legend={"orientation": "h", "y": -0.02},
+        **fitted_map(lons, lats, None if level == EXACT else cell_m),
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "y": 0,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0.7)",
+        },
         height=520,
     )
     return AreaMap(
