@@ -125,11 +125,34 @@ def main(argv: list[str] | None = None) -> None:
             from gvrs.operations.database import ensure_database
 
             ensure_database()
+        if _skips_checks(args):
+            args = [args[0], "--skip-checks", *args[1:]]
         with _working(args, enabled=not asks_help):
             execute_from_command_line(["gvrs", *args])
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        # Ctrl-C: a line, not a traceback. Whatever a command stores, it stores in
+        # transactions, so nothing is half-written; a half-built demo is rebuilt next time.
+        sys.stderr.write(f"\ngvrs {args[0]}: interrupted\n")
+        sys.exit(130)
+
+
+# Django's system checks read the URL configuration, and so import every view and what the
+# views import (the report's charts, the public dashboard, the evaluation designs): seconds
+# of start-up for a command that reads a count. The commands that serve run them (runserver
+# does, `gvrs django check` does); the others skip them.
+_RUN_CHECKS = {"serve", "worker", "demo"}
+
+
+def _skips_checks(args: list[str]) -> bool:
+    return (
+        args[0] in gvrs_commands()
+        and args[0] not in _RUN_CHECKS
+        and "--skip-checks" not in args
+        and not _HELP_FLAGS.intersection(args)
+    )
 
 
 # Commands that draw their own progress, serve, or talk to the user.

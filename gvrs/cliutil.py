@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import datetime as dt
 import difflib
-import io
 import json
 import sys
 import threading
@@ -47,11 +46,9 @@ def _jsonable(value):
 def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO, title: str | None = None) -> None:
     """Print a DataFrame as a rich table (people), CSV or JSON records (scripts)."""
     if fmt == "csv":
-        from gvrs.data.csvsafe import inert_frame
+        from gvrs.data.csvsafe import frame_text
 
-        buffer = io.StringIO()
-        inert_frame(frame).to_csv(buffer, index=False)
-        out.write(buffer.getvalue())
+        out.write(frame_text(frame))
     elif fmt == "json":
         records = [
             {k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")

@@ -27,9 +27,11 @@ BASE_DIR = Path(__file__).resolve().parent
 
 
 def _plotly_js_dir() -> Path:
-    import plotly
+    """Found, not imported: importing plotly costs every command a tenth of a second."""
+    from importlib.util import find_spec
 
-    return Path(plotly.__file__).resolve().parent / "package_data"
+    spec = find_spec("plotly")
+    return Path(spec.origin).resolve().parent / "package_data"
 
 
 GVRS_HOME = gvrs_home()
@@ -99,6 +101,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # the API's browsable docs: Swagger UI from the installed package, never a CDN
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.public",  # the public dashboard: the only pages open without sign-in
@@ -106,7 +109,9 @@ INSTALLED_APPS = [
     "gvrs.reviews",  # likewise
     "gvrs.risk",
     "gvrs.evaluation",
+    "gvrs.notifications",
     "gvrs.council",
+    "gvrs.api",
     "gvrs.operations",
     "gvrs.accounts",
     "axes",
@@ -141,6 +146,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "gvrs.navigation.navigation",
             ],
         },
     },
@@ -209,15 +215,18 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in throttling (django-axes): 5 failures per (user name, address) pair lock that pair
-# out for 15 minutes. The address is the connection's, or X-Forwarded-For's when the
-# connection comes from one of GVRS_TRUSTED_PROXIES (addresses or networks), which are also
-# the only senders whose X-Forwarded-Proto is believed.
+# out for 15 minutes, and GVRS_SIGNIN_FAILURES_PER_ADDRESS failures from one address across
+# user names lock that address out (gvrs.accounts.lockout). The address is the connection's,
+# or X-Forwarded-For's when the connection comes from one of GVRS_TRUSTED_PROXIES (addresses
+# or networks), which are also the only senders whose X-Forwarded-Proto is believed.
 GVRS_TRUSTED_PROXIES = env_list("GVRS_TRUSTED_PROXIES", [])
 AUTHENTICATION_BACKENDS = [
     "gvrs.accounts.backends.RequestThrottledBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
+AXES_HANDLER = "gvrs.accounts.lockout.AddressLimitedHandler"
+GVRS_SIGNIN_FAILURES_PER_ADDRESS = env_int("GVRS_SIGNIN_FAILURES_PER_ADDRESS", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "gvrs.accounts.throttle.client_ip"
@@ -295,12 +304,41 @@ GVRS_UPLOAD_TTL_HOURS = env_int("GVRS_UPLOAD_TTL_HOURS", 24)
 # of this size (never under 250 m), and counts under GVRS_SUPPRESS_BELOW are not shown.
 GVRS_MAP_CELL_M = env_int("GVRS_MAP_CELL_M", 500)
 GVRS_SUPPRESS_BELOW = env_int("GVRS_SUPPRESS_BELOW", 5)
+# The secret behind the disclosure policy's perturbations (docs/disclosure.md); unset, it is
+# derived from the secret key. Set it to keep every figure unchanged through a rotation of the
+# secret key.
+GVRS_DISCLOSURE_KEY = env_str("GVRS_DISCLOSURE_KEY")
 # Shooting review (gvrs.reviews): the defaults of a place without its own review policy
 # (a jurisdiction's ReviewPolicy, in the admin, overrides them for it and the places inside).
 GVRS_REVIEW_DEADLINE_DAYS = 7  # a shooting is due for review this many days after it happened
 GVRS_REVIEW_QUEUE_BACK_DAYS = 30  # older shootings entering the registry are history, not queued
 GVRS_DESIGNATION_MONTHS = 12  # a group designation expires unless renewed
 GVRS_ALERT_WINDOW_DAYS = 14  # a retaliation alert stays open this many days
+# Scheduled imports (gvrs.incidents.scheduled): a certificate authority file (PEM) trusted, besides
+# the system's, for https:// feeds signed by a city's own authority.
+GVRS_FETCH_CA_FILE = env_str("GVRS_FETCH_CA_FILE")
+# Email (gvrs.notifications): alerts, overdue reviews and failed scheduled imports reach the
+# users who subscribe. Unset GVRS_EMAIL_HOST: no email is sent (subscriptions are kept).
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("GVRS_EMAIL_HOST")
+EMAIL_PORT = env_int("GVRS_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("GVRS_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("GVRS_EMAIL_PASSWORD")
+_EMAIL_SECURITY = env_str("GVRS_EMAIL_SECURITY", "starttls")
+if _EMAIL_SECURITY not in ("starttls", "tls", "none"):
+    raise ConfigurationError(
+        f"GVRS_EMAIL_SECURITY={_EMAIL_SECURITY!r}: give starttls (port 587), tls (465) or none"
+    )
+EMAIL_USE_TLS = _EMAIL_SECURITY == "starttls"
+EMAIL_USE_SSL = _EMAIL_SECURITY == "tls"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("GVRS_EMAIL_FROM", "gvrs@localhost")
+# The address users reach gvrs at, for the sign-in link in an email.
+GVRS_SITE_URL = env_str("GVRS_SITE_URL", "http://127.0.0.1:8000")
+# How often (seconds) `gvrs worker` queues the scheduled imports that are due and the emails.
+GVRS_WORKER_CLOCK_S = env_int("GVRS_WORKER_CLOCK_S", 60)
+# The read API (gvrs.api): requests allowed per token (N/second, N/minute, N/hour or N/day).
+GVRS_API_RATE = env_str("GVRS_API_RATE", "600/minute")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 

@@ -1,9 +1,11 @@
-"""Site URLs, one include per domain app."""
+"""Site URLs, one include per domain app; the read API's own (``gvrs.api``) under /api/v1/."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+
+from gvrs.api.api import api
 
 urlpatterns = [
     path("", include("gvrs.reports.urls")),
@@ -14,5 +16,7 @@ urlpatterns = [
     path("partners/", include("gvrs.partners.urls")),
     path("reviews/", include("gvrs.reviews.urls")),
     path("public/", include("gvrs.public.urls")),
+    path("notifications/", include("gvrs.notifications.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

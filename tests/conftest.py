@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.personas"]
+pytest_plugins = ["tests.personas", "tests.api_helpers", "tests.delivery_helpers"]
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PHILLY = SHARED_DATA / "philly-shooting-victims" / "philly_shooting_victims_2015_2025.csv.gz"

@@ -214,3 +214,52 @@ def test_serve_demo_serves_the_demo_database(gvrs, tmp_path):
     home = Path(gvrs.env["GVRS_HOME"])
     assert (home / "demo" / "gvrs.sqlite3").exists()
     assert not (home / "gvrs.sqlite3").exists()
+
+
+def test_the_import_commands_gvrs_simulate_prints_work_as_printed(tmp_path):
+    """Copied from the terminal and run as they stand, in a registry with no default state."""
+    import shlex
+
+    env = {**os.environ, "GVRS_HOME": str(tmp_path / "home")}
+    env.pop("GVRS_DATABASE_URL", None)
+    env.pop("GVRS_DEFAULT_STATE", None)
+    gvrs = [sys.executable, "-m", "gvrs"]
+    out = tmp_path / "a folder with spaces"
+    simulated = subprocess.run(
+        [*gvrs, "simulate", "--scenario", "small-town", "--years", "2022..2023", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert simulated.returncode == 0, simulated.stderr
+    printed = simulated.stdout.split("Import with:", 1)[1].strip().splitlines()
+    assert [line.split()[1] for line in printed] == ["import", "populations", "boundaries"]
+    for line in printed:
+        args = shlex.split(line)
+        assert args[0] == "gvrs"
+        result = subprocess.run(
+            [*gvrs, *args[1:]], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, (line, result.stdout, result.stderr)
+
+
+def test_ctrl_c_stops_a_command_with_a_line_not_a_traceback(tmp_path):
+    import signal
+
+    env = {**os.environ, "GVRS_HOME": str(tmp_path / "home"), "GVRS_DEMO_PASSWORD": "x" * 12}
+    env.pop("GVRS_DATABASE_URL", None)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "gvrs", "demo", "--no-serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Wait until it is building (past start-up), then interrupt it as a terminal's Ctrl-C does.
+    assert "Building the demo database" in demo.stdout.readline() + demo.stdout.readline()
+    demo.send_signal(signal.SIGINT)
+    _, stderr = demo.communicate(timeout=120)
+    assert demo.returncode == 130
+    assert "Traceback" not in stderr
+    assert "gvrs demo: interrupted" in stderr

@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import poisson
 
-from gvrs.analysis.inference import compare_counts, poisson_interval
+from gvrs.analysis.inference import (
+    binomial_interval,
+    binomial_two_sided_p,
+    compare_counts,
+    poisson_interval,
+)
 
 
 def test_sixty_to_thirty_eight_is_a_37_percent_fall_with_exact_p_0_0334():
@@ -69,3 +74,30 @@ def test_intervals_cover_the_true_mean_at_least_95_percent_of_the_time(mean):
     covered = np.mean([(iv := poisson_interval(int(k))).low <= mean <= iv.high for k in draws])
     # Exact intervals are conservative: coverage >= 95% up to Monte Carlo error (3 s.e.).
     assert covered >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / 2000)
+
+
+@pytest.mark.parametrize("n", [*range(1, 40), 97, 1000, 25_013])
+@pytest.mark.parametrize("p", [0.5, 0.3, 0.01, 0.99, 1 / 3, 0.0, 1.0])
+def test_the_exact_test_written_on_scipy_special_equals_scipy_stats_binomtest(n, p):
+    """inference computes the two-sided binomial test without importing scipy.stats (half a
+    second of every command's start-up); it must give scipy.stats.binomtest's p-values."""
+    from scipy.stats import binomtest
+
+    ks = range(n + 1) if n < 100 else np.linspace(0, n, 60).round().astype(int)
+    for k in ks:
+        expected = binomtest(int(k), n, p).pvalue
+        assert binomial_two_sided_p(int(k), n, p) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_the_interval_quantiles_equal_scipy_stats():
+    from scipy.stats import beta, chi2
+
+    for count in range(0, 300):
+        interval = poisson_interval(count)
+        low = 0.0 if count == 0 else chi2.ppf(0.025, 2 * count) / 2
+        assert interval.low == pytest.approx(low, rel=1e-13)
+        assert interval.high == pytest.approx(chi2.ppf(0.975, 2 * count + 2) / 2, rel=1e-13)
+    for successes in range(1, 60):
+        assert binomial_interval(successes, 60).low == pytest.approx(
+            beta.ppf(0.025, successes, 61 - successes), rel=1e-12
+        )

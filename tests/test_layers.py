@@ -27,10 +27,11 @@ FLOORS: list[tuple[str, ...]] = [
     ("gvrs.reports",),
     ("gvrs.partners",),
     ("gvrs.reviews",),
-    ("gvrs.risk", "gvrs.evaluation"),
+    ("gvrs.risk", "gvrs.evaluation", "gvrs.notifications"),
     ("gvrs.council", "gvrs.public"),
+    ("gvrs.api",),
     ("gvrs.operations",),
-    ("gvrs.cli", "gvrs.settings", "gvrs.urls", "gvrs.wsgi"),
+    ("gvrs.cli", "gvrs.settings", "gvrs.urls", "gvrs.wsgi", "gvrs.navigation"),
     ("gvrs.__main__",),
 ]
 

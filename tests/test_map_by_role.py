@@ -196,3 +196,32 @@ def test_filter_values_do_not_fill_the_cache(people, scattered):
         assert page.status_code == 200
         client.get(url, {"metric": f"no-such-metric-{day}", "area": f"nowhere-{day}"})
     assert cached() == baseline
+
+
+def test_every_map_read_of_incident_points_is_in_the_audit_log(people, scattered):
+    """Issue 24: a police map read of incidents' coordinates left no audit event. Each page
+    that draws points writes one, cached dashboard or not; maps of cells write none."""
+    from gvrs.accounts.models import AuditEvent
+
+    place = Incident.objects.first().jurisdiction
+    url = reverse("reports-jurisdiction", kwargs={"slug": place.slug})
+    police = Client()
+    police.force_login(people["police"])
+    police.get(url, {"metric": "shootings"})
+    police.get(url, {"metric": "shootings"}, headers={"HX-Request": "true"})  # from the cache
+    police.get(url, {"metric": "shootings", "since": "2022-01-01", "until": "2022-06-30"})
+    events = list(AuditEvent.objects.filter(action="view locations").order_by("pk"))
+    assert [(e.username, e.object_type, e.object_id) for e in events] == [
+        ("pat", "incidents.Jurisdiction", str(place.pk))
+    ] * 3
+    whole_year = Incident.objects.filter(occurred_on__year=2022).count()
+    assert events[0].detail.startswith(f"{whole_year} incident points on the map: shootings, ")
+    first_half = Incident.objects.filter(occurred_on__range=("2022-01-01", "2022-06-30")).count()
+    assert events[2].detail == (
+        f"{first_half} incident points on the map: shootings, 1 Jan 2022 to 30 Jun 2022"
+    )
+    for role in ("analyst", "viewer"):
+        client = Client()
+        client.force_login(people[role])
+        assert client.get(url, {"metric": "shootings"}).status_code == 200
+    assert AuditEvent.objects.filter(action="view locations").count() == 3

@@ -46,6 +46,11 @@ def test_the_demo_partners_come_from_the_simulator_and_stay_behind_the_firewall(
     ) == set(expected["person_id"])
     assert Participant.objects.filter(area__isnull=False).count() == len(expected)
     assert Contact.objects.exists() and Outcome.objects.exists()
+    # Identified, then the intake, then the enrolment; everyone enrolled was reached first,
+    # so the funnel (identified >= contacted >= enrolled) never rises.
+    for person in Participant.objects.exclude(enrolled_on=None):
+        assert person.identified_on <= person.intake_on <= person.enrolled_on, person.pk
+        assert person.contacts.filter(on__lte=person.enrolled_on, kind="in_person").exists()
     assert any("accepted" in line for line in lines)
     # Outcomes are the simulator's truth: "not shot" is no exactly when they were shot.
     victims = pd.read_csv(paths["victims.csv"])

@@ -1,9 +1,11 @@
 """The review's part of the demo, on a small simulated county: the simulator's groups and
-conflicts become the group audit, its last four weeks of shootings the queue, the oldest
-reviewed as the simulator's truth says, with alerts reaching the partners covering them."""
+conflicts become the group audit, its last eight weeks of shootings the queue, those whose
+weekly meeting has been held reviewed as the simulator's truth says, with alerts reaching the
+partners covering them; the newest wait for the next meeting."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -19,7 +21,7 @@ from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident, Jurisdiction
 from gvrs.partners.demo import build_partner_demo
 from gvrs.partners.models import Participant
-from gvrs.reviews.demo import OPEN_DAYS, QUEUE_DAYS, REVIEWS_DONE, build_review_demo
+from gvrs.reviews.demo import QUEUE_DAYS, build_review_demo, meeting_after
 from gvrs.reviews.models import AlertDelivery, Conflict, CoverageArea, Group, Review
 from tests.personas import make_user
 
@@ -27,7 +29,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_review_comes_from_the_simulator(tmp_path, client):
-    city = simulate("small-town", years=(2023, 2024), seed=3, size=25)
+    # The data end yesterday, as the demo's do.
+    this_year = dt.date.today().year
+    city = simulate("small-town", years=(this_year - 1, this_year), seed=3, size=25)
     paths = write_city(city, tmp_path / "sim")
     assert import_file(paths["incidents.csv"], load_format("gvrs")).ok
     call_command(
@@ -58,12 +62,13 @@ def test_the_demo_review_comes_from_the_simulator(tmp_path, client):
         occurred_on__gt=end - pd.Timedelta(days=QUEUE_DAYS),
     )
     assert Review.objects.count() == recent.count()
-    older = recent.filter(occurred_on__lte=end - pd.Timedelta(days=OPEN_DAYS)).count()
+    held = [i.pk for i in recent if meeting_after(i.occurred_on) < today]  # meeting held
     done = list(Review.objects.done().select_related("incident"))
-    assert len(done) == min(older, REVIEWS_DONE) > 0
-    # The last two weeks' shootings wait for the meeting.
-    assert Review.objects.open().count() == recent.count() - len(done) > 0
-    assert all(r.incident.occurred_on <= end - pd.Timedelta(days=OPEN_DAYS) for r in done)
+    assert sorted(r.incident_id for r in done) == sorted(held) and done
+    # The newest wait for the next meeting, due a week after the shooting.
+    waiting = Review.objects.open()
+    assert waiting.count() == recent.count() - len(done)
+    assert all(meeting_after(r.incident.occurred_on) >= today for r in waiting)
     # The review found the groups the simulator says were involved.
     events = pd.read_csv(paths["events.csv"]).set_index("event_id")
     names = groups.set_index("group_id")["name"]

@@ -1,6 +1,7 @@
 """Sign-in throttling by django-axes (finding 5 of issue 12): per (user name, address) pair,
-atomic under parallel attempts, the address only through a configured trusted proxy, the
-old-password check throttled too, and X-Forwarded-Proto believed only from the proxy."""
+and per address across user names (issue 24), atomic under parallel attempts, the address
+only through a configured trusted proxy, the old-password check throttled too, and
+X-Forwarded-Proto believed only from the proxy."""
 
 from __future__ import annotations
 
@@ -164,3 +165,82 @@ def test_passwords_are_hashed_with_argon2id_and_old_hashes_upgraded(people, sett
     assert attempt(Client(), "ana", PASSWORD).status_code == 302
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$")
+
+
+def _spray(names: int, passwords: int, **meta) -> list[int]:
+    """One address trying ``passwords`` wrong passwords at each of ``names`` user names, name
+    after name (under the per-name limit of five)."""
+    return [
+        attempt(Client(), f"staff{n:02d}", f"guess-{p}", **meta).status_code
+        for p in range(passwords)
+        for n in range(names)
+    ]
+
+
+def test_one_address_spraying_many_names_is_stopped_at_the_address_limit(people, settings):
+    """Issue 24: the lockout was per (name, address) only, so 20 names x 4 passwords from one
+    address were all evaluated. Now the address is locked out at its 20th failure."""
+    assert settings.GVRS_SIGNIN_FAILURES_PER_ADDRESS == 20
+    statuses = _spray(20, 4, REMOTE_ADDR="203.0.113.50")
+    assert statuses[:20] == [200] * 20
+    assert statuses[20:] == [429] * 60
+    # Locked out: even the right password of a real user, from that address, is not read.
+    locked = attempt(Client(), "ana", PASSWORD, REMOTE_ADDR="203.0.113.50")
+    assert locked.status_code == 429
+    assert "Too many failed sign-in attempts from this address" in locked.content.decode()
+    # Another address is not affected.
+    assert attempt(Client(), "ana", PASSWORD, REMOTE_ADDR="203.0.113.51").status_code == 302
+
+
+def test_the_address_limit_is_a_setting(people, settings):
+    settings.GVRS_SIGNIN_FAILURES_PER_ADDRESS = 6
+    statuses = _spray(3, 3, REMOTE_ADDR="203.0.113.60")
+    assert statuses == [200] * 6 + [429] * 3
+
+
+def test_behind_a_trusted_proxy_the_address_limit_is_the_clients_not_the_proxys(people, settings):
+    settings.GVRS_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    via = {"REMOTE_ADDR": "10.0.0.2"}
+    statuses = _spray(10, 3, HTTP_X_FORWARDED_FOR="192.0.2.30", **via)
+    assert statuses.count(429) == 10  # the 21st to 30th
+    # Another client behind the same proxy signs in.
+    assert (
+        attempt(Client(), "ana", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.31", **via).status_code
+        == 302
+    )
+    # Without a trusted proxy, a sprayer choosing its X-Forwarded-For is still one address.
+    settings.GVRS_TRUSTED_PROXIES = []
+    spoofed = [
+        attempt(
+            Client(),
+            f"other{n:02d}",
+            "guess",
+            REMOTE_ADDR="198.51.100.20",
+            HTTP_X_FORWARDED_FOR=f"1.2.3.{n}",
+        ).status_code
+        for n in range(25)
+    ]
+    assert spoofed == [200] * 20 + [429] * 5
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="parallel connections need a server database"
+)
+def test_parallel_attempts_at_many_names_from_one_address_are_counted_one_at_a_time(people):
+    from django.db import connections
+
+    statuses: list[int] = []
+    barrier = threading.Barrier(40)
+
+    def guess(n: int) -> None:
+        barrier.wait()
+        statuses.append(attempt(Client(), f"name{n:02d}", "guess").status_code)
+        connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 20 + [429] * 20

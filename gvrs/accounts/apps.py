@@ -24,6 +24,12 @@ class AccountsConfig(AppConfig):
         # Django's receiver would wait for an import to end on SQLite (gvrs.accounts.signin).
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(update_last_login, dispatch_uid="gvrs-update-last-login")
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete
+
+        from gvrs.accounts.tokens import forget_user
+
+        post_delete.connect(forget_user, sender=get_user_model(), dispatch_uid="gvrs-tokens")
 
 
 def _sync_roles(using: str = "default", **kwargs) -> None:

@@ -32,10 +32,14 @@ def audited_transaction():
 def user_roles(user) -> str:
     """The user's role (group) names, sorted and "; "-separated; "superuser" is added for a
     superuser, whose rights come from the flag rather than a group."""
+    cached = getattr(user, "_gvrs_roles", None)
+    if cached is not None:  # a request's or a command's user: asked once, then remembered
+        return cached
     names = sorted(user.groups.values_list("name", flat=True))
     if user.is_superuser:
         names.append(SUPERUSER)
-    return "; ".join(names)
+    user._gvrs_roles = "; ".join(names)
+    return user._gvrs_roles
 
 
 def user_organization(user) -> str:

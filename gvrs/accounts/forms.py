@@ -6,13 +6,14 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
 
-from gvrs.accounts.throttle import LOCKED_MESSAGE, client_ip, one_attempt_at_a_time
+from gvrs.accounts.throttle import client_ip, locked_message, one_attempt_at_a_time
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Each attempt is evaluated alone for its (user name, address): axes' lockout check and
-    its failure record happen inside one lock, so parallel attempts cannot all slip through
-    before the first failures are counted."""
+    """Each attempt is evaluated alone for its address: axes' lockout checks (per user name
+    and address, and per address across names) and its failure record happen inside one
+    lock, so parallel attempts cannot all slip through before the first failures are
+    counted."""
 
     def clean(self):
         username = (self.data.get("username") or "").strip()
@@ -42,7 +43,7 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
         credentials = {"username": self.user.get_username()}
         with one_attempt_at_a_time(credentials["username"], client_ip(self.request)):
             if AxesProxyHandler.is_locked(self.request, credentials):
-                raise forms.ValidationError(LOCKED_MESSAGE, code="throttled")
+                raise forms.ValidationError(locked_message(self.request), code="throttled")
             ok = self.user.check_password(old)
             if not ok:
                 user_login_failed.send(
@@ -53,3 +54,15 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
                 self.error_messages["password_incorrect"], code="password_incorrect"
             )
         return old
+
+
+class TokenForm(forms.Form):
+    """A new API token: what it is for and how long it lasts (it is always read-only)."""
+
+    name = forms.CharField(max_length=100, help_text="what it is for, e.g. Power BI dashboard")
+    lifetime_days = forms.TypedChoiceField(
+        label="Expires after",
+        coerce=int,
+        initial=90,
+        choices=[(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year")],
+    )

@@ -1,4 +1,5 @@
-"""Organizations, membership and the audit log (sign-in throttling is django-axes')."""
+"""Organizations, membership, the audit log and personal API tokens (sign-in throttling is
+django-axes')."""
 
 from __future__ import annotations
 
@@ -70,3 +71,38 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         who = self.username or "anonymous"
         return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_type}"
+
+
+class ApiToken(models.Model):
+    """A personal token for the read API (``gvrs.accounts.tokens``): made and revoked by its
+    user on the account page, shown once, stored only as its SHA-256.
+
+    It lives beside the sessions and the audit log (``accounts.router``): using a token writes
+    its ``last_used_at``, and on SQLite that write must never wait for an import. Like an
+    audit event it names its user without a database constraint; a deleted user's tokens are
+    deleted with them (``tokens.forget_user``).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "read only"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    name = models.CharField(max_length=100, help_text="what the token is for")
+    prefix = models.CharField(max_length=16, help_text="its first characters, to recognise it")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token")
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -3,8 +3,8 @@
 SQLite has one writer at a time per database file, and an import writes the registry in one
 transaction (bad input never leaves anything half-written), for as long as it takes to read
 a million rows. Everything a sign-in or a page view writes (the session, django-axes' attempt
-counters, the audit log and the page cache) lives in a second file, ``ACTIVITY``, whose
-writers wait only for each other.
+counters, the audit log, API tokens and the page cache) lives in a second file, ``ACTIVITY``,
+whose writers wait only for each other.
 The user's ``last_login`` is the one write a sign-in makes to the registry's file; it is
 skipped while an import holds that file (``accounts.signals``), and the audit log's
 ``login`` event keeps the time.
@@ -23,6 +23,8 @@ _ROUTED = {
     ("sessions", None),
     ("axes", None),
     ("accounts", "auditevent"),
+    ("accounts", "apitoken"),  # a token's use is written on every request that uses it
+    ("evaluation", "evaluationrun"),  # written by the evaluation page as it answers
     ("django_cache", None),  # the database cache's table (rendered dashboards)
 }
 

@@ -1,11 +1,17 @@
 """Sign-in throttling with django-axes, and the client's address as a configured proxy says.
 
 - A lockout is per (user name, address) pair: failures for a made-up name never lock a real
-  user out, and one address failing never locks out everyone behind the same proxy.
-- Checking the count and recording a failure happen under one lock per pair (a PostgreSQL
-  advisory lock for the transaction; on SQLite every write transaction of the attempts'
-  database is serialised), so
-  parallel attempts are evaluated one at a time: the sixth sees the first five.
+  user out, and one address failing for one name never locks out everyone behind the same
+  proxy.
+- Besides, an address is locked out after ``GVRS_SIGNIN_FAILURES_PER_ADDRESS`` failures
+  across all user names (20 by default) within the cool-off: one address spraying a few
+  passwords at each of many names (20 names x 4 passwords stays under the per-pair limit)
+  is stopped at its 20th failure (``gvrs.accounts.lockout``).
+- Checking the counts and recording a failure happen under one lock per address (a
+  PostgreSQL advisory lock for the transaction; on SQLite every write transaction of the
+  attempts' database is serialised), so parallel attempts from one address are evaluated
+  one at a time: the sixth for a name sees the first five, the 21st for an address the
+  first twenty.
 - The client's address comes from ``X-Forwarded-For`` only when the request arrives from one
   of ``GVRS_TRUSTED_PROXIES``; otherwise from the connection itself. ``X-Forwarded-Proto`` is
   believed on the same condition (``TrustedProxyMiddleware``).
@@ -19,10 +25,14 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.db.models import Sum
 
 LOCKED_MESSAGE = (
     "Too many failed sign-in attempts for this user name from this address. "
     "Try again in 15 minutes."
+)
+ADDRESS_LOCKED_MESSAGE = (
+    "Too many failed sign-in attempts from this address. Try again in 15 minutes."
 )
 
 
@@ -69,18 +79,41 @@ class TrustedProxyMiddleware:
         return self.get_response(request)
 
 
+def address_failures(request, ip: str | None) -> int:
+    """Failed sign-ins from ``ip`` for any user name within the cool-off (django-axes keeps
+    one row per user name, address and browser, each with its count)."""
+    from axes.attempts import get_cool_off_threshold
+    from axes.models import AccessAttempt
+
+    if not ip:
+        return 0
+    found = AccessAttempt.objects.filter(
+        ip_address=ip, attempt_time__gte=get_cool_off_threshold(request)
+    ).aggregate(failures=Sum("failures_since_start"))
+    return found["failures"] or 0
+
+
+def locked_message(request) -> str:
+    """What a locked-out attempt is told: which of the two limits it reached."""
+    if getattr(request, "gvrs_address_locked", False):
+        return ADDRESS_LOCKED_MESSAGE
+    return LOCKED_MESSAGE
+
+
 @contextmanager
 def one_attempt_at_a_time(username: str, ip: str | None):
-    """A transaction during which no other sign-in attempt for this (user name, address) is
-    evaluated, so the lockout check and the failure record are one step. It is a transaction
-    of the database holding the attempts (on SQLite, not the registry an import may hold)."""
+    """A transaction during which no other sign-in attempt from this address is evaluated, so
+    the lockout checks (per user name and address, and per address) and the failure record
+    are one step. It is a transaction of the database holding the attempts (on SQLite, not
+    the registry an import may hold). ``username`` is not part of the lock: attempts from one
+    address at many names must be counted one at a time too."""
     from gvrs.accounts.router import activity_alias
 
     alias = activity_alias()
     connection = connections[alias]
     with transaction.atomic(using=alias):
         if connection.vendor == "postgresql":
-            key = hashlib.sha256(f"gvrs-signin|{username}|{ip}".encode()).digest()
+            key = hashlib.sha256(f"gvrs-signin|{ip}".encode()).digest()
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s)",

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth
 from django.urls import path
 
 from gvrs.accounts.forms import ThrottledAuthenticationForm
-from gvrs.accounts.views import PasswordChangeView
+from gvrs.accounts.views import PasswordChangeView, api_token_revoke, api_tokens
 
 urlpatterns = [
     path(
@@ -27,4 +27,6 @@ urlpatterns = [
         auth.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
         name="accounts-password-change-done",
     ),
+    path("tokens/", api_tokens, name="accounts-tokens"),
+    path("tokens/<int:pk>/revoke/", api_token_revoke, name="accounts-token-revoke"),
 ]

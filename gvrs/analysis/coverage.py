@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from gvrs.analysis.narrative import format_p
 
@@ -208,7 +208,7 @@ def find_low_months(
         expected = rate * days[i] * season[calendar_month[i]]
         if expected <= 0:
             continue
-        p = float(stats.poisson.cdf(totals[i], expected))
+        p = float(special.pdtr(totals[i], expected))  # the Poisson distribution function
         if p < p_value and totals[i] < ratio * expected:
             out.append(LowMonth(labels[i], int(totals[i]), float(expected), p))
     return out

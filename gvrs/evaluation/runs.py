@@ -682,3 +682,34 @@ def figures(result: Evaluation, metric: Metric | str) -> dict:
         )
         out["event_study"] = json.loads(events.to_json())
     return out
+
+
+def remember(jurisdiction: Jurisdiction, out: dict, *, made_by: str, question: tuple = ()) -> None:
+    """Keep an evaluation's record (``record``'s output) for the API: one row per question
+    and registry version, the latest answer kept."""
+    import hashlib
+
+    from django.utils import timezone
+
+    from gvrs.evaluation.models import EvaluationRun
+    from gvrs.incidents.versions import registry_version
+
+    parts = (jurisdiction.pk, out["metric"], out["method"], out["start"], out["source"])
+    parts += (out["level"], *question)
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    EvaluationRun.objects.update_or_create(
+        question=digest,
+        registry_version=registry_version(),
+        defaults={
+            "place_id": jurisdiction.pk,
+            "place_slug": jurisdiction.slug,
+            "place_name": jurisdiction.name,
+            "metric": out["metric"],
+            "method": out["method"],
+            "start": out["start"],
+            "source": out["source"],
+            "record": out,
+            "computed_at": timezone.now(),
+            "made_by": made_by[:150],
+        },
+    )

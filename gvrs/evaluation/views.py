@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from gvrs.analysis.evaluation import EvaluationError
 from gvrs.analysis.narrative import format_p
 from gvrs.data.metrics import load_metrics
-from gvrs.evaluation.runs import METHOD_NAMES, evaluate, figures, record
+from gvrs.evaluation.runs import METHOD_NAMES, evaluate, figures, record, remember
 from gvrs.incidents.models import Jurisdiction
 from gvrs.incidents.versions import registry_version
 
@@ -29,17 +29,20 @@ class EvaluationForm(forms.Form):
         self.fields["metric"].choices = [(m.name, m.label) for m in metrics.values()]
 
 
-def _cached_evaluation(jurisdiction, metric, start, method):
-    """Pure in the registry's state and the question: computed once per registry version."""
+def _cached_evaluation(jurisdiction, metric, start, method, made_by: str = ""):
+    """Pure in the registry's state and the question: computed once per registry version,
+    and kept (``runs.remember``) for the API's list of evaluations already run."""
     parts = (jurisdiction.pk, metric.name, start, method, registry_version())
     key = "evaluation-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
     found = cache.get(key)
     if found is None:
         try:
             result, tables = evaluate(metric, jurisdiction, start, method)
+            out = record(result, tables, metric)
+            remember(jurisdiction, out, made_by=made_by)
             found = {
                 "result": result,
-                "record": record(result, tables, metric),
+                "record": out,
                 "figures": figures(result, metric),
                 "definition": f"{tables.source}: {tables.definition}",
                 "level": f"{result.level:.0%}",
@@ -68,6 +71,7 @@ def evaluation(request: HttpRequest, slug: str) -> HttpResponse:
             metrics[form.cleaned_data["metric"]],
             form.cleaned_data["start"],
             form.cleaned_data["method"],
+            made_by=request.user.get_username(),
         )
     context = {"jurisdiction": jurisdiction, "form": form, "answer": answer}
     return render(request, "evaluation/evaluation.html", context)

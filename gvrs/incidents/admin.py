@@ -9,6 +9,8 @@ from gvrs.incidents.models import (
     PersonInvolved,
     Population,
     PublishedCount,
+    ScheduledImport,
+    ScheduledRun,
 )
 
 
@@ -58,3 +60,26 @@ class ImportRunAdmin(admin.ModelAdmin):
 
 admin.site.register(Population)
 admin.site.register(PublishedCount)
+
+
+class ScheduledRunInline(admin.TabularInline):
+    """A schedule's runs, newest first: read only, written by the runs themselves."""
+
+    model = ScheduledRun
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-started_at", "-pk"]
+    fields = ["started_at", "outcome", "file_name", "message", "import_run", "notified"]
+    readonly_fields = fields
+
+
+@admin.register(ScheduledImport)
+class ScheduledImportAdmin(admin.ModelAdmin):
+    """Data that arrives by itself (docs/importing.md, "Scheduled imports")."""
+
+    list_display = ["name", "enabled", "place", "folder", "url", "every_minutes", "next_run_at"]
+    list_filter = ["enabled"]
+    search_fields = ["name"]
+    raw_id_fields = ["place"]
+    inlines = [ScheduledRunInline]

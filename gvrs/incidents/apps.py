@@ -8,6 +8,12 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         from django_tasks.signals import task_finished
 
-        from gvrs.incidents import jobs
+        task_finished.connect(_upkeep, dispatch_uid="gvrs-import-upkeep")
 
-        task_finished.connect(jobs.upkeep, dispatch_uid="gvrs-import-upkeep")
+
+def _upkeep(**kwargs) -> None:
+    """Imports the import machinery (pandas, the readers) only in a process that runs a
+    task: every command and web process would otherwise pay for it at start-up."""
+    from gvrs.incidents import jobs
+
+    jobs.upkeep(**kwargs)

@@ -443,3 +443,93 @@ class ImportJob(models.Model):
     @property
     def active(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+
+class ScheduledImport(models.Model):
+    """Data that arrives by itself: a folder the records system drops its exports into, or an
+    HTTPS address fetched on a schedule, imported with a saved mapping by the background
+    worker (``gvrs.incidents.scheduled``). A file already imported (the same bytes, by
+    SHA-256) is never imported twice: an unchanged file is "nothing changed"."""
+
+    name = models.CharField(max_length=100, unique=True)
+    place = models.ForeignKey(
+        Jurisdiction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the place this feed serves: its administrators are told when a run fails",
+    )
+    folder = models.CharField(
+        max_length=500, blank=True, help_text="a folder on the server watched for new files"
+    )
+    pattern = models.CharField(
+        max_length=100, default="*.csv", help_text="which files of the folder, e.g. *.csv.gz"
+    )
+    url = models.URLField(
+        max_length=1000, blank=True, help_text="or an https:// address fetched on the schedule"
+    )
+    format_name = models.CharField(
+        max_length=100, blank=True, help_text="a shipped format (blank: the mapping below)"
+    )
+    mapping = models.TextField(
+        blank=True, help_text="a TOML mapping (docs/mappings.md), used when no format is named"
+    )
+    jurisdiction = models.CharField(
+        max_length=200, blank=True, help_text="for rows that name no place, e.g. Bakersfield"
+    )
+    state = models.CharField(max_length=2, blank=True, help_text="for places named without one")
+    accept_valid = models.BooleanField(
+        default=False, help_text="import the valid rows and set invalid ones aside"
+    )
+    every_minutes = models.PositiveIntegerField(default=24 * 60)
+    settle_seconds = models.PositiveIntegerField(
+        default=60, help_text="a file changed more recently than this is still being written"
+    )
+    enabled = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, help_text="blank: at once")
+    running_since = models.DateTimeField(null=True, blank=True, editable=False)
+    etag = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from gvrs.incidents.schedule_rules import check_schedule
+
+        problems = check_schedule(self)
+        if problems:
+            raise ValidationError(problems)
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled import and its outcome: a file imported (with its import run),
+    nothing changed, or a failure (with why, and how many administrators were told)."""
+
+    class Outcome(models.TextChoices):
+        IMPORTED = "imported", "imported"
+        UNCHANGED = "unchanged", "nothing changed"
+        FAILED = "failed", "failed"
+
+    schedule = models.ForeignKey(ScheduledImport, on_delete=models.CASCADE, related_name="runs")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    file_name = models.CharField(max_length=500, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    message = models.TextField(blank=True)
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notified = models.PositiveIntegerField(default=0, help_text="administrators told of it")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.schedule}: {self.get_outcome_display()} {self.started_at:%Y-%m-%d %H:%M}"

@@ -7,7 +7,6 @@ import is written to the audit log.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -21,14 +20,14 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gvrs.accounts.audit import record
-from gvrs.data.csvsafe import inert
+from gvrs.data import csvsafe
 from gvrs.data.limits import Limits, setting_name
 from gvrs.data.mapping import load_format
 from gvrs.data.schema import Kind
 from gvrs.incidents import jobs
 from gvrs.incidents.forms import IncidentSearchForm, UploadForm
 from gvrs.incidents.jobs import PREVIEW_ERRORS
-from gvrs.incidents.models import ImportJob, ImportRun, Incident
+from gvrs.incidents.models import ImportJob, ImportRun, Incident, ScheduledRun
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int) -> Incident:
@@ -138,14 +137,12 @@ def incident_export(request: HttpRequest) -> HttpResponse:
         f"{count} incidents as CSV, {'with' if restricted else 'without'} restricted fields;"
         f" filters {filters}",
     )
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
 
     def rows():
         yield writer.writerow([name for name, _ in columns])
         for values in qs.order_by(*order).values_list(*fields).iterator(chunk_size=2000):
-            yield writer.writerow(
-                [inert(v) if isinstance(v, str) else ("" if v is None else v) for v in values]
-            )
+            yield writer.writerow(values)
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = dt.date.today().isoformat()
@@ -180,7 +177,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("incidents.view_importrun", raise_exception=True)
 def import_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(ImportRun.objects.all(), 50).get_page(request.GET.get("page"))
-    return render(request, "incidents/imports.html", {"page": page})
+    scheduled = ScheduledRun.objects.select_related("schedule")[:30]
+    return render(request, "incidents/imports.html", {"page": page, "scheduled": scheduled})
 
 
 @login_required

@@ -83,9 +83,11 @@ def record_intake(
     identified_on: dt.date | None = None,
     simulated_person: int | None = None,
     worker=None,
+    intake_on: dt.date | None = None,
 ) -> Participant:
     """A new participant on the program's waiting list, with a consent record for every
-    kind of disclosure (each a yes or a no, never left unasked)."""
+    kind of disclosure (each a yes or a no, never left unasked). ``intake_on`` is the day of
+    the intake conversation when it is written up later (default today)."""
     if program.organization_id != organization.pk:
         raise ActionError(f"{program} is not a program of {organization}")
     if not name.strip():
@@ -96,6 +98,9 @@ def record_intake(
     if missing:
         raise ActionError(f"consent not asked: {', '.join(sorted(missing))}")
     today = timezone.localdate()
+    intake_on = intake_on or today
+    if identified_on is not None and identified_on > intake_on:
+        raise ActionError(f"identified on {identified_on} is after the intake on {intake_on}")
     participant = Participant.objects.create(
         organization=organization,
         program=program,
@@ -107,7 +112,7 @@ def record_intake(
         eligibility_reason=eligibility_reason.strip(),
         priority_reason=priority_reason.strip(),
         identified_on=identified_on or today,
-        intake_on=today,
+        intake_on=intake_on,
         simulated_person=simulated_person,
         worker=worker or user,
     )

@@ -141,6 +141,11 @@ def build_partner_demo(folder: Path, *, county: str, password: str, seed: int = 
             member = members.loc[row.person_id]
             group = groups.loc[row.group_id]
             enrolled_on = row.enrolled_on.date()
+            # Identified some weeks before the enrolment, the intake conversation in between.
+            identified_on = enrolled_on - dt.timedelta(days=int(rng.integers(7, 60)))
+            intake_on = identified_on + dt.timedelta(
+                days=int(rng.integers(0, (enrolled_on - identified_on).days + 1))
+            )
             consent_refer = rng.random() < 0.6
             person = actions.record_intake(
                 user,
@@ -167,9 +172,15 @@ def build_partner_demo(folder: Path, *, county: str, password: str, seed: int = 
                     Consent.Kind.AGGREGATE_REPORTING: (bool(rng.random() < 0.9), []),
                 },
                 consent_text_version="2026-01",
-                identified_on=enrolled_on - dt.timedelta(days=int(rng.integers(7, 60))),
+                identified_on=identified_on,
                 simulated_person=int(row.person_id),
                 worker=workers[position // 15],
+                intake_on=intake_on,
+            )
+            # The outreach worker reached them at the intake, before the enrolment: the
+            # funnel (identified, contacted, enrolled) never rises.
+            actions.log_contact(
+                user, person, on=intake_on, duration_minutes=45, kind="in_person", place="street"
             )
             person = actions.enrol_participant(user, person, on=enrolled_on)
             people.append(person)

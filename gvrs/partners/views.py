@@ -95,6 +95,22 @@ def _get_referral_for_user(request: HttpRequest, pk: int) -> Referral:
     )
 
 
+def gated(getter):
+    """A record's page: the record is fetched through its gate (``getter``, which 404s when the
+    user may not see it) before anything else, the method included, so someone who may not
+    see the record gets the same 404 for every method, never a 405 saying it is there. The
+    view receives the record instead of its primary key."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
+            return view(request, getter(request, pk))
+
+        return wrapped
+
+    return decorate
+
+
 def _fail(request: HttpRequest, error: actions.ActionError) -> None:
     messages.error(request, str(error))
 
@@ -174,11 +190,11 @@ def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_work
+@gated(_get_participant_for_user)
 @require_http_methods(["GET", "POST"])
-def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def participant_edit(request: HttpRequest, participant: Participant) -> HttpResponse:
     """Correct a participant's personal fields: staff of the participant's own organization
     only (anyone else gets the same 404 as for a record that does not exist)."""
-    participant = _get_participant_for_user(request, pk)
     form = PersonalForm(request.POST or None)
     refused = ""
     if request.method == "POST" and form.is_valid():
@@ -198,7 +214,7 @@ def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"Saved: {', '.join(changed)}." if changed else "Nothing changed."
             )
-            return redirect("partners-participant", pk)
+            return redirect("partners-participant", participant.pk)
     elif request.method == "GET":
         form = PersonalForm(initial=_personal_initial(participant))
     record(request.user, "participant.view", participant, "personal fields, to edit")
@@ -222,15 +238,15 @@ def _personal_initial(participant: Participant) -> dict:
 
 
 @partner_work
+@gated(_get_participant_for_user)
 @require_POST
-def enrol(request: HttpRequest, pk: int) -> HttpResponse:
-    participant = _get_participant_for_user(request, pk)
+def enrol(request: HttpRequest, participant: Participant) -> HttpResponse:
     try:
         actions.enrol_participant(request.user, participant)
         messages.success(request, "Enrolled.")
     except actions.ActionError as error:
         _fail(request, error)
-    return redirect("partners-participant", pk)
+    return redirect("partners-participant", participant.pk)
 
 
 def _post_form(request, form_class, pk, apply, **form_kwargs) -> HttpResponse:
@@ -250,13 +266,13 @@ def _post_form(request, form_class, pk, apply, **form_kwargs) -> HttpResponse:
 
 
 @partner_work
+@gated(_get_participant_for_user)
 @require_POST
-def exit_participant(request: HttpRequest, pk: int) -> HttpResponse:
-    participant = _get_participant_for_user(request, pk)
+def exit_participant(request: HttpRequest, participant: Participant) -> HttpResponse:
     return _post_form(
         request,
         ExitForm,
-        pk,
+        participant.pk,
         lambda d: (
             actions.exit_participant(request.user, participant, d["reason"], d["on"], d["note"])
             and None
@@ -265,13 +281,13 @@ def exit_participant(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_work
+@gated(_get_participant_for_user)
 @require_POST
-def consent(request: HttpRequest, pk: int) -> HttpResponse:
-    participant = _get_participant_for_user(request, pk)
+def consent(request: HttpRequest, participant: Participant) -> HttpResponse:
     return _post_form(
         request,
         ConsentForm,
-        pk,
+        participant.pk,
         lambda d: (
             actions.record_consent(
                 request.user, participant, d["kind"], d["granted"], d["text_version"], d["fields"]
@@ -282,9 +298,9 @@ def consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_work
+@gated(_get_participant_for_user)
 @require_POST
-def plan_new(request: HttpRequest, pk: int) -> HttpResponse:
-    participant = _get_participant_for_user(request, pk)
+def plan_new(request: HttpRequest, participant: Participant) -> HttpResponse:
 
     def apply(d):
         plan = actions.start_life_plan(
@@ -292,13 +308,13 @@ def plan_new(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("partners-plan", plan.pk)
 
-    return _post_form(request, GoalForm, pk, apply)
+    return _post_form(request, GoalForm, participant.pk, apply)
 
 
 @partner_work
+@gated(_get_plan_for_user)
 @require_http_methods(["GET", "POST"])
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _get_plan_for_user(request, pk)
+def plan_detail(request: HttpRequest, plan: LifePlan) -> HttpResponse:
     if request.method == "POST":
         step = request.POST.get("step")
         try:
@@ -390,13 +406,13 @@ def quick_contact(request: HttpRequest) -> HttpResponse:
 
 
 @partner_work
+@gated(_get_participant_for_user)
 @require_POST
-def service_new(request: HttpRequest, pk: int) -> HttpResponse:
-    participant = _get_participant_for_user(request, pk)
+def service_new(request: HttpRequest, participant: Participant) -> HttpResponse:
     return _post_form(
         request,
         ServiceForm,
-        pk,
+        participant.pk,
         lambda d: (
             actions.record_service(
                 request.user,
@@ -411,21 +427,21 @@ def service_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_work
+@gated(_get_participant_for_user)
 @require_POST
-def outcome_new(request: HttpRequest, pk: int) -> HttpResponse:
-    participant = _get_participant_for_user(request, pk)
+def outcome_new(request: HttpRequest, participant: Participant) -> HttpResponse:
     return _post_form(
         request,
         OutcomeForm,
-        pk,
+        participant.pk,
         lambda d: actions.record_outcome(request.user, participant, **d) and None,
     )
 
 
 @partner_work
+@gated(_get_participant_for_user)
 @require_POST
-def referral_new(request: HttpRequest, pk: int) -> HttpResponse:
-    participant = _get_participant_for_user(request, pk)
+def referral_new(request: HttpRequest, participant: Participant) -> HttpResponse:
 
     def apply(d):
         referral = actions.send_referral(
@@ -436,7 +452,9 @@ def referral_new(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("partners-referral", referral.pk)
 
-    return _post_form(request, ReferralForm, pk, apply, organization=request.organization)
+    return _post_form(
+        request, ReferralForm, participant.pk, apply, organization=request.organization
+    )
 
 
 @partner_work
@@ -456,9 +474,9 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 
 
 @partner_work
+@gated(_get_referral_for_user)
 @require_http_methods(["GET", "POST"])
-def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = _get_referral_for_user(request, pk)
+def referral_detail(request: HttpRequest, referral: Referral) -> HttpResponse:
     org = request.organization
     receiving = referral.to_organization_id == org.pk
     respond = RespondForm(request.POST or None, organization=org) if receiving else None
@@ -472,14 +490,14 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     actions.complete_referral(
                         request.user, referral, complete.cleaned_data["outcome"]
                     )
-                    return redirect("partners-referral", pk)
+                    return redirect("partners-referral", referral.pk)
             elif respond.is_valid():
                 d = respond.cleaned_data
                 if d["decision"] == "accept":
                     actions.accept_referral(request.user, referral, d["program"])
                 else:
                     actions.decline_referral(request.user, referral, d["decline_reason"])
-                return redirect("partners-referral", pk)
+                return redirect("partners-referral", referral.pk)
         except actions.ActionError as error:
             _fail(request, error)
     record(

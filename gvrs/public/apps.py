@@ -14,8 +14,18 @@ class PublicConfig(AppConfig):
 
         from gvrs.incidents.models import ImportRun, Jurisdiction, Population
         from gvrs.public.models import PublicDashboard
-        from gvrs.public.views import forget_versions
 
         for model in (LogEntry, ImportRun, Population, Jurisdiction, PublicDashboard):
             for signal in (post_save, post_delete):
                 signal.connect(forget_versions, sender=model, dispatch_uid=f"public-{model}")
+
+
+def forget_versions(**kwargs) -> None:
+    """Forget the versions the public views remember, where this process has loaded them (a
+    process that never served a public page remembers none): so start-up does not import
+    the views and their charts."""
+    import sys
+
+    views = sys.modules.get("gvrs.public.views")
+    if views is not None:
+        views.forget_versions(**kwargs)

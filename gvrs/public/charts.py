@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from gvrs.incidents.models import Area
 from gvrs.public.published import MONTHS, PublicPage, Table
-from gvrs.reports.areamap import _COLOURS, _simplified, _view, map_style
+from gvrs.reports.areamap import _COLOURS, _simplified, area_labels, fitted_map
 
 _BAR = "#8c2a17"
 _HIDDEN = "#c9ced8"
@@ -155,13 +155,16 @@ def area_map(page: PublicPage, places: list[int]) -> dict | None:
                 showlegend=True,
             )
         )
+    labels = area_labels([(f["id"], f["geometry"]) for f in features])
+    if labels is not None:
+        figure.add_trace(labels)
     figure.update_layout(
         title={
             "text": f"{page.metric.label}: {unit} by area<br>{page.breakdown_year}",
             "font_size": 14,
         },
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
-        map={"style": map_style(), **_view(lons, lats)},
+        **fitted_map(lons, lats),
         legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "bottom"},
         height=470,
     )

@@ -9,7 +9,6 @@ to every app server.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import time
@@ -25,7 +24,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
-from gvrs.data.csvsafe import inert
+from gvrs.data import csvsafe
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Jurisdiction
 from gvrs.public.charts import charts
@@ -212,7 +211,7 @@ def page_csv(page: PublicPage) -> bytes:
     """Every figure the page shows, one per line, suppression applied: the value is the
     count or its label ("fewer than 11", "suppressed", "no data")."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out)
     writer.writerow(["table", "row", "column", "value"])
     meta = [
         ("place", page.jurisdiction),
@@ -229,13 +228,13 @@ def page_csv(page: PublicPage) -> bytes:
         ("sources", "; ".join(page.sources)),
     ]
     for name, value in meta:
-        writer.writerow([inert(v) for v in ("about", name, "", value)])
+        writer.writerow(("about", name, "", value))
     for table in page.tables:
         for label, cells in table.rows:
             for column, cell in zip(table.columns, cells, strict=True):
                 # A shown count as a plain number; anything else as the label the page shows.
                 value = str(cell.value) if cell.value is not None else cell.text
-                writer.writerow([inert(v) for v in (table.key, label, column, value)])
+                writer.writerow((table.key, label, column, value))
     return out.getvalue().encode()
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,15 @@ class AreaRow:
         return "" if self.p_value is None else format_p(self.p_value)
 
 
+@dataclass(frozen=True)
+class MapCell:
+    """One grid cell of the map: its centre (never a finer coordinate) and its count."""
+
+    lon: float
+    lat: float
+    count: int
+
+
 @dataclass
 class AreaMap:
     figure: dict
@@ -103,6 +112,13 @@ class AreaMap:
     note: str
     window: str  # "1 Jan 2024 to 31 Dec 2024"
     window_before: str
+    # Incidents drawn at their own coordinates (roles allowed restricted fields; 0 for cells):
+    # the page that shows the map writes each such read to the audit log.
+    points_shown: int = 0
+    # The cells counted (those under the threshold left out unless ``exact``), for the API.
+    cells: list[MapCell] = field(default_factory=list)
+    cell_m: int = 0
+    exact: bool = False
 
     @property
     def has_rates(self) -> bool:
@@ -153,6 +169,52 @@ def _view(lons: list[float], lats: list[float], snap_m: float | None = None) -> 
     span_lat = max(north - south, 1e-3) / max(math.cos(math.radians(centre["lat"])), 0.1)
     zoom = math.log2(360 / max(span_lon, span_lat * 1.6)) + 0.9
     return {"center": centre, "zoom": round(max(1.0, min(zoom, 15.0)), 2)}
+
+
+def fitted_map(lons: list[float], lats: list[float], snap_m: float | None = None) -> dict:
+    """Layout entries for a map of the given extent: ``map`` (the style, and a centre and zoom
+    for a frame of about 900 px) and ``meta.fit``, the extent ([west, south, east, north]) that
+    the page's script (charts.js) fits into the frame the map is drawn in, at every width."""
+    out: dict = {"map": {"style": map_style(), **_view(lons, lats, snap_m)}}
+    if lons:
+        out["meta"] = {"fit": [min(lons), min(lats), max(lons), max(lats)]}
+    return out
+
+
+def _ring_area_centre(ring: list) -> tuple[float, float, float]:
+    """(area in square degrees scaled by cos(latitude), centre lon, centre lat) of a ring:
+    the shoelace area, and the centre of its bounding box."""
+    xs = np.array([p[0] for p in ring], dtype=float)
+    ys = np.array([p[1] for p in ring], dtype=float)
+    area = 0.5 * abs(float(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))))
+    area *= math.cos(math.radians(float(ys.mean())))
+    return area, (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
+
+
+def area_labels(shapes: list[tuple[str, dict]], limit: int = 12):
+    """A text trace naming the ``limit`` largest areas at their centres (every area is named
+    on hover); None without shapes. ``shapes``: (name, simplified GeoJSON geometry)."""
+    placed = []
+    for name, shape in shapes:
+        polygons = (
+            shape["coordinates"] if shape["type"] == "MultiPolygon" else [shape["coordinates"]]
+        )
+        area, lon, lat = max(_ring_area_centre(polygon[0]) for polygon in polygons)
+        placed.append((area, name, lon, lat))
+    if not placed:
+        return None
+    placed.sort(key=lambda t: (-t[0], t[1]))
+    largest = placed[:limit]
+    return go.Scattermap(
+        lon=[round(t[2], 5) for t in largest],
+        lat=[round(t[3], 5) for t in largest],
+        text=[t[1] for t in largest],
+        mode="text",
+        textfont={"size": 11, "color": "#1d2330"},
+        hoverinfo="skip",
+        showlegend=False,
+        name="area names",
+    )
 
 
 def map_style() -> str | dict:
@@ -238,11 +300,12 @@ def area_map(
 
     unit = "incidents" if metric.unit == "incidents" else metric.unit
     figure = go.Figure()
-    features, lons, lats = [], [], []
+    features, lons, lats, named_shapes = [], [], [], []
     for a in areas:
         shape = _simplified(a["boundary"]) if a["boundary"] else None
         if shape is None:
             continue
+        named_shapes.append((a["name"], shape))
         features.append({"type": "Feature", "id": str(a["pk"]), "geometry": shape})
         for polygon in (
             shape["coordinates"] if shape["type"] == "MultiPolygon" else [shape["coordinates"]]
@@ -286,7 +349,12 @@ def area_map(
                 )
             )
     located = now_qs.filter(latitude__isnull=False, longitude__isnull=False)
+    points_shown = 0
     cell_m = max(MIN_CELL_M, settings.GVRS_MAP_CELL_M)
+    xy = np.array(list(located.values_list("longitude", "latitude")), dtype=float)
+    cells = grid_cells(xy[:, 0], xy[:, 1], cell_m) if len(xy) else None
+    if cells is not None and not exact:
+        cells = cells[cells["n"] >= threshold]
     if exact:
         points = list(
             located.order_by("-occurred_on").values_list(
@@ -308,17 +376,13 @@ def area_map(
             )
         if not features:
             lons, lats = frame["lon"].tolist(), frame["lat"].tolist()
-        shown = len(frame)
+        shown = points_shown = len(frame)
         note = (
             f"{total:,} {unit} in all; {shown:,} incidents shown as points"
             + (f" (the {MAP_POINTS:,} most recent)" if shown >= MAP_POINTS else "")
             + "; incidents without coordinates are not on the map."
         )
     else:
-        xy = np.array(list(located.values_list("longitude", "latitude")), dtype=float)
-        cells = grid_cells(xy[:, 0], xy[:, 1], cell_m) if len(xy) else None
-        if cells is not None:
-            cells = cells[cells["n"] >= threshold]
         if cells is not None and len(cells):
             figure.add_trace(
                 go.Scattermap(
@@ -343,12 +407,21 @@ def area_map(
             "suppressed. Exact "
             "locations are shown only to roles allowed to see restricted fields."
         )
+    labels = area_labels(named_shapes)
+    if labels is not None:
+        figure.add_trace(labels)
     window = _days(since, until)
     figure.update_layout(
         title={"text": f"{metric.label}: {unit} by area<br>{window}", "font_size": 14},
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
-        map={"style": map_style(), **_view(lons, lats, None if exact else cell_m)},
-        legend={"orientation": "h", "y": -0.02},
+        **fitted_map(lons, lats, None if exact else cell_m),
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "y": 0,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0.7)",
+        },
         height=520,
     )
     return AreaMap(
@@ -357,4 +430,13 @@ def area_map(
         note=note,
         window=window,
         window_before=_days(before_since, before_until),
+        points_shown=points_shown,
+        cells=[]
+        if cells is None
+        else [
+            MapCell(round(float(lon), 6), round(float(lat), 6), int(n))
+            for lon, lat, n in cells[["lon", "lat", "n"]].itertuples(index=False)
+        ],
+        cell_m=cell_m,
+        exact=exact,
     )

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.core.management.base import CommandError
 
-from gvrs.analysis.counts import Change, PeriodCount, SeriesError
+from gvrs.analysis.counts import SeriesError
 from gvrs.analysis.periods import PeriodError, parse_period
 from gvrs.cliutil import OUTPUT_FORMATS, parse_date
 from gvrs.data.metrics import MetricError, get_metric, load_metrics
@@ -15,6 +15,7 @@ from gvrs.env import gvrs_home
 from gvrs.incidents.lookup import find_jurisdiction
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.reports.series import all_series
+from gvrs.reports.statistics import StatisticsError, record
 
 
 def add_series_arguments(parser) -> None:
@@ -97,39 +98,17 @@ def period_arg(text: str, as_of: dt.date):
         raise usage(str(exc)) from None
 
 
-def record(item: PeriodCount | Change, jurisdiction: str, series=None) -> dict:
-    """The stable JSON record (README "Statistics"); a Change adds what it was compared with,
-    and a series its coverage (``data_from``, ``data_through``, ``coverage``)."""
-    out = {
-        "metric": item.metric,
-        "jurisdiction": jurisdiction,
-        "source": item.source,
-        "period": item.period.label,
-        "period_start": item.period.start.isoformat(),
-        "period_end": item.period.end.isoformat(),
-        "count": item.count,
-        "rate_per_100k": item.rate_per_100k,
-        "ci_low": item.ci_low,
-        "ci_high": item.ci_high,
-    }
-    if isinstance(item, Change):
-        out.update(
-            {
-                "vs_period": item.baseline.label,
-                "vs_count": item.baseline_count,
-                "change": item.change,
-                "change_pct": None if item.change_pct is None else round(item.change_pct, 1),
-                "p_value": item.p_value,
-                "sentence": item.sentence,
-            }
-        )
-    else:
-        out["complete"] = item.complete
-    if series is not None:
-        out["data_from"] = series.first.isoformat()
-        out["data_through"] = series.covered_through.isoformat()
-        out["coverage"] = series.coverage()
-    return out
+def failed(exc: StatisticsError) -> CommandError:
+    """The command's error for a statistics error: a usage error exits 2, no data 1."""
+    return CommandError(str(exc), returncode=2 if exc.usage else 1)
 
 
-__all__ = ["SeriesError", "add_series_arguments", "period_arg", "record", "resolve", "usage"]
+__all__ = [
+    "SeriesError",
+    "add_series_arguments",
+    "failed",
+    "period_arg",
+    "record",
+    "resolve",
+    "usage",
+]

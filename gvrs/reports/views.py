@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 import gvrs
+from gvrs.accounts.audit import record
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.incidents.versions import registry_version
@@ -155,6 +156,16 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
     exact = request.user.has_perm("incidents.view_restricted_fields")
     dashboard = cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact)
+    if dashboard.areas is not None and dashboard.areas.points_shown:
+        # Exact coordinates are restricted fields: each read is audited, like an incident's
+        # page (the dashboard itself may come from the cache; the read is this request's).
+        record(
+            request.user,
+            "view locations",
+            jurisdiction,
+            f"{dashboard.areas.points_shown} incident points on the map: {metric.name}, "
+            f"{dashboard.areas.window}" + (f", area {area.name}" if area else ""),
+        )
     context = {
         "jurisdiction": jurisdiction,
         "form": form,

@@ -1,14 +1,15 @@
 """The review's part of ``gvrs demo``: the simulator's groups and conflicts (``groups.csv``,
 ``conflicts.csv``) become the Kern-like county's group audit, the partner organizations cover
-the areas their participants live in, and the last eight weeks of simulated shootings become
-the review queue, those older than two weeks reviewed at the weekly meeting with their responses
-and the alerts those reviews opened.
+the areas their participants live in, and the last 30 days of simulated shootings become
+the review queue: those whose weekly meeting has been held are reviewed, with their responses
+and the alerts those reviews opened (so alerts of the last days are open today); the newest
+wait for the next meeting, due a week after the shooting.
 
-The simulated incident data end before today (the demo's years are fixed), so the audit has
-a history: each group was first designated before the data's end and renewed when that
-designation ran out, except a few whose designations lapsed and wait on the renewal list.
-Reviews are written as held at the meeting after each shooting (``complete_review(at=...)``);
-what the review finds about groups comes from the simulator's truth (``events.csv``).
+The simulated incident data end yesterday, so the audit has a history: each group was first
+designated in the year before and renewed when that designation ran out, except a few whose
+designations lapsed and wait on the renewal list. Reviews are written as held at the meeting
+after each shooting (``complete_review(at=...)``); what the review finds about groups comes
+from the simulator's truth (``events.csv``).
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from gvrs.reviews import actions
 from gvrs.reviews.models import Group, Response, Review
 from gvrs.reviews.queue import queue_incidents
 
-QUEUE_DAYS = 56  # the last eight weeks of shootings enter the queue
-OPEN_DAYS = 14  # those of the last two weeks are still waiting for the meeting
-REVIEWS_DONE = 10  # at most this many of the older ones are reviewed
+# The queue holds the shootings of the last 30 days (the default queue_back_days: the import
+# queued them already, as any import of recent shootings does).
+QUEUE_DAYS = 30
 LAPSED_GROUPS = 3  # designations left to lapse, to show the renewal list
 MEETING_WEEKDAY = 1  # Tuesday
 
 
-def _meeting_after(day: dt.date) -> dt.date:
+def meeting_after(day: dt.date) -> dt.date:
     """The weekly review meeting at least two days after a shooting."""
     day = day + dt.timedelta(days=2)
     return day + dt.timedelta(days=(MEETING_WEEKDAY - day.weekday()) % 7)
@@ -71,7 +72,7 @@ def build_review_demo(folder: Path, *, county: str, seed: int = 1) -> list[str]:
         group = actions.create_group(
             analyst, towns[row.town], name=row.name, areas=[turf] if turf else []
         )
-        first_on = end - dt.timedelta(days=int(rng.integers(60, 330)))
+        first_on = end - dt.timedelta(days=int(rng.integers(60, 540)))
         first = actions.designate(
             analyst,
             group,
@@ -137,17 +138,21 @@ def build_review_demo(folder: Path, *, county: str, seed: int = 1) -> list[str]:
         occurred_on__lte=end,
     )
     for day in sorted(set(shootings.values_list("occurred_on", flat=True))):
-        queue_incidents(
-            shootings.filter(occurred_on=day),
-            queued_at=_at(place, day + dt.timedelta(days=1), 8),
+        # Each entered the queue the morning after it happened (the import queued the recent
+        # ones when it ran: as if it had run every morning).
+        queued_at = _at(place, day + dt.timedelta(days=1), 8)
+        queue_incidents(shootings.filter(occurred_on=day), queued_at=queued_at)
+        Review.objects.filter(incident__in=shootings.filter(occurred_on=day)).update(
+            queued_at=queued_at
         )
-    reviews = list(
-        Review.objects.filter(
-            incident__in=shootings, incident__occurred_on__lte=end - dt.timedelta(days=OPEN_DAYS)
-        )
+    # Reviewed: the shootings whose weekly meeting has been held (before today).
+    reviews = [
+        review
+        for review in Review.objects.filter(incident__in=shootings)
         .select_related("incident__jurisdiction", "incident__area")
-        .order_by("incident__occurred_on", "pk")[:REVIEWS_DONE]
-    )
+        .order_by("incident__occurred_on", "pk")
+        if meeting_after(review.incident.occurred_on) < today
+    ]
     alerts = 0
     for review in reviews:
         alerts += _review(review, groups, events, source_prefix, analyst, partners, rng)
@@ -155,7 +160,8 @@ def build_review_demo(folder: Path, *, county: str, seed: int = 1) -> list[str]:
         f"  Group audit: {len(groups)} groups ({lapsed} designations lapsed, awaiting renewal),"
         f" {conflicts} conflicts and alliances",
         f"  Review queue: {Review.objects.filter(incident__in=shootings).count()} shootings of"
-        f" the last {QUEUE_DAYS} days of data, {len(reviews)} reviewed, {alerts} alerts opened",
+        f" the last {QUEUE_DAYS} days, {len(reviews)} reviewed at the weekly meetings,"
+        f" {alerts} alerts opened; {Review.objects.open().count()} wait for the next meeting",
     ]
     return lines
 
@@ -165,7 +171,7 @@ def _review(review, groups, events, prefix, user, partners, rng) -> int:
     truth = events.loc[int(incident.source_id.removeprefix(prefix))]
     victim = groups.get(int(truth["victim_group"]))
     shooter = groups.get(int(truth["shooter_group"]))
-    held = _at(incident.jurisdiction, _meeting_after(incident.occurred_on), 10)
+    held = _at(incident.jurisdiction, meeting_after(incident.occurred_on), 10)
     if truth["group_involved"] and (victim or shooter):
         confirmed = incident.group_involvement == "yes"
         involvement = "confirmed" if confirmed else "suspected"

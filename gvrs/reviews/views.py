@@ -11,20 +11,19 @@ police analyst on these pages sees nothing of the partners' side.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gvrs.accounts.audit import record
-from gvrs.data.csvsafe import inert
+from gvrs.data import csvsafe
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.partners.models import partner_organization
 from gvrs.reports.places import home_jurisdiction
@@ -53,7 +52,9 @@ RECENTLY_REVIEWED = 25  # the queue page lists this many of the latest finished 
 
 
 def needs(permission: str):
-    """Only users with ``permission``; anyone else gets a 404, as for a missing page."""
+    """Only users with ``permission``; anyone else gets a 404, as for a missing page. It goes
+    above ``require_POST`` and its kind: a role that may not see a page gets the same 404 for
+    every method, never a 405 that says the page is there."""
 
     def decorate(view):
         @functools.wraps(view)
@@ -65,6 +66,21 @@ def needs(permission: str):
         return login_required(wrapped)
 
     return decorate
+
+
+def alert_recipients(view):
+    """Only partner organizations' staff who receive alerts; anyone else gets a 404, as for a
+    missing page (checked before the method, so a wrong method tells them nothing either)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if partner_organization(request.user) is None or not request.user.has_perm(
+            "reviews.receive_alerts"
+        ):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
 
 
 def _get_review_for_user(request: HttpRequest, pk: int) -> Review:
@@ -173,8 +189,8 @@ def _kept(chosen, recorded, shown) -> list[Group]:
     return list(chosen) + [g for g in recorded.all() if g.pk not in shown_ids]
 
 
-@require_http_methods(["GET", "POST"])
 @needs("reviews.review_shootings")
+@require_http_methods(["GET", "POST"])
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review = _get_review_for_user(request, pk)
     groups = _review_groups(review)
@@ -233,8 +249,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
 @needs("reviews.review_shootings")
+@require_POST
 def response_add(request: HttpRequest, pk: int) -> HttpResponse:
     review = _get_review_for_user(request, pk)
     form = ResponseForm(request.POST)
@@ -249,8 +265,8 @@ def response_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, review.pk)
 
 
-@require_POST
 @needs("reviews.review_shootings")
+@require_POST
 def response_update(request: HttpRequest, pk: int) -> HttpResponse:
     response = _get_response_for_user(request, pk)
     form = ResponseUpdateForm(request.POST)
@@ -381,7 +397,7 @@ def groups_csv(request: HttpRequest) -> HttpResponse:
     record(request.user, "export", object_type="group audit", detail=f"{place.slug} {today}")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="groups-{place.slug}-{today}.csv"'
-    out = csv.writer(response)
+    out = csvsafe.writer(response)
     out.writerow(
         [
             "group",
@@ -399,7 +415,7 @@ def groups_csv(request: HttpRequest) -> HttpResponse:
         d = g.current
         out.writerow(
             [
-                inert(str(v))
+                str(v)
                 for v in (
                     g.name,
                     g.jurisdiction.name,
@@ -416,8 +432,8 @@ def groups_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_POST
 @needs("reviews.manage_groups")
+@require_POST
 def group_new(request: HttpRequest) -> HttpResponse:
     place = _place(request)
     if place is None:
@@ -449,8 +465,8 @@ def group_new(request: HttpRequest) -> HttpResponse:
     return redirect(f"/reviews/groups/?place={place.slug}")
 
 
-@require_http_methods(["GET", "POST"])
 @needs("reviews.manage_groups")
+@require_http_methods(["GET", "POST"])
 def designate(request: HttpRequest, pk: int) -> HttpResponse:
     group = _get_group_for_user(request, pk)
     place = county_of(group.jurisdiction)
@@ -492,8 +508,8 @@ def renewals(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @needs("reviews.manage_groups")
+@require_POST
 def conflict_new(request: HttpRequest) -> HttpResponse:
     place = _place(request)
     if place is None:
@@ -546,12 +562,10 @@ def alerts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@alert_recipients
 def inbox(request: HttpRequest) -> HttpResponse:
     """A partner organization's alerts: area, window, level and reason, nothing else."""
     org = partner_organization(request.user)
-    if org is None or not request.user.has_perm("reviews.receive_alerts"):
-        raise Http404
     today = timezone.localdate()
     deliveries = AlertDelivery.objects.filter(organization=org).select_related(
         "alert__area__jurisdiction", "alert__group"
@@ -571,10 +585,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@login_required
+@alert_recipients
 def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = _get_delivery_for_user(request, pk)
+    if request.method != "POST":  # only after the gate: another organization's alert is a 404
+        return HttpResponseNotAllowed(["POST"])
     actions.mark_alert_read(request.user, delivery)
     return redirect("reviews-inbox")
 

@@ -294,7 +294,8 @@ def verdict(
     if not direction and not (np.isnan(ci_low) or np.isnan(ci_high)):
         reasons.append("the interval includes no effect")
     alpha = 1 - level
-    if placebo_p is None or placebo_count + 1 < 1 / alpha:
+    # 1 / (1 - 0.9) is 10.000000000000002 in floating point: ten places can reach p = 0.1.
+    if placebo_p is None or placebo_count + 1 < 1 / alpha - 1e-9:
         reasons.append(
             f"too few placebos ({placebo_count}) to single out an effect at the {level:.0%} level"
         )

@@ -19,6 +19,7 @@ from gvrs.data.simulate.scenarios import Scenario
 ORIGIN = (35.30, -119.10)  # latitude, longitude of plane (0, 0)
 METRES_PER_DEGREE = 111_320.0
 TOWN_GAP_M = 8_000.0
+TOWNS_PER_ROW = 4
 _STREETS = (
     "Oak",
     "Union",
@@ -86,14 +87,19 @@ class Geography:
 
 
 def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
-    """Towns side by side along x; neighborhoods share the town's residents unevenly
-    (lognormal weights) and carry a lognormal risk, so a few neighborhoods hold most
+    """Towns side by side along x, ``TOWNS_PER_ROW`` to a row (so a county of many towns is
+    a block that a map can frame, not a strip); neighborhoods share the town's residents
+    unevenly (lognormal weights) and carry a lognormal risk, so a few neighborhoods hold most
     shootings, as in real cities."""
     rows = []
-    x_offset = 0.0
+    x_offset = y_offset = row_height = 0.0
     used: set[str] = set()
-    for town in scenario.towns:
+    for index, town in enumerate(scenario.towns):
         nx, ny = town.grid
+        if index and index % TOWNS_PER_ROW == 0:
+            x_offset, y_offset = 0.0, y_offset + row_height + TOWN_GAP_M
+            row_height = 0.0
+        row_height = max(row_height, ny * town.cell_m)
         weights = rng.lognormal(0.0, 0.5, size=nx * ny)
         weights /= weights.sum()
         risks = rng.lognormal(0.0, 0.7, size=nx * ny) * town.risk
@@ -106,9 +112,9 @@ def build_geography(scenario: Scenario, rng: np.random.Generator) -> Geography:
                     "town": town.name,
                     "name": name,
                     "x0": x_offset + i * town.cell_m,
-                    "y0": j * town.cell_m,
+                    "y0": y_offset + j * town.cell_m,
                     "x1": x_offset + (i + 1) * town.cell_m,
-                    "y1": (j + 1) * town.cell_m,
+                    "y1": y_offset + (j + 1) * town.cell_m,
                     "population": round(town.population * weights[k]),
                     "risk": float(risks[k]),
                 }

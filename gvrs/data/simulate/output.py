@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gvrs.data.csvsafe import write_frame
 from gvrs.data.simulate import SimulatedCity
 
 FILES = {
@@ -27,22 +28,21 @@ FILES = {
 def write_city(city: SimulatedCity, out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in FILES}
-    csv = {"index": False, "lineterminator": "\n"}
-    city.incident_rows.to_csv(paths["incidents.csv"], **csv)
-    city.populations.to_csv(paths["populations.csv"], **csv)
+    write_frame(city.incident_rows, paths["incidents.csv"])
+    write_frame(city.populations, paths["populations.csv"])
     paths["neighborhoods.geojson"].write_text(
         json.dumps(city.geography.geojson(), sort_keys=True) + "\n"
     )
     hoods = city.geography.neighborhoods.set_index("id")["name"]
     groups = city.people.groups.assign(turf=lambda g: hoods.loc[g["turf_id"]].to_numpy())
-    groups.to_csv(paths["groups.csv"], **csv)
-    city.people.members.round({"risk": 6}).to_csv(paths["memberships.csv"], **csv)
-    city.people.conflicts.to_csv(paths["conflicts.csv"], **csv)
-    city.people.participants.to_csv(paths["participants.csv"], **csv)
+    write_frame(groups, paths["groups.csv"])
+    write_frame(city.people.members.round({"risk": 6}), paths["memberships.csv"])
+    write_frame(city.people.conflicts, paths["conflicts.csv"])
+    write_frame(city.people.participants, paths["participants.csv"])
     events = city.events.round(
         {"t": 6, "x": 2, "y": 2, "near_repeat_mean": 6, "retaliation_mean": 6}
     )
-    events.to_csv(paths["events.csv"], **csv)
-    city.victims.to_csv(paths["victims.csv"], **csv)
+    write_frame(events, paths["events.csv"])
+    write_frame(city.victims, paths["victims.csv"])
     paths["truth.json"].write_text(json.dumps(city.truth(), indent=2, sort_keys=True) + "\n")
     return paths

@@ -57,9 +57,12 @@ def build_people(
     hoods = geography.neighborhoods
     groups = []
     for town in scenario.towns:
-        n_groups = max(
-            2, round(town.population * scenario.group_member_share / scenario.members_per_group)
+        share = (
+            scenario.group_member_share
+            if town.group_member_share is None
+            else town.group_member_share
         )
+        n_groups = max(2, round(town.population * share / scenario.members_per_group))
         local = hoods[hoods["town"] == town.name]
         weight = (local["population"] * local["risk"]).to_numpy(dtype=float)
         turfs = rng.choice(local["id"].to_numpy(), size=n_groups, p=weight / weight.sum())
@@ -107,13 +110,20 @@ def build_people(
     conflicts = pd.DataFrame(conflicts, columns=["group_a", "group_b", "relation"])
     conflicts = conflicts.drop_duplicates(["group_a", "group_b"])
     conflicts["since"] = start.isoformat()
-    return People(groups, members, conflicts, _enrol(scenario, members, rng))
+    return People(groups, members, conflicts, _enrol(scenario, groups, members, rng))
 
 
-def _enrol(scenario: Scenario, members: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _enrol(
+    scenario: Scenario, groups: pd.DataFrame, members: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
     """Partners enrol the highest-risk members, up to their capacity, in the months after
-    the strategy starts."""
+    the strategy starts, only in the towns where the strategy runs."""
     capacity = sum(scenario.partner_capacity)
+    outside = {t.name for t in scenario.towns if not t.strategy}
+    if outside:
+        members = members[
+            ~members["group_id"].isin(groups.loc[groups["town"].isin(outside), "group_id"])
+        ]
     chosen = members.sort_values("risk", ascending=False).head(capacity)
     organizations = np.repeat(
         [f"Partner {chr(65 + i)}" for i in range(len(scenario.partner_capacity))],

@@ -19,6 +19,11 @@ class Town:
     grid: tuple[int, int]  # neighborhoods across x and y
     cell_m: float = 1_500.0  # neighborhood side, metres
     risk: float = 1.0  # multiplies the background shooting rate per resident
+    # Share of residents in groups, where the town differs from its scenario (None: the same).
+    group_member_share: float | None = None
+    # Whether the strategy runs here: partners enrol only in such towns, and the demo reviews
+    # only their shootings. A comparison town (False) has none of it.
+    strategy: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ class Scenario:
         # Written only when set, so the older scenarios' truth.json keeps its bytes.
         if self.citywide_effect == 1.0 and not self.effect_town:
             del data["citywide_effect"], data["effect_town"]
+        for town in data["towns"]:
+            if town["group_member_share"] is None:
+                del town["group_member_share"]
+            if town["strategy"]:
+                del town["strategy"]
         return data
 
     def scaled(self, size: float) -> Scenario:
@@ -114,6 +124,47 @@ SCENARIOS: dict[str, Scenario] = {
         towns=(Town("Small Town", 50_000, (2, 2), risk=0.8),),
         background_per_100k=30.0,
         partner_capacity=(15,),
+    ),
+    # The demo's county (``gvrs demo``): the Bakersfield-like county, whose strategy cuts
+    # every shooting in Bakersfield-like to 0.8 times its rate from 2022 (on top of what the
+    # partners do for their participants), and nine comparison towns of the same county
+    # (Kern has towns of that size only in this made-up version) that run no strategy: no
+    # partners, no citywide effect, fewer groups. They are the comparison places every
+    # evaluation design needs, nine so that an in-space placebo rank can reach p = 0.1
+    # (docs/simulator.md).
+    "kern-like-demo": Scenario(
+        name="kern-like-demo",
+        county="Kern-like County",
+        towns=(
+            Town("Bakersfield-like", 400_000, (6, 5), risk=1.0),
+            Town("Delano-like", 52_000, (2, 2), risk=0.9),
+            Town("Arvin-like", 20_000, (1, 2), risk=0.8),
+            Town("Shafter-like", 20_000, (1, 2), risk=0.5),
+            *(
+                Town(
+                    name,
+                    people,
+                    (2, 2),
+                    risk=risk,
+                    group_member_share=0.0004,
+                    strategy=False,
+                )
+                for name, people, risk in (
+                    ("Oildale-like", 240_000, 1.2),
+                    ("Lamont-like", 210_000, 0.8),
+                    ("Wasco-like", 190_000, 1.0),
+                    ("Tehachapi-like", 175_000, 0.7),
+                    ("Ridgecrest-like", 165_000, 0.9),
+                    ("Taft-like", 155_000, 1.3),
+                    ("McFarland-like", 150_000, 1.1),
+                    ("Mojave-like", 145_000, 0.6),
+                    ("Lost-Hills-like", 140_000, 1.4),
+                )
+            ),
+        ),
+        background_per_100k=50.0,
+        citywide_effect=0.8,
+        effect_town="Bakersfield-like",
     ),
     # For checking evaluation methods against a known answer: one city whose strategy cuts
     # every shooting to 0.7 times its rate from 2022, and fourteen comparison towns of

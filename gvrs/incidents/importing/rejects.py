@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gvrs.data.csvsafe import inert_frame
+from gvrs.data.csvsafe import write_frame
 from gvrs.data.readers import open_table
 
 
@@ -28,9 +28,9 @@ def write_rejects(source: Path, encoding: str | None, reasons: dict[int, str], o
             rows = chunk.frame[keep].copy()
             rows["line"] = chunk.lines[keep]
             rows["reason"] = [reasons[int(line)] for line in chunk.lines[keep]]
-            inert_frame(rows).to_csv(fh, header=header, index=False)
+            write_frame(rows, fh, header=header)
             header = False
             written += len(rows)
         if header:
-            pd.DataFrame(columns=[*table.columns, "line", "reason"]).to_csv(fh, index=False)
+            write_frame(pd.DataFrame(columns=[*table.columns, "line", "reason"]), fh)
     return written

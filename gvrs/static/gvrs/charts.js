@@ -35,14 +35,59 @@
     document.head.appendChild(tag);
   }
 
+  // A map whose layout carries meta.fit = [west, south, east, north] is fitted to the frame
+  // it is drawn in, at every width: the zoom at which the extent's Web Mercator size fills
+  // the plot area (MapLibre's world is 512 px wide at zoom 0), less a margin, and the centre
+  // of the extent. Refitted when the window changes size.
+  var FIT_MARGIN_PX = 16;
+
+  function mercatorY(lat) {
+    var s = Math.sin(Math.max(-85, Math.min(85, lat)) * Math.PI / 180);
+    return Math.log((1 + s) / (1 - s)) / 2;
+  }
+
+  function fitMap(element) {
+    var layout = element.layout || {};
+    var fit = layout.meta && layout.meta.fit;
+    var size = element._fullLayout && element._fullLayout._size;
+    if (!fit || !size || !layout.map) { return; }
+    var domain = (element._fullLayout.map && element._fullLayout.map.domain) || { x: [0, 1], y: [0, 1] };
+    var width = size.w * (domain.x[1] - domain.x[0]) - 2 * FIT_MARGIN_PX;
+    var height = size.h * (domain.y[1] - domain.y[0]) - 2 * FIT_MARGIN_PX;
+    var west = fit[0], south = fit[1], east = fit[2], north = fit[3];
+    var across = Math.max(east - west, 1e-5) / 360;
+    var up = Math.max(mercatorY(north) - mercatorY(south), 1e-7) / (2 * Math.PI);
+    var zoom = Math.log2(Math.min(width / (512 * across), height / (512 * up)));
+    var middle = (mercatorY(north) + mercatorY(south)) / 2;
+    var centre = {
+      lon: (west + east) / 2,
+      lat: (2 * Math.atan(Math.exp(middle)) - Math.PI / 2) * 180 / Math.PI
+    };
+    zoom = Math.max(0, Math.min(zoom, 16));
+    window.Plotly.relayout(element, { "map.center": centre, "map.zoom": zoom });
+  }
+
   function drawOne(element) {
     var source = document.getElementById(element.dataset.chart);
     if (!source || !element.isConnected) { return; }
     var figure = JSON.parse(source.textContent);
-    window.Plotly.react(element, figure.data, figure.layout || {},
+    var drawn = window.Plotly.react(element, figure.data, figure.layout || {},
       { responsive: true, displaylogo: false });
     element.dataset.drawn = "true";
+    if (figure.layout && figure.layout.meta && figure.layout.meta.fit) {
+      element.dataset.fit = "true";
+      Promise.resolve(drawn).then(function () { fitMap(element); });
+    }
   }
+
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    // After Plotly's own responsive resize has laid the plot out anew.
+    resizing = setTimeout(function () {
+      document.querySelectorAll("[data-fit]").forEach(fitMap);
+    }, 250);
+  });
 
   function distanceFromView(element) {
     var box = element.getBoundingClientRect();

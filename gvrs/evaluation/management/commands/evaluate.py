@@ -27,6 +27,7 @@ from gvrs.evaluation.runs import (
     read_donor_file,
     read_donor_names,
     record,
+    remember,
 )
 from gvrs.reports.options import resolve_place, usage
 
@@ -130,7 +131,22 @@ class Command(BaseCommand):
             level=options["level"],
             predictors=predictors,
         )
-        return result, tables, metric.label
+        remember(
+            jurisdiction,
+            record(result, tables, metric),
+            made_by="gvrs evaluate",
+            # The page asks with neither: the same question, the same row.
+            question=tuple(
+                part
+                for part in (
+                    options["since"],
+                    donors and sorted(d.pk for d in donors),
+                    options["predictors"] and Path(options["predictors"]).name,
+                )
+                if part
+            ),
+        )
+        return result, tables, metric
 
     def _panel(self, options):
         if options["metric"] or options["source"]:
@@ -198,7 +214,8 @@ class Command(BaseCommand):
                     f"{fmt(po['effect_ratio'])} ({fmt(po['ci_low'])} – {fmt(po['ci_high'])})",
                 )
             )
-        title = f"{label}, {result.place}, from {result.start}"
+        name = label if isinstance(label, str) else label.label
+        title = f"{name}, {result.place}, from {result.start}"
         write_frame(pd.DataFrame(rows, columns=["", "value"]), "table", self.stdout, title=title)
         if out.get("weights"):
             weights = pd.DataFrame(list(out["weights"].items()), columns=["donor", "weight"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from pathlib import Path
 
@@ -53,6 +54,13 @@ class Command(BaseCommand):
         )
         for name, what in FILES.items():
             self.stdout.write(f"  {options['out'] / name}: {what}")
+        # Places are matched within their state, and the file names none: the simulated
+        # counties are modelled on California's, so the printed commands say --state CA.
+        out = options["out"]
         self.stdout.write(
-            f"Import with: gvrs import {options['out'] / 'incidents.csv'} --format gvrs"
+            "Import with:\n"
+            f"  gvrs import {shlex.quote(str(out / 'incidents.csv'))} --format gvrs --state CA\n"
+            f"  gvrs populations {shlex.quote(str(out / 'populations.csv'))} --state CA\n"
+            f"  gvrs boundaries {shlex.quote(str(out / 'neighborhoods.geojson'))}"
+            f" --jurisdiction-field town --parent {shlex.quote(city.scenario.county)} --state CA"
         )

@@ -1,19 +1,32 @@
-"""``gvrs worker``: run the background jobs (imports and previews uploaded through the web).
+"""``gvrs worker``: run the background jobs (imports and previews uploaded through the web,
+scheduled imports, emails).
 
 It is django-tasks' database worker, with gvrs's upkeep first: jobs whose worker died are
 marked interrupted (with the reason) and uploads no job needs are removed; the same upkeep
-runs after every job. ``gvrs serve`` starts one beside the server.
+runs after every job. Its clock (``gvrs.operations.clock``) queues the scheduled imports that
+are due and the emails to send every ``GVRS_WORKER_CLOCK_S`` seconds (``--no-clock``: not in
+this worker). ``gvrs serve`` starts one beside the server.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
 
 from gvrs.incidents import jobs
+from gvrs.operations import clock
 
 
 class Command(DatabaseWorker):
-    help = "Run the background jobs (web imports and their previews) until stopped."
+    help = "Run the background jobs (web imports, scheduled imports, emails) until stopped."
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--no-clock",
+            action="store_true",
+            help="do not queue scheduled imports and emails from this worker",
+        )
 
     def handle(self, *args, **options) -> None:
         interrupted = jobs.interrupt_dead_jobs()
@@ -22,4 +35,6 @@ class Command(DatabaseWorker):
             self.stdout.write(
                 f"{interrupted} interrupted jobs marked, {removed} stale uploads removed"
             )
+        if not options.pop("no_clock", False):
+            clock.start(settings.GVRS_WORKER_CLOCK_S)
         super().handle(*args, **options)

@@ -8,7 +8,6 @@ formula are made inert (``gvrs.data.csvsafe``), as in every CSV gvrs writes.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -17,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from gvrs.accounts.models import AuditEvent
-from gvrs.data.csvsafe import inert
+from gvrs.data import csvsafe
 
 PARTNER_ACTIONS = (
     "participant.",
@@ -74,12 +73,12 @@ class Command(BaseCommand):
         try:
             n = 0
             if options["format"] == "csv":
-                writer = csv.writer(out)
+                writer = csvsafe.writer(out)
                 writer.writerow([f.name for f in fields])
                 for event in events.iterator():
                     # Details and names are typed by users: a cell a spreadsheet would run as
                     # a formula is made inert. JSON lines are data, not a sheet: left exact.
-                    writer.writerow([inert(_value(event, f)) for f in fields])
+                    writer.writerow([_value(event, f) for f in fields])
                     n += 1
             else:
                 for event in events.iterator():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
-from gvrs.analysis.counts import SeriesError, compare_periods, counts_by, proportions_by_year
-from gvrs.analysis.history import rank_in_history
-from gvrs.analysis.periods import FREQUENCIES, previous
+from gvrs.analysis.counts import proportions_by_year
+from gvrs.analysis.periods import FREQUENCIES
 from gvrs.cliutil import parse_date, write_frame
-from gvrs.reports.options import add_series_arguments, metric_set, record, resolve, resolve_place
+from gvrs.reports.options import add_series_arguments, metric_set, resolve, resolve_place
 from gvrs.reports.series import published_series
+from gvrs.reports.statistics import StatisticsError, series_records
 
 
 class Command(BaseCommand):
@@ -32,35 +32,11 @@ class Command(BaseCommand):
         records = []
         for series in all_series:
             try:
-                rows = counts_by(series, options["by"], options["start"], options["end"])
-            except SeriesError as exc:
+                records += series_records(series, options["by"], options["start"], options["end"])
+            except StatisticsError as exc:
                 if len(all_series) == 1:
                     raise CommandError(str(exc), returncode=2) from None
                 self.stderr.write(f"{series.source}: {exc}")
-                continue
-            annual = series.annual()
-            for row in rows:
-                item = record(row, series.place, series)
-                before = previous(row.period)
-                try:
-                    # A partial period is compared over the same window of the one before.
-                    change = compare_periods(series, row.period, before)
-                except SeriesError:
-                    change = None
-                if change is not None:
-                    compared = record(change, series.place)
-                    item.update(
-                        {
-                            k: compared[k]
-                            for k in ("change", "change_pct", "p_value", "sentence", "vs_count")
-                        }
-                    )
-                    item["vs_period"] = compared["vs_period"]
-                    if change.period != row.period:
-                        item["compared_window"] = compared["period"]
-                if options["by"] == "year" and row.period.start.year in annual.index:
-                    item["history"] = rank_in_history(annual, row.period.start.year).phrase
-                records.append(item)
         if options["format"] != "table":
             write_frame(pd.DataFrame(records), options["format"], self.stdout)
             return
