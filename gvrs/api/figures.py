@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 from gvrs.api import disclosure, schemas
 from gvrs.api.common import FIGURES, area_of, cached, metric_of, place_of, require
 from gvrs.api.csvout import csv_response
+from gvrs.api.schemas import Day
 from gvrs.evaluation.models import EvaluationRun
 from gvrs.incidents.versions import registry_version
 
@@ -74,9 +75,9 @@ def series(
     by: By = "year",
     source: str | None = Query(None, description="default: the place's primary source"),
     area: str | None = Query(None, description="a neighbourhood or beat inside the place"),
-    since: dt.date | None = Query(None, description="first day counted"),
-    until: dt.date | None = Query(None, description="last day counted"),
-    as_of: dt.date | None = Query(None, description="count as if the data ended this day"),
+    since: Day | None = Query(None, description="first day counted"),
+    until: Day | None = Query(None, description="last day counted"),
+    as_of: Day | None = Query(None, description="count as if the data ended this day"),
     format: Literal["json", "csv"] | None = Query(
         None, description="csv: the rows as a CSV file (or send Accept: text/csv)"
     ),
@@ -124,7 +125,7 @@ def compare(
     metric: str = "homicides",
     source: str | None = None,
     area: str | None = None,
-    as_of: dt.date | None = None,
+    as_of: Day | None = None,
 ):
     """One change per source between two periods of equal length, with its counts, the
     exact (conditional binomial) test and the sentence the pages print."""
@@ -148,7 +149,7 @@ def projection(
     slug: str,
     metric: str = "homicides",
     source: str | None = Query(None, description="default: incidents"),
-    as_of: dt.date | None = None,
+    as_of: Day | None = None,
     level: float = Query(0.9, gt=0.5, lt=1, description="the prediction interval's coverage"),
 ):
     """The year-end total projected from the year to date, with its prediction interval and
@@ -196,8 +197,8 @@ def hotspots(
     slug: str,
     metric: str = "shooting_incidents",
     area: str | None = None,
-    since: dt.date | None = Query(None, description="default: a year before until"),
-    until: dt.date | None = Query(None, description="default: the data's last day"),
+    since: Day | None = Query(None, description="default: a year before until"),
+    until: Day | None = Query(None, description="default: the data's last day"),
 ):
     """Counts per grid cell, the dashboard map's cells: cell centres only, never an incident's
     coordinate; for roles without restricted rights, cells under the threshold left out."""
@@ -223,8 +224,8 @@ def areas(
     slug: str,
     metric: str = "shooting_incidents",
     area: str | None = None,
-    since: dt.date | None = Query(None, description="default: a year before until"),
-    until: dt.date | None = Query(None, description="default: the data's last day"),
+    since: Day | None = Query(None, description="default: a year before until"),
+    until: Day | None = Query(None, description="default: the data's last day"),
 ):
     """The areas ranked by their count in the window, against the same number of days just
     before, with the exact test; small counts suppressed for roles without restricted rights."""
