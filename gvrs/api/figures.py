@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 from gvrs.api import disclosure, schemas
 from gvrs.api.common import FIGURES, area_of, cached, metric_of, place_of, require
 from gvrs.api.csvout import csv_response
+from gvrs.api.schemas import Day
 from gvrs.evaluation.models import EvaluationRun
 from gvrs.incidents.versions import registry_version
 
@@ -74,9 +75,9 @@ def series(
     by: By = "year",
     source: str | None = Query(None, description="default: the place's primary source"),
     area: str | None = Query(None, description="a neighbourhood or beat inside the place"),
-    since: dt.date | None = Query(None, description="first day counted"),
-    until: dt.date | None = Query(None, description="last day counted"),
-    as_of: dt.date | None = Query(None, description="count as if the data ended this day"),
+    since: Day | None = Query(None, description="first day counted"),
+    until: Day | None = Query(None, description="last day counted"),
+    as_of: Day | None = Query(None, description="count as if the data ended this day"),
     format: Literal["json", "csv"] | None = Query(
         None, description="csv: the rows as a CSV file (or send Accept: text/csv)"
     ),
@@ -108,7 +109,7 @@ def series(
             "rows": disclosure.rows_for(request.user, first, by, since, until),
         }
 
-    answer = cached("series", (*key, disclosure.restricted(request.user)), compute)
+    answer = cached("series", (*key, disclosure.level(request.user)), compute)
     if _wants_csv(request, format):
         name = f"{slug}-{chosen.name}-by-{by}.csv"
         return csv_response(answer["rows"], SERIES_COLUMNS, name)
@@ -124,7 +125,7 @@ def compare(
     metric: str = "homicides",
     source: str | None = None,
     area: str | None = None,
-    as_of: dt.date | None = None,
+    as_of: Day | None = None,
 ):
     """One change per source between two periods of equal length, with its counts, the
     exact (conditional binomial) test and the sentence the pages print."""
@@ -138,7 +139,7 @@ def compare(
         )
         return {"comparisons": records, "not_compared": problems}
 
-    key = (slug, chosen.name, period, vs, source, area, as_of, disclosure.restricted(request.user))
+    key = (slug, chosen.name, period, vs, source, area, as_of, disclosure.level(request.user))
     return cached("compare", key, compute)
 
 
@@ -148,14 +149,14 @@ def projection(
     slug: str,
     metric: str = "homicides",
     source: str | None = Query(None, description="default: incidents"),
-    as_of: dt.date | None = None,
+    as_of: Day | None = None,
     level: float = Query(0.9, gt=0.5, lt=1, description="the prediction interval's coverage"),
 ):
     """The year-end total projected from the year to date, with its prediction interval and
     what it assumes; a year that is over has nothing to project (404, saying so)."""
     require(request, FIGURES, "figures")
     place, chosen = place_of(slug), metric_of(metric)
-    key = (slug, chosen.name, source, as_of, level, disclosure.restricted(request.user))
+    key = (slug, chosen.name, source, as_of, level, disclosure.level(request.user))
     return cached(
         "projection",
         key,
@@ -186,7 +187,7 @@ def _map(request, slug, metric, area, since, until):
             raise HttpError(400, "since is after the data's end.")
         return disclosure.area_map_for(request.user, chosen, place, where, start, end), start, end
 
-    key = (slug, chosen.name, area, since, until, disclosure.restricted(request.user))
+    key = (slug, chosen.name, area, since, until, disclosure.level(request.user))
     return place, chosen, *cached("map", key, compute)
 
 
@@ -196,8 +197,8 @@ def hotspots(
     slug: str,
     metric: str = "shooting_incidents",
     area: str | None = None,
-    since: dt.date | None = Query(None, description="default: a year before until"),
-    until: dt.date | None = Query(None, description="default: the data's last day"),
+    since: Day | None = Query(None, description="default: a year before until"),
+    until: Day | None = Query(None, description="default: the data's last day"),
 ):
     """Counts per grid cell, the dashboard map's cells: cell centres only, never an incident's
     coordinate; for roles without restricted rights, cells under the threshold left out."""
@@ -214,6 +215,7 @@ def hotspots(
         threshold=settings.GVRS_SUPPRESS_BELOW,
         note=found.note,
         cells=[schemas.Cell(lon=c.lon, lat=c.lat, count=c.count) for c in found.cells],
+        cells_year=found.cells_year,
     )
 
 
@@ -223,8 +225,8 @@ def areas(
     slug: str,
     metric: str = "shooting_incidents",
     area: str | None = None,
-    since: dt.date | None = Query(None, description="default: a year before until"),
-    until: dt.date | None = Query(None, description="default: the data's last day"),
+    since: Day | None = Query(None, description="default: a year before until"),
+    until: Day | None = Query(None, description="default: the data's last day"),
 ):
     """The areas ranked by their count in the window, against the same number of days just
     before, with the exact test; small counts suppressed for roles without restricted rights."""

@@ -5,7 +5,6 @@ and every read written to the audit log as the incident pages write theirs."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 from django.db.models import F
@@ -16,6 +15,7 @@ from gvrs.accounts.audit import record
 from gvrs.api import schemas
 from gvrs.api.common import place_of, require
 from gvrs.api.disclosure import RESTRICTED
+from gvrs.api.schemas import Day
 from gvrs.data.schema import Kind
 from gvrs.incidents.frames import incident_queryset
 from gvrs.incidents.models import Incident
@@ -61,8 +61,8 @@ def incident_list(
     jurisdiction: str | None = Query(None, description="a place's slug; places inside included"),
     kind: str | None = Query(None, description=", ".join(k.value for k in Kind)),
     source: str | None = None,
-    since: dt.date | None = Query(None, description="first date"),
-    until: dt.date | None = Query(None, description="last date"),
+    since: Day | None = Query(None, description="first date"),
+    until: Day | None = Query(None, description="last date"),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(100, ge=1, le=1000),
 ):

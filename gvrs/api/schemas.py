@@ -10,6 +10,10 @@ from typing import Annotated
 from ninja import Schema
 from pydantic import Field, field_validator
 
+# A day asked about: the pages' own bounds (reports.views.FilterForm). Outside them a date is a
+# typing slip, and a window reaching one cannot be compared with the window before it.
+Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31))]
+
 # A wall-clock time in the place's own zone, "21:15:00": no UTC offset, so not an RFC 3339
 # time (a JSON Schema "time" must carry one).
 LocalTime = Annotated[str, Field(pattern=r"^\d{2}:\d{2}:\d{2}$")]
@@ -189,10 +193,12 @@ class Hotspots(Schema):
     since: dt.date
     until: dt.date
     cell_m: int
-    exact: bool  # false: cells under the threshold are left out (roles without restricted rights)
+    exact: bool  # false: perturbed cells of one whole year, under the threshold left out
     threshold: int
     note: str
     cells: list[Cell]
+    # The whole calendar year the cells count when not exact (docs/disclosure.md).
+    cells_year: int | None = None
 
 
 class AreaRow(Schema):
