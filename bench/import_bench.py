@@ -119,7 +119,7 @@ def peak_rss_mb() -> float:
 def worker(path: str) -> None:
     import django
 
-    from gvrs.cli import ensure_database
+    from gvrs.operations.database import ensure_database
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvrs.settings")
     django.setup()
