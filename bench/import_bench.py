@@ -13,7 +13,12 @@ Each import runs in its own process, so peak RSS is that import's alone. Scenari
 - ``many places``: 250,000 rows (``--many-rows``) naming 15,000 places (12,000 towns in
   3,000 counties of 10 states, paths such as "TX > County 12 > Town 617") and 100,000
   areas, none of them in the registry yet: every place and area is created by the import,
-  resolved in bulk (target, issue 11: 40,000 rows/s on SQLite).
+  resolved in bulk (target, issue 11: 40,000 rows/s on SQLite);
+- ``nibrs cde`` and ``nibrs flat``: the real NIBRS files of ../shared/data/nibrs made larger
+  (``--nibrs-copies``): the District of Columbia's CDE year 2019 (13,268 table rows) with
+  every id moved on per copy, and Vermont's April 2020 submission (6,516 segments) with its
+  incident numbers changed per copy. Rows are table rows or segments read, of every
+  offense; the few that are homicides and shootings are written.
 Targets (issue 2): 50,000 rows/s on SQLite, 100,000 rows/s on PostgreSQL, flat memory; they
 are for the first load.
 """
@@ -98,6 +103,60 @@ def write_rows(path: Path, n_rows: int, seed: int = 1, many_places: bool = False
             written += n
 
 
+NIBRS = Path(__file__).resolve().parents[2] / "shared" / "data" / "nibrs"
+# CDE columns holding ids, which each copy moves on by a billion.
+_CDE_IDS = {
+    "incident_id",
+    "offense_id",
+    "victim_id",
+    "offender_id",
+    "arrestee_id",
+    "nibrs_month_id",
+    "property_id",
+}
+
+
+def write_nibrs_cde(folder: Path, copies: int) -> None:
+    """DC's 2019 CDE year ``copies`` times in one folder, ids moved on per copy."""
+    import gzip
+
+    source = NIBRS / "cde-dc" / "DC-2019"
+    folder.mkdir(parents=True)
+    for path in source.glob("*.csv.gz"):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        ids = [c for c in frame.columns if c.lower() in _CDE_IDS]
+        data = path.name.startswith("NIBRS_") and ids and path.name != "NIBRS_month.csv.gz"
+        parts = []
+        for k in range(copies if data else 1):
+            part = frame.copy()
+            for column in ids:
+                filled = part[column] != ""
+                moved = (pd.to_numeric(part[column].where(filled)) + k * 10**9).astype("Int64")
+                part[column] = moved.astype(str).where(filled, "")
+            parts.append(part)
+        with gzip.open(folder / path.name, "wt", newline="") as fh:
+            pd.concat(parts).to_csv(fh, index=False)
+
+
+def write_nibrs_flat(path: Path, copies: int) -> None:
+    """Vermont's submission ``copies`` times, each copy's incident numbers prefixed by it."""
+    import gzip
+
+    lines = (
+        gzip.decompress((NIBRS / "flat-file" / "VTUCR0001_20200420_NIBRS_010.txt.gz").read_bytes())
+        .decode("latin-1")
+        .splitlines()
+    )
+    out = []
+    for k in range(copies):
+        for line in lines:
+            if len(line) > 37 and line[4] in "123456":
+                number = (f"{k:02d}" + line[25:37].strip())[:12].ljust(12)
+                line = line[:25] + number + line[37:]
+            out.append(line)
+    path.write_text("\r\n".join(out) + "\r\n", encoding="latin-1")
+
+
 def shuffle_rows(source: Path, out: Path, seed: int = 1) -> None:
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)
     frame.sample(frac=1, random_state=seed).to_csv(out, index=False)
@@ -116,7 +175,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(path: str) -> None:
+def worker(path: str, format_name: str = "gvrs") -> None:
     import django
 
     from gvrs.operations.database import ensure_database
@@ -128,7 +187,7 @@ def worker(path: str) -> None:
     from gvrs.incidents.importing import import_file
 
     started, cpu = time.perf_counter(), time.process_time()
-    report = import_file(path, load_format("gvrs"))
+    report = import_file(path, load_format(format_name))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert report.ok, report.errors[:5]
     peak_mb = peak_rss_mb()
@@ -175,11 +234,17 @@ def engine_env(
 
 
 def run_worker(
-    script: str, engine: str, path: Path, home: Path, fresh: bool = True, database: str = ""
+    script: str,
+    engine: str,
+    path: Path,
+    home: Path,
+    fresh: bool = True,
+    database: str = "",
+    format_name: str = "gvrs",
 ) -> dict:
     """Run ``script --worker path`` on a database of ``engine``; its last line is JSON."""
     out = subprocess.run(
-        [sys.executable, script, "--worker", str(path)],
+        [sys.executable, script, "--worker", str(path), "--worker-format", format_name],
         env=engine_env(engine, home, fresh, database or "gvrs_bench"),
         capture_output=True,
         text=True,
@@ -194,10 +259,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--worker")
+    parser.add_argument("--worker-format", default="gvrs")
     parser.add_argument(
         "--scenarios",
-        default="first load,re-import,scattered,many places",
+        default="first load,re-import,scattered,many places,nibrs cde,nibrs flat",
         help="comma-separated scenarios to run",
+    )
+    parser.add_argument(
+        "--nibrs-copies", type=int, default=30, help="copies of each real NIBRS file"
     )
     parser.add_argument("--many-rows", type=int, default=250_000, help="rows of 'many places'")
     parser.add_argument(
@@ -207,7 +276,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker)
+        worker(args.worker, args.worker_format)
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -219,14 +288,21 @@ def main() -> None:
         many = tmp / "many_places.csv"
         write_rows(many, args.many_rows, many_places=True)
         wanted = set(args.scenarios.split(","))
+        cde, flat = tmp / "DC-2019-copies", tmp / "VT-copies.txt"
+        if "nibrs cde" in wanted:
+            write_nibrs_cde(cde, args.nibrs_copies)
+        if "nibrs flat" in wanted:
+            write_nibrs_flat(flat, args.nibrs_copies)
         runs = [
-            (scenario, path, fresh)
-            for scenario, path, fresh in [
-                ("first load", quarter, True),
-                ("first load", full, True),
-                ("re-import", full, False),
-                ("scattered", shuffled, True),
-                ("many places", many, True),
+            (scenario, path, fresh, format_name)
+            for scenario, path, fresh, format_name in [
+                ("first load", quarter, True, "gvrs"),
+                ("first load", full, True, "gvrs"),
+                ("re-import", full, False, "gvrs"),
+                ("scattered", shuffled, True, "gvrs"),
+                ("many places", many, True, "gvrs"),
+                ("nibrs cde", cde, True, "nibrs-cde"),
+                ("nibrs flat", flat, True, "nibrs-flat"),
             ]
             if scenario in wanted
         ]
@@ -238,8 +314,8 @@ def main() -> None:
         )
         for engine in args.engines.split(","):
             home = tmp / f"home-{engine}"
-            for scenario, path, fresh in runs:
-                r = run_worker(__file__, engine, path, home, fresh, args.pg_database)
+            for scenario, path, fresh, format_name in runs:
+                r = run_worker(__file__, engine, path, home, fresh, args.pg_database, format_name)
                 print(
                     f"{engine:<11} {scenario:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
                     f"{r['rows'] / r['seconds']:>10,.0f} {r['cpu_seconds']:>6.1f} "

@@ -54,16 +54,27 @@ class CountSeries:
     # The end of the source's recorded coverage; ``last`` is earlier when an as-of date cuts
     # the series. None: the same as ``last``.
     data_end: dt.date | None = None
+    # Spans inside [first, last] the data do not cover (an agency did not report those
+    # months): "no data", never 0. Each (first day, last day), in order, apart.
+    gaps: tuple[tuple[dt.date, dt.date], ...] = ()
 
     @property
     def covered_through(self) -> dt.date:
         return self.data_end or self.last
 
     def coverage(self, today: dt.date | None = None) -> str:
-        """ "data through 2025-01-26, 10 months ago", or "data for 1985–2022" (annual)."""
+        """ "data through 2025-01-26, 10 months ago", or "data for 1985–2022" (annual); and
+        the spans without data ("no data for 2019-03")."""
         if self.resolution == YEAR:
             return f"data for {self.first.year}–{self.last.year}"
-        return coverage_phrase(self.covered_through, today)
+        phrase = coverage_phrase(self.covered_through, today)
+        if self.gaps:
+            phrase += "; no data for " + ", ".join(gap_label(a, b) for a, b in self.gaps)
+        return phrase
+
+    def gap_in(self, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+        """The first span without data that overlaps ``start``..``end``, if any."""
+        return next((g for g in self.gaps if g[0] <= end and start <= g[1]), None)
 
     def year_is_over(self, year: int, today: dt.date | None = None) -> bool:
         """``year`` has ended (by ``today``), or the data hold the whole of it: nothing about
@@ -73,12 +84,20 @@ class CountSeries:
 
     @classmethod
     def from_daily(cls, daily: pd.Series, *, first: dt.date, last: dt.date, **meta) -> CountSeries:
-        """Build a daily series, zero-filling every day in [first, last]."""
+        """Build a daily series, zero-filling every day in [first, last]; days inside
+        ``gaps`` (a keyword of ``meta``) hold 0 and are no data, never counted."""
         index = pd.date_range(first, last, freq="D")
         daily = daily.copy()
         daily.index = pd.to_datetime(daily.index)
         full = daily.groupby(level=0).sum().reindex(index, fill_value=0).astype(np.int64)
-        return cls(resolution=DAY, counts=full, first=first, last=last, **meta)
+        gaps = tuple(
+            (max(a, first), min(b, last))
+            for a, b in meta.pop("gaps", ())
+            if a <= last and b >= first
+        )
+        for a, b in gaps:
+            full.loc[pd.Timestamp(a) : pd.Timestamp(b)] = 0
+        return cls(resolution=DAY, counts=full, first=first, last=last, gaps=gaps, **meta)
 
     @classmethod
     def from_annual(cls, annual: dict[int, int] | pd.Series, **meta) -> CountSeries:
@@ -97,17 +116,23 @@ class CountSeries:
         )
 
     def covers(self, period: Period) -> bool:
-        return self.first <= period.start and period.end <= self.last
+        return (
+            self.first <= period.start
+            and period.end <= self.last
+            and self.gap_in(period.start, period.end) is None
+        )
 
     def annual(self) -> pd.Series:
-        """Counts per calendar year, complete years only."""
+        """Counts per calendar year, complete years only (no span without data in them)."""
         if self.resolution == YEAR:
             return self.counts
         by_year = self.counts.groupby(self.counts.index.year).sum()
         complete = [
             y
             for y in by_year.index
-            if dt.date(y, 1, 1) >= self.first and dt.date(y, 12, 31) <= self.last
+            if dt.date(y, 1, 1) >= self.first
+            and dt.date(y, 12, 31) <= self.last
+            and self.gap_in(dt.date(y, 1, 1), dt.date(y, 12, 31)) is None
         ]
         return by_year.loc[complete].astype(np.int64)
 
@@ -201,7 +226,18 @@ def counts_by(
     if series.resolution == YEAR:
         periods = [p for p in periods if p.start.year in series.counts.index]
     else:
-        periods = [p for p in periods if p.end >= series.first and p.start <= series.last]
+        # A period wholly without data is left out ("no data", never 0); one partly without
+        # data is partial.
+        periods = [
+            p
+            for p in periods
+            if p.end >= series.first
+            and p.start <= series.last
+            and not any(
+                a <= max(p.start, series.first) and min(p.end, series.last) <= b
+                for a, b in series.gaps
+            )
+        ]
         return _daily_counts_by(series, periods)
     return [period_count(series, p) for p in periods]
 
@@ -248,6 +284,24 @@ class Change:
     sentence: str
 
 
+def gap_label(first: dt.date, last: dt.date) -> str:
+    """ "2019-03" for a month, "2019-03 to 2019-05" for several, else the two days.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> gap_label(dt.date(2019, 3, 1), dt.date(2019, 5, 31))
+    '2019-03 to 2019-05'
+    """
+    month_end = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    whole = first.day == 1 and (last + dt.timedelta(days=1)).day == 1
+    if whole and last < month_end:
+        return f"{first:%Y-%m}"
+    if whole:
+        return f"{first:%Y-%m} to {last:%Y-%m}"
+    return f"{first.isoformat()} to {last.isoformat()}"
+
+
 def _window(start: dt.date, end: dt.date) -> str:
     """ "1 Jan–26 Jan", or with years when the window crosses one."""
     if start.year == end.year:
@@ -261,8 +315,17 @@ def comparable_windows(
     """The two windows that can honestly be compared: the periods themselves when the data
     cover both; when ``period`` runs past the data's end, its covered part against the same
     window of ``baseline`` (1 January to 26 January in both years, as year to date does).
-    Raises ``SeriesError`` when no equal windows exist: no test is run across unequal ones.
+    Raises ``SeriesError`` when no equal windows exist: no test is run across unequal ones,
+    nor across a span the data do not cover.
     """
+    if series.resolution == DAY:
+        for p in (period, baseline):
+            gap = series.gap_in(p.start, p.end)
+            if gap is not None:
+                raise SeriesError(
+                    f"{p.label} is not wholly covered in {series.place}: no data for "
+                    f"{gap_label(*gap)} (not reported); no change is shown"
+                )
     if series.covers(period) and series.covers(baseline):
         return period, baseline
     if series.resolution == YEAR:

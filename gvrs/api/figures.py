@@ -125,7 +125,7 @@ def series(
             "csv": csv_text(answer["rows"], SERIES_COLUMNS),
         }
 
-    answer = cached("series", (*key, disclosure.restricted(request.user)), both)
+    answer = cached("series", (*key, disclosure.level(request.user)), both)
     if _wants_csv(request, format):
         return csv_response(answer["csv"], f"{slug}-{chosen.name}-by-{by}.csv")
     return json_response(answer["json"])
@@ -154,7 +154,7 @@ def compare(
         )
         return {"comparisons": records, "not_compared": problems}
 
-    key = (slug, chosen.name, period, vs, source, area, as_of, disclosure.restricted(request.user))
+    key = (slug, chosen.name, period, vs, source, area, as_of, disclosure.level(request.user))
     return cached("compare", key, compute)
 
 
@@ -171,7 +171,7 @@ def projection(
     what it assumes; a year that is over has nothing to project (404, saying so)."""
     require(request, FIGURES, "figures")
     place, chosen = place_of(slug), metric_of(metric)
-    key = (slug, chosen.name, source, as_of, level, disclosure.restricted(request.user))
+    key = (slug, chosen.name, source, as_of, level, disclosure.level(request.user))
     return cached(
         "projection",
         key,
@@ -202,7 +202,7 @@ def _map(request, slug, metric, area, since, until):
             raise HttpError(400, "since is after the data's end.")
         return disclosure.area_map_for(request.user, chosen, place, where, start, end), start, end
 
-    key = (slug, chosen.name, area, since, until, disclosure.restricted(request.user))
+    key = (slug, chosen.name, area, since, until, disclosure.level(request.user))
     return place, chosen, *cached("map", key, compute)
 
 
@@ -230,6 +230,7 @@ def hotspots(
         threshold=settings.GVRS_SUPPRESS_BELOW,
         note=found.note,
         cells=[schemas.Cell(lon=c.lon, lat=c.lat, count=c.count) for c in found.cells],
+        cells_year=found.cells_year,
     )
 
 

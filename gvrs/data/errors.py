@@ -12,16 +12,21 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RowError:
-    """One invalid value. ``line`` counts the header as line 1 (a spreadsheet's row number)."""
+    """One invalid value. ``line`` counts the header as line 1 (a spreadsheet's row number).
+
+    ``table`` names the table inside the file, for an import of several tables (a NIBRS
+    state-year folder): the line is that table's."""
 
     line: int
     column: str
     value: str
     reason: str
+    table: str = ""
 
     def describe(self, file_name: str) -> str:
         shown = self.value if len(self.value) <= 40 else self.value[:37] + "..."
-        return f"{file_name}: line {self.line}: {self.column}={shown!r}: {self.reason}"
+        where = f"{file_name}: {self.table}" if self.table else file_name
+        return f"{where}: line {self.line}: {self.column}={shown!r}: {self.reason}"
 
 
 class FileError(Exception):

@@ -38,11 +38,20 @@ import numpy as np
 import pandas as pd
 
 from gvrs.data.errors import FileError
-from gvrs.data.schema import CANONICAL_COLUMNS, FIELDS_BY_NAME, SOURCE_MAX_LENGTH
+from gvrs.data.schema import (
+    CANONICAL_COLUMNS,
+    FIELDS_BY_NAME,
+    SOURCE_MAX_LENGTH,
+    VICTIM_FIELD_PREFIX,
+)
 from gvrs.data.states import StateError, require_state
 from gvrs.data.tomlfiles import read_toml
 
 CONFLICT_POLICIES = ("error", "earliest")
+# How a format's file is read: as a table (CSV, XLSX, Parquet), or by a NIBRS reader that
+# turns the FBI's formats into canonical rows itself (``gvrs.data.nibrs``).
+READERS = ("table", "nibrs-cde", "nibrs-flat", "nibrs-xml")
+_FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class MappingError(ValueError):
@@ -240,6 +249,10 @@ class Mapping:
     # [labels]: what a stored code means, for display ("B" -> "Black"); the registry keeps
     # the code as the source wrote it.
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # [victim_fields]: person fields this mapping adds, key -> how it is filled; stored with
+    # each victim and offered by ``gvrs stats --by victim_<key>``.
+    victim_fields: dict[str, ColumnRule] = field(default_factory=dict)
+    reader: str = "table"
 
     @property
     def kind_derived(self) -> bool:
@@ -268,6 +281,8 @@ class Mapping:
                     name == "jurisdiction" and jurisdiction_given and rule.optional
                 ):
                     continue
+                named += rule.source_columns
+            for rule in self.victim_fields.values():
                 named += rule.source_columns
             named += [rule.column for rule in self.derive_rules]
         named += [f.column for f in self.filters] + [self.ori_column, self.geoid_column]
@@ -342,6 +357,11 @@ class Mapping:
             else:
                 default = rule.default if rule is not None else None
                 out[name] = pd.Series(default or "", index=frame.index, dtype="str")
+        for key, rule in self.victim_fields.items():
+            if rule.constant is not None or rule.columns[0] in frame:
+                out[VICTIM_FIELD_PREFIX + key] = rule.apply(frame)
+            else:
+                out[VICTIM_FIELD_PREFIX + key] = pd.Series("", index=frame.index, dtype="str")
         # Rules in file order: the first that matches a row sets the field.
         for rule in reversed(self.derive_rules):
             hit = rule.matches(frame)
@@ -539,12 +559,36 @@ def _labels(document: dict[str, Any], where: str) -> dict[str, dict[str, str]]:
     if not isinstance(table, dict):
         raise MappingError(f'{where}: [labels] must be a table of field = {{ CODE = "label" }}')
     out = {}
+    added = {VICTIM_FIELD_PREFIX + key for key in document.get("victim_fields", {})}
     for name, codes in table.items():
-        if name not in CANONICAL_COLUMNS:
+        if name not in CANONICAL_COLUMNS and name not in added:
             raise MappingError(f"{where}: labels.{name} is not a canonical field")
         if not isinstance(codes, dict) or not all(isinstance(v, str) for v in codes.values()):
             raise MappingError(f'{where}: labels.{name} must map codes to text, e.g. B = "Black"')
         out[name] = {str(code): label for code, label in codes.items()}
+    return out
+
+
+def _victim_fields(document: dict[str, Any], where: str) -> dict[str, ColumnRule]:
+    """[victim_fields] key = "Column" (or a column rule): person fields the mapping adds."""
+    table = document.get("victim_fields", {})
+    if not isinstance(table, dict):
+        raise MappingError(f'{where}: [victim_fields] must be a table of key = "Column"')
+    out = {}
+    for key, spec in table.items():
+        if not _FIELD_KEY.fullmatch(key):
+            raise MappingError(
+                f"{where}: victim_fields.{key}: a key is lower-case letters, digits and _ "
+                "(at most 40), starting with a letter, e.g. injury"
+            )
+        if VICTIM_FIELD_PREFIX + key in CANONICAL_COLUMNS:
+            raise MappingError(
+                f"{where}: victim_fields.{key} would be {VICTIM_FIELD_PREFIX}{key}, a canonical "
+                "field: map it under [columns] instead"
+            )
+        if isinstance(spec, list):
+            raise MappingError(f"{where}: victim_fields.{key}: give one column, not a list")
+        out[key] = _rule(VICTIM_FIELD_PREFIX + key, spec, {}, f"{where}: victim_fields")
     return out
 
 
@@ -623,6 +667,9 @@ def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
     if derive_kind not in (None, "outcome"):
         raise MappingError(f"{where}: derive.kind can only be 'outcome'")
     derive_rules = _derive_rules(derive, where)
+    reader = str(meta.get("reader", "table"))
+    if reader not in READERS:
+        raise MappingError(f"{where}: reader must be one of {', '.join(READERS)}")
     if derive_kind is None and "kind" not in rules:
         raise MappingError(f"{where}: map a column to kind, or set derive.kind = 'outcome'")
     if derive_kind and "weapon" not in rules and all(r.field != "weapon" for r in derive_rules):
@@ -640,6 +687,8 @@ def parse_mapping(document: dict[str, Any], where: str) -> Mapping:
         derive_kind=derive_kind,
         derive_rules=derive_rules,
         rules=rules,
+        victim_fields=_victim_fields(document, where),
+        reader=reader,
         **common,
     )
 
@@ -742,6 +791,8 @@ def detect_format(columns: list[str]) -> Mapping:
     fits = []
     for name in available_formats():
         mapping = load_format(name)
+        if mapping.reader != "table":
+            continue  # a NIBRS file is not a table of columns
         needed = set(mapping.source_columns_needed(jurisdiction_given=name != "gvrs"))
         if needed <= present:
             fits.append((len(needed), name, mapping))

@@ -15,7 +15,7 @@ from pathlib import Path
 from gvrs.data.schema import Circumstance, GroupInvolvement, Kind, Weapon
 from gvrs.data.tomlfiles import read_toml
 
-COUNTS = ("incidents", "victims", "killed", "injured")
+COUNTS = ("incidents", "victims", "killed", "injured", "people")
 _FILTERS = {
     "kinds": {k.value for k in Kind},
     "weapons": {w.value for w in Weapon},

@@ -16,6 +16,11 @@ class Kind(StrEnum):
     NONFATAL_SHOOTING = "nonfatal_shooting"
     SHOTS_FIRED = "shots_fired"
     OFFICER_INVOLVED_SHOOTING = "officer_involved_shooting"
+    # Kept apart from homicides and shootings, never counted as either (NIBRS 09C, 09B and
+    # 13A with a firearm but nobody recorded hurt: docs/nibrs.md).
+    JUSTIFIABLE_HOMICIDE = "justifiable_homicide"
+    NEGLIGENT_MANSLAUGHTER = "negligent_manslaughter"
+    FIREARM_ASSAULT = "firearm_assault"
 
 
 class Weapon(StrEnum):
@@ -56,7 +61,7 @@ class Field:
     """
 
     name: str
-    type: str  # "text" | "choice" | "datetime" | "float" | "count" | "age"
+    type: str  # "text" | "choice" | "datetime" | "float" | "count" | "age" | "number"
     level: str  # "incident" | "victim"
     required: bool = False
     choices: tuple[str, ...] = ()
@@ -143,6 +148,19 @@ FIELDS: tuple[Field, ...] = (
         doc=", ".join(_values(Circumstance)) + " (default unknown).",
     ),
     Field(
+        "location_type",
+        "text",
+        "incident",
+        doc="The kind of place it happened (NIBRS location type: 'Residence/Home').",
+        max_length=100,
+    ),
+    Field(
+        "offenders",
+        "number",
+        "incident",
+        doc="Offenders recorded (optional); 0: offenders unknown.",
+    ),
+    Field(
         "case_status",
         "text",
         "incident",
@@ -179,6 +197,13 @@ FIELDS: tuple[Field, ...] = (
         doc="male, female, other or unknown.",
     ),
     Field("victim_race", "text", "victim", doc="Race/ethnicity as recorded.", max_length=60),
+    Field(
+        "victim_ethnicity",
+        "text",
+        "victim",
+        doc="Ethnicity as recorded, where the source keeps it apart from race.",
+        max_length=60,
+    ),
 )
 
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
@@ -188,6 +213,11 @@ INCIDENT_FIELDS = tuple(f.name for f in FIELDS if f.level == "incident")
 VICTIM_FIELDS = tuple(f.name for f in FIELDS if f.level == "victim")
 REQUIRED_COLUMNS = tuple(f.name for f in FIELDS if f.required)
 CANONICAL_COLUMNS = tuple(f.name for f in FIELDS)
+
+# Person fields a mapping adds ([victim_fields]): each is read into a column ``victim_<key>``
+# and stored with the victim under ``key``; the longest value kept.
+VICTIM_FIELD_PREFIX = "victim_"
+VICTIM_FIELD_MAX_LENGTH = 100
 
 # The columns of the canonical CSV as documented in the README, in order.
 CSV_COLUMNS = (

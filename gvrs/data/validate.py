@@ -7,6 +7,7 @@ caller decides whether one bad row sinks the file (the default) or is set aside.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,12 +17,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gvrs.data.errors import RowError
-from gvrs.data.schema import FIELDS, INCIDENT_FIELDS
+from gvrs.data.schema import (
+    FIELDS,
+    INCIDENT_FIELDS,
+    VICTIM_FIELD_MAX_LENGTH,
+    VICTIM_FIELD_PREFIX,
+)
 from gvrs.data.text import text_column
 
 MAX_COUNT = 1_000  # people one row describes: 1 or 0 in an export, never thousands
 MAX_AGE = 120
-FIREARM_KINDS = ("nonfatal_shooting", "shots_fired", "officer_involved_shooting")
+FIREARM_KINDS = (
+    "nonfatal_shooting",
+    "shots_fired",
+    "officer_involved_shooting",
+    "firearm_assault",
+)
 # Row fingerprints are summed per incident in SQL; 47 bits leave room for a million rows per
 # incident inside a signed 64-bit integer.
 _HASH_SHIFT = 17
@@ -117,8 +128,13 @@ def validate_rows(
     datetime_formats: dict[str, str] | None = None,
     kind_derived: bool = False,
     kind_rules: bool = False,
+    victim_fields: tuple[str, ...] = (),
 ) -> Validated:
     """Validate a chunk of canonical string rows (``Mapping.apply`` output).
+
+    ``victim_fields`` are the person fields a mapping adds (``[victim_fields]``): each is a
+    text column ``victim_<key>`` and is passed on as one JSON object per row,
+    ``victim_extra`` (None when the row has none of them).
 
     With ``kind_derived`` the kind is decided later from the incident's outcome, except on
     rows where a mapping's rule set it (``kind_rules``): those keep their (checked) kind.
@@ -194,7 +210,7 @@ def validate_rows(
             else:
                 fractional = ~np.isnan(values) & (values % 1 != 0)
                 negative = ~np.isnan(values) & (values < 0)
-                what = "count" if spec.type == "count" else "age"
+                what = {"count": "count", "age": "age"}.get(spec.type, "number")
                 flag(not_number | fractional, name, f"{what} must be a whole number")
                 flag(negative, name, f"{what} cannot be negative")
                 if spec.type == "count":
@@ -203,8 +219,11 @@ def validate_rows(
                         name,
                         f"count over {MAX_COUNT:,} people in one row",
                     )
+                if spec.type == "number":
+                    flag(values > MAX_COUNT, name, f"over {MAX_COUNT:,}")
                 if spec.type == "age":
                     flag(values > MAX_AGE, name, f"age over {MAX_AGE}")
+                if spec.type in ("age", "number"):
                     out[name] = pd.array(np.where(np.isnan(values), np.nan, values), dtype="Int64")
                 else:
                     # Rows over MAX_COUNT are flagged above; keep the cast in range.
@@ -218,6 +237,23 @@ def validate_rows(
         "latitude and longitude must both be given or both be empty",
     )
 
+    extras = {}
+    for key in victim_fields:
+        name = VICTIM_FIELD_PREFIX + key
+        text = canonical[name].astype(str).str.strip()
+        flag(
+            (text.str.len() > VICTIM_FIELD_MAX_LENGTH).to_numpy(),
+            name,
+            f"longer than {VICTIM_FIELD_MAX_LENGTH} characters",
+        )
+        flag(
+            text.str.contains("\x00", regex=False).to_numpy(dtype=bool),
+            name,
+            "contains a NUL character (\\x00), which cannot be stored",
+        )
+        extras[key] = text
+    out["victim_extra"] = _extra_json(extras, canonical.index)
+
     rows = pd.DataFrame(out, index=canonical.index)
     if not kind_derived:
         # A shooting is by definition with a firearm: an empty weapon says nothing else.
@@ -229,6 +265,8 @@ def validate_rows(
         | rows["victim_sex"].notna()
         | rows["victim_race"].notna()
         | rows["victim_age_group"].notna()
+        | rows["victim_ethnicity"].notna()
+        | rows["victim_extra"].notna()
     ).astype(np.int8)
     bad_ids = set(canonical["source_id"][bad].str.strip()) - {""}
     rows = rows[~bad]
@@ -238,8 +276,52 @@ def validate_rows(
         if c in rows and not (c == "kind" and kind_derived and not kind_rules)
     ]
     row_columns = [c for c in rows.columns if c not in ("line", "has_victim")]
-    rows["incident_hash"], rows["row_hash"] = _fingerprints(rows, incident_columns, row_columns)
+    rows["incident_hash"], rows["row_hash"] = _fingerprints_kept(
+        rows, incident_columns, row_columns
+    )
     return Validated(rows=rows, errors=errors, bad_source_ids=bad_ids)
+
+
+# Fields added after rows were first fingerprinted: a row that leaves them all empty keeps the
+# fingerprint it had before they existed, so re-importing an earlier file still changes
+# nothing.
+LATER_FIELDS = ("location_type", "offenders", "victim_ethnicity", "victim_extra")
+
+
+def _fingerprints_kept(
+    rows: pd.DataFrame, incident_columns: list[str], row_columns: list[str]
+) -> list[np.ndarray]:
+    """The fingerprints of ``_fingerprints``, each over the older columns alone on rows
+    whose later fields among its columns are all empty (an incident's rows must agree on
+    its hash, so a victim's ethnicity never changes the incident's)."""
+    out = []
+    for columns in (incident_columns, row_columns):
+        older = [c for c in columns if c not in LATER_FIELDS]
+        (hashes,) = _fingerprints(rows, older)
+        later = [c for c in columns if c in LATER_FIELDS]
+        set_later = rows[later].notna().any(axis=1).to_numpy() if later else None
+        if set_later is not None and set_later.any():
+            (full,) = _fingerprints(rows[set_later], columns)
+            hashes[set_later] = full
+        out.append(hashes)
+    return out
+
+
+def _extra_json(extras: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """One JSON object per row of the non-empty person fields a mapping adds, keys sorted
+    (the same values always give the same text, so a re-import hashes the same); None
+    where a row has none."""
+    if not extras:
+        return pd.Series(None, index=index, dtype=object)
+    keys = sorted(extras)
+    columns = [extras[k].to_numpy(dtype=object) for k in keys]
+    texts = []
+    for values in zip(*columns, strict=True):
+        found = {k: v for k, v in zip(keys, values, strict=True) if v}
+        texts.append(
+            json.dumps(found, ensure_ascii=False, separators=(",", ":")) if found else None
+        )
+    return pd.Series(texts, index=index, dtype=object)
 
 
 def _fixed(rows: pd.DataFrame, name: str):
@@ -250,7 +332,7 @@ def _fixed(rows: pd.DataFrame, name: str):
         return column.astype("float64")
     if name in ("killed", "injured"):
         return column.astype("int64")
-    if name == "victim_age":
+    if name in ("victim_age", "offenders"):
         return column.astype("Int64")
     return column.astype("str")
 

@@ -1,15 +1,20 @@
 """A source's coverage across its import runs: the period its files cover and the kinds of
 incident (or published metrics) they hold. A series' coverage for a place is its source's,
-never the place's own first and last incident."""
+never the place's own first and last incident.
+
+Where a source records which months each agency reported (``ReportedMonth``: NIBRS), a
+place's coverage is narrower: the months every agency of that source inside the place
+reported, and the months between them that one did not are gaps ("no data", never 0)."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Max, Min
 
-from gvrs.incidents.models import ImportRun, Incident
+from gvrs.incidents.models import ImportRun, Incident, ReportedMonth
 
 _COUNTED = (ImportRun.Status.SUCCEEDED, ImportRun.Status.PARTIAL)
 
@@ -22,6 +27,8 @@ class SourceCoverage:
     kinds: frozenset[str]
     recorded: bool  # False: no run recorded it; taken from the source's own incidents
     warnings: tuple[str, ...] = ()
+    # Spans inside first..last the source does not cover here (months not reported).
+    gaps: tuple[tuple[dt.date, dt.date], ...] = ()
 
     def holds(self, kinds: tuple[str, ...]) -> bool:
         """Whether the source records any of ``kinds`` (all kinds when empty)."""
@@ -76,12 +83,75 @@ def source_coverage(sources: list[str] | None = None) -> dict[str, SourceCoverag
 
 
 def place_coverage(place_ids, kinds: tuple[str, ...] = ()) -> list[SourceCoverage]:
-    """The coverage of each source that holds incidents in these places and records any of
-    ``kinds`` (all kinds when empty): what a place's figures may claim to cover."""
-    sources = list(
+    """The coverage of each source that holds incidents in these places (or records months
+    they reported) and records any of ``kinds`` (all kinds when empty): what a place's
+    figures may claim to cover."""
+    sources = set(
         Incident.objects.filter(jurisdiction_id__in=place_ids)
         .order_by()
         .values_list("source", flat=True)
         .distinct()
     )
-    return [c for c in source_coverage(sources).values() if c.holds(kinds)]
+    monthly = set(
+        ReportedMonth.objects.filter(jurisdiction_id__in=place_ids)
+        .order_by()
+        .values_list("source", flat=True)
+        .distinct()
+    )
+    monthly |= set(
+        ReportedMonth.objects.filter(source__in=sources)
+        .order_by()
+        .values_list("source", flat=True)
+        .distinct()
+    )
+    found = []
+    for coverage in source_coverage(sorted(sources | monthly)).values():
+        if not coverage.holds(kinds):
+            continue
+        if coverage.source in monthly:
+            coverage = reported_months_coverage(coverage, place_ids)
+            if coverage is None:
+                continue
+        found.append(coverage)
+    return found
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return _month_end(day) + dt.timedelta(days=1)
+
+
+def reported_months_coverage(coverage: SourceCoverage, place_ids) -> SourceCoverage | None:
+    """``coverage`` narrowed to the months every agency of the source in these places
+    reported (incidents or a zero report), with the months between them that any one of
+    them did not report as gaps; None when no month is covered."""
+    rows = ReportedMonth.objects.filter(
+        source=coverage.source, jurisdiction_id__in=place_ids
+    ).values_list("jurisdiction_id", "month", "status")
+    covered: dict[int, set[dt.date]] = {}
+    for place, month, status in rows:
+        months = covered.setdefault(place, set())
+        if status != ReportedMonth.Status.NOT_REPORTED:
+            months.add(month)
+    if not covered:
+        return None
+    every = set.intersection(*covered.values())
+    if not every:
+        return None
+    first, last_month = min(every), max(every)
+    last = min(_month_end(last_month), coverage.last)
+    first = max(first, coverage.first.replace(day=1))
+    if last < first:
+        return None
+    gaps, month, open_gap = [], first, None
+    while month <= last_month:
+        if month not in every and open_gap is None:
+            open_gap = month
+        if month in every and open_gap is not None:
+            gaps.append((open_gap, month - dt.timedelta(days=1)))
+            open_gap = None
+        month = _next_month(month)
+    return replace(coverage, first=first, last=last, gaps=tuple(gaps))

@@ -223,6 +223,9 @@ class ImportRun(models.Model):
     incidents_inserted = models.BigIntegerField(default=0)
     incidents_updated = models.BigIntegerField(default=0)
     incidents_unchanged = models.BigIntegerField(default=0)
+    # Incidents the file removed (a NIBRS delete segment, or an incident a corrected CDE year
+    # no longer holds).
+    incidents_deleted = models.BigIntegerField(default=0)
     duration_s = models.FloatField(default=0.0)
     message = models.TextField(blank=True)
     # Coverage: the period the file covers, a recorded fact (given with --from/--through or in
@@ -291,6 +294,12 @@ class Incident(models.Model):
         max_length=30, choices=_choices(Circumstance), default=Circumstance.UNKNOWN
     )
     case_status = models.CharField(max_length=_longest("case_status"), blank=True)
+    location_type = models.CharField(
+        max_length=_longest("location_type"), blank=True, help_text="the kind of place"
+    )
+    offenders = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="offenders recorded; 0: unknown offenders"
+    )
     content_hash = models.BigIntegerField(default=0)
     import_run = models.ForeignKey(
         ImportRun,
@@ -345,6 +354,10 @@ class PersonInvolved(models.Model):
     age_group = models.CharField(max_length=_longest("victim_age_group"), blank=True)
     sex = models.CharField(max_length=10, choices=_choices(Sex), blank=True)
     race_ethnicity = models.CharField(max_length=_longest("victim_race"), blank=True)
+    ethnicity = models.CharField(max_length=_longest("victim_ethnicity"), blank=True)
+    # Person fields a source's mapping adds ([victim_fields]), e.g. NIBRS's injury and
+    # offense: {"injury": "None", "offense": "13A"}.
+    extra = models.JSONField(default=dict, blank=True)
     killed = models.BooleanField(default=False)
     injured = models.BooleanField(default=False)
 
@@ -353,6 +366,44 @@ class PersonInvolved(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} of {self.incident_id}"
+
+
+class ReportedMonth(models.Model):
+    """Whether an agency reported a month to a source: coverage per place, where a source
+    records it (NIBRS: ``NIBRS_month.csv``, zero reports and each submission's months).
+
+    A source with such records covers a place only in its reported months (incidents or a
+    zero report), so an agency that began reporting in August, or skipped March, is "no
+    data" there, never 0 (``gvrs.incidents.coverage``).
+    """
+
+    class Status(models.TextChoices):
+        INCIDENTS = "incidents", "reported its incidents"
+        ZERO = "zero", "reported that nothing happened (a zero report)"
+        NOT_REPORTED = "not_reported", "did not report"
+
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.CASCADE, related_name="reported_months"
+    )
+    month = models.DateField(help_text="its first day")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["source", "jurisdiction", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "jurisdiction", "month"], name="reported_month_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.jurisdiction_id} {self.month:%Y-%m}: {self.status}"
+
+    @property
+    def covered(self) -> bool:
+        return self.status != self.Status.NOT_REPORTED
 
 
 class PublishedCount(models.Model):

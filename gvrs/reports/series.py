@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from django.db.models import Count, F, Q, QuerySet, Sum
 
@@ -21,6 +22,8 @@ _AGGREGATE = {
     "victims": Sum(F("killed") + F("injured")),
     "killed": Sum("killed"),
     "injured": Sum("injured"),
+    # Every victim recorded, hurt or not (a NIBRS firearm assault's victim may be neither).
+    "people": Count("people", filter=Q(people__role="victim")),
 }
 
 
@@ -43,11 +46,30 @@ def populations(jurisdiction: Jurisdiction) -> dict[int, int]:
     )
 
 
+def coverage_gaps(covering, first: dt.date, last: dt.date) -> tuple[tuple[dt.date, dt.date], ...]:
+    """The spans inside first..last that no covering source covers (outside its span, or
+    in one of its gaps)."""
+    days = pd.date_range(first, last, freq="D")
+    covered = pd.Series(False, index=days)
+    for c in covering:
+        covered.loc[pd.Timestamp(c.first) : pd.Timestamp(c.last)] = True
+        for a, b in c.gaps:
+            covered.loc[pd.Timestamp(a) : pd.Timestamp(b)] = False
+    if covered.all():
+        return ()
+    missing = ~covered.to_numpy()
+    edges = np.flatnonzero(np.diff(np.r_[0, missing.astype(int), 0]))
+    return tuple(
+        (days[a].date(), days[b - 1].date()) for a, b in zip(edges[::2], edges[1::2], strict=True)
+    )
+
+
 def covered_incidents(
     metric: Metric, jurisdiction: Jurisdiction, *, area: Area | None = None
 ) -> tuple[QuerySet, dt.date, dt.date] | None:
     """The metric's incidents in the place from the sources that record its kinds, inside
-    their recorded coverage, with the coverage's first and last day; None: no data."""
+    their recorded coverage, with the coverage's first and last day; None: no data.
+    ``coverage_gaps`` gives the spans inside it that are not covered."""
     place_ids = jurisdiction.descendant_ids()
     covering = place_coverage(place_ids, metric.kinds)
     if not covering:
@@ -84,6 +106,8 @@ def incident_series(
     if covered is None:
         return None
     place, first, data_end = covered
+    covering = place_coverage(jurisdiction.descendant_ids(), metric.kinds)
+    gaps = coverage_gaps(covering, first, data_end)
     last = min(as_of, data_end) if as_of else data_end
     if last < first:
         return None
@@ -108,6 +132,7 @@ def incident_series(
         definition=f"{metric.description} Counted by gvrs from incidents in the registry.",
         populations=populations(jurisdiction) if area is None else {},
         data_end=data_end,
+        gaps=gaps,
     )
 
 

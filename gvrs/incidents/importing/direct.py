@@ -338,7 +338,7 @@ class DirectWriter:
             column = first[name]
             if name in TEXT_FIELDS:
                 column = column.fillna("")
-            elif name in ("jurisdiction_id", "area_id"):
+            elif name in ("jurisdiction_id", "area_id", "offenders"):
                 column = column.astype("Int64")
             incidents[name] = column
         incidents["killed"] = killed
@@ -355,6 +355,8 @@ class DirectWriter:
                 "age_group": victims["victim_age_group"].fillna(""),
                 "sex": victims["victim_sex"].fillna(""),
                 "race_ethnicity": victims["victim_race"].fillna(""),
+                "ethnicity": victims["victim_ethnicity"].fillna(""),
+                "extra": victims["victim_extra"].fillna("{}"),
                 "killed": victims["killed"].to_numpy() > 0,
                 "injured": victims["injured"].to_numpy() > 0,
             }

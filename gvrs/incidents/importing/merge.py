@@ -41,9 +41,10 @@ ROW_FIELDS = (
     "weapon",
     "group_involvement",
     "circumstance",
+    "offenders",
 )
 # Text columns stored NOT NULL ('' when absent).
-TEXT_FIELDS = ("block_address", "case_status")
+TEXT_FIELDS = ("block_address", "case_status", "location_type")
 # Incident-level staged columns compared when rows of one incident disagree.
 CONFLICT_FIELDS = ("kind", *ROW_FIELDS, *TEXT_FIELDS)
 
@@ -359,13 +360,21 @@ def replace_people(cursor, id_base: int, counts: MergeCounts) -> int:
         )
     if not (counts.incidents_inserted or counts.incidents_updated):
         return 0
+    # The person fields a mapping adds arrive as JSON text; PostgreSQL stores them as jsonb.
+    extra = (
+        "CAST(COALESCE(s.victim_extra, '{}') AS jsonb)"
+        if is_postgresql()
+        else ("COALESCE(s.victim_extra, '{}')")
+    )
     cursor.execute(
         f"""
         INSERT INTO incidents_personinvolved
-            (incident_id, role, age, age_group, sex, race_ethnicity, killed, injured)
+            (incident_id, role, age, age_group, sex, race_ethnicity, ethnicity, extra,
+             killed, injured)
         SELECT COALESCE(si.existing_id, %s + si.first_line), 'victim', s.victim_age,
                COALESCE(s.victim_age_group, ''),
                COALESCE(s.victim_sex, ''), COALESCE(s.victim_race, ''),
+               COALESCE(s.victim_ethnicity, ''), {extra},
                s.killed > 0, s.injured > 0
         FROM {STAGE} s JOIN {STAGE_INCIDENT} si ON si.source_id = s.source_id
         WHERE {_WRITTEN} AND s.has_victim = 1

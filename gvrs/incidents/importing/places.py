@@ -204,8 +204,13 @@ class PlaceResolver:
         paths: list[str],
         lines: list[int] | None = None,
         codes: dict[str, tuple[str, str]] | None = None,
+        levels: dict[str, str] | None = None,
     ) -> dict[str, int]:
         """Ids for each distinct path, creating the places that are missing.
+
+        ``levels`` gives a path's new place its level where the paths of one file name
+        places of several levels (a NIBRS file's city police and other agencies); others
+        take the resolver's.
 
         Raises PlaceError listing every path that cannot be resolved (with the line it first
         appears on, when ``lines`` is given) and creates nothing in that case. ``codes`` gives
@@ -234,7 +239,15 @@ class PlaceResolver:
             if not parts and not text.strip():
                 problems.append(f"{where}empty place name")
                 continue
-            place = self._resolve(self._state(code), parts, planned, problems, where, text)
+            place = self._resolve(
+                self._state(code),
+                parts,
+                planned,
+                problems,
+                where,
+                text,
+                leaf_level=(levels or {}).get(text),
+            )
             if place is not None:
                 resolved[text] = place
         filled = self._codes(resolved, codes or {}, problems, first_line)
@@ -290,7 +303,7 @@ class PlaceResolver:
             planned.append(state.node)
         return state.node
 
-    def _resolve(self, state, parts, planned, problems, where, text, leaf=True):
+    def _resolve(self, state, parts, planned, problems, where, text, leaf=True, leaf_level=None):
         if not parts:
             return self._node(state, planned)
         found = state.matches(parts)
@@ -327,7 +340,7 @@ class PlaceResolver:
             )
             return None
         if leaf:
-            level = self.level
+            level = leaf_level or self.level
         elif parent is state.node:
             level = Jurisdiction.Level.COUNTY
         else:

@@ -31,9 +31,11 @@ from django.utils import timezone
 from gvrs.analysis.coverage import FileCoverage, file_coverage
 from gvrs.data.errors import FileError, RowError
 from gvrs.data.mapping import Mapping
+from gvrs.data.nibrs import KINDS as NIBRS_KINDS
+from gvrs.data.nibrs import NibrsTable
 from gvrs.data.readers import CHUNK_ROWS, open_table
 from gvrs.data.validate import validate_rows
-from gvrs.incidents.importing import bulk, direct, merge, staging
+from gvrs.incidents.importing import bulk, direct, merge, nibrs, staging
 from gvrs.incidents.importing.places import PlaceResolver
 from gvrs.incidents.importing.published import (
     UNPIVOT_VALUE,
@@ -72,6 +74,8 @@ class ImportReport:
     # preview and the run summary; also recorded on the run.
     coverage: FileCoverage | None = None
     coverage_days: dict[str, int] = field(default_factory=dict)  # "YYYY-MM-DD" -> valid rows
+    # A NIBRS import: incidents removed, and each agency's coverage gaps and late starts.
+    nibrs: nibrs.NibrsOutcome | None = None
 
     @property
     def ok(self) -> bool:
@@ -86,12 +90,27 @@ class _Reading:
     """The file being read, how many rows so far, and the progress bar's callback."""
 
     def __init__(
-        self, path: Path, encoding: str | None, progress: Progress | None, chunk_rows: int
+        self,
+        path: Path,
+        encoding: str | None,
+        progress: Progress | None,
+        chunk_rows: int,
+        reader: str = "table",
     ) -> None:
         self.path, self.encoding, self.progress = path, encoding, progress
         self.chunk_rows = chunk_rows
-        self.table = open_table(path, encoding=encoding)
+        self.reader = reader
+        self.table = self._open()
         self.rows_read = 0
+
+    def _open(self):
+        if self.reader == "table":
+            return open_table(self.path, encoding=self.encoding)
+        # A NIBRS file is read whole (its kept rows are few) and held: reading it again
+        # gives the same rows.
+        if getattr(self, "table", None) is not None:
+            return self.table
+        return NibrsTable(self.path, self.reader)
 
     def chunks(self):
         return self.table.chunks(self.chunk_rows)
@@ -103,7 +122,7 @@ class _Reading:
 
     def restart(self) -> None:
         """Read the file again from its first row."""
-        self.table = open_table(self.path, encoding=self.encoding)
+        self.table = self._open()
         self.rows_read = 0
 
 
@@ -195,9 +214,10 @@ def import_file(
     )
     report = ImportReport(run=run)
     try:
-        reading = _Reading(path, encoding, progress, chunk_rows)
+        reading = _Reading(path, encoding, progress, chunk_rows, mapping.reader)
         table = reading.table
-        mapping.check_columns(table.columns, table.name, jurisdiction_given=bool(jurisdiction))
+        if mapping.reader == "table":
+            mapping.check_columns(table.columns, table.name, jurisdiction_given=bool(jurisdiction))
         label = _label_for(mapping)
         places = PlaceResolver(
             state=state or mapping.state,
@@ -222,6 +242,19 @@ def import_file(
                     if errors:
                         raise _RollbackError
                     report.coverage = _published_coverage(run, mapping)
+                elif isinstance(table, NibrsTable):
+                    counts = _import_nibrs(
+                        reading,
+                        mapping,
+                        run,
+                        report,
+                        label,
+                        accept_valid=accept_valid,
+                        source=source or mapping.source,
+                        places=places,
+                        covers_from=covers_from,
+                        covers_through=covers_through,
+                    )
                 else:
                     counts = _import_incidents(
                         reading,
@@ -245,6 +278,8 @@ def import_file(
             counts = merge.MergeCounts()
             report.created_jurisdictions = []
         rows_read = reading.rows_read
+        if isinstance(table, NibrsTable):
+            rows_read = table.rows_read  # segments or table rows, not the rows kept
         if rows_read == 0 and not report.errors:
             raise FileError(table.name, "the file has a header but no rows")
     except FileError as exc:
@@ -264,7 +299,7 @@ def import_file(
     report.errors.sort(key=lambda e: e.line)
     if report.errors and not report.rejected:
         report.rejected = _reasons(report.errors)
-    if rejects_path is not None and report.rejected:
+    if rejects_path is not None and report.rejected and not isinstance(table, NibrsTable):
         report.rejects_written = write_rejects(
             path, table.encoding, report.rejected, Path(rejects_path)
         )
@@ -356,6 +391,8 @@ def _summary(report: ImportReport, failed: bool) -> str:
             f"{report.conflicts_resolved} incidents had victim rows disagreeing on incident "
             "fields; the earliest row's values were kept"
         )
+    if report.nibrs is not None:
+        parts += _nibrs_summary(report)
     if report.created_jurisdictions:
         created = report.created_jurisdictions
         shown = created[:SUMMARY_PLACES]
@@ -367,6 +404,23 @@ def _summary(report: ImportReport, failed: bool) -> str:
         )
         parts.append(f"{len(created):,} new places: " + "; ".join(shown) + more)
     return "\n".join(lines + (["; ".join(parts)] if parts else []))
+
+
+def _nibrs_summary(report: ImportReport) -> list[str]:
+    outcome, parts = report.nibrs, []
+    if outcome.deleted:
+        parts.append(
+            f"{outcome.deleted:,} incidents removed (deleted by the file, or no longer in it)"
+        )
+    if outcome.gaps:
+        shown = [f"{ori}: {', '.join(months)}" for ori, months in list(outcome.gaps.items())[:20]]
+        parts.append(
+            f"months not reported (no data, never 0) by {len(outcome.gaps)} agencies: "
+            + "; ".join(shown)
+        )
+    if outcome.partial:
+        parts.append("agencies reporting part of the year: " + "; ".join(outcome.partial[:20]))
+    return parts
 
 
 # The run's summary lists the places an import created, up to this many (all of them are
@@ -465,6 +519,7 @@ class _Checking:
                 datetime_formats=mapping.datetime_formats,
                 kind_derived=mapping.kind_derived,
                 kind_rules=mapping.kind_rules,
+                victim_fields=tuple(mapping.victim_fields),
             )
             self.report.errors += [
                 RowError(e.line, self.label(e.column), e.value, e.reason) for e in checked.errors
@@ -488,6 +543,72 @@ class _Checking:
                     self.kinds.update(("homicide", "nonfatal_shooting", "shots_fired"))
             yield canonical, rows
             self.reading.advance(len(chunk.frame))
+
+
+def _import_nibrs(
+    reading: _Reading,
+    mapping: Mapping,
+    run: ImportRun,
+    report: ImportReport,
+    label,
+    *,
+    accept_valid: bool,
+    source: str,
+    places: PlaceResolver,
+    covers_from: dt.date | None,
+    covers_through: dt.date | None,
+) -> merge.MergeCounts:
+    """A NIBRS file: its errors (table, line, field, reason) first, then its agencies as
+    places, its rows like any file's, its deletions and each agency's months."""
+    table: NibrsTable = reading.table
+    found = sorted(table.reading.errors, key=lambda e: (e.table, e.line))
+    if found and not accept_valid:
+        report.errors = found
+        raise _RollbackError
+    agencies = nibrs.agency_places(table, places)
+    counts = _import_incidents(
+        reading,
+        mapping,
+        run,
+        report,
+        label,
+        jurisdiction=None,
+        accept_valid=accept_valid,
+        source=source,
+        places=places,
+    )
+    checked = nibrs.translate_errors(table, report.errors)
+    report.errors = found + checked
+    if checked and not accept_valid:
+        raise _RollbackError
+    report.rejected = {
+        i: f"{e.table + ': ' if e.table else ''}line {e.line}: {e.column}: {e.reason}"
+        for i, e in enumerate(report.errors, start=1)
+    }
+    outcome = nibrs.NibrsOutcome(agencies=agencies)
+    outcome.deleted = nibrs.apply_deletions(table, source)
+    months, through = nibrs.agency_months(table, covers_from, covers_through)
+    nibrs.record_months(table, source, run.pk, agencies, months)
+    outcome.gaps, outcome.partial = nibrs.describe_gaps(
+        months, late_starts=table.form == "nibrs-cde"
+    )
+    covered = months[months["status"] != "not_reported"]
+    first = dt.date.fromisoformat(covered["month"].min()) if len(covered) else None
+    last = max(through.values()) if through else None
+    run.covers_from, run.covers_through = first, last
+    run.coverage_basis = (
+        "given" if (covers_from or covers_through) else "months each agency reported"
+    )
+    run.covers_kinds = list(NIBRS_KINDS)
+    run.incidents_deleted = outcome.deleted
+    run.coverage_warnings = [
+        f"{ori} did not report {', '.join(m)}" for ori, m in outcome.gaps.items()
+    ][:200]
+    report.nibrs = outcome
+    report.coverage = FileCoverage(
+        first, last, first, last, len(table.canonical.rows), run.coverage_basis
+    )
+    return counts
 
 
 def _set_aside_reason(source_id: str) -> str:
