@@ -183,7 +183,14 @@ def test_the_audit_export_has_every_partner_event_and_column(people, program, tm
     out = tmp_path / "audit.csv"
     call_command("partner_audit", out=str(out), stdout=io.StringIO())
     rows = list(csv.DictReader(out.open()))
-    assert {r["action"] for r in rows} >= {"participant.intake", "participant.enrol"}
+    # Access given to the personas as they were made comes first (issue 24), then the work.
+    assert {r["action"] for r in rows} >= {
+        "access.grant",
+        "participant.intake",
+        "participant.enrol",
+    }
+    grants = len([r for r in rows if r["action"].startswith("access.")])
+    rows = rows[grants:]
     assert all(r["object_type"] != "incidents.Incident" for r in rows)
     assert set(rows[0]) >= {"at", "user", "action", "object_type", "object_id", "detail"}
     assert rows[0]["username"] == "pia"
@@ -191,8 +198,8 @@ def test_the_audit_export_has_every_partner_event_and_column(people, program, tm
     assert rows[0]["user"] == str(people["partner"].pk)
     lines = tmp_path / "audit.jsonl"
     call_command("partner_audit", out=str(lines), format="jsonl", stdout=io.StringIO())
-    assert len(lines.read_text().splitlines()) == len(rows)
-    assert json.loads(lines.read_text().splitlines()[0])["action"] == rows[0]["action"]
+    assert len(lines.read_text().splitlines()) == grants + len(rows)
+    assert json.loads(lines.read_text().splitlines()[grants])["action"] == rows[0]["action"]
 
 
 def test_purge_erases_personal_fields_after_retention_and_keeps_counts(people, capsys):

@@ -24,6 +24,9 @@ class AccountsConfig(AppConfig):
         # Django's receiver would wait for an import to end on SQLite (gvrs.accounts.signin).
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(update_last_login, dispatch_uid="gvrs-update-last-login")
+        from gvrs.accounts import grants
+
+        grants.connect()  # partner access given or taken away is an audit event
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_delete
 

@@ -13,11 +13,42 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from django.db import transaction
+from django.db.models import Q
 
 from gvrs.accounts.models import AuditEvent
 from gvrs.accounts.router import activity_alias
 
 SUPERUSER = "superuser"
+# What counts as a partner organization's case work in the audit log, registered by the app
+# that owns it (partners, above this floor): (object type prefix, action prefixes).
+_CASE_WORK: list[tuple[str, tuple[str, ...]]] = []
+CASE_DETAIL_HIDDEN = "(case detail: shown to the organization's managers)"
+
+
+def register_case_work(object_type_prefix: str, action_prefixes: tuple[str, ...]) -> None:
+    """Declare events about these objects, or with these actions, a partner organization's
+    case work: their details (outcomes, consents, services, free text) are the
+    organization's, shown to its managers and not in the admin."""
+    entry = (object_type_prefix, tuple(action_prefixes))
+    if entry not in _CASE_WORK:
+        _CASE_WORK.append(entry)
+
+
+def case_work() -> Q:
+    """The case-work events (a filter on ``AuditEvent``)."""
+    q = Q(pk__in=[])
+    for object_type_prefix, action_prefixes in _CASE_WORK:
+        q |= Q(object_type__startswith=object_type_prefix)
+        for prefix in action_prefixes:
+            q |= Q(action__startswith=prefix)
+    return q
+
+
+def is_case_work(event: AuditEvent) -> bool:
+    return any(
+        event.object_type.startswith(object_type_prefix) or event.action.startswith(action_prefixes)
+        for object_type_prefix, action_prefixes in _CASE_WORK
+    )
 
 
 @contextmanager

@@ -10,7 +10,7 @@ annual figures) by year, its donors every other place the same source publishes 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from gvrs.analysis.evaluation import (
 )
 from gvrs.analysis.evaluation._core import split_at
 from gvrs.data.metrics import Metric
+from gvrs.data.panel import Panel
 from gvrs.incidents.models import Jurisdiction, Population, PublishedCount
 from gvrs.reports.series import INCIDENTS, all_series, incident_series
 
@@ -62,6 +63,9 @@ class Tables:
     placebo_counts: pd.DataFrame | None
     placebo_label: str
     pool: DonorPool | None
+    kind: str = "counts"  # "levels": figures per person (a panel file), compared as they are
+    predictors: pd.DataFrame | None = None  # a row per predictor, a column per place
+    adoptions: dict[str, dt.date] = field(default_factory=dict)  # column -> start
 
 
 def read_donor_file(path: Path) -> list[Jurisdiction]:
@@ -86,6 +90,22 @@ def read_donor_file(path: Path) -> list[Jurisdiction]:
     if not found:
         raise DonorFileError(f"{path}: names no jurisdiction")
     return found
+
+
+def read_donor_names(path: Path) -> list[str]:
+    """A donors file for a panel: one place name per line, as the panel names them."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DonorFileError(f"{path}: cannot read: {exc.strerror}") from None
+    names = []
+    for number, line in enumerate(lines, start=1):
+        name = line.split(",")[0].strip().strip('"')
+        if name and not name.startswith("#") and not (number == 1 and name == "place"):
+            names.append(name)
+    if not names:
+        raise DonorFileError(f"{path}: names no place")
+    return names
 
 
 def _named(name: str) -> Jurisdiction | None:
@@ -270,9 +290,12 @@ def evaluate(
     source: str | None = None,
     since: dt.date | None = None,
     level: float = 0.9,
+    predictors: pd.DataFrame | None = None,
 ) -> tuple[Evaluation, Tables]:
     """Run ``method`` for ``metric`` in ``jurisdiction`` from ``start``. ``donors`` None
-    means automatic: places of similar size and pre-period path (``select_donors``)."""
+    means automatic: places of similar size and pre-period path (``select_donors``).
+    ``predictors`` (a row per predictor, a column per place name) make the synthetic
+    control match them (``read_predictors``)."""
     if method not in METHODS:
         raise EvaluationError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     source = choose_source(metric, jurisdiction, source)
@@ -282,49 +305,184 @@ def evaluate(
         tables = published_tables(metric, jurisdiction, source, donors)
         if since is None:
             since = dt.date(start.year - DEFAULT_PRE_YEARS, 1, 1)
+    if predictors is not None:
+        tables = replace(tables, predictors=predictors)
+    question = Question(
+        start=start,
+        method=method,
+        level=level,
+        label=metric.label.lower(),
+        place=jurisdiction.name,
+        since=since,
+        donors="auto" if donors is None else "named",
+    )
+    return run(tables, question)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What is asked of the tables: the design, its start, and how donors are chosen
+    ("auto": by size and path; "named": as given; "all": every other place)."""
+
+    start: dt.date
+    method: str
+    level: float = 0.9
+    label: str = ""
+    place: str = ""
+    since: dt.date | None = None
+    donors: str = "auto"
+    outcome_only: bool = False
+
+
+def evaluate_panel(
+    panel: Panel,
+    place: str,
+    start: dt.date,
+    method: str,
+    *,
+    donors: list[str] | str = "all",
+    since: dt.date | None = None,
+    level: float = 0.9,
+    predictors: pd.DataFrame | None = None,
+    adoptions: dict[str, dt.date] | None = None,
+    outcome_only: bool = False,
+) -> tuple[Evaluation, Tables]:
+    """Run ``method`` on a panel file (``gvrs evaluate --panel``) for ``place`` from
+    ``start``. Donors: "all" other places of the file (default), "auto" (by size and
+    path), or a list of names. Predictors given here are added to the mapping's."""
+    if method not in METHODS:
+        raise EvaluationError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    tables = panel_tables(panel, place, None if isinstance(donors, str) else donors)
+    found = [t for t in (panel.predictors, predictors) if t is not None]
+    if outcome_only:
+        found = []
+    if found:
+        tables = replace(tables, predictors=pd.concat(found))
+    tables = replace(tables, adoptions={**panel.adoptions, **(adoptions or {})})
+    question = Question(
+        start=start,
+        method=method,
+        level=level,
+        label=panel.label[:1].lower() + panel.label[1:],
+        place=place,
+        since=since,
+        donors=donors if isinstance(donors, str) else "named",
+        outcome_only=outcome_only,
+    )
+    return run(tables, question)
+
+
+def panel_tables(panel: Panel, place: str, donors: list[str] | None) -> Tables:
+    """The panel as the designs take it: ``place`` first, then the donors (every other
+    place, or those named, in order)."""
+    names = list(panel.values.columns)
+    if place not in names:
+        raise EvaluationError(
+            f"{place!r} is not a place of the panel {panel.source} "
+            f"(it has: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})"
+        )
+    if donors is None:
+        others = [n for n in names if n != place]
+    else:
+        unknown = [d for d in donors if d not in names]
+        if unknown:
+            raise EvaluationError(f"not places of the panel {panel.source}: {', '.join(unknown)}")
+        others = [d for d in donors if d != place]
+    columns = [place, *others]
+    populations = None
+    if panel.populations is not None:
+        populations = panel.populations[columns]
+    return Tables(
+        treated=place,
+        source=panel.source,
+        definition=panel.label,
+        counts=panel.values[columns],
+        populations=populations,
+        placebo_counts=None,
+        placebo_label="",
+        pool=None,
+        kind=panel.kind,
+    )
+
+
+def run(tables: Tables, question: Question) -> tuple[Evaluation, Tables]:
+    """One design on the tables, the donors chosen as ``question`` says, places that
+    adopted a strategy before or during the window left out of the comparison."""
+    start, method = question.start, question.method
     counts, populations, placebo = tables.counts, tables.populations, tables.placebo_counts
-    keep = _period_starts(counts.index) >= pd.Timestamp(since or dt.date.min)
+    keep = _period_starts(counts.index) >= pd.Timestamp(question.since or dt.date.min)
     counts = counts.loc[keep]
     populations = None if populations is None else populations.loc[keep]
     placebo = None if placebo is None else placebo.loc[keep]
     if placebo is not None and placebo[tables.treated].isna().any():
         placebo = None
     treated = tables.treated
-    common = {"level": level, "label": metric.label.lower(), "place": jurisdiction.name}
+    # Levels (figures per person) are compared as they are; a population then weighs.
+    offsets = populations if tables.kind == "counts" else None
+    common = {"level": question.level, "label": question.label, "place": question.place}
     if placebo is not None:
         common |= {"placebo_label": tables.placebo_label}
     if method == "its":
         result = interrupted_time_series(
             counts[treated],
             start,
-            populations=None if populations is None else populations[treated],
+            populations=None if offsets is None else offsets[treated],
             placebo_counts=None if placebo is None else placebo[treated],
             **common,
         )
         return result, tables
-    if donors is None:
+    if question.donors == "auto":
         pool = select_donors(counts, treated, start, populations=populations)
     else:
         pool = _named_pool(counts, treated, start)
+    pool = _without_adopters(pool, tables.adoptions, counts.index, treated)
     if not pool.donors:
         raise EvaluationError(
-            f"no comparison places for {jurisdiction}: give --donors FILE"
+            f"no comparison places for {question.place or treated}: give --donors FILE"
             + (f" (left out: {_reasons(pool)})" if pool.excluded else "")
         )
     columns = [treated, *pool.donors]
     if placebo is not None and placebo[columns].isna().any().any():
         placebo = None
         common.pop("placebo_label", None)
-    run = difference_in_differences if method == "did" else synthetic_control
-    result = run(
+    extra = {}
+    if method == "synth":
+        extra["scale"] = "levels" if tables.kind == "levels" else "pre-mean"
+        if tables.predictors is not None and not question.outcome_only:
+            extra["predictors"] = tables.predictors
+    run_design = difference_in_differences if method == "did" else synthetic_control
+    result = run_design(
         counts[columns],
         treated,
         start,
-        populations=None if populations is None else populations[columns],
+        populations=None if offsets is None else offsets[columns],
         placebo_counts=None if placebo is None else placebo[columns],
         **common,
+        **extra,
     )
-    return result, Tables(**{**tables.__dict__, "pool": pool})
+    return result, replace(tables, pool=pool)
+
+
+def _without_adopters(
+    pool: DonorPool, adoptions: dict[str, dt.date], index: pd.Index, treated: str
+) -> DonorPool:
+    """A place whose own strategy began before the window ends is no comparison: its counts
+    after that carry its own effect (and before the window, another regime)."""
+    if not adoptions:
+        return pool
+    starts = _period_starts(index)
+    step = (
+        pd.DateOffset(years=1) if pd.api.types.is_integer_dtype(index) else pd.DateOffset(months=1)
+    )
+    end = (starts[-1] + step).date()
+    kept, excluded = [], dict(pool.excluded)
+    for donor in pool.donors:
+        began = adoptions.get(str(donor))
+        if donor != treated and began is not None and began < end:
+            excluded[donor] = f"its own strategy began {began.isoformat()}, inside the window"
+        else:
+            kept.append(donor)
+    return DonorPool(tuple(kept), excluded)
 
 
 def _named_pool(counts: pd.DataFrame, treated: str, start: dt.date) -> DonorPool:
@@ -362,9 +520,9 @@ def _finite(value):
     return value if np.isfinite(value) else None
 
 
-def record(result: Evaluation, tables: Tables, metric: Metric) -> dict:
-    """The JSON record of ``gvrs evaluate`` (README "Did the strategy work?"): the issue's
-    keys first, then what each design adds."""
+def record(result: Evaluation, tables: Tables, metric: Metric | str) -> dict:
+    """The JSON record of ``gvrs evaluate`` (docs/evaluation.md): the contract's keys first,
+    then what each design adds. ``metric`` is the metric, or a panel's label."""
     out = {
         "method": result.method,
         "effect_ratio": _finite(result.effect_ratio),
@@ -376,7 +534,7 @@ def record(result: Evaluation, tables: Tables, metric: Metric) -> dict:
         "assumptions": list(result.assumptions),
         "sentence": result.sentence,
         "jurisdiction": result.place,
-        "metric": metric.name,
+        "metric": metric if isinstance(metric, str) else metric.name,
         "source": tables.source,
         "start": result.start.isoformat(),
         "resolution": result.resolution,
@@ -401,8 +559,26 @@ def record(result: Evaluation, tables: Tables, metric: Metric) -> dict:
         out["donors_left_out"] = {str(k): v for k, v in tables.pool.excluded.items()}
     if "weights" in result.details:
         out["weights"] = {k: round(v, 4) for k, v in result.details["weights"].items() if v > 1e-4}
+    if "predictor_importance" in result.details:
+        balance = result.details["predictor_balance"]
+        out["predictor_balance"] = [
+            {
+                "predictor": name,
+                "importance": round(result.details["predictor_importance"][name], 4),
+                "treated": _finite(row.treated),
+                "synthetic": _finite(row.synthetic),
+                "donor_mean": _finite(row.donor_mean),
+            }
+            for name, row in zip(balance.index, balance.itertuples(), strict=True)
+        ]
+    if "fit_too_good" in result.details:
+        out["fit_too_good"] = result.details["fit_too_good"]
+    if "conformal" in result.details:
+        out["conformal_permutations"] = result.details["conformal"]
     if "event_study" in result.details:
         study = result.details["event_study"]
+        if "event_study_reference" in result.details:
+            out["event_study_reference"] = result.details["event_study_reference"]
         out["event_study"] = [
             {
                 "years_from_start": int(r.years_from_start),
@@ -419,13 +595,14 @@ def _label(period) -> str:
     return period.strftime("%Y-%m") if isinstance(period, pd.Timestamp) else str(period)
 
 
-def figures(result: Evaluation, metric: Metric) -> dict:
+def figures(result: Evaluation, metric: Metric | str) -> dict:
     """Plotly figures as plain JSON: actual against counterfactual with its band, and (for
     difference in differences) the event study."""
     import json
 
     import plotly.graph_objects as go
 
+    label = metric if isinstance(metric, str) else metric.label
     path = result.path
     x = [_label(p) for p in path["period"]]
     band = f"{result.level:.0%} band"
@@ -478,7 +655,7 @@ def figures(result: Evaluation, metric: Metric) -> dict:
     chart.update_layout(
         margin={"l": 40, "r": 10, "t": 60, "b": 40},
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-        yaxis={"title": f"{metric.label.lower()} per {result.resolution}", "rangemode": "tozero"},
+        yaxis={"title": f"{label.lower()} per {result.resolution}", "rangemode": "tozero"},
     )
     out = {"path": json.loads(chart.to_json())}
     if "event_study" in result.details:

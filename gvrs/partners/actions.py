@@ -432,7 +432,8 @@ def decline_referral(user, referral: Referral, reason: str) -> Referral:
     referral.responded_by = user
     referral.decline_reason = reason.strip()
     referral.save(update_fields=["status", "responded_at", "responded_by", "decline_reason"])
-    record(user, "referral.decline", referral, reason[:200])
+    # The reason is free text, kept encrypted on the referral; the log says only what happened.
+    record(user, "referral.decline", referral, "declined, with a reason")
     return referral
 
 
@@ -446,7 +447,7 @@ def complete_referral(user, referral: Referral, outcome: str) -> Referral:
     referral.completed_at = timezone.now()
     referral.outcome = outcome.strip()
     referral.save(update_fields=["status", "completed_at", "outcome"])
-    record(user, "referral.complete", referral, outcome[:200])
+    record(user, "referral.complete", referral, "completed, with an outcome")
     return referral
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("referrals/<int:pk>/", views.referral_detail, name="partners-referral"),
     path("field/", views.field_work, name="partners-field"),
     path("programs/", views.programs, name="partners-programs"),
+    path("access/", views.access, name="partners-access"),
     path("figures/", views.program_figures, name="partners-figures"),
     path("equity/", views.equity, name="partners-equity"),
 ]

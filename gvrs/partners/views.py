@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gvrs.accounts.audit import record
 from gvrs.incidents.models import Jurisdiction
-from gvrs.partners import actions, figures
+from gvrs.partners import actions, audit, figures
 from gvrs.partners.forms import (
     CompleteForm,
     ConsentForm,
@@ -583,6 +583,28 @@ def programs(request: HttpRequest) -> HttpResponse:
                 waiting=Count("participants", filter=Q(participants__status="waiting")),
             ),
             "form": form if request.user.has_perm("partners.manage_programs") else None,
+        },
+    )
+
+
+@partner_work
+def access(request: HttpRequest) -> HttpResponse:
+    """For the organization's managers: who can read its participants, every grant of that
+    access (an administrator giving themselves membership included), and the log of its case
+    work with the details the admin's audit list leaves out."""
+    if not request.user.has_perm("partners.manage_programs"):
+        raise Http404
+    org = request.organization
+    page = Paginator(audit.case_events(org), 100).get_page(request.GET.get("page"))
+    record(request.user, "audit.read", org, f"{len(page.object_list)} case events shown")
+    return render(
+        request,
+        "partners/access.html",
+        {
+            "organization": org,
+            "readers": audit.readers(org),
+            "grants": audit.access_changes(org)[:500],
+            "page": page,
         },
     )
 

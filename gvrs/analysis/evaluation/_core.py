@@ -110,6 +110,34 @@ def years_since(index: pd.Index, start: dt.date) -> np.ndarray:
     return np.asarray((starts - pd.Timestamp(start)).days, dtype=float) / 365.25 + half
 
 
+def event_years(index: pd.Index, start: dt.date) -> np.ndarray:
+    """Whole years from the start for each kept period: 0 for the first twelve months (or
+    the first year) on or after the start, 1 for the next; -1 for the last twelve months
+    (or year) that end before it, -2 for the twelve before those. A period that straddles
+    the start is left out of both, so with a mid-year start, -1 is still the last whole year
+    before it, never the first year of the data."""
+    keep, post = split_at(index, start)
+    per = 12 if resolution_of(index) == MONTH else 1
+    out = np.full(len(index), np.iinfo(np.int64).min, dtype=np.int64)
+    after = np.flatnonzero(post)
+    before = np.flatnonzero(keep & ~post)
+    out[after] = np.arange(len(after)) // per
+    out[before] = -1 - (np.arange(len(before))[::-1] // per)
+    return out
+
+
+def reference_label(index: pd.Index, start: dt.date) -> str:
+    """The periods the event study's reference (-1) covers, for its title."""
+    years = event_years(index, start)
+    chosen = index[years == -1]
+    if len(chosen) == 0:
+        return "no period before the start"
+    if resolution_of(index) == YEAR:
+        return f"{int(chosen[0])}, the last year before the start"
+    first, last = pd.Timestamp(chosen[0]), pd.Timestamp(chosen[-1])
+    return f"{first:%Y-%m} to {last:%Y-%m}, the last {len(chosen)} months before the start"
+
+
 def check_table(counts: pd.DataFrame | pd.Series, start: dt.date, min_pre: int) -> None:
     keep, post = split_at(counts.index, start)
     n_pre, n_post = int((keep & ~post).sum()), int(post.sum())
@@ -242,12 +270,20 @@ def verdict(
     placebo_kind: str,
     placebo_outcome: PlaceboOutcome | None,
     pre_trend_p: float | None = None,
+    problems: tuple[str, ...] = (),
 ) -> tuple[bool, str]:
     """(claims_effect, sentence). "Consistent with an effect of ..." only when the interval
     excludes no effect, the placebo distribution singles the estimate out at the same level,
-    the pre-trend test passes and the placebo outcome did not move the same way; otherwise
-    "No evidence either way from this data", with the reasons."""
-    numbers = f"rate ratio {effect_ratio:.2f}, {level:.0%} interval {ci_low:.2f}–{ci_high:.2f}"
+    the pre-trend test passes, the placebo outcome did not move the same way and the design
+    named no ``problems`` (a fit too good for its degrees of freedom, too few treated places
+    for clustered inference, ...); otherwise "No evidence either way from this data", with
+    the reasons."""
+    if np.isfinite(ci_low) and np.isfinite(ci_high):
+        numbers = f"rate ratio {effect_ratio:.2f}, {level:.0%} interval {ci_low:.2f}–{ci_high:.2f}"
+    elif ci_low > 0 and ci_high == np.inf:
+        numbers = f"rate ratio {effect_ratio:.2f}, {level:.0%} interval {ci_low:.2f} or more"
+    else:
+        numbers = f"rate ratio {effect_ratio:.2f}, no {level:.0%} interval"
     standing = (
         f"{placebo_kind} placebos: rank {placebo_rank} of {placebo_count + 1}"
         if placebo_rank is not None
@@ -255,7 +291,7 @@ def verdict(
     )
     direction = "down" if ci_high < 1 else "up" if ci_low > 1 else ""
     reasons = []
-    if not direction:
+    if not direction and not (np.isnan(ci_low) or np.isnan(ci_high)):
         reasons.append("the interval includes no effect")
     alpha = 1 - level
     # 1 / (1 - 0.9) is 10.000000000000002 in floating point: ten places can reach p = 0.1.
@@ -273,6 +309,9 @@ def verdict(
             f"(rate ratio {placebo_outcome.effect_ratio:.2f}, "
             f"{placebo_outcome.ci_low:.2f}–{placebo_outcome.ci_high:.2f})"
         )
+    if (np.isnan(ci_low) or np.isnan(ci_high)) and not problems:
+        reasons.append(f"there is no {level:.0%} interval")
+    reasons.extend(problems)
     subject = f"{label} in {place}" if place else label
     if not reasons:
         return True, (

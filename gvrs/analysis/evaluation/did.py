@@ -15,14 +15,15 @@ from gvrs.analysis.evaluation._core import (
     EvaluationError,
     PlaceboOutcome,
     check_table,
+    event_years,
     fit_quasi_poisson,
     placebo_standing,
     ratio_interval,
+    reference_label,
     relative_rmspe,
     resolution_of,
     split_at,
     verdict,
-    years_since,
 )
 
 ASSUMPTIONS = (
@@ -175,11 +176,10 @@ def difference_in_differences(
     )
     pre_fit = relative_rmspe(actual[~post], np.exp(eta)[~post])
 
-    # Event study: one term per year relative to the start, the year before left out.
-    relative = np.floor(years_since(counts.index, start)).astype(int)
+    # Event study: one term per whole year from the start, the last year before it left
+    # out as the reference (event_years: a straddling period is in neither).
+    relative = event_years(counts.index, start)
     bins = [k for k in sorted(set(relative)) if k != -1]
-    if -1 not in set(relative):
-        bins = bins[1:]  # the earliest year is the reference when the year before is absent
     treatment = np.column_stack([(relative == k).astype(float) for k in bins])
     y_e, x_e, first_e = _design(counts, treated, treatment)
     fit_e = fit_quasi_poisson(x_e, y_e, offset)
@@ -269,6 +269,7 @@ def difference_in_differences(
         details={
             "comparison_places": [str(c) for c in counts.columns if c != treated],
             "event_study": event_study,
+            "event_study_reference": reference_label(counts.index, start),
             "dispersion": fit.dispersion,
             "in_space_placebos": placebo_ratios,
         },

@@ -11,12 +11,21 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gvrs.analysis.evaluation import EvaluationError
 from gvrs.cliutil import parse_date, write_frame
+from gvrs.data.panel import (
+    PanelError,
+    load_panel_mapping,
+    read_adoptions,
+    read_panel,
+    read_predictors,
+)
 from gvrs.evaluation.runs import (
     METHOD_NAMES,
     METHODS,
     DonorFileError,
     evaluate,
+    evaluate_panel,
     read_donor_file,
+    read_donor_names,
     record,
     remember,
 )
@@ -30,16 +39,41 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--jurisdiction", required=True, help="name or slug")
-        parser.add_argument("--metric", required=True, help="e.g. homicides, shootings")
+        parser.add_argument(
+            "--jurisdiction", help="name or slug (with --panel: a place of the panel)"
+        )
+        parser.add_argument("--metric", help="e.g. homicides, shootings (not with --panel)")
         parser.add_argument("--metrics", help="TOML file of your own metric definitions")
-        parser.add_argument("--start", required=True, type=parse_date, help="YYYY-MM-DD")
+        parser.add_argument("--start", type=parse_date, help="YYYY-MM-DD")
         parser.add_argument("--method", required=True, choices=METHODS)
         parser.add_argument(
             "--donors",
-            default="auto",
-            help="'auto' (places of similar size and pre-period path) or a file naming one "
-            "comparison place per line",
+            help="'auto' (places of similar size and pre-period path; the default on the "
+            "registry), 'all' (every other place; the default with --panel) or a file naming "
+            "one comparison place per line",
+        )
+        parser.add_argument(
+            "--panel",
+            help="evaluate a figure from a file instead of the registry: place, period, value "
+            "(or count) columns, or any table with --mapping",
+        )
+        parser.add_argument(
+            "--mapping", help="panel mapping (TOML) naming the panel's columns and predictors"
+        )
+        parser.add_argument(
+            "--predictors",
+            help="synthetic control: a file of place, name, value (optionally period) whose "
+            "means the blend matches, their importance fitted to the pre-period outcome",
+        )
+        parser.add_argument(
+            "--outcome-only",
+            action="store_true",
+            help="synthetic control: match the pre-period outcome path, not the predictors",
+        )
+        parser.add_argument(
+            "--adoptions",
+            help="a file of place, start: where and when strategies began; those places are "
+            "never comparison places once they have begun",
         )
         parser.add_argument("--source", help="'incidents' or a published source")
         parser.add_argument(
@@ -54,42 +88,102 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not 0.5 <= options["level"] < 1:
             raise usage("--level must be between 0.5 and 1, e.g. 0.9")
+        if options["mapping"] and not options["panel"]:
+            raise usage("--mapping reads a --panel file; give --panel FILE too")
+        if not options["jurisdiction"]:
+            raise usage("give --jurisdiction: the place whose strategy is evaluated")
+        if options["start"] is None:
+            raise usage("give --start YYYY-MM-DD: the day the strategy began")
+        try:
+            if options["panel"]:
+                result, tables, label = self._panel(options)
+            else:
+                result, tables, label = self._registry(options)
+        except (EvaluationError, PanelError) as exc:
+            raise CommandError(str(exc), returncode=1) from None
+        out = record(result, tables, label)
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(out, indent=2, allow_nan=False))
+            return
+        self._table(out, result, tables, label)
+
+    def _registry(self, options):
+        if not options["metric"]:
+            raise usage("give --metric (e.g. homicides), or --panel FILE")
         metric, jurisdiction, _ = resolve_place(options)
         donors = None
-        if options["donors"] != "auto":
+        if options["donors"] not in (None, "auto"):
+            if options["donors"] == "all":
+                raise usage("--donors all is for --panel; on the registry give auto or a file")
             try:
                 donors = read_donor_file(Path(options["donors"]))
             except DonorFileError as exc:
                 raise usage(str(exc)) from None
-        try:
-            result, tables = evaluate(
-                metric,
-                jurisdiction,
-                options["start"],
-                options["method"],
-                donors=donors,
-                source=options["source"],
-                since=options["since"],
-                level=options["level"],
-            )
-        except EvaluationError as exc:
-            raise CommandError(str(exc), returncode=1) from None
-        out = record(result, tables, metric)
+        predictors = self._predictors(options)
+        result, tables = evaluate(
+            metric,
+            jurisdiction,
+            options["start"],
+            options["method"],
+            donors=donors,
+            source=options["source"],
+            since=options["since"],
+            level=options["level"],
+            predictors=predictors,
+        )
         remember(
             jurisdiction,
-            out,
+            record(result, tables, metric),
             made_by="gvrs evaluate",
             # The page asks with neither: the same question, the same row.
             question=tuple(
-                part for part in (options["since"], donors and sorted(d.pk for d in donors)) if part
+                part
+                for part in (
+                    options["since"],
+                    donors and sorted(d.pk for d in donors),
+                    options["predictors"] and Path(options["predictors"]).name,
+                )
+                if part
             ),
         )
-        if options["format"] == "json":
-            self.stdout.write(json.dumps(out, indent=2, allow_nan=False))
-            return
-        self._table(out, result, tables, metric)
+        return result, tables, metric
 
-    def _table(self, out, result, tables, metric) -> None:
+    def _panel(self, options):
+        if options["metric"] or options["source"]:
+            raise usage("--metric and --source choose registry series; a --panel has one figure")
+        mapping = load_panel_mapping(options["mapping"]) if options["mapping"] else None
+        panel = read_panel(options["panel"], mapping)
+        donors: list[str] | str = "all"
+        if options["donors"] in ("auto", "all"):
+            donors = options["donors"]
+        elif options["donors"]:
+            try:
+                donors = read_donor_names(Path(options["donors"]))
+            except DonorFileError as exc:
+                raise usage(str(exc)) from None
+        adoptions = read_adoptions(options["adoptions"]) if options["adoptions"] else None
+        result, tables = evaluate_panel(
+            panel,
+            options["jurisdiction"],
+            options["start"],
+            options["method"],
+            donors=donors,
+            since=options["since"],
+            level=options["level"],
+            predictors=self._predictors(options),
+            adoptions=adoptions,
+            outcome_only=options["outcome_only"],
+        )
+        return result, tables, panel.label
+
+    def _predictors(self, options):
+        if not options["predictors"]:
+            return None
+        if options["method"] != "synth":
+            raise usage("--predictors is for --method synth")
+        return read_predictors(options["predictors"], before=options["start"])
+
+    def _table(self, out, result, tables, label) -> None:
         def fmt(value, digits=3):
             return "—" if value is None else f"{value:.{digits}g}"
 
@@ -120,16 +214,24 @@ class Command(BaseCommand):
                     f"{fmt(po['effect_ratio'])} ({fmt(po['ci_low'])} – {fmt(po['ci_high'])})",
                 )
             )
-        title = f"{metric.label}, {result.place}, from {result.start}"
+        name = label if isinstance(label, str) else label.label
+        title = f"{name}, {result.place}, from {result.start}"
         write_frame(pd.DataFrame(rows, columns=["", "value"]), "table", self.stdout, title=title)
         if out.get("weights"):
             weights = pd.DataFrame(list(out["weights"].items()), columns=["donor", "weight"])
             write_frame(weights, "table", self.stdout, title="Synthetic control weights")
+        if out.get("predictor_balance"):
+            balance = pd.DataFrame(out["predictor_balance"]).map(
+                lambda v: round(v, 4) if isinstance(v, float) else v
+            )
+            write_frame(balance, "table", self.stdout, title="Predictors: importance and balance")
         if out.get("event_study"):
             study = pd.DataFrame(out["event_study"]).map(
                 lambda v: round(v, 3) if isinstance(v, float) else v
             )
-            write_frame(study, "table", self.stdout, title="Event study (year before start = 1)")
+            reference = out.get("event_study_reference", "the year before the start")
+            title = f"Event study (rate ratio; {reference} = 1)"
+            write_frame(study, "table", self.stdout, title=title)
         if out.get("donors") and not out.get("weights"):
             self.stdout.write("Comparison places: " + ", ".join(out["donors"]))
         self.stdout.write(out["sentence"])

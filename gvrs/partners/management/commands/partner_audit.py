@@ -1,8 +1,9 @@
 """``gvrs partner-audit``: the audit log of partner data, for an oversight body.
 
 Every read and change of participants, plans, contacts, services, mediations, outcomes and
-referrals, with every column the audit log holds (so snapshots of who the user was are
-exported as they were written), as CSV or JSON lines. CSV cells a spreadsheet would run as a
+referrals, and every grant of access to them (``access.grant``, ``access.revoke``), with every
+column the audit log holds (so snapshots of who the user was are exported as they were
+written), as CSV or JSON lines. CSV cells a spreadsheet would run as a
 formula are made inert (``gvrs.data.csvsafe``), as in every CSV gvrs writes.
 """
 
@@ -13,30 +14,10 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from gvrs.accounts.models import AuditEvent
 from gvrs.data import csvsafe
-
-PARTNER_ACTIONS = (
-    "participant.",
-    "consent.",
-    "plan.",
-    "contact.",
-    "service.",
-    "mediation.",
-    "retaliation.",
-    "outcome.",
-    "referral.",
-    "program.",
-)
-
-
-def partner_events():
-    q = Q(object_type__startswith="partners.")
-    for prefix in PARTNER_ACTIONS:
-        q |= Q(action__startswith=prefix)
-    return AuditEvent.objects.filter(q).order_by("at", "pk")
+from gvrs.partners.audit import oversight_events
 
 
 def _value(event: AuditEvent, field) -> str:
@@ -58,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="file to write (default: standard output)")
 
     def handle(self, *args, **options) -> None:
-        events = partner_events()
+        events = oversight_events()
         for name, op in (("since", "gte"), ("until", "lte")):
             if options[name]:
                 try:
