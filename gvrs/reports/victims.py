@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from gvrs.analysis.disclosure import Audience, Policy, Records, Window
 from gvrs.data.metrics import Metric
-from gvrs.incidents.models import Area, Jurisdiction, PersonInvolved
+from gvrs.incidents.models import Area, ImportRun, Incident, Jurisdiction, PersonInvolved
 from gvrs.incidents.people import (
     CANONICAL,
     NOT_RECORDED,
@@ -111,18 +111,28 @@ class Breakdown:
 
 
 def offered_fields(jurisdiction: Jurisdiction) -> list[tuple[str, str]]:
-    """The person fields to offer for a place: the canonical ones, and those its people hold
-    that a mapping added."""
+    """The person fields to offer for a place: the canonical ones, and those the shipped
+    formats of its incident sources add (read from the import runs, not from every person:
+    a page view never scans the people)."""
+    from gvrs.data.mapping import MappingError, available_formats, load_format
+
     out = [(name, CANONICAL[name].label) for name in OFFERED]
+    sources = (
+        Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+        .order_by()
+        .values_list("source", flat=True)
+        .distinct()
+    )
+    formats = set(
+        ImportRun.objects.filter(source__in=list(sources)).values_list("format", flat=True)
+    ) & set(available_formats())
     keys = set()
-    for extra in (
-        PersonInvolved.objects.filter(incident__jurisdiction_id__in=jurisdiction.descendant_ids())
-        .exclude(extra={})
-        .values_list("extra", flat=True)[:2000]
-    ):
-        keys.update(extra)
-    out += [(f"victim_{k}", k.replace("_", " ").capitalize()) for k in sorted(keys)]
-    return out
+    for name in formats:
+        try:
+            keys |= set(load_format(name).victim_fields)
+        except MappingError:
+            continue
+    return out + [(f"victim_{k}", k.replace("_", " ").capitalize()) for k in sorted(keys)]
 
 
 def for_reader(
