@@ -68,7 +68,7 @@ def test_a_period_outside_the_coverage_is_refused_on_the_page(people, town):
     page = client.get(reverse("council-report"), {"place": "Bakersfield", "period": "2024"})
     assert page.status_code == 200
     assert "no data to publish for 2024 in Bakersfield" in page.content.decode()
-    assert "data through 2023-06-30" in page.content.decode()
+    assert "data through 30 Jun 2023" in page.content.decode()
     assert 'data-testid="pdf-link"' not in page.content.decode()
     pdf = client.get(reverse("council-report-pdf"), {"place": "Bakersfield", "period": "2024"})
     assert pdf.status_code == 409
