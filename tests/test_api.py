@@ -14,12 +14,14 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from gvrs.accounts.audience import audience_of, deployment_policy
 from gvrs.accounts.models import ApiToken, AuditEvent
 from gvrs.accounts.tokens import create_token, digest_of
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Incident, Jurisdiction
 from gvrs.public.models import PublicDashboard
 from gvrs.reports.overview import build
+from gvrs.reports.protected import CELLS
 from tests.api_helpers import bearer
 from tests.test_map_by_role import numbers_in
 
@@ -160,11 +162,20 @@ def test_a_viewer_token_gets_no_coordinates_and_the_cells_the_page_shows(people,
     place = Jurisdiction.objects.get(slug=city)
     metrics = load_metrics()
     metric = metrics["shooting_incidents"]
-    page = build(place, metric, metrics, exact_locations=False).areas
+    page = build(
+        place,
+        metric,
+        metrics,
+        level=CELLS,
+        audience=audience_of(people["viewer"]),
+        policy=deployment_policy(),
+    ).areas
     window = {"metric": "shooting_incidents"}
     spots = get(f"/places/{city}/hotspots", viewer, **window).json()
     ranked = get(f"/places/{city}/areas", viewer, **window).json()
     assert spots["exact"] is False and spots["cell_m"] == 500
+    # The perturbed cells of the latest whole year, as the page draws them.
+    assert spots["cells_year"] == page.cells_year == 2021
     assert [(c["lon"], c["lat"], c["count"]) for c in spots["cells"]] == [
         (c.lon, c.lat, c.count) for c in page.cells
     ]
@@ -172,8 +183,9 @@ def test_a_viewer_token_gets_no_coordinates_and_the_cells_the_page_shows(people,
     assert [(a["name"], a["count"], a["suppressed"]) for a in ranked["areas"]] == [
         (r.name, r.count, r.suppressed) for r in page.rows
     ]
+    # A viewer may read incident records: the areas' counts are exact.
     oildale = next(a for a in ranked["areas"] if a["name"] == "Oildale")
-    assert oildale["suppressed"] and oildale["count"] is None
+    assert not oildale["suppressed"] and oildale["count"] == 2
     # No incident's coordinate in anything a viewer's token reads.
     points = list(Incident.objects.values_list("latitude", "longitude"))
     for path in ("hotspots", "areas", "series", "coverage", "children", ""):
@@ -255,3 +267,30 @@ def test_places_search_children_and_coverage(people, city):
     inside = get(f"/places/{county}/children", headers).json()
     assert [c["slug"] for c in inside["children"]] == [city]
     assert inside["children"][0]["incidents_12_months"] > 0
+
+
+def test_a_partner_token_gets_whole_months_perturbed_as_the_overview_shows(people, city):
+    """A partner may not read incident records (docs/disclosure.md): the API answers it as
+    the overview does, by whole months and every count perturbed, never by week or by day."""
+    partner = bearer(people["partner"])
+    analyst = bearer(people["analyst"])
+    by_month = get(f"/places/{city}/series", partner, metric="shootings", by="month")
+    assert by_month.status_code == 200
+    exact = get(f"/places/{city}/series", analyst, metric="shootings", by="month").json()
+    shown = {r["period"]: r["count"] for r in by_month.json()["rows"]}
+    truth = {r["period"]: r["count"] for r in exact["rows"] if r["period"] in shown}
+    assert shown.keys() == truth.keys() and len(shown) >= 12
+    assert all(abs(shown[p] - truth[p]) <= 5 for p in shown)
+    assert all(shown[p] == 0 for p in shown if truth[p] == 0)
+    assert shown != truth  # perturbed, not merely copied
+    assert "perturbed" in by_month.json()["definition"]
+    weekly = get(f"/places/{city}/series", partner, metric="shootings", by="week")
+    assert weekly.status_code == 400 and "weekly" in weekly.json()["detail"]
+    one_day = get(
+        f"/places/{city}/series", partner, metric="shootings", by="month", since="2022-03-04"
+    )
+    assert one_day.status_code == 400 and "whole calendar months" in one_day.json()["detail"]
+    ranked = get(f"/places/{city}/areas", partner, metric="shootings").json()
+    assert all(not a["suppressed"] for a in ranked["areas"]) and "perturbed" in ranked["note"]
+    spots = get(f"/places/{city}/hotspots", partner, metric="shooting_incidents").json()
+    assert spots["exact"] is False and all(c["count"] >= 5 for c in spots["cells"])

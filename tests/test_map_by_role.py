@@ -1,6 +1,7 @@
 """The dashboard map by role (finding 1 of issue 12): roles without
-``incidents.view_restricted_fields`` never receive an incident's coordinates, only counts per
-grid cell of at least 250 m with small counts left out; the cache keeps the two apart."""
+``incidents.view_restricted_fields`` never receive an incident's coordinates, only perturbed
+counts per grid cell of at least 250 m for whole years, small figures left out (issue 24,
+docs/disclosure.md); the cache keeps the levels apart."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.urls import reverse
 from gvrs.data.mapping import load_format
 from gvrs.incidents.importing import import_file
 from gvrs.incidents.models import Incident
-from gvrs.reports.areamap import grid_cells, suppress_small
+from gvrs.reports.areamap import grid_cells
 from tests.importing_helpers import row, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,8 @@ def scattered(tmp_path, settings):
         + [(35.30 + rng.uniform(0, 0.1), -119.10 + rng.uniform(0, 0.1)) for _ in range(12)]
     )
     rows = []
+    # The data run to the year's last day: 2022 is a whole year, the one cells are drawn for.
+    spots.append((35.45, -119.2))
     for i, (lat, lon) in enumerate(spots):
         lat += rng.uniform(-0.0005, 0.0005)
         lon += rng.uniform(-0.0005, 0.0005)
@@ -55,7 +58,11 @@ def scattered(tmp_path, settings):
                 kind="nonfatal_shooting",
                 killed="0",
                 injured="1",
-                occurred_at=f"2022-{1 + i % 12:02d}-{1 + i % 27:02d}",
+                occurred_at=(
+                    "2022-12-31"
+                    if i == len(spots) - 1
+                    else f"2022-{1 + i % 12:02d}-{1 + i % 27:02d}"
+                ),
                 latitude=f"{lat:.6f}",
                 longitude=f"{lon:.6f}",
             )
@@ -118,12 +125,13 @@ def test_cells_under_the_threshold_are_left_out(people, scattered):
     page = client.get(
         reverse("reports-jurisdiction", kwargs={"slug": slug}), {"metric": "shooting_incidents"}
     ).content.decode()
-    # The cluster of 25 is drawn as one or a few cells; the 3 at the far spot and the scattered
-    # singles are not.
+    # The cluster of 25 is drawn as one or a few cells, its figure perturbed by at most 5;
+    # the scattered singles are not drawn (a perturbed 1 never reaches 5 ... unless its offset
+    # is 4 or 5, which the policy draws one time in 250).
     counts = [int(n) for n in re.findall(r"(\d+) incidents in this cell", page)]
     assert counts and sum(counts) >= 20 and min(counts) >= 5
-    assert "3 incidents in this cell" not in page
-    assert "cells with fewer than 5 incidents left out" in page
+    assert len(counts) <= 3
+    assert "cells under 5 left out" in page
 
 
 def test_grid_cells_are_at_least_the_cell_size_and_fixed_on_the_globe():
@@ -144,12 +152,6 @@ def test_grid_cells_are_at_least_the_cell_size_and_fixed_on_the_globe():
         _, _, height_m = geod.inv(cell.lon, south, cell.lon, north)
         _, _, width_m = geod.inv(cell.lon - width / 2, poleward, cell.lon + width / 2, poleward)
         assert height_m >= 250 and width_m >= 249.9
-
-
-def test_small_counts_are_suppressed_with_a_complement():
-    assert suppress_small({"a": 30, "b": 2, "c": 9}, 5) == {"b", "c"}
-    assert suppress_small({"a": 30, "b": 2, "c": 3, "d": 9}, 5) == {"b", "c"}
-    assert suppress_small({"a": 30, "b": 9}, 5) == set()
 
 
 def _tile_count(page: str, metric: str) -> str:

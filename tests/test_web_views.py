@@ -171,11 +171,11 @@ def test_the_worker_computes_the_landing_dashboard_before_the_first_visit(
     monkeypatch.setattr(views, "build", lambda *a, **k: built.append(k) or real_build(*a, **k))
     warm_soon()  # as `gvrs serve` does at start, and an import through the web when it ends
     assert run_queued_tasks(warm_ups=True) == 1
-    assert sorted(k["exact_locations"] for k in built) == [False, True]
-    for role in ("analyst", "viewer"):  # exact locations, and areas only
+    assert sorted(k["level"] for k in built) == ["cells", "exact", "perturbed"]
+    for role in ("analyst", "police", "partner"):  # cells, exact, perturbed
         page = client_for(people[role]).get(reverse("reports-overview"), follow=True)
         assert 'data-chart="chart-annual"' in page.content.decode()
-    assert len(built) == 2  # both visits came from the cache
+    assert len(built) == 3  # every visit came from the cache
 
 
 def test_serve_computes_the_landing_dashboard_before_it_listens(
@@ -200,12 +200,12 @@ def test_serve_computes_the_landing_dashboard_before_it_listens(
     monkeypatch.setattr(serve, "start_worker", lambda stdout: None)
     monkeypatch.setattr(serve, "call_command", lambda *a, **k: events.append("listen"))
     call_command("serve", "--port", "8799")
-    # The static files' manifest first (preload reads it), both variants, then listen.
-    assert events == ["collect", "preload", "build", "build", "listen"]
-    for role in ("analyst", "viewer"):
+    # The static files' manifest first (preload reads it), the three levels, then listen.
+    assert events == ["collect", "preload", "build", "build", "build", "listen"]
+    for role in ("analyst", "viewer", "police", "partner"):
         page = client_for(people[role]).get(reverse("reports-overview"), follow=True)
         assert 'data-chart="chart-annual"' in page.content.decode()
-    assert events.count("build") == 2  # both visits came from the cache
+    assert events.count("build") == 3  # every visit came from the cache
 
 
 def test_preloading_imports_every_view_before_the_first_request():

@@ -109,7 +109,7 @@ def series(
             "rows": disclosure.rows_for(request.user, first, by, since, until),
         }
 
-    answer = cached("series", (*key, disclosure.restricted(request.user)), compute)
+    answer = cached("series", (*key, disclosure.level(request.user)), compute)
     if _wants_csv(request, format):
         name = f"{slug}-{chosen.name}-by-{by}.csv"
         return csv_response(answer["rows"], SERIES_COLUMNS, name)
@@ -139,7 +139,7 @@ def compare(
         )
         return {"comparisons": records, "not_compared": problems}
 
-    key = (slug, chosen.name, period, vs, source, area, as_of, disclosure.restricted(request.user))
+    key = (slug, chosen.name, period, vs, source, area, as_of, disclosure.level(request.user))
     return cached("compare", key, compute)
 
 
@@ -156,7 +156,7 @@ def projection(
     what it assumes; a year that is over has nothing to project (404, saying so)."""
     require(request, FIGURES, "figures")
     place, chosen = place_of(slug), metric_of(metric)
-    key = (slug, chosen.name, source, as_of, level, disclosure.restricted(request.user))
+    key = (slug, chosen.name, source, as_of, level, disclosure.level(request.user))
     return cached(
         "projection",
         key,
@@ -187,7 +187,7 @@ def _map(request, slug, metric, area, since, until):
             raise HttpError(400, "since is after the data's end.")
         return disclosure.area_map_for(request.user, chosen, place, where, start, end), start, end
 
-    key = (slug, chosen.name, area, since, until, disclosure.restricted(request.user))
+    key = (slug, chosen.name, area, since, until, disclosure.level(request.user))
     return place, chosen, *cached("map", key, compute)
 
 
@@ -215,6 +215,7 @@ def hotspots(
         threshold=settings.GVRS_SUPPRESS_BELOW,
         note=found.note,
         cells=[schemas.Cell(lon=c.lon, lat=c.lat, count=c.count) for c in found.cells],
+        cells_year=found.cells_year,
     )
 
 

@@ -193,10 +193,12 @@ class Hotspots(Schema):
     since: dt.date
     until: dt.date
     cell_m: int
-    exact: bool  # false: cells under the threshold are left out (roles without restricted rights)
+    exact: bool  # false: perturbed cells of one whole year, under the threshold left out
     threshold: int
     note: str
     cells: list[Cell]
+    # The whole calendar year the cells count when not exact (docs/disclosure.md).
+    cells_year: int | None = None
 
 
 class AreaRow(Schema):

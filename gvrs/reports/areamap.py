@@ -5,9 +5,12 @@ tile source configured (``GVRS_MAP_TILES``) it draws on streets; with none (offl
 default) it draws the areas' own boundaries on a plain background. Either way it has a title
 saying what and when, a colour scale with its unit, and the areas' names on hover.
 
-What it may show depends on the role (issue 12's rule): roles allowed restricted fields see
-each incident's point; every other role sees counts per grid cell of at least 250 m and per
-area, with small counts suppressed, never a point or a coordinate finer than a cell.
+What it may show depends on what the reader may read (``gvrs.reports.protected``, the
+disclosure policy of docs/disclosure.md): roles allowed restricted fields see each incident's
+point; roles that may read incident records but not locations see exact counts per area and,
+for the latest whole calendar year, perturbed counts per grid cell of at least 250 m, drawn
+from the map's minimum up; roles that may read neither see the same cells and perturbed
+counts per area over whole months. Never a point or a coordinate finer than a cell.
 """
 
 from __future__ import annotations
@@ -22,62 +25,32 @@ import pandas as pd
 import plotly.graph_objects as go
 from django.conf import settings
 
+from gvrs.analysis.disclosure import Audience, Policy
 from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, format_p
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.reports.grid import grid_cells
+from gvrs.reports.protected import (
+    EXACT,
+    PERTURBED,
+    MonthlyFigures,
+    before_window,
+    cell_figures,
+    closed_year,
+)
 from gvrs.reports.series import count_expression, metric_filter
 
 MAP_POINTS = 5_000
-# Metres per degree: a degree of latitude is at least 110,574 m (at the equator) and a degree
-# of longitude 111,320 m x cos(latitude); dividing by these lower bounds makes every cell at
-# least ``cell_m`` on each side.
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQUATOR = 111_320.0
 MIN_CELL_M = 250
 # Boundaries are drawn at about 10 m: finer vertices add page weight and nothing visible.
 _BOUNDARY_DECIMALS = 4
 _COLOURS = [[0.0, "#fbe9e4"], [0.5, "#e08a6f"], [1.0, "#8c2a17"]]
 
 
-def grid_cells(lon: np.ndarray, lat: np.ndarray, cell_m: float) -> pd.DataFrame:
-    """Count points per grid cell of at least ``cell_m`` a side; one row per occupied cell
-    with its centre (``lon``, ``lat``) and ``n``.
-
-    The grid is fixed on the globe, not fitted to the data, so a cell's centre says nothing
-    about where in the cell its incidents lie: rows are ``cell_m / 110,574`` degrees of
-    latitude apart from the equator; each row is cut into columns of ``cell_m / (111,320
-    cos φ)`` degrees of longitude, φ being the row's poleward edge (the row's narrowest).
-    """
-    lat_step = cell_m / _M_PER_DEG_LAT
-    row = np.floor(lat / lat_step)
-    poleward = np.maximum(np.abs(row), np.abs(row + 1)) * lat_step
-    lon_step = cell_m / (_M_PER_DEG_LON_EQUATOR * np.cos(np.radians(np.minimum(poleward, 89.0))))
-    col = np.floor(lon / lon_step)
-    cells = (
-        pd.DataFrame({"row": row, "col": col, "lon_step": lon_step})
-        .groupby(["row", "col"], as_index=False)
-        .agg(n=("lon_step", "size"), lon_step=("lon_step", "first"))
-    )
-    cells["lat"] = (cells["row"] + 0.5) * lat_step
-    cells["lon"] = (cells["col"] + 0.5) * cells["lon_step"]
-    return cells[["lon", "lat", "n"]]
-
-
-def suppress_small(counts: dict, threshold: int) -> set:
-    """Keys whose counts are hidden: those under ``threshold`` and, when exactly one is, the
-    next smallest too (complementary suppression), so the total does not reveal it."""
-    hidden = {key for key, n in counts.items() if 0 < n < threshold}
-    if len(hidden) == 1:
-        others = sorted((n, str(key), key) for key, n in counts.items() if key not in hidden)
-        if others:
-            hidden.add(others[0][2])
-    return hidden
-
-
 @dataclass(frozen=True)
 class AreaRow:
-    """One area in the ranked table. ``count`` and ``before`` are None when suppressed."""
+    """One area in the ranked table (``suppressed``: its counts are not shown)."""
 
     name: str
     count: int | None
@@ -98,7 +71,8 @@ class AreaRow:
 
 @dataclass(frozen=True)
 class MapCell:
-    """One grid cell of the map: its centre (never a finer coordinate) and its count."""
+    """One grid cell of the map: its centre (never a finer coordinate) and its count, as the
+    reader may see it (perturbed unless it may read locations)."""
 
     lon: float
     lat: float
@@ -115,10 +89,12 @@ class AreaMap:
     # Incidents drawn at their own coordinates (roles allowed restricted fields; 0 for cells):
     # the page that shows the map writes each such read to the audit log.
     points_shown: int = 0
-    # The cells counted (those under the threshold left out unless ``exact``), for the API.
+    # The cells drawn (every cell of the window for ``exact``; otherwise the perturbed cells of
+    # one whole year, ``cells_year``, from the map's minimum up), for the API.
     cells: list[MapCell] = field(default_factory=list)
     cell_m: int = 0
     exact: bool = False
+    cells_year: int | None = None
 
     @property
     def has_rates(self) -> bool:
@@ -239,35 +215,64 @@ def area_map(
     since: dt.date,
     until: dt.date,
     *,
-    exact: bool = False,
+    level: str = EXACT,
+    audience: Audience | None = None,
+    policy: Policy | None = None,
+    figures: MonthlyFigures | None = None,
+    data_end: dt.date | None = None,
 ) -> AreaMap:
     """The map and the ranked area table for ``metric`` from ``since`` to ``until``; the
-    change is against the same number of days just before, with its exact test."""
-    threshold = settings.GVRS_SUPPRESS_BELOW
+    change is against the same number of days (whole months, when perturbed) just before,
+    with its exact test.
+
+    ``level`` (``gvrs.reports.protected.level_of``): ``exact`` draws incidents as points;
+    ``cells`` and ``perturbed`` draw the perturbed cells of the latest whole calendar year by
+    ``until`` (``audience`` and ``policy`` required); ``perturbed`` also takes the areas'
+    counts from ``figures`` (the perturbed monthly figures; ``since`` and ``until`` are then
+    the first and last day of whole months)."""
     places = jurisdiction.descendant_ids()
-    selected = Incident.objects.filter(metric_filter(metric), jurisdiction_id__in=places)
-    if area is not None:
-        selected = selected.filter(area=area)
-    length = until - since
-    before_until = since - dt.timedelta(days=1)
-    before_since = before_until - length
-    now_qs = selected.filter(occurred_on__gte=since, occurred_on__lte=until)
-    counted = count_expression(metric)
-    total = now_qs.aggregate(n=counted)["n"] or 0
-
-    def by_area(qs) -> dict[int, int]:
-        return {
-            pk: int(n or 0)
-            for pk, n in qs.exclude(area__isnull=True)
-            .values("area")
-            .annotate(n=counted)
-            .values_list("area", "n")
+    unit = "incidents" if metric.unit == "incidents" else metric.unit
+    if level == PERTURBED:
+        before_since, before_until = before_window(since, until)
+        chosen = [area.pk] if area is not None else list(figures.areas)
+        counts = {
+            pk: figures.total(figures.areas[pk], since, until)
+            for pk in chosen
+            if pk in figures.areas
         }
+        before = {
+            pk: figures.total(figures.areas[pk], before_since, before_until)
+            for pk in chosen
+            if pk in figures.areas
+        }
+        whole = figures.place if area is None else figures.areas.get(area.pk)
+        total = 0 if whole is None else figures.total(whole, since, until)
+        length_days = (until - since).days
+    else:
+        selected = Incident.objects.filter(metric_filter(metric), jurisdiction_id__in=places)
+        if area is not None:
+            selected = selected.filter(area=area)
+        length = until - since
+        length_days = length.days
+        before_until = since - dt.timedelta(days=1)
+        before_since = before_until - length
+        now_qs = selected.filter(occurred_on__gte=since, occurred_on__lte=until)
+        counted = count_expression(metric)
+        total = now_qs.aggregate(n=counted)["n"] or 0
 
-    counts = by_area(now_qs)
-    before = by_area(selected.filter(occurred_on__gte=before_since, occurred_on__lte=before_until))
-    hidden = set() if exact else suppress_small(counts, threshold)
-    hidden_before = set() if exact else suppress_small(before, threshold)
+        def by_area(qs) -> dict[int, int]:
+            return {
+                pk: int(n or 0)
+                for pk, n in qs.exclude(area__isnull=True)
+                .values("area")
+                .annotate(n=counted)
+                .values_list("area", "n")
+            }
+
+        counts = by_area(now_qs)
+        before = by_area(
+            selected.filter(occurred_on__gte=before_since, occurred_on__lte=before_until)
+        )
     areas = list(
         Area.objects.filter(jurisdiction_id__in=places)
         .order_by("name")
@@ -276,9 +281,6 @@ def area_map(
     rows = []
     for a in areas:
         n, m = counts.get(a["pk"], 0), before.get(a["pk"], 0)
-        if a["pk"] in hidden or a["pk"] in hidden_before:
-            rows.append(AreaRow(a["name"], None, None, None, None, None, True))
-            continue
         test = compare_counts(m, n)
         rows.append(
             AreaRow(
@@ -288,17 +290,15 @@ def area_map(
                 change_pct=None if m == 0 else 100 * (n - m) / m,
                 p_value=test.p_value if n or m else None,
                 rate_per_100k=(
-                    100_000 * n / a["population"] * 365.25 / (length.days + 1)
+                    100_000 * n / a["population"] * 365.25 / (length_days + 1)
                     if a["population"]
                     else None
                 ),
                 suppressed=False,
             )
         )
-    # A suppressed count lies between 1 and the threshold: it ranks above the zeros.
-    rows.sort(key=lambda r: (-(threshold - 0.5 if r.count is None else r.count), r.name))
+    rows.sort(key=lambda r: (-r.count, r.name))
 
-    unit = "incidents" if metric.unit == "incidents" else metric.unit
     figure = go.Figure()
     features, lons, lats, named_shapes = [], [], [], []
     for a in areas:
@@ -313,7 +313,7 @@ def area_map(
             lons.extend(p[0] for p in polygon[0])
             lats.extend(p[1] for p in polygon[0])
     geojson = {"type": "FeatureCollection", "features": features}
-    shown_areas = [a for a in areas if a["boundary"] and a["pk"] not in hidden]
+    shown_areas = [a for a in areas if a["boundary"]]
     if features:
         figure.add_trace(
             go.Choroplethmap(
@@ -330,38 +330,33 @@ def area_map(
                 name=f"{unit} by area",
             )
         )
-        veiled = [a for a in areas if a["boundary"] and a["pk"] in hidden]
-        if veiled:
-            figure.add_trace(
-                go.Choroplethmap(
-                    geojson=geojson,
-                    locations=[str(a["pk"]) for a in veiled],
-                    z=[0] * len(veiled),
-                    text=[a["name"] for a in veiled],
-                    colorscale=[[0, "#c9ced8"], [1, "#c9ced8"]],
-                    showscale=False,
-                    marker={"opacity": 0.6, "line": {"width": 1, "color": "#5b6577"}},
-                    hovertemplate=(
-                        f"<b>%{{text}}</b><br>fewer than {threshold} (suppressed)<extra></extra>"
-                    ),
-                    name="suppressed",
-                    showlegend=True,
-                )
-            )
-    located = now_qs.filter(latitude__isnull=False, longitude__isnull=False)
-    points_shown = 0
     cell_m = max(MIN_CELL_M, settings.GVRS_MAP_CELL_M)
-    xy = np.array(list(located.values_list("longitude", "latitude")), dtype=float)
-    cells = grid_cells(xy[:, 0], xy[:, 1], cell_m) if len(xy) else None
-    if cells is not None and not exact:
-        cells = cells[cells["n"] >= threshold]
-    if exact:
+    points_shown = 0
+    if level == EXACT:
+        located = Incident.objects.filter(
+            metric_filter(metric),
+            jurisdiction_id__in=places,
+            occurred_on__gte=since,
+            occurred_on__lte=until,
+            latitude__isnull=False,
+            longitude__isnull=False,
+        )
+        if area is not None:
+            located = located.filter(area=area)
         points = list(
             located.order_by("-occurred_on").values_list(
                 "longitude", "latitude", "occurred_on", "kind"
             )[:MAP_POINTS]
         )
         frame = pd.DataFrame(points, columns=["lon", "lat", "day", "kind"])
+        xy = np.array(list(located.values_list("longitude", "latitude")), dtype=float)
+        every = grid_cells(xy[:, 0], xy[:, 1], cell_m) if len(xy) else None
+        cells = (
+            None
+            if every is None
+            else pd.DataFrame({"lon": every["lon"], "lat": every["lat"], "figure": every["n"]})
+        )
+        year = None
         for kind, group in frame.groupby("kind"):
             figure.add_trace(
                 go.Scattermap(
@@ -383,29 +378,45 @@ def area_map(
             + "; incidents without coordinates are not on the map."
         )
     else:
+        year = closed_year(until, data_end or until)
+        cells = (
+            cell_figures(metric, jurisdiction, area, year, audience, policy, cell_m)
+            if year is not None
+            else None
+        )
         if cells is not None and len(cells):
             figure.add_trace(
                 go.Scattermap(
                     lon=cells["lon"].round(6),
                     lat=cells["lat"].round(6),
                     mode="markers",
-                    name=f"incidents per {cell_m:,} m cell",
+                    name=f"{unit} per {cell_m:,} m cell, {year}",
                     marker={
-                        "size": (8 + 16 * np.sqrt(cells["n"] / cells["n"].max())).round(1),
+                        "size": (8 + 16 * np.sqrt(cells["figure"] / cells["figure"].max())).round(
+                            1
+                        ),
                         "color": "#5b2a86",
                         "opacity": 0.6,
                     },
-                    text=[f"{n:,} incidents in this cell ({cell_m:,} m)" for n in cells["n"]],
+                    text=[
+                        f"{n:,} {unit} in this cell ({cell_m:,} m) in {year}"
+                        for n in cells["figure"]
+                    ],
                     hovertemplate="%{text}<extra></extra>",
                 )
             )
             if not features:
                 lons, lats = cells["lon"].tolist(), cells["lat"].tolist()
+        areas_said = (
+            "Counts per area over whole months, perturbed"
+            if level == PERTURBED
+            else "Counts per area"
+        )
+        when = f"in {year}, the latest whole year" if year is not None else "for whole years"
         note = (
-            f"{total:,} {unit} in all. Counts per area, and incidents per cell of {cell_m:,} m; "
-            f"cells with fewer than {threshold} incidents left out and small area counts "
-            "suppressed. Exact "
-            "locations are shown only to roles allowed to see restricted fields."
+            f"{total:,} {unit} in all. {areas_said}; {unit} per cell of {cell_m:,} m {when} "
+            f"(perturbed, cells under {policy.map_minimum} left out). Exact locations are "
+            "shown only to roles allowed to see restricted fields."
         )
     labels = area_labels(named_shapes)
     if labels is not None:
@@ -414,7 +425,7 @@ def area_map(
     figure.update_layout(
         title={"text": f"{metric.label}: {unit} by area<br>{window}", "font_size": 14},
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
-        **fitted_map(lons, lats, None if exact else cell_m),
+        **fitted_map(lons, lats, None if level == EXACT else cell_m),
         legend={
             "orientation": "h",
             "x": 0,
@@ -430,13 +441,14 @@ def area_map(
         note=note,
         window=window,
         window_before=_days(before_since, before_until),
-        points_shown=points_shown,
         cells=[]
         if cells is None
         else [
             MapCell(round(float(lon), 6), round(float(lat), 6), int(n))
-            for lon, lat, n in cells[["lon", "lat", "n"]].itertuples(index=False)
+            for lon, lat, n in cells[["lon", "lat", "figure"]].itertuples(index=False)
         ],
         cell_m=cell_m,
-        exact=exact,
+        exact=level == EXACT,
+        points_shown=points_shown,
+        cells_year=year,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 
 from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, count_in, counts_by
+from gvrs.analysis.disclosure import Audience, Policy
 from gvrs.analysis.history import rank_in_history
 from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, projection_sentence
 from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
@@ -23,7 +24,14 @@ from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction, PublishedCount
 from gvrs.reports.areamap import AreaMap, area_map
 from gvrs.reports.labels import source_title
-from gvrs.reports.series import all_series
+from gvrs.reports.protected import (
+    EXACT,
+    PERTURBED,
+    MonthlyFigures,
+    monthly_figures,
+    protected_series,
+)
+from gvrs.reports.series import all_series, published_series
 
 KEY_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shootings")
 MAP_POINTS = 5_000
@@ -206,6 +214,9 @@ class Dashboard:
     map_note: str
     areas: AreaMap | None = None
     no_data: str = ""  # why the chosen metric shows nothing, and what the place does hold
+    level: str = EXACT  # how its figures are protected (gvrs.reports.protected)
+    protection: str = ""  # what the reader is shown and why, when not every count is exact
+    perturbed_within: int = 0  # the perturbation's bound, when figures are perturbed
 
 
 def held_here(jurisdiction: Jurisdiction, metrics: dict[str, Metric]) -> tuple[list[str], bool]:
@@ -246,10 +257,16 @@ def build(
     area: Area | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
-    exact_locations: bool = False,
+    level: str = EXACT,
+    audience: Audience | None = None,
+    policy: Policy | None = None,
 ) -> Dashboard:
-    """``exact_locations``: the map shows incident points (roles allowed restricted fields);
-    otherwise suppressed counts per cell and area."""
+    """The overview as a reader at ``level`` (``gvrs.reports.protected.level_of``) may see
+    it: ``exact`` and ``cells`` count incidents exactly, the map of ``exact`` shows points
+    and the others perturbed cells of whole years; ``perturbed`` shows every incident count
+    perturbed, for whole months only (``audience`` and ``policy`` below ``exact``)."""
+    if level == PERTURBED:
+        return _build_perturbed(jurisdiction, metric, metrics, area, since, until, audience, policy)
     baseline = jurisdiction.baseline_year
     tiles = []
     key_series: dict[str, list] = {}
@@ -295,10 +312,26 @@ def build(
                     projection = f"No projection: {exc}."
             end = until or daily.last
             start = since or end - dt.timedelta(days=365)
-            areas = area_map(metric, jurisdiction, area, start, end, exact=exact_locations)
+            areas = area_map(
+                metric,
+                jurisdiction,
+                area,
+                start,
+                end,
+                level=level,
+                audience=audience,
+                policy=policy,
+                data_end=daily.covered_through,
+            )
             figures["map"] = areas.figure
             map_note = areas.note
     no_data = "" if chosen else no_data_message(metric, jurisdiction, metrics)
+    protection = (
+        ""
+        if level == EXACT
+        else "Counts are exact; the map's cells are perturbed, for whole years only, because "
+        "your role may not see where incidents happened."
+    )
     return Dashboard(
         jurisdiction,
         metric,
@@ -312,4 +345,153 @@ def build(
         map_note,
         areas,
         no_data,
+        level,
+        protection,
+    )
+
+
+def _build_perturbed(
+    jurisdiction: Jurisdiction,
+    metric: Metric,
+    metrics: dict[str, Metric],
+    area: Area | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    audience: Audience,
+    policy: Policy,
+) -> Dashboard:
+    """The overview for a reader who may not read incident records: whole months only, every
+    incident count perturbed (docs/disclosure.md); published counts, public already, as they
+    are. Every figure is a sum of one fixed set of perturbed monthly figures per metric, place
+    and area, whatever dates, area and metric are asked for."""
+    baseline = jurisdiction.baseline_year
+    asked_until = until
+    computed: dict[str, MonthlyFigures | None] = {}
+
+    def series_of(m: Metric, as_of: dt.date | None) -> list[CountSeries]:
+        if m.name not in computed:
+            computed[m.name] = (
+                monthly_figures(m, jurisdiction, policy) if not m.published_only else None
+            )
+        found = []
+        monthly = computed[m.name]
+        if monthly is not None:
+            protected = protected_series(monthly, m, jurisdiction, area=area, as_of=as_of)
+            if protected is not None:
+                found.append(protected)
+        if area is None:
+            found += published_series(m, jurisdiction)
+        return found
+
+    window_note = ""
+    if since is not None or until is not None:
+        asked = (since or dt.date(1900, 1, 1), until or dt.date(2100, 12, 31))
+        window = policy.window(audience, *asked)
+        if window.empty:
+            window_note = (
+                f"Your dates ({asked[0]:%-d %B %Y} to {asked[1]:%-d %B %Y}) hold no whole "
+                "month: for your role figures are shown for whole calendar months only."
+            )
+            since, until = None, asked[1]
+        else:
+            since = window.start if since is not None else None
+            until = window.end if until is not None else None
+    tiles = []
+    key_series: dict[str, list] = {}
+    for name in KEY_METRICS:
+        found = key_series[name] = series_of(metrics[name], until)
+        if found:
+            tiles.append(tile_for(metrics[name], found[0], baseline))
+    if len(tiles) < len(KEY_METRICS) and area is None:
+        published, _ = held_here(jurisdiction, metrics)
+        for name in published:
+            if len(tiles) >= len(KEY_METRICS):
+                break
+            if name in KEY_METRICS:
+                continue
+            annual = [
+                s for s in published_series(metrics[name], jurisdiction) if s.resolution != "day"
+            ]
+            if annual:
+                tiles.append(tile_for(metrics[name], annual[0], baseline))
+    chosen = key_series.get(metric.name)
+    if chosen is None:
+        chosen = series_of(metric, until)
+    figures: dict[str, dict] = {}
+    projection = None
+    map_note = ""
+    areas = None
+    monthly_series = next((s for s in chosen if s.resolution == "day"), None)
+    if chosen:
+        figures["annual"] = annual_figure(metric, chosen)
+    if monthly_series is not None:
+        figures["monthly"] = recent_figure(metric, monthly_series, "month", 36)
+        if monthly_series.year_is_over(monthly_series.last.year):
+            projection = (
+                f"No projection: {monthly_series.last.year} is over ({monthly_series.coverage()})."
+            )
+        else:
+            try:
+                projection = projection_sentence(
+                    metric.label, project_year_end(monthly_series.counts, monthly_series.last)
+                )
+                projection = f"{projection[:-1]} (whole months to {monthly_series.last:%-d %B %Y})."
+            except ValueError as exc:
+                projection = f"No projection: {exc}."
+        end = monthly_series.last
+        if since is not None:
+            start = max(since, monthly_series.first)
+        else:
+            start = end.replace(day=1)
+            for _ in range(11):
+                start = (start - dt.timedelta(days=1)).replace(day=1)
+            start = max(start, monthly_series.first)
+        if start <= end:
+            areas = area_map(
+                metric,
+                jurisdiction,
+                area,
+                start,
+                end,
+                level=PERTURBED,
+                audience=audience,
+                policy=policy,
+                figures=computed[metric.name],
+                data_end=monthly_series.covered_through,
+            )
+            figures["map"] = areas.figure
+            map_note = areas.note
+        shown = f"{monthly_series.first:%-d %B %Y} to {monthly_series.last:%-d %B %Y}"
+        if start <= end:
+            shown = f"{start:%-d %B %Y} to {end:%-d %B %Y}"
+        window_note = window_note or (
+            f"Figures for whole months, {shown}"
+            + (
+                f" (your dates, to {asked_until:%-d %B %Y}, were narrowed to whole months)."
+                if asked_until is not None and asked_until != end
+                else "."
+            )
+        )
+    no_data = "" if chosen else no_data_message(metric, jurisdiction, metrics)
+    protection = (
+        f"{window_note} Your role may not read incident records, so every count here is "
+        f"perturbed: it may be up to {policy.noise.cap} from the true count (usually 0 or 1), "
+        "and the same records always give the same figure. Weekly counts are not shown."
+    )
+    return Dashboard(
+        jurisdiction,
+        metric,
+        area,
+        since,
+        until,
+        tiles,
+        chosen,
+        figures,
+        projection,
+        map_note,
+        areas,
+        no_data,
+        PERTURBED,
+        protection,
+        policy.noise.cap,
     )

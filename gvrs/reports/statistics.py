@@ -148,31 +148,35 @@ def compare_records(
     area: Area | None = None,
     as_of: dt.date | None = None,
     source: str | None = None,
+    series: list[CountSeries] | None = None,
 ) -> tuple[list[dict], list[str]]:
     """``gvrs compare``'s records: one change per source with its exact test, and the
     sources that could not be compared (with why). Published figures for exactly the two
     windows (a source's year to date and its same window a year before) are compared as
-    they stand."""
+    they stand. ``series``: the series to compare, as a reader may see them (the disclosure
+    policy's), instead of the registry's own."""
     windows = _published_windows(metric, jurisdiction, area, period_text, vs_text, as_of, source)
-    if windows:
+    if series is not None:
+        found = series
+    elif windows:
         found = all_series(metric, jurisdiction, as_of=as_of, source=source)
     else:
         found = find_series(metric, jurisdiction, area=area, as_of=as_of, source=source)
     records = [_window_record(change) for change in windows]
     done = {change.source for change in windows}
     problems = []
-    for series in found:
-        if series.source in done:
+    for one in found:
+        if one.source in done:
             continue
-        last = as_of or series.last
+        last = min(as_of, one.last) if as_of else one.last
         period = period_of(period_text, last)
         baseline = period_of(vs_text, last)
         try:
-            records.append(record(compare_periods(series, period, baseline), series.place, series))
+            records.append(record(compare_periods(one, period, baseline), one.place, one))
         except SeriesError as exc:
             if len(found) == 1 and not records:
                 raise StatisticsError(str(exc), usage=True) from None
-            problems.append(f"{series.source}: {exc}")
+            problems.append(f"{one.source}: {exc}")
     return records, problems
 
 
@@ -223,18 +227,24 @@ def projection_record(
     as_of: dt.date | None = None,
     source: str | None = None,
     level: float = 0.90,
+    series: CountSeries | None = None,
 ) -> dict:
     """``gvrs project``'s record: the year-end total projected from the year to date, with
-    its prediction interval; a year that is over has nothing to project."""
+    its prediction interval; a year that is over has nothing to project. ``series``: the
+    series as a reader may see it (the disclosure policy's), instead of the registry's."""
     source = source or INCIDENTS
-    series = find_series(metric, jurisdiction, as_of=as_of, source=source)[0]
+    given = series
+    if series is None:
+        series = find_series(metric, jurisdiction, as_of=as_of, source=source)[0]
     # Never past the data: a year to date counted to an earlier end would undercount.
     as_of = min(as_of or series.last, series.last)
     if series.year_is_over(as_of.year, jurisdiction.today()):
         whole = year(as_of.year)
-        if series.covered_through >= whole.end:
+        if series.covered_through >= whole.end and given is None:
             uncut = find_series(metric, jurisdiction, source=source)[0]
             known = f"{count_in(uncut, whole):,} {metric.label.lower()} in {as_of.year}"
+        elif series.covered_through >= whole.end:
+            known = "its figures are on the series"
         else:
             known = f"the data stop on {series.covered_through.isoformat()}"
         raise StatisticsError(

@@ -13,7 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 import gvrs
+from gvrs.accounts.audience import audience_of, deployment_policy
 from gvrs.accounts.audit import record
+from gvrs.analysis.disclosure import PUBLIC, Audience
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.incidents.versions import registry_version
@@ -25,6 +27,7 @@ from gvrs.reports.places import (
     places_inside,
     top_places,
 )
+from gvrs.reports.protected import CELLS, EXACT, PERTURBED, level_of
 
 
 class FilterForm(forms.Form):
@@ -77,33 +80,34 @@ CODE_VERSION = hashlib.sha256(
 ).hexdigest()[:12]
 
 
-def cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact_locations):
-    """The dashboard is pure in the registry's state, the filters and whether the viewer may
-    see exact locations: computed once per registry version and shared by every app server
-    through the database cache. Only views without dates are cached: metric and area are
-    chosen from finite lists, dates are not, so cached keys stay bounded."""
+def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level):
+    """The dashboard is pure in the registry's state, the filters and the reader's protection
+    level (``gvrs.reports.protected.level_of``): computed once per registry version and shared
+    by every app server through the database cache. Only views without dates are cached:
+    metric and area are chosen from finite lists, dates are not, so cached keys stay
+    bounded."""
+    policy = deployment_policy()
+    # The audience a level stands for: what it may read is all the dashboard depends on.
+    audience = {
+        EXACT: Audience(incidents=True, locations=True),
+        CELLS: Audience(incidents=True),
+        PERTURBED: PUBLIC,
+    }[level]
+    options = {"level": level, "audience": audience, "policy": policy}
     if since is not None or until is not None:
-        return build(
-            jurisdiction,
-            metric,
-            metrics,
-            area=area,
-            since=since,
-            until=until,
-            exact_locations=exact_locations,
-        )
+        return build(jurisdiction, metric, metrics, area=area, since=since, until=until, **options)
     parts = (
         jurisdiction.pk,
         metric.name,
         area.pk if area else "",
-        "exact" if exact_locations else "cells",
+        level,
         registry_version(),
         CODE_VERSION,
     )
     key = "dashboard-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
     dashboard = cache.get(key)
     if dashboard is None:
-        dashboard = build(jurisdiction, metric, metrics, area=area, exact_locations=exact_locations)
+        dashboard = build(jurisdiction, metric, metrics, area=area, **options)
         cache.set(key, dashboard)
     return dashboard
 
@@ -154,8 +158,8 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
                 jurisdiction_id__in=jurisdiction.descendant_ids(), name=form.cleaned_data["area"]
             ).first()
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
-    exact = request.user.has_perm("incidents.view_restricted_fields")
-    dashboard = cached_dashboard(jurisdiction, metric, metrics, area, since, until, exact)
+    level = level_of(audience_of(request.user))
+    dashboard = cached_dashboard(jurisdiction, metric, metrics, area, since, until, level)
     if dashboard.areas is not None and dashboard.areas.points_shown:
         # Exact coordinates are restricted fields: each read is audited, like an incident's
         # page (the dashboard itself may come from the cache; the read is this request's).
