@@ -241,6 +241,21 @@ def area_sentence(label: str, window: str, threshold: int) -> str:
     )
 
 
+def victims_sentence(label: str, window: str, threshold: int) -> str:
+    """The lead of the tables of who was killed or shot.
+
+    Examples
+    --------
+    >>> victims_sentence("Homicides", "2024", 10)[:52]
+    'Homicides, 2024, by the sex, age group, race and eth'
+    """
+    return (
+        f"{label}, {window}, by the sex, age group, race and ethnicity the police recorded for "
+        f"each person. Counts from 1 to {threshold} are shown as “fewer than {threshold + 1}”, "
+        "and further cells are hidden where a total would reveal them."
+    )
+
+
 def no_areas_sentence(place: str, reason: str) -> str:
     return f"No map by area for {place}: {reason}."
 
