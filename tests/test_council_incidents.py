@@ -46,7 +46,7 @@ def test_a_running_year_is_compared_window_for_window_and_projected(town):
 
 
 def test_a_year_that_is_over_but_not_wholly_covered_is_refused(town):
-    with pytest.raises(ReportError, match=r"data through 2023-06-30"):
+    with pytest.raises(ReportError, match=r"data through 30 Jun 2023"):
         build_report(ReportRequest(jurisdiction=town, period="2023", today=dt.date(2024, 2, 1)))
 
 
@@ -80,7 +80,9 @@ def test_counts_by_area_hide_a_small_count_and_the_cell_that_would_reveal_it(tow
     assert table.header == ["Area", "2022", "2021"]
     (figure,) = [b for b in section.blocks if b.kind == "figure"]
     assert figure.svg.lstrip().startswith("<?xml") and "<svg" in figure.svg
-    assert all(n.startswith("Source: Incident records") for n in table.notes + figure.notes)
+    assert all(
+        n.startswith("Source: Counted from incident records") for n in table.notes + figure.notes
+    )
 
 
 def test_partner_figures_are_perturbed_and_count_only_who_consented(town, people):

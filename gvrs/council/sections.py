@@ -39,6 +39,7 @@ from gvrs.council.document import Figure, Paragraph, Section, Table
 from gvrs.data.metrics import Metric
 from gvrs.evaluation.runs import METHOD_NAMES, evaluate
 from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.incidents.people import NOT_RECORDED
 from gvrs.partners.figures import program_figures
 from gvrs.partners.models import Organization
 from gvrs.reports.labels import source_title
@@ -48,6 +49,7 @@ from gvrs.reports.series import (
     count_expression,
     covered_incidents,
 )
+from gvrs.reports.victims import groups as victim_groups
 
 # Police workload is costed per shooting incident (one call for service, whatever the number
 # of people shot in it).
@@ -533,6 +535,60 @@ def areas(place: Jurisdiction, lead: Found, today: dt.date) -> Section:
             )
         )
     return Section(heading, blocks, "areas")
+
+
+# The person fields the report breaks its people down by, in this order.
+VICTIM_FIELDS = ("victim_sex", "victim_age_group", "victim_race", "victim_ethnicity")
+
+
+def victims(place: Jurisdiction, found: list[Found], today: dt.date) -> Section | None:
+    """Who was killed or shot in the report's window: the people of each measure counted
+    from incidents, by sex, age group, race and (where recorded) ethnicity, one table a
+    field, small counts suppressed for publication as in the tables by area. None when no
+    measure counts people from incident records."""
+    leads = [
+        f
+        for f in _leads(found)
+        if f.series.source == INCIDENTS
+        and f.metric.unit == "people"
+        and not f.metric.published_only
+    ]
+    if not leads:
+        return None
+    blocks: list = []
+    for f in leads[:CHARTS_SHOWN]:
+        window = f.window
+        tables = []
+        for name in VICTIM_FIELDS:
+            found_groups = victim_groups(f.metric, place, name, window.start, window.end)
+            if found_groups is None or not len(found_groups.ids):
+                continue
+            counts = found_groups.counts()
+            recorded = [v for v in found_groups.values if v != NOT_RECORDED]
+            if name == "victim_ethnicity" and not recorded:
+                continue  # a source that keeps no ethnicity apart from race
+            column = suppress_table(counts.astype(float), DEFAULT_THRESHOLD)
+            rows = [[v, column.label(i, 0)] for i, v in enumerate(found_groups.values)]
+            rows.append(["Total", column.label(len(found_groups.values), 0)])
+            label = found_groups.field.label
+            tables.append(
+                Table(
+                    f"{f.metric.label} by {label.lower()}, {window.label}",
+                    [label, window.label],
+                    rows,
+                    _notes(f.series, today),
+                )
+            )
+        if tables:
+            blocks.append(
+                Paragraph(
+                    narrative.victims_sentence(f.metric.label, window.label, DEFAULT_THRESHOLD)
+                )
+            )
+            blocks += tables
+    if not blocks:
+        return None
+    return Section("Who was killed or shot", blocks, "victims")
 
 
 def partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis.periods import PERIOD_FORMS
 from gvrs.analysis.workload import WorkloadError
+from gvrs.cliutil import did_you_mean
 from gvrs.council import render as layout
 from gvrs.council.build import ReportError, ReportRequest, build_report
 from gvrs.council.config import read_workload
@@ -35,7 +36,10 @@ class ReportForm(forms.Form):
         max_length=40, required=False, label="Against", help_text="default: the period before"
     )
     baseline = forms.IntegerField(
-        required=False, min_value=1900, max_value=2100, help_text="default: the place's"
+        required=False,
+        min_value=1900,
+        max_value=2100,
+        help_text="the year to compare with; default: the place's baseline year",
     )
     strategy_start = forms.DateField(
         required=False,
@@ -51,7 +55,12 @@ class ReportForm(forms.Form):
         if not found:
             found = list(Jurisdiction.objects.filter(slug=text)[:1])
         if not found:
-            raise forms.ValidationError(f"No place called {text!r}.")
+            names = Jurisdiction.objects.values_list("name", flat=True).distinct()
+            hint = did_you_mean(text, names)
+            raise forms.ValidationError(
+                f"No place called {text!r};"
+                + (hint if hint else " the place finder (Places) lists every place.")
+            )
         if len(found) > 1:
             paths = "; ".join(j.path for j in found[:8])
             raise forms.ValidationError(

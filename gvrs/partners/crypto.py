@@ -1,10 +1,14 @@
-"""Personal fields encrypted at rest: a participant's name, date of birth, phone and address.
+"""Partner case data encrypted at rest: a participant's name, date of birth, phone and
+address, and every free-text case field (eligibility and priority reasons, notes of contacts,
+services, mediations, interrupted retaliations and exits, goals and milestones, a referral's
+reason, decline reason and outcome; ``gvrs.partners.models``).
 
 Fernet (AES-128-CBC with HMAC-SHA256, from the ``cryptography`` package) with the key in
-``settings.GVRS_FIELD_KEY``. A database dump alone does not say who the participants are; the
-key lives outside the database (an environment variable in production, a file under
-``GVRS_HOME`` on a laptop). Several keys may be given, comma-separated, newest first: values
-are written with the first and read with any (key rotation).
+``settings.GVRS_FIELD_KEY``. A database dump, or a backup, alone does not say who the
+participants are nor what they told their workers; the key lives outside the database (an
+environment variable in production, a file under ``GVRS_HOME`` on a laptop). Several keys may
+be given, comma-separated, newest first: values are written with the first and read with any;
+``gvrs reencrypt`` rewrites them all with the first, after which an old key can be dropped.
 
 Encryption is randomised, so an encrypted column cannot be searched or sorted in SQL; a
 partner's search over its own participants decrypts them in Python (one organization's

@@ -3,9 +3,11 @@ services, mediations, interrupted retaliations, outcomes and referrals.
 
 Every record here belongs to one partner organization and is visible only inside it (the
 ``visible_to`` QuerySet methods), and to an organization a referral was sent to for what that
-referral carries. A participant's name, date of birth, phone and address are encrypted at rest
-(``gvrs.partners.crypto``). Changes go through ``gvrs.partners.actions``, which writes the
-audit log.
+referral carries. A participant's name, date of birth, phone and address, and every free-text
+field (eligibility and priority reasons, notes of contacts, services, mediations, interrupted
+retaliations and exits, goals and milestones, a referral's reason, decline reason and outcome)
+are encrypted at rest (``gvrs.partners.crypto``). Changes go through
+``gvrs.partners.actions``, which writes the audit log.
 """
 
 from __future__ import annotations
@@ -145,16 +147,16 @@ class Participant(models.Model):
         on_delete=models.SET_NULL,
         related_name="caseload",
     )
-    # Written by a person, never a model's score about a person.
-    eligibility_reason = models.TextField()
-    priority_reason = models.TextField(blank=True)
+    # Written by a person, never a model's score about a person; free text, encrypted at rest.
+    eligibility_reason = EncryptedTextField()
+    priority_reason = EncryptedTextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
     identified_on = models.DateField(default=dt.date.today)
     intake_on = models.DateField(default=dt.date.today)
     enrolled_on = models.DateField(null=True, blank=True)
     exited_on = models.DateField(null=True, blank=True)
     exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, blank=True)
-    exit_note = models.TextField(blank=True)
+    exit_note = EncryptedTextField(blank=True)
     # The simulator's person id, for the demo and the outcome comparison on simulator truth.
     simulated_person = models.PositiveIntegerField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
@@ -256,7 +258,7 @@ class Goal(models.Model):
 
     plan = models.ForeignKey(LifePlan, on_delete=models.CASCADE, related_name="goals")
     domain = models.CharField(max_length=20, choices=Domain.choices)
-    description = models.TextField()
+    description = EncryptedTextField()
     target_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
 
@@ -269,7 +271,7 @@ class Goal(models.Model):
 
 class Milestone(models.Model):
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="milestones")
-    description = models.TextField()
+    description = EncryptedTextField()
     due_on = models.DateField(null=True, blank=True)
     done_on = models.DateField(null=True, blank=True)
 
@@ -308,7 +310,7 @@ class Contact(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
 
     objects = OwnedQuerySet.as_manager()
 
@@ -342,7 +344,7 @@ class Service(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
 
     objects = OwnedQuerySet.as_manager()
 
@@ -377,7 +379,7 @@ class Mediation(models.Model):
     parties = models.PositiveSmallIntegerField(validators=[MinValueValidator(2)])
     participants = models.ManyToManyField(Participant, blank=True, related_name="mediations")
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -402,7 +404,7 @@ class RetaliationInterrupted(models.Model):
     participant = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -476,7 +478,7 @@ class Referral(models.Model):
         related_name="referrals_received",
         limit_choices_to={"kind": Organization.Kind.PARTNER},
     )
-    reason = models.TextField()
+    reason = EncryptedTextField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SENT)
     fields = models.JSONField(default=list)  # the fields that travelled
     shared_name = EncryptedTextField(blank=True, default="")
@@ -493,9 +495,9 @@ class Referral(models.Model):
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    decline_reason = models.TextField(blank=True)
+    decline_reason = EncryptedTextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.TextField(blank=True)
+    outcome = EncryptedTextField(blank=True)
     # The receiving organization's own participant, made when it accepts.
     received_as = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
