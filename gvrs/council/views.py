@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
 
+from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis.periods import PERIOD_FORMS
 from gvrs.analysis.workload import WorkloadError
 from gvrs.cliutil import did_you_mean
@@ -23,6 +24,7 @@ from gvrs.env import gvrs_home
 from gvrs.evaluation.runs import METHOD_NAMES
 from gvrs.incidents.models import Jurisdiction
 from gvrs.incidents.versions import registry_version
+from gvrs.partners.outside import program_leaves
 
 
 class ReportForm(forms.Form):
@@ -91,6 +93,9 @@ def _report(form: ReportForm):
     workload_file = gvrs_home() / "workload.toml"
     # The place's workload file is part of the question: an edit to it makes a new report.
     parts += (workload_file.stat().st_mtime_ns if workload_file.exists() else None,)
+    # So are the partners' figures the report shows (partner data is not the registry):
+    # a new participant, consent, contact or service makes a new report.
+    parts += (program_leaves(deployment_policy(), dt.date.today()).digest(),)
     key = "council-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
     found = cache.get(key)
     if found is None:
