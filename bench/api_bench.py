@@ -108,16 +108,21 @@ def main() -> None:
             ],
             env={**env, "GVRS_ALLOWED_HOSTS": "127.0.0.1"},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(tmp / "server.log", "w"),  # noqa: SIM115 (closed with the folder)
         )
         try:
             base = f"http://127.0.0.1:{PORT}"
-            for _ in range(200):
+            # Static files are collected and compressed before it listens: minutes on a busy
+            # machine the first time.
+            deadline = time.monotonic() + 900
+            while True:
                 try:
-                    urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=1)
+                    urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=5)
                     break
                 except OSError:
-                    time.sleep(0.3)
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        sys.exit("the server did not start:\n" + (tmp / "server.log").read_text())
+                    time.sleep(1)
             paths = [
                 f"/api/v1/places/bench-city/series?metric={m}&by={b}" for m in METRICS for b in BY
             ]

@@ -30,7 +30,6 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from gvrs.cli import ensure_database
     from gvrs.council import render
     from gvrs.council.build import ReportRequest, build_report
     from gvrs.data.mapping import load_format
@@ -38,6 +37,7 @@ def main() -> None:
     from gvrs.data.simulate.output import write_city
     from gvrs.incidents.importing import import_file
     from gvrs.incidents.models import Jurisdiction
+    from gvrs.operations.database import ensure_database
 
     ensure_database(verbosity=0)
     city = simulate("bakersfield-like", years=(2015, 2025), seed=1)

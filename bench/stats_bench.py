@@ -59,10 +59,10 @@ def worker(path: str) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from gvrs.cli import ensure_database
     from gvrs.data.mapping import load_format
     from gvrs.incidents.importing import import_file
     from gvrs.incidents.models import Incident
+    from gvrs.operations.database import ensure_database
 
     ensure_database(verbosity=0)
     started = time.perf_counter()

@@ -275,6 +275,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Dates on pages in the house style ("21 Dec 2025"; gvrs/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["gvrs.formats"]
 # Stored instants are UTC; an incident's wall-clock time is read in its jurisdiction's zone.
 TIME_ZONE = "UTC"
 USE_I18N = True

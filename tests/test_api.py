@@ -217,6 +217,10 @@ def test_every_read_of_incident_records_is_in_the_audit_log(people, city):
     assert "5 of 12 incidents (page 1)" in events[0].detail
     assert events[1].object_id == str(one) and "through the API" in events[1].detail
     assert get("/incidents", police, kind="stabbing").status_code == 400
+    # A place by its name or path, as `gvrs incidents --jurisdiction` takes one.
+    by_name = get("/incidents", police, jurisdiction="CA > Bakersfield", page_size=1)
+    assert by_name.json()["count"] == 72
+    assert get("/incidents", police, jurisdiction="Bakersfeld").status_code == 404
 
 
 def test_the_public_figures_need_no_token_and_equal_the_public_csv(city):

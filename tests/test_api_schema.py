@@ -49,7 +49,8 @@ def schemathesis(base: str, config: Path, *extra: str) -> subprocess.CompletedPr
         "60",
         *extra,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+    # Run beside its config: schemathesis keeps a cache folder in its working directory.
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=config.parent)
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gvrs"
 # units on one floor are independent of each other.
 FLOORS: list[tuple[str, ...]] = [
     ("gvrs",),  # the package itself: its version, nothing else
-    ("gvrs.analysis", "gvrs.env"),
+    ("gvrs.analysis", "gvrs.env", "gvrs.formats"),
     ("gvrs.data",),
     ("gvrs.cliutil", "gvrs.security", "gvrs.accounts"),
     ("gvrs.incidents",),

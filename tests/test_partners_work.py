@@ -49,7 +49,7 @@ def test_personal_fields_are_unreadable_in_a_raw_dump_of_every_table(people, pro
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             dump.extend(str(row) for row in cursor.fetchall())
     text = "\n".join(dump)
-    for secret in (NAME, "Strathcarron", "661-555-0142", "Quince", "2001-09-30"):
+    for secret in (NAME, "Strathcarron", "661-555-0142", "Quince", "2001-09-30", "30 Sep 2001"):
         assert secret not in text, f"{secret} readable in the {connection.vendor} database"
     assert "fernet:" in text
     # ...and the application reads them back.

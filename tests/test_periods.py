@@ -80,3 +80,12 @@ def test_months_quarters_and_weeks_tile_the_year_without_gaps(y):
     weeks = periods_between(start, end, "week")
     assert all(w.days == 7 for w in weeks)
     assert all(a.end + dt.timedelta(days=1) == b.start for a, b in itertools.pairwise(weeks))
+
+
+def test_a_year_to_date_is_said_in_plain_words_and_keeps_its_label():
+    """Pages and sentences say "1 Jan–6 Dec 2025"; the command line and JSON keep the label
+    that parses back ("2025-YTD")."""
+    period = parse_period("2025-YTD", dt.date(2026, 12, 6))
+    assert period.words == "1 Jan–6 Dec 2025"
+    assert period.label == "2025-YTD"
+    assert parse_period("2024").words == "2024"

@@ -133,3 +133,21 @@ def test_the_audit_catches_a_cell_hidden_alone():
     lone = SuppressedTable(values, primary, primary.copy(), 10)
     ((low, high),) = _range_of_hidden_cells(lone).values()
     assert low == pytest.approx(3) and high == pytest.approx(3)
+
+
+def test_the_solver_prints_nothing_on_standard_output():
+    """HiGHS writes a banner from C++ when a process makes its first solver; a command's
+    output (JSON for scripts) must stay its own."""
+    import subprocess
+    import sys
+
+    code = (
+        "import highspy\n"
+        "from gvrs.analysis.suppression import _quiet_highs\n"
+        "_quiet_highs(highspy); _quiet_highs(highspy)\n"
+        "print('only this')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout == "only this\n"

@@ -249,7 +249,7 @@ def test_a_period_after_the_data_is_refused_naming_the_coverage(fresno):
         _report(fresno, "--jurisdiction", "Fresno", "--period", "2024")
     message = str(caught.value)
     assert message.startswith("no data to publish for 2024 in Fresno")
-    assert "data through 2023-12-31" in message
+    assert "data through 31 Dec 2023" in message
     assert "Choose a period inside the coverage" in message
 
 
@@ -262,4 +262,4 @@ def test_the_report_says_when_the_data_were_last_imported(fresno):
     document = _report(fresno, "--jurisdiction", "Fresno", "--period", "2023")
     assert document["last_imported"].startswith("last imported ")
     sources = " ".join(_section(document, "sources"))
-    assert "last imported" in sources and "data through 2023-12-31" in sources
+    assert "last imported" in sources and "data through 31 Dec 2023" in sources

@@ -280,6 +280,65 @@ def _escalation_sentence(c, recent, window_days, baseline, baseline_days, test, 
     return f"{head}; not rising ({p})."
 
 
+def force_layout(n: int, edges: Sequence[tuple[int, int]], iterations: int = 300) -> np.ndarray:
+    """Positions in [-1, 1]² for ``n`` nodes joined by ``edges``: groups in conflict near each
+    other, unrelated clusters apart, deterministic (no random start).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    edges : sequence of (int, int)
+        Node indices joined by a relation.
+    iterations : int
+        Steps of the cooling schedule.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 2)`` positions, scaled to fill [-1, 1] on the longer axis.
+
+    Notes
+    -----
+    Fruchterman & Reingold (1991), "Graph drawing by force-directed placement": every pair
+    repels with k²/d, every edge attracts with d²/k, and the step shrinks linearly; a strong
+    pull to the centre keeps separate components on the page and spreads the nodes evenly
+    over it (labels need room more than distances need meaning). The start is a circle (a
+    golden-angle spiral), so the same network is drawn the same way every time.
+
+    Examples
+    --------
+    >>> xy = force_layout(3, [(0, 1)])
+    >>> xy.shape, bool(abs(xy).max() <= 1.0)
+    ((3, 2), True)
+    """
+    if n == 0:
+        return np.zeros((0, 2))
+    if n == 1:
+        return np.zeros((1, 2))
+    k = 3 * math.sqrt(4.0 / n)  # three times the spacing of n points filling the square
+    turn = np.pi * (3 - math.sqrt(5)) * np.arange(n)
+    radius = np.sqrt((np.arange(n) + 0.5) / n)
+    pos = np.column_stack([radius * np.cos(turn), radius * np.sin(turn)])
+    pairs = np.array(edges, dtype=int).reshape(-1, 2)
+    step = 0.1
+    for i in range(iterations):
+        delta = pos[:, None, :] - pos[None, :, :]
+        distance = np.maximum(np.linalg.norm(delta, axis=2), 1e-3)
+        force = (delta / distance[..., None] * (k * k / distance)[..., None]).sum(axis=1)
+        if len(pairs):
+            d = pos[pairs[:, 0]] - pos[pairs[:, 1]]
+            length = np.maximum(np.linalg.norm(d, axis=1), 1e-3)
+            pull = d * (length / k)[:, None]
+            np.add.at(force, pairs[:, 0], -pull)
+            np.add.at(force, pairs[:, 1], pull)
+        force -= 0.5 * pos * n * k  # gravity: strong, so the page is filled evenly
+        size = np.maximum(np.linalg.norm(force, axis=1), 1e-9)
+        pos += force / size[:, None] * np.minimum(size, step * (1 - i / iterations))[:, None]
+    pos -= (pos.max(axis=0) + pos.min(axis=0)) / 2
+    return pos / max(float(np.abs(pos).max()), 1e-9)
+
+
 def network_figure(
     conflicts: Sequence[Conflict],
     shootings: pd.DataFrame,
@@ -303,10 +362,14 @@ def network_figure(
     start = end - pd.Timedelta(days=lookback_days - 1)
     recent = table[(table["date"] >= start) & (table["date"] <= end)].reset_index(drop=True)
     groups = sorted({g for c in active for g in (c.a, c.b)})
-    angle = 2 * np.pi * np.arange(len(groups)) / max(len(groups), 1)
-    where = {g: (math.cos(a), math.sin(a)) for g, a in zip(groups, angle, strict=True)}
+    index = {g: i for i, g in enumerate(groups)}
+    xy = force_layout(len(groups), [(index[c.a], index[c.b]) for c in active])
+    where = {g: (float(xy[i, 0]), float(xy[i, 1])) for g, i in index.items()}
     involved = recent["groups"].explode().value_counts()
     per_group = {g: int(involved.get(g, 0)) for g in groups}
+    # Labels are drawn in this order and the page hides one that would overlap one already
+    # drawn (charts.js, data-declutter): the groups with the most shootings keep theirs.
+    groups = sorted(groups, key=lambda g: (-per_group[g], g))
     fig = go.Figure()
     for c in active:
         n = int(_between(recent, c).sum())
@@ -356,8 +419,8 @@ def network_figure(
             f"{n_conflicts:,} conflicts (red, thicker with more shootings in the "
             f"{lookback_days} days to then), {n_alliances:,} alliances (dashed)</sup>"
         },
-        xaxis={"visible": False, "range": [-1.4, 1.4]},
-        yaxis={"visible": False, "range": [-1.3, 1.4], "scaleanchor": "x"},
+        xaxis={"visible": False, "range": [-1.15, 1.15]},
+        yaxis={"visible": False, "range": [-1.1, 1.15], "scaleanchor": "x"},
         plot_bgcolor="white",
         margin={"l": 20, "r": 20, "t": 80, "b": 20},
     )

@@ -63,7 +63,7 @@ class CountSeries:
         return self.data_end or self.last
 
     def coverage(self, today: dt.date | None = None) -> str:
-        """ "data through 2025-01-26, 10 months ago", or "data for 1985–2022" (annual); and
+        """ "data through 26 Jan 2025, 10 months ago", or "data for 1985–2022" (annual); and
         the spans without data ("no data for 2019-03")."""
         if self.resolution == YEAR:
             return f"data for {self.first.year}–{self.last.year}"
@@ -383,7 +383,7 @@ def compare_periods(series: CountSeries, period: Period, baseline: Period) -> Ch
         exposure_now, exposure_then = period.days, baseline.days
         note = "population unknown: counts compared per day, assuming equal population"
     test = compare_counts(then.count, now.count, exposure_then, exposure_now)
-    sentence = change_sentence(series.label, test, baseline.label, period.label)
+    sentence = change_sentence(series.label, test, baseline.words, period.words)
     return Change(
         metric=series.metric,
         label=series.label,

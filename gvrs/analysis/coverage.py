@@ -270,13 +270,13 @@ def file_coverage(
 
 
 def coverage_phrase(last: dt.date, today: dt.date | None = None) -> str:
-    """ "data through 2025-01-26, 22 months ago" (or "3 days ago", "today").
+    """ "data through 26 Jan 2025, 22 months ago" (or "3 days ago", "today").
 
     Examples
     --------
     >>> import datetime as dt
     >>> coverage_phrase(dt.date(2025, 1, 26), dt.date(2025, 11, 26))
-    'data through 2025-01-26, 10 months ago'
+    'data through 26 Jan 2025, 10 months ago'
     """
     today = today or dt.date.today()
     days = (today - last).days
@@ -288,4 +288,4 @@ def coverage_phrase(last: dt.date, today: dt.date | None = None) -> str:
         ago = f"{round(days / 30.44)} months ago"
     else:
         ago = f"{days / 365.25:.1f} years ago"
-    return f"data through {last.isoformat()}, {ago}"
+    return f"data through {last.day} {last:%b %Y}, {ago}"

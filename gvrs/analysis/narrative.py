@@ -203,20 +203,19 @@ def group_share_unavailable(place: str, period: str, reason: str) -> str:
     return f"The group-involved share is not available for {place} in {period}: {reason}."
 
 
-def partners_sentence(organizations: int, threshold: int) -> str:
-    """How the partners' program figures were made safe to publish."""
+def partners_sentence(organizations: int, within: int) -> str:
+    """How the partners' program figures were made safe to publish (docs/disclosure.md)."""
     who = "one community partner" if organizations == 1 else f"{organizations} community partners"
     return (
         f"Program figures from {who}, counting only participants who consented to aggregate "
-        f"reporting; counts from 1 to {threshold} are shown as “fewer than {threshold + 1}”, "
-        "and further cells are hidden where a total would reveal them."
+        f"reporting; every count is moved by a small amount fixed by the records it counts (at "
+        f"most {within}, usually 0 or 1), so that no count, however small, can be worked out "
+        "exactly; totals add up the figures shown."
     )
 
 
 def no_partner_figures(place: str) -> str:
-    return (
-        f"No community partner has participants recorded in {place}: no program figures are shown."
-    )
+    return "No community partner has a program recorded: no program figures are shown."
 
 
 def evaluation_sentence(evaluation, method_name: str) -> str:
@@ -238,6 +237,21 @@ def area_sentence(label: str, window: str, threshold: int) -> str:
     return (
         f"{label} by area, {window}. Areas with 1 to {threshold} are shown as “fewer than "
         f"{threshold + 1}”, and further areas are hidden where a total would reveal them."
+    )
+
+
+def victims_sentence(label: str, window: str, threshold: int) -> str:
+    """The lead of the tables of who was killed or shot.
+
+    Examples
+    --------
+    >>> victims_sentence("Homicides", "2024", 10)[:52]
+    'Homicides, 2024, by the sex, age group, race and eth'
+    """
+    return (
+        f"{label}, {window}, by the sex, age group, race and ethnicity the police recorded for "
+        f"each person. Counts from 1 to {threshold} are shown as “fewer than {threshold + 1}”, "
+        "and further cells are hidden where a total would reveal them."
     )
 
 
@@ -435,8 +449,12 @@ def change_sentence(
 
 
 def _is_yearly(label: str) -> bool:
-    """ "2022", "2024-YTD", "2021..2023": comparisons a year apart."""
-    return bool(re.fullmatch(r"\d{4}(-YTD|\.\.\d{4})?", label))
+    """ "2022", "2024-YTD", "1 Jan–30 Jun 2024" (a year to date in words), "2021..2023",
+    "2024 (1 Jan–30 Jun)": comparisons a year apart."""
+    return bool(
+        re.fullmatch(r"\d{4}(-YTD|\.\.\d{4}| \(.*\))?", label)
+        or re.fullmatch(r"1 Jan–\d{1,2} \w{3} \d{4}", label)
+    )
 
 
 def projection_sentence(label: str, projection) -> str:
@@ -444,8 +462,8 @@ def projection_sentence(label: str, projection) -> str:
     (90% prediction interval 45 to 73), ..." with the record and low-year chances."""
     p = projection
     head = (
-        f"{p.ytd_count:,} {label.lower()} so far in {p.year} (to {p.as_of:%d %B}); on track for "
-        f"about {p.projected:,.0f} by year end ({p.level:.0%} prediction interval "
+        f"{p.ytd_count:,} {label.lower()} so far in {p.year} (to {p.as_of.day} {p.as_of:%B}); "
+        f"on track for about {p.projected:,.0f} by year end ({p.level:.0%} prediction interval "
         f"{p.low:,.0f} to {p.high:,.0f})"
     )
     notes = []

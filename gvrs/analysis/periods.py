@@ -22,6 +22,16 @@ from dataclasses import dataclass
 FREQUENCIES = ("year", "quarter", "month", "week")
 
 
+def day_month(day: dt.date) -> str:
+    """ "6 Dec": the house style's day and month (no leading zero, on every platform)."""
+    return f"{day.day} {day:%b}"
+
+
+def day_month_year(day: dt.date) -> str:
+    """ "6 Dec 2026": how a page writes a date (docs/architecture.md, house style)."""
+    return f"{day.day} {day:%b %Y}"
+
+
 class PeriodError(ValueError):
     """A period string that cannot be read; the message lists the accepted forms."""
 
@@ -41,6 +51,14 @@ class Period:
 
     def contains(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
+
+    @property
+    def words(self) -> str:
+        """The period as a page says it: "1 Jan–6 Dec 2025" for a year to date (whose label,
+        "2025-YTD", is what a command line and a JSON key say), the label otherwise."""
+        if re.fullmatch(r"\d{4}-YTD", self.label):
+            return f"{day_month(self.start)}–{day_month(self.end)} {self.end.year}"
+        return self.label
 
     @property
     def is_whole_years(self) -> bool:

@@ -486,6 +486,28 @@ def _problems(values, hidden, primary, tables, at_most, threshold, only=None):
         yield members, {"A_eq": a_eq, "b_eq": b_eq, "A_ub": a_ub, "b_ub": b_ub, "bounds": bounds}
 
 
+def _quiet_highs(highspy):
+    """A HiGHS solver that prints nothing. The first one a process makes writes HiGHS's banner
+    to standard output from C++, before any option can be set, so it is made with file
+    descriptor 1 pointed at /dev/null for that moment (a command's output stays its own:
+    `gvrs report --format json` is read by scripts)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return highs
+
+
 class _Program:
     """One group's linear program, built once and solved for many objectives.
 
@@ -504,8 +526,7 @@ class _Program:
             highspy.HighsModelStatus.kUnbounded,
             highspy.HighsModelStatus.kUnboundedOrInfeasible,
         )
-        self._highs = highs = highspy.Highs()
-        highs.setOptionValue("output_flag", False)
+        self._highs = highs = _quiet_highs(highspy)
         bounds = problem["bounds"]
         n = len(bounds)
         self._n = n

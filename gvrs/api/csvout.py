@@ -17,12 +17,16 @@ def _cell(value):
     return value
 
 
-def csv_response(rows: list[dict], columns: list[str], file_name: str) -> HttpResponse:
+def csv_text(rows: list[dict], columns: list[str]) -> bytes:
     out = io.StringIO(newline="")
     write = writer(out)
     write.writerow(columns)
     for row in rows:
         write.writerow([_cell(row.get(column)) for column in columns])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    return out.getvalue().encode()
+
+
+def csv_response(body: bytes, file_name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{file_name}"'
     return response

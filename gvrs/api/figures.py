@@ -11,8 +11,17 @@ from ninja import Query, Router
 from ninja.errors import HttpError
 
 from gvrs.api import disclosure, schemas
-from gvrs.api.common import FIGURES, area_of, cached, metric_of, place_of, require
-from gvrs.api.csvout import csv_response
+from gvrs.api.common import (
+    FIGURES,
+    area_of,
+    cached,
+    json_response,
+    metric_of,
+    place_of,
+    rendered,
+    require,
+)
+from gvrs.api.csvout import csv_response, csv_text
 from gvrs.api.schemas import Day
 from gvrs.evaluation.models import EvaluationRun
 from gvrs.incidents.versions import registry_version
@@ -109,11 +118,17 @@ def series(
             "rows": disclosure.rows_for(request.user, first, by, since, until),
         }
 
-    answer = cached("series", (*key, disclosure.level(request.user)), compute)
+    def both() -> dict:
+        answer = compute()
+        return {
+            "json": rendered(schemas.Series, answer),
+            "csv": csv_text(answer["rows"], SERIES_COLUMNS),
+        }
+
+    answer = cached("series", (*key, disclosure.level(request.user)), both)
     if _wants_csv(request, format):
-        name = f"{slug}-{chosen.name}-by-{by}.csv"
-        return csv_response(answer["rows"], SERIES_COLUMNS, name)
-    return answer
+        return csv_response(answer["csv"], f"{slug}-{chosen.name}-by-{by}.csv")
+    return json_response(answer["json"])
 
 
 @router.get("/{slug}/compare", response={200: schemas.Comparisons, **schemas.ERRORS})

@@ -13,7 +13,7 @@ from ninja.errors import HttpError
 
 from gvrs.accounts.audit import record
 from gvrs.api import schemas
-from gvrs.api.common import place_of, require
+from gvrs.api.common import place_named, require
 from gvrs.api.disclosure import RESTRICTED
 from gvrs.api.schemas import Day
 from gvrs.data.schema import Kind
@@ -58,7 +58,9 @@ def _row(values: dict) -> dict:
 @router.get("", response={200: schemas.IncidentPage, **schemas.ERRORS})
 def incident_list(
     request,
-    jurisdiction: str | None = Query(None, description="a place's slug; places inside included"),
+    jurisdiction: str | None = Query(
+        None, description="a place's name, slug or path; the places inside it included"
+    ),
     kind: str | None = Query(None, description=", ".join(k.value for k in Kind)),
     source: str | None = None,
     since: Day | None = Query(None, description="first date"),
@@ -71,7 +73,7 @@ def incident_list(
     kinds = [k.value for k in Kind]
     if kind and kind not in kinds:
         raise HttpError(400, f"Unknown kind {kind!r}; kinds: {', '.join(kinds)}.")
-    place = place_of(jurisdiction) if jurisdiction else None
+    place = place_named(jurisdiction) if jurisdiction else None
     qs = incident_queryset(jurisdiction=place, kind=kind, since=since, until=until)
     if source:
         qs = qs.filter(source=source)

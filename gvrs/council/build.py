@@ -166,6 +166,7 @@ def build_report(request: ReportRequest) -> CouncilReport:
         sections.group_share(place, period, metrics),
         sections.workload(request.workload, request.costs, place, period, vs, metrics, today),
         sections.areas(place, sections.busiest(found), today),
+        sections.victims(place, found, today),
         sections.partners(place, period, today),
         sections.sources(found, imports, place, today),
         Section(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db.models import Count
 
+from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis import narrative
 from gvrs.analysis.counts import (
     YEAR,
@@ -38,8 +39,9 @@ from gvrs.council.document import Figure, Paragraph, Section, Table
 from gvrs.data.metrics import Metric
 from gvrs.evaluation.runs import METHOD_NAMES, evaluate
 from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.incidents.people import NOT_RECORDED
 from gvrs.partners.figures import program_figures
-from gvrs.partners.models import Organization, Participant
+from gvrs.partners.models import Organization
 from gvrs.reports.labels import source_title
 from gvrs.reports.series import (
     INCIDENTS,
@@ -47,6 +49,7 @@ from gvrs.reports.series import (
     count_expression,
     covered_incidents,
 )
+from gvrs.reports.victims import groups as victim_groups
 
 # Police workload is costed per shooting incident (one call for service, whatever the number
 # of people shot in it).
@@ -534,24 +537,80 @@ def areas(place: Jurisdiction, lead: Found, today: dt.date) -> Section:
     return Section(heading, blocks, "areas")
 
 
+# The person fields the report breaks its people down by, in this order.
+VICTIM_FIELDS = ("victim_sex", "victim_age_group", "victim_race", "victim_ethnicity")
+
+
+def victims(place: Jurisdiction, found: list[Found], today: dt.date) -> Section | None:
+    """Who was killed or shot in the report's window: the people of each measure counted
+    from incidents, by sex, age group, race and (where recorded) ethnicity, one table a
+    field, small counts suppressed for publication as in the tables by area. None when no
+    measure counts people from incident records."""
+    leads = [
+        f
+        for f in _leads(found)
+        if f.series.source == INCIDENTS
+        and f.metric.unit == "people"
+        and not f.metric.published_only
+    ]
+    if not leads:
+        return None
+    blocks: list = []
+    for f in leads[:CHARTS_SHOWN]:
+        window = f.window
+        tables = []
+        for name in VICTIM_FIELDS:
+            found_groups = victim_groups(f.metric, place, name, window.start, window.end)
+            if found_groups is None or not len(found_groups.ids):
+                continue
+            counts = found_groups.counts()
+            recorded = [v for v in found_groups.values if v != NOT_RECORDED]
+            if name == "victim_ethnicity" and not recorded:
+                continue  # a source that keeps no ethnicity apart from race
+            column = suppress_table(counts.astype(float), DEFAULT_THRESHOLD)
+            rows = [[v, column.label(i, 0)] for i, v in enumerate(found_groups.values)]
+            rows.append(["Total", column.label(len(found_groups.values), 0)])
+            label = found_groups.field.label
+            tables.append(
+                Table(
+                    f"{f.metric.label} by {label.lower()}, {window.label}",
+                    [label, window.label],
+                    rows,
+                    _notes(f.series, today),
+                )
+            )
+        if tables:
+            blocks.append(
+                Paragraph(
+                    narrative.victims_sentence(f.metric.label, window.label, DEFAULT_THRESHOLD)
+                )
+            )
+            blocks += tables
+    if not blocks:
+        return None
+    return Section("Who was killed or shot", blocks, "victims")
+
+
 def partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:
-    """Program figures of the partners whose participants live in the place, suppressed for
-    publication (only participants who consented to aggregate reporting)."""
-    places = place.descendant_ids()
-    org_ids = (
-        Participant.objects.filter(area__jurisdiction_id__in=places)
-        .order_by()
-        .values_list("organization", flat=True)
+    """Program figures of every community partner with a program, as they leave the
+    organizations (``gvrs.partners.figures``, docs/disclosure.md): only participants who
+    consented to aggregate reporting, every count perturbed, as of the day the report is made.
+
+    Which partners are listed never depends on their participants: a partner is named from
+    its first program, whether or not anyone is enrolled, consenting or not, so the report
+    says nothing of a participant who refused aggregate reporting, nor of a small count."""
+    organizations = list(
+        Organization.objects.filter(kind=Organization.Kind.PARTNER, programs__isnull=False)
         .distinct()
+        .order_by("name")
     )
-    organizations = list(Organization.objects.filter(pk__in=list(org_ids)).order_by("name"))
     title = "Community partners"
     if not organizations:
         return Section(title, [Paragraph(narrative.no_partner_figures(place.name))], "partners")
-    as_of = min(period.end, today)
-    blocks: list = [Paragraph(narrative.partners_sentence(len(organizations), DEFAULT_THRESHOLD))]
+    within = deployment_policy().noise.cap
+    blocks: list = [Paragraph(narrative.partners_sentence(len(organizations), within))]
     for organization in organizations:
-        figures = program_figures(organization, suppress=True, as_of=as_of)
+        figures = program_figures(organization, suppress=True, as_of=today)
         prefix = f"{organization.name}: "
         for table, transpose in ((figures.funnel, False), (figures.services, True)):
             programs = [r.removeprefix(prefix) for r in table.rows]

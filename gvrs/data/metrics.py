@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from gvrs.data.schema import Circumstance, GroupInvolvement, Kind, Weapon
+from gvrs.data.schema import VICTIM_FIELD_PREFIX, Circumstance, GroupInvolvement, Kind, Weapon
 from gvrs.data.tomlfiles import read_toml
 
 COUNTS = ("incidents", "victims", "killed", "injured", "people")
@@ -44,6 +44,9 @@ class Metric:
     # A proportion of two metrics (numerator, denominator), e.g. homicides cleared / homicides.
     ratio: tuple[str, ...] = ()
     caveat: str = ""
+    # Only victims whose fields have these values: (("victim_sex", ("female",)), ...); a
+    # metric of incidents then counts those with at least one such victim.
+    victims: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def unit(self) -> str:
@@ -64,6 +67,7 @@ def _parse(name: str, spec: dict, where: str) -> Metric:
         "published_only",
         "ratio",
         "caveat",
+        "victims",
         *_FILTERS,
     }
     if unknown:
@@ -85,8 +89,22 @@ def _parse(name: str, spec: dict, where: str) -> Metric:
         raise MetricError(
             f"{where}: metric {name!r}: ratio names two metrics, [numerator, denominator]"
         )
+    victims = spec.get("victims", {})
+    if not isinstance(victims, dict) or not all(
+        isinstance(k, str)
+        and k.startswith(VICTIM_FIELD_PREFIX)
+        and isinstance(v, list)
+        and v
+        and all(isinstance(x, str) for x in v)
+        for k, v in victims.items()
+    ):
+        raise MetricError(
+            f"{where}: metric {name!r}: victims maps person fields to lists of values, e.g. "
+            'victims = { victim_sex = ["female"], victim_age_group = ["under 18"] }'
+        )
     return Metric(
         name=name,
+        victims=tuple((k, tuple(v)) for k, v in victims.items()),
         label=spec.get("label", name.replace("_", " ").capitalize()),
         description=spec.get("description", ""),
         count=count,

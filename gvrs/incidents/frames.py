@@ -6,8 +6,10 @@ Reads are bulk (``values_list`` into columns), never row by row through model in
 from __future__ import annotations
 
 import pandas as pd
+from django.db.models import Exists, OuterRef
 
-from gvrs.incidents.models import Incident
+from gvrs.incidents.models import Incident, PersonInvolved
+from gvrs.incidents.people import person_filter
 
 INCIDENT_COLUMNS = {
     "source": "source",
@@ -37,10 +39,31 @@ def incidents_frame(queryset, columns: dict[str, str] | None = None) -> pd.DataF
     return frame
 
 
-def incident_queryset(*, jurisdiction=None, kind: str | None = None, since=None, until=None):
+def incident_queryset(
+    *,
+    jurisdiction=None,
+    kind: str | None = None,
+    since=None,
+    until=None,
+    area: str | None = None,
+    group_involvement: str | None = None,
+    where: dict[str, list[str]] | None = None,
+):
+    """Incidents filtered by place (and the places inside it), kind, dates, area (by name,
+    any case), group involvement, and the fields of their victims (``where``: incidents with
+    at least one such victim, ``gvrs.incidents.people``)."""
     qs = Incident.objects.all()
     if jurisdiction is not None:
         qs = qs.in_jurisdiction(jurisdiction)
     if kind:
         qs = qs.filter(kind=kind)
+    if area:
+        qs = qs.filter(area__name__iexact=area)
+    if group_involvement:
+        qs = qs.filter(group_involvement=group_involvement)
+    if where:
+        people = PersonInvolved.objects.filter(
+            person_filter(where), role=PersonInvolved.Role.VICTIM, incident=OuterRef("pk")
+        )
+        qs = qs.filter(Exists(people))
     return qs.between(since, until)

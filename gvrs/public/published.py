@@ -40,7 +40,7 @@ from gvrs.data.metrics import Metric
 from gvrs.incidents.coverage import place_coverage
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction, PersonInvolved, Population
 from gvrs.reports.labels import code_label, source_title
-from gvrs.reports.series import count_expression, metric_filter
+from gvrs.reports.series import count_expression, coverage_gaps, metric_filter
 
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
 AGE_GROUPS = ((0, 17, "under 18"), (18, 24, "18–24"), (25, 34, "25–34"), (35, 44, "35–44"))
@@ -278,10 +278,15 @@ def build_page(
         .values_list("occurred_on", "n")
     ):
         grid[day.year - start.year, day.month - 1] += n or 0
+    gaps = coverage_gaps(covering, first, last)
     for r, y in enumerate(years):
         for m in range(1, 13):
-            if dt.date(y, m, 1) < start or dt.date(y, m, 1) > end:
-                grid[r, m - 1] = np.nan  # outside the coverage: no data, never 0
+            day = dt.date(y, m, 1)
+            month_end = dt.date(y, m, calendar.monthrange(y, m)[1])
+            unreported = any(a <= month_end and day <= b for a, b in gaps)
+            if day < start or day > end or unreported:
+                # Outside the coverage, or a month an agency did not report: no data, never 0.
+                grid[r, m - 1] = np.nan
     months_table = suppress_table(grid, threshold)
     row_labels = []
     for y in years:
@@ -481,16 +486,22 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
         _persons_filter(metric), role=PersonInvolved.Role.VICTIM, incident__in=in_year
     )
     rows = list(
-        people.values("incident__source", "age", "age_group", "sex", "race_ethnicity")
+        people.values("incident__source", "age", "age_group", "sex", "race_ethnicity", "ethnicity")
         .annotate(n=Count("id"))
         .order_by()
-        .values_list("incident__source", "age", "age_group", "sex", "race_ethnicity", "n")
+        .values_list(
+            "incident__source", "age", "age_group", "sex", "race_ethnicity", "ethnicity", "n"
+        )
     )
     # Every age group is listed, a group with no victims as 0.
     by_age: dict[str, int] = {label: 0 for _, _, label in AGE_GROUPS}
     by_sex: dict[str, int] = {}
     by_race: dict[str, int] = {}
-    for source, age, group, sex, race, n in rows:
+    # Ethnicity where a source records it apart from race (NIBRS): its own table.
+    by_ethnicity: dict[str, int] = {}
+    for source, age, group, sex, race, ethnicity, n in rows:
+        e = ethnicity or NOT_RECORDED
+        by_ethnicity[e] = by_ethnicity.get(e, 0) + n
         a = _age_group(age, group or "")
         by_age[a] = by_age.get(a, 0) + n
         s = (sex or "").replace("_", " ") or NOT_RECORDED
@@ -503,6 +514,21 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
     unit = "People" if metric.unit == "people" else "Victims in these incidents"
     rest = "no person record"
     note = "As recorded by the police; a victim counts once."
+    ethnicity = []
+    if set(by_ethnicity) - {NOT_RECORDED}:
+        ethnicity.append(
+            _one_way(
+                "ethnicity",
+                f"Victims by ethnicity, {year}",
+                "Ethnicity",
+                by_ethnicity,
+                expected,
+                threshold,
+                unit,
+                note + " Recorded apart from race where the source does (NIBRS).",
+                rest,
+            )
+        )
     return [
         _one_way(
             "age_group",
@@ -529,4 +555,5 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
             note,
             rest,
         ),
+        *ethnicity,
     ]

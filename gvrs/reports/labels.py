@@ -6,7 +6,7 @@ from functools import cache
 
 from gvrs.data.mapping import available_formats, load_format
 
-INCIDENTS_TITLE = "Incident records (counted by gvrs)"
+INCIDENTS_TITLE = "Counted from incident records"
 
 
 @cache

@@ -14,6 +14,7 @@ from gvrs.data.metrics import MetricError, get_metric, load_metrics
 from gvrs.env import gvrs_home
 from gvrs.incidents.lookup import find_jurisdiction
 from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.incidents.people import PersonFieldError, parse_where, person_field, person_filter
 from gvrs.reports.series import all_series
 from gvrs.reports.statistics import StatisticsError, record
 
@@ -25,6 +26,14 @@ def add_series_arguments(parser) -> None:
     parser.add_argument("--area", help="neighborhood or beat inside the jurisdiction")
     parser.add_argument("--source", help="'incidents' or a published source; default: all")
     parser.add_argument("--as-of", type=parse_date, help="last day counted (default: latest data)")
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="only people whose field has this value, e.g. victim_sex=F (repeat: the same "
+        "field means either value, different fields both)",
+    )
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
 
 
@@ -38,7 +47,12 @@ def resolve(options):
     if metric.ratio:
         raise usage(f"{metric.name} is a proportion of two series: see it with gvrs stats")
     series = all_series(
-        metric, jurisdiction, area=area, as_of=options.get("as_of"), source=options.get("source")
+        metric,
+        jurisdiction,
+        area=area,
+        as_of=options.get("as_of"),
+        source=options.get("source"),
+        where=where_of(options),
     )
     if not series:
         raise CommandError(
@@ -47,6 +61,19 @@ def resolve(options):
             returncode=1,
         )
     return metric, jurisdiction, area, series
+
+
+def where_of(options) -> dict[str, list[str]]:
+    """``--where`` as {person field: values}, each field checked, or a usage error."""
+    try:
+        given = options.get("where") or []
+        where = parse_where([given] if isinstance(given, str) else given)
+        for name in where:
+            person_field(name)
+        person_filter(where)
+    except PersonFieldError as exc:
+        raise usage(str(exc)) from None
+    return where
 
 
 def metric_set(options) -> dict:

@@ -17,7 +17,13 @@ from gvrs.analysis.counts import CountSeries, SeriesError, compare_periods, coun
 from gvrs.analysis.disclosure import Audience, Policy
 from gvrs.analysis.history import rank_in_history
 from gvrs.analysis.narrative import EVIDENCE_THRESHOLD, projection_sentence
-from gvrs.analysis.periods import Period, same_window_last_year, year_to_date
+from gvrs.analysis.periods import (
+    Period,
+    day_month,
+    day_month_year,
+    same_window_last_year,
+    year_to_date,
+)
 from gvrs.analysis.periods import year as whole_year
 from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
@@ -103,9 +109,9 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
         headline = f"{count:,} in {latest.start.year}"
     elif series.year_is_over(latest.start.year):
         # The year is over (or the data hold all of it): a window of it is not "so far".
-        headline = f"{count:,} in {latest.start.year} to {series.last:%d %b}"
+        headline = f"{count:,} in {latest.start.year} to {day_month(series.last)}"
     else:
-        headline = f"{count:,} so far in {latest.start.year} (to {series.last:%d %b})"
+        headline = f"{count:,} so far in {latest.start.year} (to {day_month(series.last)})"
     return Tile(
         metric,
         source_title(series.source),
@@ -155,7 +161,11 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
         margin={"t": 50, "l": 50, "r": 20},
         # Years on a number line: Plotly spaces the labels so they never overlap.
         xaxis={"tickformat": "d", "nticks": 12},
-        yaxis={"range": [0, max(top_count, 1) * 1.18], "tickformat": ",d"},
+        yaxis={
+            "range": [0, max(top_count, 1) * 1.18],
+            "tickformat": ",d",
+            "title": {"text": f"{metric.unit} per year"},
+        },
         legend_orientation="h",
     )
     return _figure_json(figure)
@@ -163,17 +173,37 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
 
 def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) -> dict:
     rows = counts_by(series, freq)[-periods:]
+    # Bars on a time axis (Plotly spaces its date labels so they never overlap), each at the
+    # middle of its month or week; the hover names the period in words.
+    middle = [r.period.start + (r.period.end - r.period.start) / 2 for r in rows]
+    said = [
+        (
+            f"{r.period.start:%B %Y}"
+            if freq == "month"
+            else f"week of {day_month_year(r.period.start)}"
+        )
+        + ("" if r.complete else " (partial)")
+        for r in rows
+    ]
     figure = go.Figure(
         go.Bar(
-            x=[r.period.label + ("" if r.complete else " (partial)") for r in rows],
+            x=[d.isoformat() for d in middle],
             y=[r.count for r in rows],
             name=metric.label,
+            customdata=[
+                [s, f"{r.ci_low:.0f}–{r.ci_high:.0f}"] for s, r in zip(said, rows, strict=True)
+            ],
+            hovertemplate="%{customdata[0]}: %{y:,} (95% interval %{customdata[1]})<extra></extra>",
+            marker={"opacity": [1.0 if r.complete else 0.5 for r in rows]},
             error_y={
                 "type": "data",
                 "symmetric": False,
                 "array": [r.ci_high - r.count for r in rows],
                 "arrayminus": [r.count - r.ci_low for r in rows],
+                # Light and capless, so the intervals of empty weeks do not outweigh the bars.
                 "thickness": 1,
+                "width": 0,
+                "color": "rgba(29, 35, 48, 0.35)",
             },
         )
     )
@@ -182,9 +212,10 @@ def recent_figure(metric: Metric, series: CountSeries, freq: str, periods: int) 
             "text": f"{metric.label} by {freq}<br><sub>95% exact intervals; "
             f"{series.coverage()}</sub>",
         },
-        margin={"t": 56, "l": 40, "r": 10},
-        yaxis_rangemode="tozero",
-        xaxis_type="category",
+        margin={"t": 56, "l": 50, "r": 10},
+        yaxis={"rangemode": "tozero", "title": {"text": f"{metric.unit} per {freq}"}},
+        xaxis={"type": "date", "tickformat": "%b %Y" if freq == "month" else "%-d %b"},
+        bargap=0.15,
     )
     return _figure_json(figure)
 

@@ -13,7 +13,15 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from gvrs.analysis.counts import CountSeries
 from gvrs.data.metrics import Metric
 from gvrs.incidents.coverage import place_coverage
-from gvrs.incidents.models import Area, Incident, Jurisdiction, Population, PublishedCount
+from gvrs.incidents.models import (
+    Area,
+    Incident,
+    Jurisdiction,
+    PersonInvolved,
+    Population,
+    PublishedCount,
+)
+from gvrs.incidents.people import counted, order, person_field, person_filter, value_label
 
 INCIDENTS = "incidents"
 
@@ -94,6 +102,7 @@ def incident_series(
     *,
     area: Area | None = None,
     as_of: dt.date | None = None,
+    where: dict[str, list[str]] | None = None,
 ) -> CountSeries | None:
     """Daily counts of ``metric`` in ``jurisdiction`` (and the places inside it), or None
     when no source of its incidents records the metric's kinds ("no data", never 0).
@@ -101,7 +110,36 @@ def incident_series(
     The series covers its sources' recorded coverage (``gvrs.incidents.coverage``), not the
     place's own first and last incident: a quiet place's last months are zeros inside the
     coverage, and a stray record outside it is left out. ``as_of`` ends it earlier.
+
+    ``where`` (and the metric's own ``victims``) counts only the people whose fields have
+    those values (``gvrs.incidents.people``), one by one.
     """
+    found = _covered_window(metric, jurisdiction, area, as_of)
+    if found is None:
+        return None
+    place, first, last, data_end, gaps = found
+    people = _people_filter(metric, where)
+    if people is None:
+        rows = (
+            place.filter(occurred_on__lte=last)
+            .values("occurred_on")
+            .annotate(n=_AGGREGATE[metric.count])
+            .order_by()
+            .values_list("occurred_on", "n")
+        )
+    else:
+        rows = (
+            _people(metric, place.filter(occurred_on__lte=last), people)
+            .values("incident__occurred_on")
+            .annotate(n=_people_count(metric))
+            .order_by()
+            .values_list("incident__occurred_on", "n")
+        )
+    return _series(metric, jurisdiction, area, list(rows), first, last, data_end, gaps)
+
+
+def _covered_window(metric, jurisdiction, area, as_of):
+    """(incidents, first day, last day, end of the data, gaps), or None: no data."""
     covered = covered_incidents(metric, jurisdiction, area=area)
     if covered is None:
         return None
@@ -111,14 +149,29 @@ def incident_series(
     last = min(as_of, data_end) if as_of else data_end
     if last < first:
         return None
-    rows = (
-        place.filter(occurred_on__lte=last)
-        .values("occurred_on")
-        .annotate(n=_AGGREGATE[metric.count])
-        .order_by()
-        .values_list("occurred_on", "n")
+    return place, first, last, data_end, gaps
+
+
+def _people_filter(metric: Metric, where: dict[str, list[str]] | None) -> Q | None:
+    """The people a filtered figure counts (None: no filter, count the incidents' totals)."""
+    if not where and not metric.victims:
+        return None
+    return person_filter(dict(metric.victims)) & person_filter(where or {})
+
+
+def _people(metric: Metric, incidents: QuerySet, people: Q) -> QuerySet:
+    return PersonInvolved.objects.filter(
+        counted(metric), people, role=PersonInvolved.Role.VICTIM, incident__in=incidents
     )
-    frame = pd.DataFrame(list(rows), columns=["day", "n"])
+
+
+def _people_count(metric: Metric):
+    """An incident with two such victims counts once in a figure of incidents."""
+    return Count("incident", distinct=True) if metric.count == "incidents" else Count("id")
+
+
+def _series(metric, jurisdiction, area, rows, first, last, data_end, gaps, suffix=""):
+    frame = pd.DataFrame(rows, columns=["day", "n"])
     daily = pd.Series(frame["n"].to_numpy(), index=pd.to_datetime(frame["day"]), dtype="int64")
     name = jurisdiction.name if area is None else f"{area.name}, {jurisdiction.name}"
     return CountSeries.from_daily(
@@ -126,7 +179,7 @@ def incident_series(
         first=first,
         last=last,
         metric=metric.name,
-        label=metric.label,
+        label=metric.label + suffix,
         place=name,
         source=INCIDENTS,
         definition=f"{metric.description} Counted by gvrs from incidents in the registry.",
@@ -134,6 +187,54 @@ def incident_series(
         data_end=data_end,
         gaps=gaps,
     )
+
+
+def breakdown_series(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    field: str,
+    *,
+    area: Area | None = None,
+    as_of: dt.date | None = None,
+    where: dict[str, list[str]] | None = None,
+) -> list[tuple[str, CountSeries]]:
+    """One daily series per value of the person field ``field`` among the people ``metric``
+    counts here (one grouped query), each with the place's coverage: (value, series), the
+    values in their order and "not recorded" last. Empty: no data."""
+    person = person_field(field)
+    found = _covered_window(metric, jurisdiction, area, as_of)
+    if found is None:
+        return []
+    place, first, last, data_end, gaps = found
+    people = _people_filter(metric, where) or Q()
+    rows = (
+        _people(metric, place.filter(occurred_on__lte=last), people)
+        .annotate(group=person.expression())
+        .values("incident__occurred_on", "group")
+        .annotate(n=_people_count(metric))
+        .order_by()
+        .values_list("incident__occurred_on", "group", "n")
+    )
+    by_value: dict[str, list] = {}
+    for day, group, n in rows:
+        by_value.setdefault(value_label(person, group), []).append((day, n))
+    return [
+        (
+            value,
+            _series(
+                metric,
+                jurisdiction,
+                area,
+                by_value[value],
+                first,
+                last,
+                data_end,
+                gaps,
+                suffix=f" ({person.label.lower()}: {value})",
+            ),
+        )
+        for value in order(person, list(by_value))
+    ]
 
 
 def published_series(metric: Metric, jurisdiction: Jurisdiction) -> list[CountSeries]:
@@ -180,14 +281,19 @@ def all_series(
     area: Area | None = None,
     as_of: dt.date | None = None,
     source: str | None = None,
+    where: dict[str, list[str]] | None = None,
 ) -> list[CountSeries]:
     """Every series for this metric and place: counted from incidents first, then each
-    published source. Sources are never merged: a caller shows them side by side."""
+    published source. Sources are never merged: a caller shows them side by side. A filter
+    of people (``where``, or the metric's ``victims``) leaves published counts out: they
+    hold no people."""
     found: list[CountSeries] = []
     if source in (None, INCIDENTS) and not metric.published_only:
-        series = incident_series(metric, jurisdiction, area=area, as_of=as_of)
+        series = incident_series(metric, jurisdiction, area=area, as_of=as_of, where=where)
         if series is not None:
             found.append(series)
+    if where or metric.victims:
+        return found
     if area is None and source != INCIDENTS:
         found += [
             s

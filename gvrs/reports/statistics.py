@@ -28,7 +28,8 @@ from gvrs.analysis.periods import Period, PeriodError, parse_period, previous, y
 from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Jurisdiction
-from gvrs.reports.series import INCIDENTS, all_series, published_window
+from gvrs.incidents.people import PersonFieldError
+from gvrs.reports.series import INCIDENTS, all_series, breakdown_series, published_window
 
 
 class StatisticsError(ValueError):
@@ -94,6 +95,39 @@ def find_series(
             + (f" from source {source!r}" if source else "")
         )
     return found
+
+
+def breakdown_records(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    field: str,
+    by: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    area: Area | None = None,
+    as_of: dt.date | None = None,
+    where: dict[str, list[str]] | None = None,
+) -> list[dict]:
+    """``gvrs stats --by FIELD``: the records of ``series_records`` for each value of the
+    person field, each with the key ``FIELD`` naming its value (incident records only:
+    published counts hold no people)."""
+    if metric.ratio or metric.published_only:
+        raise StatisticsError(
+            f"{metric.name} is published by others, who give no people to break it down by",
+            usage=True,
+        )
+    try:
+        found = breakdown_series(metric, jurisdiction, field, area=area, as_of=as_of, where=where)
+    except PersonFieldError as exc:
+        raise StatisticsError(str(exc), usage=True) from None
+    if not found:
+        raise StatisticsError(f"no {metric.name} data for {jurisdiction}")
+    records = []
+    for value, series in found:
+        for item in series_records(series, by, start, end):
+            records.append({**item, field: value})
+    return records
 
 
 def period_of(text: str, as_of: dt.date) -> Period:

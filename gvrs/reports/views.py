@@ -19,6 +19,7 @@ from gvrs.analysis.disclosure import PUBLIC, Audience
 from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.incidents.versions import registry_version
+from gvrs.reports import victims
 from gvrs.reports.overview import Dashboard, build
 from gvrs.reports.places import (
     find_places,
@@ -33,6 +34,7 @@ from gvrs.reports.protected import CELLS, EXACT, PERTURBED, level_of
 class FilterForm(forms.Form):
     metric = forms.ChoiceField(required=False)
     area = forms.ChoiceField(required=False)
+    victims_by = forms.ChoiceField(required=False, label="Victims by")
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -40,10 +42,11 @@ class FilterForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, data, *, metrics, areas):
+    def __init__(self, data, *, metrics, areas, fields=()):
         super().__init__(data)
         self.fields["metric"].choices = [(m.name, m.label) for m in metrics.values()]
         self.fields["area"].choices = [("", "Whole jurisdiction")] + [(a, a) for a in areas]
+        self.fields["victims_by"].choices = list(fields)
 
     # Dates outside these are typing slips, and windows reaching them cannot be compared
     # with the window before (a date before year 1 does not exist).
@@ -112,6 +115,26 @@ def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level):
     return dashboard
 
 
+def _victims(dashboard: Dashboard, field: str, area, since, until, user):
+    """Who was killed or shot in the dashboard's window (the last twelve months of the data
+    by default), as the disclosure policy lets this reader see it."""
+    daily = next((s for s in dashboard.series if s.resolution == "day"), None)
+    if daily is None or dashboard.metric.published_only:
+        return None
+    end = until or daily.last
+    start = since or end - dt.timedelta(days=365)
+    return victims.for_reader(
+        dashboard.metric,
+        dashboard.jurisdiction,
+        field,
+        start,
+        end,
+        audience_of(user),
+        deployment_policy(),
+        area=area,
+    )
+
+
 @login_required
 @permission_required("incidents.view_publishedcount", raise_exception=True)
 def overview_index(request: HttpRequest) -> HttpResponse:
@@ -149,9 +172,12 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         .values_list("name", flat=True)
         .distinct()[:500]
     )
-    form = FilterForm(request.GET or None, metrics=metrics, areas=areas)
+    offered = victims.offered_fields(jurisdiction)
+    form = FilterForm(request.GET or None, metrics=metrics, areas=areas, fields=offered)
     metric, area, since, until = metrics["homicides"], None, None, None
+    victims_by = "victim_sex"
     if form.is_bound and form.is_valid():
+        victims_by = form.cleaned_data["victims_by"] or victims_by
         metric = metrics[form.cleaned_data["metric"] or "homicides"]
         if form.cleaned_data["area"]:
             area = Area.objects.filter(
@@ -174,6 +200,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         "jurisdiction": jurisdiction,
         "form": form,
         "dashboard": dashboard,
+        "victims": _victims(dashboard, victims_by, area, since, until, request.user),
         "inside": places_inside(jurisdiction),
         "today": dt.date.today(),
     }

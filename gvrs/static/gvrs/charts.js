@@ -74,10 +74,32 @@
     var drawn = window.Plotly.react(element, figure.data, figure.layout || {},
       { responsive: true, displaylogo: false });
     element.dataset.drawn = "true";
+    if (element.dataset.declutter !== undefined && !element.dataset.decluttering) {
+      // After every drawing of it, the first and each one Plotly's responsive resize makes.
+      element.dataset.decluttering = "true";
+      element.on("plotly_afterplot", function () { declutter(element); });
+      Promise.resolve(drawn).then(function () { declutter(element); });
+    }
     if (figure.layout && figure.layout.meta && figure.layout.meta.fit) {
       element.dataset.fit = "true";
       Promise.resolve(drawn).then(function () { fitMap(element); });
     }
+  }
+
+  // A chart with data-declutter shows no text label over another: labels are taken in the
+  // order the figure lists them (the most important first) and one that would overlap a label
+  // already shown is hidden; its name stays on hover. Redone after every drawing.
+  function declutter(element) {
+    var shown = [];
+    element.querySelectorAll(".textpoint text").forEach(function (label) {
+      label.style.display = "";
+      var box = label.getBoundingClientRect();
+      var clash = box.width === 0 || shown.some(function (other) {
+        return box.left < other.right && other.left < box.right &&
+          box.top < other.bottom && other.top < box.bottom;
+      });
+      if (clash) { label.style.display = "none"; } else { shown.push(box); }
+    });
   }
 
   var resizing = null;

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from gvrs.cliutil import OUTPUT_FORMATS, parse_date, write_frame
-from gvrs.data.schema import Kind
+from gvrs.data.schema import GroupInvolvement, Kind
 from gvrs.incidents.frames import incident_queryset, incidents_frame
 from gvrs.incidents.lookup import find_jurisdiction
+from gvrs.incidents.models import Area
+from gvrs.incidents.people import PersonFieldError, parse_where, person_filter
 
 
 class Command(BaseCommand):
@@ -18,6 +20,20 @@ class Command(BaseCommand):
         parser.add_argument("--kind", help=", ".join(k.value for k in Kind))
         parser.add_argument("--since", type=parse_date, help="first date, YYYY-MM-DD")
         parser.add_argument("--until", type=parse_date, help="last date, YYYY-MM-DD")
+        parser.add_argument("--area", help="neighborhood or beat (its name)")
+        parser.add_argument(
+            "--group-involvement",
+            choices=[g.value for g in GroupInvolvement],
+            help="yes, no or unknown",
+        )
+        parser.add_argument(
+            "--where",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help="incidents with a victim whose field has this value, e.g. victim_sex=F or "
+            "victim_age_group='under 18' (repeat: the same field means either value)",
+        )
         parser.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
         parser.add_argument(
             "--limit",
@@ -35,8 +51,19 @@ class Command(BaseCommand):
         jurisdiction = (
             find_jurisdiction(options["jurisdiction"]) if options["jurisdiction"] else None
         )
+        try:
+            given = options["where"]
+            where = parse_where([given] if isinstance(given, str) else given)
+            person_filter(where)
+        except PersonFieldError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        if options["area"] and not Area.objects.filter(name__iexact=options["area"]).exists():
+            raise CommandError(f"no area named {options['area']!r}", returncode=2)
         qs = incident_queryset(
             jurisdiction=jurisdiction,
+            area=options["area"],
+            group_involvement=options["group_involvement"],
+            where=where,
             kind=options["kind"],
             since=options["since"],
             until=options["until"],

@@ -8,9 +8,15 @@ from django.core.management.base import BaseCommand, CommandError
 from gvrs.analysis.counts import proportions_by_year
 from gvrs.analysis.periods import FREQUENCIES
 from gvrs.cliutil import parse_date, write_frame
-from gvrs.reports.options import add_series_arguments, metric_set, resolve, resolve_place
-from gvrs.reports.series import published_series
-from gvrs.reports.statistics import StatisticsError, series_records
+from gvrs.reports.options import (
+    add_series_arguments,
+    metric_set,
+    resolve,
+    resolve_place,
+    where_of,
+)
+from gvrs.reports.series import INCIDENTS, published_series
+from gvrs.reports.statistics import StatisticsError, breakdown_records, series_records
 
 
 class Command(BaseCommand):
@@ -18,15 +24,32 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         add_series_arguments(parser)
-        parser.add_argument("--by", choices=FREQUENCIES, default="year")
+        parser.add_argument(
+            "--by",
+            action="append",
+            default=[],
+            metavar="PERIOD|FIELD",
+            help=f"{', '.join(FREQUENCIES)} (default year), and/or a person field to break "
+            "the figures down by (victim_sex, victim_age_group, victim_race, ...)",
+        )
         parser.add_argument("--from", dest="start", type=parse_date, help="first day, YYYY-MM-DD")
         parser.add_argument("--to", dest="end", type=parse_date, help="last day, YYYY-MM-DD")
         parser.add_argument("--per-100k", action="store_true", help="show rates per 100,000")
 
     def handle(self, *args, **options) -> None:
+        options["by"], field = self._by(options["by"])
         metric, jurisdiction, area = resolve_place(options)
         if metric.ratio:
+            if field or options["where"]:
+                raise CommandError(
+                    f"{metric.name} is a proportion of published counts: no people to break "
+                    "it down by",
+                    returncode=2,
+                )
             self._ratio(metric, jurisdiction, area, options)
+            return
+        if field:
+            self._breakdown(metric, jurisdiction, area, field, options)
             return
         metric, jurisdiction, _, all_series = resolve(options)
         records = []
@@ -41,6 +64,77 @@ class Command(BaseCommand):
             write_frame(pd.DataFrame(records), options["format"], self.stdout)
             return
         self._table(records, metric, jurisdiction, options, all_series)
+
+    @staticmethod
+    def _by(values: list[str] | str) -> tuple[str, str | None]:
+        """(period frequency, person field or None) from the --by options (one value when
+        called as ``call_command("stats", by="year")``)."""
+        values = [values] if isinstance(values, str) else values
+        periods = [v for v in values if v in FREQUENCIES]
+        fields = [v for v in values if v not in FREQUENCIES]
+        if len(periods) > 1 or len(fields) > 1:
+            raise CommandError(
+                "give --by at most once for a period and once for a person field, e.g. "
+                "--by month --by victim_sex",
+                returncode=2,
+            )
+        if fields and not fields[0].startswith("victim_"):
+            raise CommandError(
+                f"--by {fields[0]!r}: a period ({', '.join(FREQUENCIES)}) or a person field "
+                "(victim_sex, victim_age_group, victim_race, victim_ethnicity, ...)",
+                returncode=2,
+            )
+        return (periods[0] if periods else "year"), (fields[0] if fields else None)
+
+    def _breakdown(self, metric, jurisdiction, area, field, options) -> None:
+        """The metric per value of a person field: a series each, as ``gvrs stats`` prints
+        one (exact counts: the command line reads the registry itself)."""
+        if options.get("source") not in (None, INCIDENTS):
+            raise CommandError(
+                f"--by {field}: people are counted from incident records only", returncode=2
+            )
+        try:
+            records = breakdown_records(
+                metric,
+                jurisdiction,
+                field,
+                options["by"],
+                options["start"],
+                options["end"],
+                area=area,
+                as_of=options.get("as_of"),
+                where=where_of(options),
+            )
+        except StatisticsError as exc:
+            raise CommandError(str(exc), returncode=2 if exc.usage else 1) from None
+        if options["format"] != "table":
+            write_frame(pd.DataFrame(records), options["format"], self.stdout)
+            return
+        frame = pd.DataFrame(records)
+        if frame.empty:
+            self.stdout.write("no periods in that range")
+            return
+        frame["95% CI"] = frame.apply(lambda r: f"{r.ci_low:.1f}–{r.ci_high:.1f}", axis=1)
+        if not frame["complete"].all():
+            frame["period"] = frame.apply(
+                lambda r: r.period + ("" if r.complete else " (partial)"), axis=1
+            )
+        frame = frame.sort_values("period_start", kind="stable")
+        write_frame(
+            frame[["period", field, "count", "95% CI"]],
+            "table",
+            self.stdout,
+            title=f"{metric.label}, {jurisdiction.name}, by {options['by']} and {field}",
+        )
+        self.stdout.write(
+            f"{metric.description} Each person counts once, under the value their record "
+            f"holds ({records[0]['coverage']})."
+        )
+        if metric.count == "incidents":
+            self.stdout.write(
+                "An incident with victims of several values counts under each: the rows "
+                "add up to more than the incidents."
+            )
 
     def _table(self, records, metric, jurisdiction, options, all_series) -> None:
         frame = pd.DataFrame(records)
