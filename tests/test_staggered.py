@@ -165,8 +165,15 @@ def test_staggered_needs_starts_and_a_panel(tmp_path):
     )
     with pytest.raises(CommandError, match="no adoptions: give --adoptions FILE"):
         run("evaluate", f"--panel={tmp_path / 'p.csv'}", "--method=staggered")
-    with pytest.raises(CommandError, match="--method staggered reads a --panel file"):
-        run("evaluate", "--metric=homicides", "--jurisdiction=X", "--method=staggered")
+    with pytest.raises(CommandError, match="--adoptions names places of a --panel file"):
+        run(
+            "evaluate",
+            "--metric=homicides",
+            "--jurisdiction=X",
+            "--start=2020-01-01",
+            "--method=staggered",
+            f"--adoptions={tmp_path / 'p.csv'}",
+        )
     (tmp_path / "a.csv").write_text("place,start\nA,1995\nA,1996\n")
     with pytest.raises(CommandError, match=r"a.csv: line 3: place='A': listed twice"):
         run(
@@ -175,3 +182,20 @@ def test_staggered_needs_starts_and_a_panel(tmp_path):
             "--method=staggered",
             f"--adoptions={tmp_path / 'a.csv'}",
         )
+
+
+@pytest.mark.slow
+def test_its_claims_no_more_false_effects_than_its_level_on_null_poisson_series():
+    """100 null monthly series (a season, a gentle decline, Poisson noise, no effect): the
+    default level-only model claims an effect in at most 10% at the 90% level (the bench,
+    ``bench/evaluation_bench.py --null 200``, runs 200 and the AR(1) case too)."""
+    from gvrs.analysis.evaluation import interrupted_time_series
+
+    months = pd.date_range("2015-01-01", "2025-12-01", freq="MS")
+    t = np.arange(len(months)) / 12
+    mean = 30 * np.exp(-0.03 * t) * (1 + 0.3 * np.cos(2 * np.pi * (months.month - 7) / 12))
+    claims = 0
+    for seed in range(100):
+        counts = pd.Series(np.random.default_rng(seed).poisson(mean), index=months)
+        claims += interrupted_time_series(counts, dt.date(2022, 1, 1)).claims_effect
+    assert claims <= 10

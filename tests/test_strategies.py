@@ -96,3 +96,28 @@ def test_the_administration_lists_and_adds_strategies(county):  # noqa: F811
     assert Strategy.objects.get().jurisdiction == place
     listing = client.get(reverse("admin:evaluation_strategy_changelist"))
     assert "Ceasefire" in listing.content.decode()
+
+
+def test_registry_staggered_evaluates_every_recorded_start_and_the_page_draws_it(county):  # noqa: F811
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+
+    from gvrs.incidents.models import Jurisdiction
+
+    run("strategies", "add", "--jurisdiction=Comparison Town 3", "--start=2021-01-01", "--what=x")
+    out = evaluate("staggered")
+    assert out["method"] == "staggered" and out["treated_places"] == 2
+    assert [c["start"] for c in out["cohorts"]] == ["2021-01-01", "2022-01-01"]
+    later = next(c for c in out["controls"] if c["start"] == "2022-01-01")["places"]
+    assert "Comparison Town 3" not in later  # began 2021: never a control of the 2022 cohort
+    earlier = next(c for c in out["controls"] if c["start"] == "2021-01-01")["places"]
+    assert earlier["Treated City"]["through"] == "2021-12"  # not yet treated until 2022
+    assert "only 2 treated places" in out["sentence"] and not out["claims_effect"]
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="x" * 20))
+    place = Jurisdiction.objects.get(name="Treated City")
+    url = reverse("evaluation-jurisdiction", kwargs={"slug": place.slug})
+    page = client.get(url, {"metric": "shootings", "start": "2022-01-01", "method": "staggered"})
+    html = page.content.decode()
+    assert 'id="chart-events"' in html and "Adoption cohorts" in html

@@ -313,6 +313,8 @@ def evaluate(
     if predictors is not None:
         tables = replace(tables, predictors=predictors)
     tables = replace(tables, adoptions=registry_adoptions(tables.ids, but=jurisdiction.pk))
+    if method == "staggered":
+        return registry_staggered(tables, start, since=since, level=level, label=metric.label)
     question = Question(
         start=start,
         method=method,
@@ -350,6 +352,27 @@ def registry_adoptions(ids: dict[str, int], *, but: int | None = None) -> dict[s
     for place_id, start in rows.values_list("jurisdiction_id", "start"):
         found.setdefault(by_id[place_id], start)
     return found
+
+
+def registry_staggered(
+    tables: Tables, start: dt.date, *, since: dt.date | None, level: float, label: str
+) -> tuple[Evaluation, Tables]:
+    """The place and every comparison place of the registry evaluated together: the
+    place's own start with every start the registry records for the others (``gvrs
+    strategies``), each cohort against the places not yet treated. Places with gaps in the
+    window are left out."""
+    counts = tables.counts
+    keep = _period_starts(counts.index) >= pd.Timestamp(since or dt.date.min)
+    counts = counts.loc[keep]
+    counts = counts.loc[:, ~counts.isna().any()]
+    if tables.treated not in counts.columns:
+        raise EvaluationError(f"{tables.treated} has gaps in the window")
+    starts = {k: v for k, v in tables.adoptions.items() if k in counts.columns}
+    starts[tables.treated] = start
+    result = staggered_adoption(
+        counts, starts, scale="ratio", level=level, label=label[:1].lower() + label[1:]
+    )
+    return result, replace(tables, counts=counts)
 
 
 def evaluate_panel(

@@ -490,7 +490,7 @@ def _controls(panel: _Panel, cohorts, places, index, starts) -> list[dict]:
     """For each cohort, its comparison places and the last period each served (a place
     that begins its own strategy stops serving before its first treated period)."""
     out = []
-    labels = [str(p) for p in index]
+    labels = [p.strftime("%Y-%m") if isinstance(p, pd.Timestamp) else str(p) for p in index]
     for k, cohort in enumerate(cohorts):
         served = {}
         for i, place in enumerate(places):

@@ -93,13 +93,12 @@ class Command(BaseCommand):
         staggered = options["method"] == "staggered"
         if not options["jurisdiction"] and not (staggered and options["panel"]):
             raise usage("give --jurisdiction: the place whose strategy is evaluated")
-        if options["start"] is None and not staggered:
+        if options["start"] is None and not (staggered and options["panel"]):
             raise usage("give --start YYYY-MM-DD: the day the strategy began")
-        if staggered and not options["panel"]:
+        if staggered and options["adoptions"] and not options["panel"]:
             raise usage(
-                "--method staggered reads a --panel file with --adoptions (or its mapping's "
-                "treated column); on the registry, the starts of `gvrs strategies` shape every "
-                "design's comparison places"
+                "--adoptions names places of a --panel file; on the registry, record starts "
+                "with `gvrs strategies add`"
             )
         try:
             if options["panel"]:
