@@ -399,6 +399,9 @@ def network_figure(
             mode="markers+text",
             text=groups,
             textposition="top center",
+            # Not clipped at the axes: a name past the chart's edge is hidden whole by the
+            # page (charts.js, data-declutter) rather than cut.
+            cliponaxis=False,
             marker={
                 "size": [10 + 4 * math.sqrt(per_group[g]) for g in groups],
                 "color": "#2c3e50",
