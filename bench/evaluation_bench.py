@@ -1,6 +1,15 @@
 """Benchmark: the three evaluation designs against simulator truth, over many seeds.
 
     python bench/evaluation_bench.py [--seeds 50] [--effect 0.7] [--outcome shot|killed]
+    python bench/evaluation_bench.py --timing       # each design at 50 places x 20 years
+    python bench/evaluation_bench.py --null 200     # ITS false claims on null series
+
+``--timing`` times each design (library call) on a Poisson panel of 50 places and 20 annual
+periods, then ``gvrs evaluate --panel`` on the same panel as a separate process (start-up
+included), and prints the ratio (target: the command within 2x of the library).
+``--null N`` runs the interrupted time series on N plain Poisson and N AR(1) (rho = 0.6 on
+the log rate) monthly series with no effect, level-only (the default) and level-and-slope,
+and prints how often each claims an effect (target: at most 10% at the 90% level).
 
 Each seed simulates the "evaluation" county (a treated city whose strategy multiplies every
 shooting by ``--effect`` from 2022, fourteen comparison towns, a national decline shared by
@@ -58,12 +67,100 @@ def run(seed: int, effect: float, killed_only: bool) -> dict:
     return out
 
 
+def timing() -> None:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import django
+    import pandas as pd
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvrs.settings")
+    django.setup()
+    from gvrs.analysis.evaluation import staggered_adoption
+    from gvrs.data.panel import read_panel
+    from gvrs.evaluation.runs import evaluate_panel
+
+    rng = np.random.default_rng(0)
+    years = pd.RangeIndex(2003, 2023)
+    places = [f"P{i:02d}" for i in range(50)]
+    rate = np.exp(rng.normal(0, 0.1, len(years)))[:, None] * rng.uniform(50, 500, len(places))
+    table = pd.DataFrame(rng.poisson(rate), index=years, columns=places)
+    starts = {p: dt.date(2012 + i % 6, 1, 1) for i, p in enumerate(places[:20])}
+    with tempfile.TemporaryDirectory() as folder:
+        panel_path = Path(folder) / "panel.csv"
+        long = table.stack().rename("count").reset_index()
+        long.columns = ["period", "place", "count"]
+        long[["place", "period", "count"]].to_csv(panel_path, index=False)
+        adoptions = Path(folder) / "adoptions.csv"
+        pd.DataFrame({"place": list(starts), "start": list(starts.values())}).to_csv(
+            adoptions, index=False
+        )
+        panel = read_panel(panel_path)
+        print("50 places x 20 years (Poisson counts); seconds, one run each")
+        print(f"{'design':<11}{'library':>10}{'gvrs evaluate':>15}{'ratio':>8}")
+        for method in ("its", "did", "synth", "staggered"):
+            began = time.perf_counter()
+            if method == "staggered":
+                staggered_adoption(table, starts)
+            else:
+                evaluate_panel(panel, "P49", dt.date(2018, 1, 1), method)
+            library = time.perf_counter() - began
+            command = [sys.executable, "-m", "gvrs", "evaluate", f"--panel={panel_path}"]
+            command += [f"--method={method}", "--format=json"]
+            if method == "staggered":
+                command.append(f"--adoptions={adoptions}")
+            else:
+                command += ["--jurisdiction=P49", "--start=2018-01-01"]
+            began = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            cli = time.perf_counter() - began
+            print(f"{method:<11}{library:>10.2f}{cli:>15.2f}{cli / library:>8.2f}")
+
+
+def null_claims(n: int) -> None:
+    import pandas as pd
+
+    months = pd.date_range("2015-01-01", "2025-12-01", freq="MS")
+
+    def series(kind: str, seed: int) -> pd.Series:
+        rng = np.random.default_rng(seed)
+        t = np.arange(len(months)) / 12
+        mean = 30 * np.exp(-0.03 * t) * (1 + 0.3 * np.cos(2 * np.pi * (months.month - 7) / 12))
+        if kind == "AR(1)":
+            e, u = np.zeros(len(months)), rng.normal(0, 0.15, len(months))
+            for i in range(1, len(months)):
+                e[i] = 0.6 * e[i - 1] + u[i]
+            mean = mean * np.exp(e)
+        return pd.Series(rng.poisson(mean), index=months)
+
+    print(f"interrupted time series, {n} null monthly series each, 2015-2025, start {START}")
+    print(f"{'noise':<9}{'model':<17}{'claims an effect':>18}{'interval covers 1':>19}")
+    for kind in ("Poisson", "AR(1)"):
+        for slope in (False, True):
+            claims = covers = 0
+            for seed in range(n):
+                result = interrupted_time_series(series(kind, seed), START, slope_change=slope)
+                claims += result.claims_effect
+                covers += result.ci_low <= 1 <= result.ci_high
+            model = "level and slope" if slope else "level (default)"
+            print(f"{kind:<9}{model:<17}{claims / n:>18.1%}{covers / n:>19.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--timing", action="store_true")
+    parser.add_argument("--null", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--effect", type=float, default=0.7)
     parser.add_argument("--outcome", choices=("shot", "killed"), default="shot")
     args = parser.parse_args()
+    if args.timing:
+        timing()
+        return
+    if args.null:
+        null_claims(args.null)
+        return
     killed = args.outcome == "killed"
     tally = {
         m: {"cover": 0, "claim_effect": 0, "claim_null": 0, "cover_null": 0, "est": [], "s": []}

@@ -3,9 +3,11 @@ in a process of its own, beside a normal file of similar size as the baseline.
 
     python bench/hostile_bench.py
 
-Target (issue 12): under 1 GB for the worst. The files: a 9 MB gzip holding a header and one
-2 GB line; a Parquet file of 200 cells of 5 MB (a few KB on disk); an XLSX whose declared
-dimension is A1:XFD1048576 with one row at 1,048,576; a gzip of valid rows of one incident
+Target (issues 12 and 24): under 1 GB for the worst. The files: a 9 MB gzip holding a header
+and one 2 GB line; a Parquet file of 200 cells of 5 MB (a few KB on disk); an XLSX whose
+declared dimension is A1:XFD1048576 with one row at 1,048,576; an XLSX of 20 million shared
+strings (827 KB); a Parquet file with one 300 MB cell among 20,000 rows (362 KB); an XLSX
+with one 300 MB inline cell (308 KB); a gzip of valid rows of one incident
 that unpacks past the decompressed limit (set to 1 GB here, so it stays quick): the rows of an
 open incident are held in memory, so it stops at the rows-per-incident limit
 (GVRS_MAX_INCIDENT_ROWS) first; without that limit it peaked at 4.1 GB. Each is imported with
@@ -51,6 +53,17 @@ def measure(path: Path, home: Path, fmt: str, extra_env: dict) -> tuple[int, str
     return os.waitstatus_to_exitcode(status), (lines or [""])[-1], took, usage.ru_maxrss / 1024
 
 
+def made_apart(maker: str, path: Path) -> Path:
+    """A file whose making takes much memory, made in a process of its own."""
+    script = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pathlib import Path\nfrom tests import hostile\n"
+        f"hostile.{maker}(Path({str(path)!r}))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    return path
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -71,6 +84,24 @@ def main() -> None:
             (
                 "xlsx: dimension A1:XFD1048576, a row at 1,048,576",
                 hostile.xlsx_false_dimension(tmp / "d.xlsx"),
+                "gvrs",
+                {},
+            ),
+            (
+                "xlsx: 20 M shared strings (issue 24)",
+                hostile.xlsx_many_shared_strings(tmp / "s.xlsx"),
+                "gvrs",
+                {},
+            ),
+            (
+                "parquet: one 300 MB cell among 20,000 (issue 24)",
+                made_apart("parquet_one_huge_cell", tmp / "h.parquet"),
+                "gvrs",
+                {},
+            ),
+            (
+                "xlsx: one 300 MB inline cell (issue 24)",
+                made_apart("xlsx_huge_inline_cell", tmp / "i.xlsx"),
                 "gvrs",
                 {},
             ),

@@ -3,6 +3,11 @@
 loaded. Target (issue 5): p95 under 300 ms. Uses wrk (Debian package `wrk`).
 
     python bench/web_bench.py [--rows 1000000] [--seconds 20] [--connections 20]
+                              [--baseline REV]
+
+With ``--baseline REV`` the same registry is served by that revision's source too (taken
+from git, run with this environment's packages) and the two are measured in turn, baseline
+first, in one run (issue 25: before/after in one run).
 
 The first request computes the dashboard (reported as "cold"); the load then measures what
 users see while the registry does not change (the dashboard is cached per registry version).
@@ -41,7 +46,7 @@ end
 """
 
 
-def sign_in(base: str) -> tuple[str, float]:
+def sign_in(base: str) -> tuple[str, float, int]:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/accounts/login/").read().decode()
@@ -60,7 +65,7 @@ def sign_in(base: str) -> tuple[str, float]:
     if response.status != 200 or response.url != f"{base}/j/bench-city/" or "tile" not in body:
         sys.exit(f"the overview did not render for the signed-in user: {response.url}")
     session = next(c.value for c in jar if c.name == "sessionid")
-    return session, cold
+    return session, cold, len(body.encode())
 
 
 def main() -> None:
@@ -68,7 +73,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--baseline", default="", help="a git revision to compare against")
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,62 +103,98 @@ def main() -> None:
             env=env,
             check=True,
         )
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gvrs",
-                "serve",
-                "--production",
-                "--port",
-                str(PORT),
-                "--workers",
-                "4",
-            ],
-            env={**env, "GVRS_ALLOWED_HOSTS": "127.0.0.1"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        sources = {"this checkout": None}
+        if args.baseline:
+            sources = {f"baseline {args.baseline}": _checkout(args.baseline, tmp / "baseline")}
+            sources["this checkout"] = None
+        results = []
+        for label, source in sources.items():
+            results.append((label, *_measure(env, source, tmp, args)))
+    for label, loaded_cold, out, size in results:
+        cold = loaded_cold
+        result = dict(re.findall(r"(\w+)=(\d+)", out.split("RESULT", 1)[1]))
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+        print(
+            f"{label}: incidents loaded {loaded['incidents']:,}; page {size / 1024:.0f} KB; "
+            f"cold first render {cold * 1000:.0f} ms"
         )
-        try:
-            base = f"http://127.0.0.1:{PORT}"
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"{base}/accounts/login/", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.3)
-            session, cold = sign_in(base)
-            script = tmp / "report.lua"
-            script.write_text(WRK_SCRIPT)
-            out = subprocess.run(
-                [
-                    "wrk",
-                    "-t2",
-                    f"-c{args.connections}",
-                    f"-d{args.seconds}s",
-                    "-s",
-                    str(script),
-                    "-H",
-                    f"Cookie: sessionid={session}",
-                    f"{base}/j/bench-city/",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=args.seconds + 60,
-            ).stdout
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    result = dict(re.findall(r"(\w+)=(\d+)", out.split("RESULT", 1)[1]))
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
-    print(f"incidents loaded: {loaded['incidents']:,}; cold first render {cold * 1000:.0f} ms")
-    print(
-        f"overview page, {args.connections} concurrent users, {args.seconds} s: "
-        f"p50 {int(result['p50']) / 1000:.1f} ms, p95 {int(result['p95']) / 1000:.1f} ms, "
-        f"p99 {int(result['p99']) / 1000:.1f} ms; {rps} requests/s; "
-        f"{result['requests']} requests, {result['errors']} errors"
+        print(
+            f"  overview page, {args.connections} concurrent users, {args.seconds} s: "
+            f"p50 {int(result['p50']) / 1000:.1f} ms, p95 {int(result['p95']) / 1000:.1f} ms, "
+            f"p99 {int(result['p99']) / 1000:.1f} ms; {rps} requests/s; "
+            f"{result['requests']} requests, {result['errors']} errors"
+        )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _checkout(rev: str, into: Path) -> Path:
+    import io
+    import tarfile
+
+    archive = subprocess.run(
+        ["git", "-C", str(Path(__file__).resolve().parents[1]), "archive", rev, "gvrs"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def _measure(env: dict, source: Path | None, tmp: Path, args) -> tuple[float, str, int]:
+    """Serve the registry with ``source`` (None: this checkout), sign in, load it with wrk."""
+    env = {**env, "GVRS_ALLOWED_HOSTS": "127.0.0.1"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gvrs",
+            "serve",
+            "--production",
+            "--port",
+            str(PORT),
+            "--workers",
+            "4",
+        ],
+        env=env,
+        cwd=tmp,  # `python -m` puts the working folder first on sys.path
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        for _ in range(2000):
+            try:
+                urllib.request.urlopen(f"{base}/accounts/login/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.3)
+        session, cold, size = sign_in(base)
+        script = tmp / "report.lua"
+        script.write_text(WRK_SCRIPT)
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "-s",
+                str(script),
+                "-H",
+                f"Cookie: sessionid={session}",
+                f"{base}/j/bench-city/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=args.seconds + 60,
+        ).stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return cold, out, size
 
 
 if __name__ == "__main__":

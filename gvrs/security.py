@@ -54,7 +54,9 @@ class ContentSecurityPolicyMiddleware:
 
 class NoStoreForSignedInMiddleware:
     """Pages for a signed-in user hold police records, restricted fields or partner data: no
-    browser or proxy keeps a copy (``Cache-Control: no-store, private``)."""
+    browser or proxy keeps a copy (``Cache-Control: no-store, private``). A response that
+    holds none of it and is versioned by its URL (the areas' shapes) says so with
+    ``response.keep_in_browser = True`` and keeps its own header."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -62,6 +64,8 @@ class NoStoreForSignedInMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
+        if getattr(response, "keep_in_browser", False):
+            return response
         if user is not None and user.is_authenticated:
             response.headers["Cache-Control"] = "no-store, private"
         return response

@@ -165,6 +165,13 @@ def _database() -> dict:
             raise ConfigurationError(
                 f"GVRS_DATABASE_URL names {config['ENGINE']}; gvrs supports PostgreSQL and SQLite"
             )
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            pool = _pool()
+            if pool:
+                # A pooled connection goes back to the pool at the end of each request;
+                # Django refuses persistent connections beside a pool.
+                config["CONN_MAX_AGE"] = 0
+                config.setdefault("OPTIONS", {})["pool"] = pool
         return config
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -182,6 +189,25 @@ def _database() -> dict:
             "timeout": env_int("GVRS_SQLITE_BUSY_TIMEOUT", 60),
         },
     }
+
+
+def _pool() -> dict | None:
+    """PostgreSQL connections per process, pooled and bounded (psycopg's pool, through
+    Django): a process never holds more than GVRS_DB_POOL_MAX connections, however many
+    threads serve requests; a request waits up to GVRS_DB_POOL_TIMEOUT seconds for one
+    rather than opening more. Every process (each gunicorn worker, the background worker,
+    a command) has its own pool, so the server sees at most the sum (docs/configuration.md).
+    GVRS_DB_POOL_MAX=0 turns pooling off (a persistent connection per thread, e.g. behind
+    PgBouncer)."""
+    most = env_int("GVRS_DB_POOL_MAX", 4)
+    if most <= 0:
+        return None
+    least = env_int("GVRS_DB_POOL_MIN", 1)
+    if not 0 <= least <= most:
+        raise ConfigurationError(
+            f"GVRS_DB_POOL_MIN={least} must be between 0 and GVRS_DB_POOL_MAX={most}"
+        )
+    return {"min_size": least, "max_size": most, "timeout": env_int("GVRS_DB_POOL_TIMEOUT", 30)}
 
 
 def _activity_database(default: dict) -> dict | None:

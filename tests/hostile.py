@@ -97,8 +97,11 @@ def parquet_huge_float(path: Path) -> Path:
     return path
 
 
-def _xlsx(path: Path, sheet_rows: str, dimension: str) -> Path:
-    """A minimal workbook written by hand, so its declared dimension can lie."""
+def _xlsx(
+    path: Path, sheet_rows: str, dimension: str, shared_strings=None, strings_declared: int = 0
+) -> Path:
+    """A minimal workbook written by hand, so its declared dimension can lie.
+    ``shared_strings``: an iterable of byte blocks, streamed into xl/sharedStrings.xml."""
     sheet = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -115,7 +118,13 @@ def _xlsx(path: Path, sheet_rows: str, dimension: str) -> Path:
             'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
             '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
             'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            "</Types>"
+            + (
+                '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                if shared_strings is not None
+                else ""
+            )
+            + "</Types>"
         ),
         "_rels/.rels": (
             '<?xml version="1.0" encoding="UTF-8"?>'
@@ -137,9 +146,19 @@ def _xlsx(path: Path, sheet_rows: str, dimension: str) -> Path:
         ),
         "xl/worksheets/sheet1.xml": sheet,
     }
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, text in parts.items():
             archive.writestr(name, text)
+        if shared_strings is not None:
+            with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+                part.write(
+                    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                    b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+                    + f' count="{strings_declared}" uniqueCount="{strings_declared}">'.encode()
+                )
+                for block in shared_strings:
+                    part.write(block)
+                part.write(b"</sst>")
     return path
 
 
@@ -165,6 +184,64 @@ def xlsx_false_dimension(path: Path) -> Path:
     base = row("A-1")
     rows = _xlsx_row(1, HEADER) + _xlsx_row(1_048_576, [base[c] for c in HEADER])
     return _xlsx(path, rows, "A1:XFD1048576")
+
+
+def _shared_row(number: int, indexes: list[int]) -> str:
+    cells = "".join(
+        f'<c r="{_column_letters(i)}{number}" t="s"><v>{index}</v></c>'
+        for i, index in enumerate(indexes, start=1)
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+def xlsx_many_shared_strings(path: Path, strings: int = 20_000_000) -> Path:
+    """The canonical header and one row, whose text is in the shared strings, followed by
+    ``strings`` more one-letter shared strings (the review: 875 KB, 20 M strings, a 3.3 GB
+    peak in openpyxl)."""
+    base = row("A-1")
+    texts = [*HEADER, *(base[c] for c in HEADER)]
+
+    def blocks():
+        yield "".join(f"<si><t>{t}</t></si>" for t in texts).encode()
+        block = b"<si><t>a</t></si>" * 65_536
+        for _ in range(strings // 65_536):
+            yield block
+        yield b"<si><t>a</t></si>" * (strings % 65_536)
+
+    width = len(HEADER)
+    rows = _shared_row(1, list(range(width))) + _shared_row(2, list(range(width, 2 * width)))
+    return _xlsx(
+        path, rows, f"A1:{_column_letters(width)}2", blocks(), strings_declared=len(texts) + strings
+    )
+
+
+def xlsx_huge_inline_cell(path: Path, cell_bytes: int = 300 * 2**20) -> Path:
+    """One row whose ``area`` is an inline string of ``cell_bytes`` characters."""
+    base = row("A-1")
+    head = _xlsx_row(1, HEADER)
+    values = [base[c] if c != "area" else "\0" for c in HEADER]
+    body = _xlsx_row(2, values)
+    before, after = body.split("\0")
+    block = "z" * (1 << 20)
+    sheet_rows = head + before + block * (cell_bytes // len(block)) + after
+    return _xlsx(path, sheet_rows, "A1:Z2")
+
+
+def parquet_one_huge_cell(
+    path: Path, cell_bytes: int = 300 * 2**20, rows: int = 20_000, compression: str = "gzip"
+) -> Path:
+    """``rows`` valid rows, one of whose ``area`` cells is ``cell_bytes`` long, written plain:
+    the column's mean value stays small (the review: 946 KB, one 300 MB cell, 1.24 GB held
+    before the refusal)."""
+    base = row("A-1")
+    columns = {c: pa.array([base[c]] * rows) for c in HEADER}
+    columns["source_id"] = pa.array([f"H-{i}" for i in range(rows)])
+    areas = ["East Bakersfield"] * rows
+    areas[rows // 2] = "x" * cell_bytes
+    columns["area"] = pa.array(areas, pa.large_string())
+    del areas
+    pq.write_table(pa.table(columns), path, compression=compression, use_dictionary=False)
+    return path
 
 
 def xlsx_wide_header(path: Path) -> Path:

@@ -22,9 +22,19 @@ class Reader:
         self.equations: list[tuple[dict, float]] = []
         self.inequalities: list[tuple[dict, float]] = []
 
-    def see(self, name, label: str, truth: float) -> float | None:
-        """Record one published label; a number is known, anything else is an unknown."""
+    def see(self, name, label: str, truth: float, within: int = 0) -> float | None:
+        """Record one published label; a number is known, anything else is an unknown. A
+        number on a page that perturbs its figures (``within``, docs/disclosure.md) is an
+        unknown within that distance of it: 0 may be a count up to ``within``, a figure above
+        0 is a count of at least 1."""
         if label == "no data":
+            return None
+        if label.replace(",", "").isdigit() and within:
+            value = int(label.replace(",", ""))
+            self.unknown[name] = (
+                (0, within) if value == 0 else (max(1, value - within), value + within)
+            )
+            self.truth[name] = truth
             return None
         if label.replace(",", "").isdigit():
             return float(label.replace(",", ""))

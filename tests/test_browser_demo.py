@@ -191,6 +191,9 @@ def test_the_group_network_labels_do_not_overlap(demo, browser, width):
                 .map(t => { const r = t.getBoundingClientRect();
                             return [r.left, r.top, r.right, r.bottom]; })"""
         )
+        frame = network.bounding_box()
+        for left, _, right, _ in boxes:  # and none is cut at the chart's edge
+            assert frame["x"] - 1 <= left and right <= frame["x"] + frame["width"] + 1
         groups = network.evaluate("el => el.querySelectorAll('.textpoint text').length")
         assert groups >= 30
         assert len(boxes) >= min(groups, 12 if width < 600 else 25)

@@ -1,6 +1,6 @@
 """The council report of a place counted from incidents: a year still running (year to date
 and projection), the group-involved share, counts by area suppressed for publication, and the
-partners' program figures, suppressed."""
+partners' program figures, perturbed (docs/disclosure.md)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_counts_by_area_hide_a_small_count_and_the_cell_that_would_reveal_it(tow
     )
 
 
-def test_partner_figures_are_suppressed_and_only_those_of_the_place(town, people):
+def test_partner_figures_are_perturbed_and_count_only_who_consented(town, people):
     make_program(people["colleague"], "Partner A")
     program = make_program(people["colleague"], "Partner A", name="Mentoring")
     area = Area.objects.get(name="Oleander")
@@ -99,18 +99,20 @@ def test_partner_figures_are_suppressed_and_only_those_of_the_place(town, people
     )
     funnel = next(b for b in section.blocks if b.kind == "table" and "Funnel" in b.caption)
     mentoring = next(r for r in funnel.rows if r[0] == "Mentoring")
-    assert mentoring[1:4] == ["12", "0", "12"]  # identified, contacted, enrolled: 12 consented
+    # identified, contacted, enrolled: 12 consented, each figure within 5 of its count; the
+    # three stages of the same twelve people read alike (the same records, the same figure).
+    identified, contacted, enrolled = (int(v) for v in mentoring[1:4])
+    assert abs(identified - 12) <= 5 and contacted == 0 and enrolled == identified
     assert funnel.notes[0].endswith(f"Coverage: every participant on record on {dt.date.today()}.")
     fellowship = next(r for r in funnel.rows if r[0] == "Fellowship")
     assert fellowship[1] == "0"
     assert "Partner A:" not in " ".join(r[0] for r in funnel.rows)
 
 
-def test_a_place_where_no_partner_works_says_so(town):
+def test_a_deployment_without_partners_says_so(town):
     report = build_report(ReportRequest(jurisdiction=town, period="2022"))
     assert _texts(_section(report, "partners")) == [
-        "No community partner has participants recorded in Bakersfield: no program figures "
-        "are shown."
+        "No community partner has a program recorded: no program figures are shown."
     ]
 
 

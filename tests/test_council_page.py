@@ -78,7 +78,9 @@ def test_a_period_outside_the_coverage_is_refused_on_the_page(people, town):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"place": "Atlantis", "period": "2022"}, "No place called &#x27;Atlantis&#x27;."),
+        ({"place": "Atlantis", "period": "2022"}, "No place called &#x27;Atlantis&#x27;; the"),
+        # A misspelt place: the form offers the name it could have meant.
+        ({"place": "Bakersfeld", "period": "2022"}, "did you mean &#x27;Bakersfield&#x27;?"),
         ({"place": "Bakersfield", "period": "22"}, "&#x27;22&#x27; is not a period"),
         ({"place": "Bakersfield", "period": "2022", "baseline": "19"}, "greater than or equal"),
     ],

@@ -33,6 +33,7 @@ def read_all(path: Path, **kwargs) -> list:
 
 def test_the_default_limits_are_the_documented_ones():
     limits = Limits()
+    assert limits.part_bytes == 256 * 2**20
     assert limits.upload_bytes == 512 * 2**20
     assert limits.columns == 1_000
     assert limits.line_bytes == 2**20
@@ -356,3 +357,96 @@ print(json.dumps({{"before_kb": before, "peak_kb": after, "outcome": outcome}}))
     assert result["peak_kb"] < 1024 * 1024, result  # under 1 GB
     # Reading adds little to what making the file took (the making is counted in "before").
     assert result["peak_kb"] - result["before_kb"] < 300 * 1024, result
+
+
+def _make_in_a_process_of_its_own(maker: str, path: Path) -> Path:
+    """Build a hostile file in another process: making a 300 MB cell takes memory that must
+    not count towards the reader's peak, nor swell the test run."""
+    script = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pathlib import Path\nfrom tests import hostile\n"
+        f"hostile.{maker}(Path({str(path)!r}))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=600)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("maker", "name", "on_disk", "message"),
+    [
+        (
+            "xlsx_many_shared_strings",
+            "strings.xlsx",
+            1_000_000,
+            r"strings\.xlsx: .*shared strings.* over the limit of 268,435,456 bytes"
+            r" \(4,7\d\d,\d\d\d shared strings or more\); the limit is set by GVRS_MAX_PART_BYTES",
+        ),
+        (
+            "parquet_one_huge_cell",
+            "cell.parquet",
+            1_000_000,
+            r"cell\.parquet: column 'area': .*over the limit of"
+            r" (32,767 characters|268,435,456 bytes).*GVRS_MAX_(CELL_CHARS|PART_BYTES)",
+        ),
+        (
+            "xlsx_huge_inline_cell",
+            "inline.xlsx",
+            1_000_000,
+            r"inline\.xlsx: a cell is over the limit of 32,767 characters.*GVRS_MAX_CELL_CHARS",
+        ),
+    ],
+)
+def test_a_small_file_that_unfolds_into_a_huge_part_is_refused_under_a_gigabyte(
+    tmp_path, maker, name, on_disk, message
+):
+    """Issue 24: an 875 KB XLSX of 20 million shared strings peaked at 3.3 GB and imported; a
+    946 KB Parquet file with one 300 MB cell held 1.24 GB before its refusal. ``gvrs import``,
+    in a process of its own, now refuses each, naming the file and the limit, with its peak
+    resident memory (the process's own high-water mark, VmHWM) under 1 GB."""
+    path = _make_in_a_process_of_its_own(maker, tmp_path / name)
+    assert path.stat().st_size < on_disk
+    env = {**os.environ, "GVRS_HOME": str(tmp_path / "home"), "GVRS_DEFAULT_STATE": "CA"}
+    env.pop("GVRS_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_AT_EXIT, "import", str(path), "--format", "gvrs"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert re.search(message, output), output
+    peak_kb = int(output.split("peak-kb ")[1].split()[0])
+    assert peak_kb < 1024 * 1024, peak_kb
+
+
+def test_shared_strings_within_the_limit_are_read_as_openpyxl_reads_them(tmp_path, monkeypatch):
+    """The bounded reader gives the cells openpyxl's own gives: escapes, rich-text runs,
+    phonetic runs left out, spaces kept."""
+    import openpyxl
+
+    strings = [
+        b"<si><t>source_id</t></si>",
+        b"<si><t>area</t></si>",
+        b"<si><t>note</t></si>",
+        b"<si><t>A-1</t></si>",
+        b"<si><t>East &amp; West &lt;side&gt;</t></si>",
+        b'<si><r><rPr><b/></rPr><t>Bold</t></r><r><t xml:space="preserve"> and plain</t></r></si>',
+        '<si><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh></si>'.encode(),
+        b'<si><t xml:space="preserve">line one\nline two</t></si>',
+    ]
+    rows = hostile._shared_row(1, [0, 1, 2]) + hostile._shared_row(2, [3, 4, 5])
+    rows += hostile._shared_row(3, [3, 6, 7])
+    path = hostile._xlsx(tmp_path / "book.xlsx", rows, "A1:C3", strings, len(strings))
+    reference = openpyxl.load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    expected = [
+        [str(v).strip() for v in r] for r in reference.iter_rows(min_row=2, values_only=True)
+    ]
+    assert expected[1][1] == "漢字"
+    assert read_all(path)[0].frame.values.tolist() == expected
+    # The count of strings alone is enough to refuse a workbook over a lower limit.
+    monkeypatch.setenv("GVRS_MAX_PART_BYTES", "300")
+    with pytest.raises(LimitError, match=r"book\.xlsx: .*over the limit of 300 bytes"):
+        read_all(path)

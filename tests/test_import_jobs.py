@@ -308,3 +308,16 @@ def test_a_second_command_line_import_on_sqlite_says_the_registry_is_busy(tmp_pa
     assert "Traceback" not in second.stderr
     assert "small.csv: the registry is busy" in second.stderr
     assert "GVRS_SQLITE_BUSY_TIMEOUT" in second.stderr
+
+
+def test_a_file_naming_no_state_is_told_to_fill_in_the_forms_state_field(people, good, settings):
+    """The web upload has its own State field: its error points there, never at a
+    command-line flag or an environment variable."""
+    settings.GVRS_DEFAULT_STATE = ""
+    client = client_for(people["analyst"])
+    upload(client, good)
+    run_queued_tasks()
+    job = ImportJob.objects.get()
+    assert job.state == "failed", job.message
+    assert 'fill in "State" on this form' in job.message
+    assert "--state" not in job.message and "GVRS_DEFAULT_STATE" not in job.message

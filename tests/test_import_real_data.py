@@ -101,6 +101,13 @@ def test_ca_doj_publishes_bakersfield_homicides_60_in_2021_and_38_in_2022():
     report = import_file(require(CA_DOJ), load_format("ca-doj"))
     assert report.ok
     assert len(report.warnings) == 7  # the negative UCR cells, none of them homicides
+    # The summary reads at a glance: the skipped values on a line of their own, before the
+    # hundreds of places the file made, which are counted rather than listed.
+    lines = report.run.message.splitlines()
+    skipped = next(i for i, line in enumerate(lines) if line.startswith("7 values skipped"))
+    places = next(i for i, line in enumerate(lines) if " new places: " in line)
+    assert skipped < places
+    assert lines[places].count(";") <= 11 and "more (every one: gvrs jurisdictions" in lines[places]
     figures = dict(
         PublishedCount.objects.filter(
             jurisdiction__name="Bakersfield",

@@ -1,8 +1,8 @@
-"""Partner figures as a reader sees them across tables and pages: the tables by program and
-by organization read together (each organization's row is the sum of its programs'; the
-funnel's stages are ordered; outcomes are counted among the people identified), and the
-equity pages of a county and its towns read together. No hidden cell may be pinned, on random
-case work and on the demo's."""
+"""Partner figures as a reader sees them across tables and pages (docs/disclosure.md): every
+count outside an organization is a perturbed leaf (a program's, or an area's), every row and
+total a sum of leaves shown, so the views agree; a reader writing down everything they say,
+with a partner's own counts known exactly, pins no small count of another organization, on
+random case work and on the demo's."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from gvrs.accounts.models import Organization
-from gvrs.analysis.partnertables import STAGE_ORDER, STAGES
+from gvrs.analysis.disclosure import Audience, NoiseTable
 from gvrs.data.mapping import load_format
 from gvrs.data.simulate import simulate
 from gvrs.data.simulate.output import write_city
@@ -25,62 +25,18 @@ from gvrs.partners import actions
 from gvrs.partners.demo import build_partner_demo
 from gvrs.partners.figures import equity_of_access, program_figures
 from gvrs.partners.models import Participant
+from gvrs.partners.outside import program_leaves
 from tests.partner_helpers import make_participant, make_program
 from tests.personas import make_user
 from tests.suppression_reader import Reader
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2026, 3, 1)
-
-
-def read_program_figures(figures) -> Reader:
-    """Everything the page's tables publish, and what they mean, for a reader (the true
-    values, kept beside each table, only to check that they lie in the ranges)."""
-    reader = Reader()
-    tables = {
-        "funnel": (figures.funnel, figures.by_organization[0], False),
-        "services": (figures.services, figures.by_organization[1], True),
-        "referrals": (figures.referrals, figures.by_organization[2], True),
-        "outcomes": (figures.outcomes, figures.by_organization[3], False),
-    }
-    for name, (by_program, by_org, additive) in tables.items():
-        known = {}
-        assert by_program.rows[-1] == by_org.rows[-1] == "Total"
-        assert by_program.cells[-1] == by_org.cells[-1], "one total, shown alike"
-        for kind, table in (("p", by_program), ("o", by_org)):
-            for i, row in enumerate(table.rows):
-                key_row = "Total" if row == "Total" else (kind, row)
-                for j, label in enumerate(table.cells[i]):
-                    truth_value = table.raw.values[i, j]
-                    known[(name, key_row, j)] = reader.see((name, key_row, j), label, truth_value)
-        columns = len(by_program.columns)
-        programs = [r for r in by_program.rows if r != "Total"]
-        orgs = [r for r in by_org.rows if r != "Total"]
-        for j in range(columns):
-            for org in orgs:
-                mine = [(name, ("p", p), j) for p in programs if p.startswith(f"{org}: ")]
-                reader.sums(mine, (name, ("o", org), j), known)
-            reader.sums([(name, ("o", o), j) for o in orgs], (name, "Total", j), known)
-            reader.sums([(name, ("p", p), j) for p in programs], (name, "Total", j), known)
-        if additive:
-            rows = [("p", p) for p in programs] + [("o", o) for o in orgs] + ["Total"]
-            for row in rows:
-                reader.sums(
-                    [(name, row, j) for j in range(columns - 1)], (name, row, columns - 1), known
-                )
-        reader.known = {**getattr(reader, "known", {}), **known}
-    rows = [("p", p) for p in figures.funnel.rows[:-1]]
-    rows += [("o", o) for o in figures.by_organization[0].rows[:-1]] + ["Total"]
-    for row in rows:
-        for stage, earlier in STAGE_ORDER:
-            reader.at_most(
-                ("funnel", row, STAGES.index(stage)),
-                ("funnel", row, STAGES.index(earlier)),
-                reader.known,
-            )
-        for j in range(4):
-            reader.at_most(("outcomes", row, j), ("funnel", row, 0), reader.known)
-    return reader
+CAP = NoiseTable().cap
+TABLES = ("funnel", "services", "referrals", "outcomes")
+ADDITIVE = ("services", "referrals")
+# What every reader knows of the funnel: (stage, the stage it cannot outnumber), by column.
+STAGE_ORDER = [(1, 0), (2, 0), (3, 2), (4, 2)]
 
 
 def _random_casework(people, seed: int) -> None:
@@ -130,37 +86,130 @@ def _random_casework(people, seed: int) -> None:
                     )
 
 
+def _exact_cells() -> dict:
+    """The truth: each program's exact counts, from inside its organization (every
+    participant of the random case work consented to aggregate reporting)."""
+    truth = {}
+    for organization in Organization.objects.filter(kind="partner"):
+        inside = program_figures(organization, suppress=False, as_of=AS_OF)
+        for name, table in zip(
+            TABLES, (inside.funnel, inside.services, inside.referrals, inside.outcomes), strict=True
+        ):
+            for row, cells in table.body():
+                if row != "Total":
+                    for j, label in enumerate(cells):
+                        truth[(name, row, j)] = (
+                            np.nan if label == "no data" else float(label.replace(",", ""))
+                        )
+    return truth
+
+
+def read_every_view(views: dict, insider: str | None) -> Reader:
+    """One reader of every view outside the organizations at once: all partners (the city's
+    page), the partners other than ``insider`` (its own page), each organization on its own
+    (the council report). Program cells are perturbed figures (within the page's bound); rows
+    of organizations, "the other partners" and totals are sums of the figures shown, as the
+    page says; ``insider``'s own program cells are known exactly, as its staff know them."""
+    truth = _exact_cells()
+    reader = Reader()
+    known: dict = {}
+    shown: dict = {}
+    for figures in views.values():
+        within = figures.perturbed_within
+        for name, table in zip(
+            TABLES,
+            (figures.funnel, figures.services, figures.referrals, figures.outcomes),
+            strict=True,
+        ):
+            for row, cells in table.body():
+                if row == "Total":
+                    continue
+                for j, label in enumerate(cells):
+                    key = (name, row, j)
+                    assert shown.setdefault(key, label) == label, f"{key}: {shown[key]}, {label}"
+                    if insider is not None and row.startswith(f"{insider}: "):
+                        known[key] = None if np.isnan(truth[key]) else truth[key]
+                    elif key not in known and key not in reader.unknown:
+                        known[key] = reader.see(key, label, truth[key], within)
+    # What the rows mean: each column of a program is a count; a program's Total column is
+    # the sum of its other columns; the funnel's stages and the outcomes are ordered.
+    programs = sorted({k[1] for k in shown})
+    for name in TABLES:
+        columns = 1 + max(k[2] for k in shown if k[0] == name)
+        if name in ADDITIVE:
+            for row in programs:
+                parts = [(name, row, j) for j in range(columns - 1)]
+                reader.sums(parts, (name, row, columns - 1), known)
+    for row in programs:
+        for stage, earlier in STAGE_ORDER:
+            reader.at_most(("funnel", row, stage), ("funnel", row, earlier), known)
+        for j in range(4):
+            reader.at_most(("outcomes", row, j), ("funnel", row, 0), known)
+    return reader
+
+
+def _sums_are_of_the_figures_shown(figures) -> None:
+    for table, by_org in zip(
+        (figures.funnel, figures.services, figures.referrals, figures.outcomes),
+        figures.by_organization or [None] * 4,
+        strict=True,
+    ):
+        body = dict(table.body())
+
+        def value(label: str) -> float:
+            return np.nan if label == "no data" else float(label.replace(",", ""))
+
+        rows = [r for r in body if r != "Total"]
+        for j in range(len(table.columns)):
+            column = [value(body[r][j]) for r in rows]
+            total = value(body["Total"][j])
+            assert (np.isnan(total) and all(np.isnan(column))) or total == np.nansum(column)
+            if by_org is not None:
+                for org, cells in by_org.body():
+                    if org != "Total":
+                        mine = [value(body[r][j]) for r in rows if r.startswith(f"{org}: ")]
+                        assert value(cells[j]) == np.nansum(mine) or np.isnan(value(cells[j]))
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_program_figures_by_program_and_by_organization_read_together_pin_nothing(people, seed):
+def test_a_partner_reading_every_view_with_its_own_counts_pins_nothing_of_the_others(people, seed):
+    """The city's page (all partners), the partner's own page (the other partners) and the
+    council report (each organization on its own), read together by a partner that knows its
+    own counts exactly: no other organization's small count may be pinned."""
     _random_casework(people, seed)
-    figures = program_figures(None, suppress=True, as_of=AS_OF)
-    assert len(figures.by_organization) == 4
-    assert [r for r in figures.by_organization[0].rows] == [
-        "Partner A",
-        "Partner B",
-        "Partner C",
-        "Total",
-    ]
-    assert figures.linked.suppressed.any()
-    reader = read_program_figures(figures)
-    reader.assert_nothing_pinned()
+    organizations = list(Organization.objects.filter(name__startswith="Partner ").order_by("name"))
+    every = {("org", o.name): program_figures(o, suppress=True, as_of=AS_OF) for o in organizations}
+    every["all"] = program_figures(None, suppress=True, as_of=AS_OF)
+    _sums_are_of_the_figures_shown(every["all"])
+    read_every_view(every, None).assert_nothing_pinned()
+    for insider in organizations:
+        views = {
+            **every,
+            "others": program_figures(None, suppress=True, as_of=AS_OF, exclude=insider),
+        }
+        read_every_view(views, insider.name).assert_no_small_count_pinned()
 
 
-def test_an_organization_row_is_the_sum_of_its_programs_and_hidden_alike(people):
-    """Partner A: programs of 3 and 50 people; B: 40 and 60. Suppressed each on its own, the
-    table by organization (53, 100) would give A's 3 away as 53 - 50."""
-    partner, outsider = people["partner"], people["outsider"]
-    for user, org, sizes in ((partner, "Partner A", (3, 50)), (outsider, "Partner B", (40, 60))):
+def test_a_small_count_of_the_others_is_not_given_away_by_the_all_partners_total(people):
+    """Partner A with 40 and 50 people, B with 7: exact, the city's total of 97 less A's own
+    90 would give B's 7 away, and so would "the other partners" on A's page."""
+    for user, org, sizes in (
+        (people["partner"], "Partner A", (40, 50)),
+        (people["outsider"], "Partner B", (7,)),
+    ):
         for k, n in enumerate(sizes):
             program = make_program(user, org, name=f"P{k}", capacity=100, caseload_per_worker=100)
             for i in range(n):
                 make_participant(user, program, f"{org} {k} {i}", enrol=False)
-    figures = program_figures(None, suppress=True, as_of=AS_OF)
-    identified = {row: cells[0] for row, cells in figures.funnel.body()}
-    by_org = {row: cells[0] for row, cells in figures.by_organization[0].body()}
-    assert identified["Partner A: P0"] == "fewer than 11"
-    assert identified["Partner A: P1"] != "50" or by_org["Partner A"] != "53"
-    read_program_figures(figures).assert_nothing_pinned()
+    everyone = program_figures(None, suppress=True, as_of=AS_OF)
+    a = Organization.objects.get(name="Partner A")
+    others = program_figures(None, suppress=True, as_of=AS_OF, exclude=a)
+    # A knows its own 90: what it reads of B is B's perturbed figure and nothing closer.
+    total = int(everyone.funnel.cells[-1][0])
+    shown_a = sum(int(c[0]) for r, c in everyone.funnel.body() if r.startswith("Partner A: "))
+    b = int(dict(others.funnel.body())["Partner B: P0"][0])
+    assert total - shown_a == b == int(others.funnel.cells[-1][0])
+    assert abs(b - 7) <= CAP
 
 
 def test_inside_the_organization_the_figures_are_exact_and_have_no_table_by_organization(people):
@@ -168,6 +217,7 @@ def test_inside_the_organization_the_figures_are_exact_and_have_no_table_by_orga
     make_participant(people["partner"], program, "Only One")
     own = program_figures(program.organization, suppress=False, as_of=AS_OF)
     assert own.by_organization == [] and own.funnel.cells[0][0] == "1"
+    assert own.perturbed_within == 0
 
 
 def test_the_figures_page_shows_tables_by_organization_outside(people):
@@ -176,7 +226,53 @@ def test_the_figures_page_shows_tables_by_organization_outside(people):
     client.force_login(people["analyst"])
     page = client.get("/partners/figures/").content.decode()
     assert "By organization" in page and "Funnel" in page
-    assert 'data-testid="org-contacts"' in page
+    assert 'data-testid="org-contacts"' in page and 'data-perturbed-within="5"' in page
+
+
+def test_contact_rates_outside_divide_perturbed_figures(people):
+    partner = people["partner"]
+    small = make_program(partner, "Partner A", name="Small", capacity=50, caseload_per_worker=50)
+    large = make_program(partner, "Partner A", name="Large", capacity=50, caseload_per_worker=50)
+    make_program(partner, "Partner A", name="Empty", capacity=50, caseload_per_worker=50)
+    for program, n in ((small, 4), (large, 20)):
+        for i in range(n):
+            person = make_participant(partner, program, f"{program.name} {i}")
+            actions.log_contact(
+                partner,
+                person,
+                on=AS_OF - dt.timedelta(days=3),
+                duration_minutes=10,
+                kind="in_person",
+                place="street",
+            )
+    figures = program_figures(None, suppress=True, as_of=AS_OF)
+    leaves = program_leaves(_policy(), AS_OF)
+    rates = dict(figures.contacts_per_week)
+    for i, program in enumerate(leaves.programs):
+        label = f"Partner A: {program.name}"
+        if leaves.enrolled[i] == 0:
+            assert rates[label] == "no enrolled participants"
+        else:
+            assert rates[label] == f"{leaves.contacts[i] / leaves.enrolled[i] / 12:.1f}"
+    inside = program_figures(small.organization, suppress=False, as_of=AS_OF)
+    assert dict(inside.contacts_per_week)["Partner A: Small"] == "0.1"
+
+
+def _policy():
+    from gvrs.accounts.audience import deployment_policy
+
+    return deployment_policy()
+
+
+def test_the_figures_change_whenever_the_case_work_does(people):
+    """What the council report's cache keys on: the leaves' digest moves with a new
+    participant, and only then."""
+    _random_casework(people, 4)
+    before = program_leaves(_policy(), AS_OF).digest()
+    assert program_leaves(_policy(), AS_OF).digest() == before
+    program = make_program(people["partner"], "Partner A", name="New", capacity=50)
+    make_participant(people["partner"], program, "Someone New")
+    assert program_leaves(_policy(), AS_OF).digest() != before
 
 
 @pytest.fixture
@@ -195,197 +291,31 @@ def demo(tmp_path):
     return city
 
 
-def test_the_demo_figures_pin_nothing_across_tables_and_across_pages(demo):
-    figures = program_figures(None, suppress=True, as_of=AS_OF)
+def test_the_demo_equity_pages_agree_and_pin_nothing(demo):
+    """Equity: the county's page and every town's page, read together by the public (need
+    perturbed too): an area reads the same on every page, every total is the sum of the
+    areas shown, and no area's count is pinned."""
     assert Participant.objects.exists()
-    read_program_figures(figures).assert_nothing_pinned()
-
-    # Equity: the county's page and every town's page, read together.
     county = Jurisdiction.objects.get(name=demo.scenario.county)
     towns = list(Jurisdiction.objects.filter(areas__isnull=False).distinct())
     assert towns and all(t.parent_id == county.pk for t in towns)
+    viewer = Audience(incidents=True)
     reader = Reader()
     known, labels = {}, {}
-    for column in range(5):
-        pages = {}
-        for place in [county, *towns]:
-            shown = equity_of_access(place, suppress=True)
-            exact = equity_of_access(place, suppress=False)
-            truth_by_area = {r.area.pk: r.cells[column] for r in exact.rows}
+    for place in [county, *towns]:
+        shown = equity_of_access(place, audience=Audience())
+        exact = equity_of_access(place, audience=viewer)
+        for column in range(5):
+            total = 0
             for row in shown.rows:
                 key = ("area", row.area.pk, column)
                 label = row.cells[column]
-                # The same area reads the same on every page.
                 assert labels.setdefault(key, label) == label, (row.area.name, column)
-                known[key] = reader.see(key, label, float(truth_by_area[row.area.pk]))
-            key = ("total", place.pk, column)
-            known[key] = reader.see(key, shown.total[column], float(exact.total[column]))
-            pages[place.pk] = [r.area.pk for r in shown.rows]
-        for place, areas in pages.items():
-            reader.sums([("area", a, column) for a in areas], ("total", place, column), known)
-    assert any(label in ("suppressed", "fewer than 11") for label in labels.values())
+                total += int(label.replace(",", ""))
+                if column < 2 and key not in reader.unknown:
+                    # Need: the truth is what a reader of incident records sees.
+                    truth = next(r for r in exact.rows if r.area.pk == row.area.pk).cells[column]
+                    known[key] = reader.see(key, label, float(truth.replace(",", "")), CAP)
+            assert shown.total[column] == f"{total:,}"
     reader.assert_nothing_pinned()
     assert Area.objects.filter(jurisdiction__in=towns).count() == len({k[1] for k in labels})
-
-
-def test_an_organizations_contact_rate_does_not_give_a_hidden_program_rate_away(people):
-    partner = people["partner"]
-    small = make_program(partner, "Partner A", name="Small", capacity=50, caseload_per_worker=50)
-    large = make_program(partner, "Partner A", name="Large", capacity=50, caseload_per_worker=50)
-    for program, n in ((small, 4), (large, 20)):
-        for i in range(n):
-            person = make_participant(partner, program, f"{program.name} {i}")
-            actions.log_contact(
-                partner,
-                person,
-                on=AS_OF - dt.timedelta(days=3),
-                duration_minutes=10,
-                kind="in_person",
-                place="street",
-            )
-    figures = program_figures(None, suppress=True, as_of=AS_OF)
-    rates = dict(figures.contacts_per_week)
-    assert rates["Partner A: Small"].startswith("suppressed (fewer than 11")
-    assert rates["Partner A: Large"] == "0.1"
-    assert dict(figures.organization_contacts_per_week)["Partner A"].startswith("suppressed")
-    inside = program_figures(small.organization, suppress=False, as_of=AS_OF)
-    assert dict(inside.contacts_per_week)["Partner A: Small"] == "0.1"
-
-
-def read_every_view(figures_by_view: dict, insider: str | None) -> Reader:
-    """One reader of every view outside the organizations at once: all partners (the city's
-    page), the partners other than ``insider`` (its own page), each organization on its own
-    (the council report); ``insider``'s own cells known exactly, as its staff know them."""
-    reader = Reader()
-    known: dict = {}
-    shown: dict = {}
-
-    def name_of(view, row):
-        if row != "Total":
-            return ("p", row) if ": " in row else ("o", row)
-        if view == "all":
-            return "Total"
-        if view == "others":
-            return ("others", insider)
-        return ("o", view[1])
-
-    for view, figures in figures_by_view.items():
-        for table_name, table in (
-            ("funnel", figures.funnel),
-            ("services", figures.services),
-            ("referrals", figures.referrals),
-            ("outcomes", figures.outcomes),
-            *[
-                (n, t)
-                for n, t in zip(
-                    ("funnel", "services", "referrals", "outcomes"),
-                    figures.by_organization,
-                    strict=False,
-                )
-            ],
-        ):
-            for i, row in enumerate(table.rows):
-                for j, label in enumerate(table.cells[i]):
-                    key = (table_name, name_of(view, row), j)
-                    truth = table.raw.values[i, j]
-                    mine = insider is not None and (
-                        key[1] == ("o", insider)
-                        or (key[1][0] == "p" and key[1][1].startswith(f"{insider}: "))
-                    )
-                    if key in shown:
-                        assert shown[key] == label, f"{key} is {shown[key]} and {label}"
-                    shown[key] = label
-                    if mine:
-                        reader.unknown.pop(key, None)
-                        known[key] = None if np.isnan(truth) else float(truth)
-                    elif key not in known:
-                        known[key] = reader.see(key, label, truth)
-    rows = {k[1] for k in known}
-    programs = sorted(r for r in rows if r != "Total" and r[0] == "p")
-    orgs = sorted(r for r in rows if r != "Total" and r[0] == "o")
-    for table_name, columns, additive in (
-        ("funnel", 5, False),
-        ("services", len(figures_by_view["all"].services.columns), True),
-        ("referrals", len(figures_by_view["all"].referrals.columns), True),
-        ("outcomes", 4, False),
-    ):
-        for j in range(columns):
-            for org in orgs:
-                mine = [(table_name, p, j) for p in programs if p[1].startswith(f"{org[1]}: ")]
-                reader.sums(mine, (table_name, org, j), known)
-            reader.sums([(table_name, o, j) for o in orgs], (table_name, "Total", j), known)
-            if insider is not None:
-                others = [(table_name, o, j) for o in orgs if o != ("o", insider)]
-                reader.sums(others, (table_name, ("others", insider), j), known)
-        if additive:
-            for row in [*programs, *orgs, "Total", ("others", insider)]:
-                reader.sums(
-                    [(table_name, row, j) for j in range(columns - 1)],
-                    (table_name, row, columns - 1),
-                    known,
-                )
-    for row in [*programs, *orgs, "Total", ("others", insider)]:
-        for stage, earlier in STAGE_ORDER:
-            reader.at_most(
-                ("funnel", row, STAGES.index(stage)), ("funnel", row, STAGES.index(earlier)), known
-            )
-        for j in range(4):
-            reader.at_most(("outcomes", row, j), ("funnel", row, 0), known)
-    return reader
-
-
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_partner_reading_every_view_with_its_own_counts_pins_nothing_of_the_others(people, seed):
-    """The city's page (all partners), the partner's own page (the other partners) and the
-    council report (each organization on its own), read together by a partner that knows its
-    own counts exactly: no other organization's hidden cell may be pinned."""
-    _random_casework(people, seed)
-    organizations = list(Organization.objects.filter(name__startswith="Partner ").order_by("name"))
-    every = {("org", o.name): program_figures(o, suppress=True, as_of=AS_OF) for o in organizations}
-    every["all"] = program_figures(None, suppress=True, as_of=AS_OF)
-    read_every_view(every, None).assert_nothing_pinned()
-    for insider in organizations:
-        views = {
-            **every,
-            "others": program_figures(None, suppress=True, as_of=AS_OF, exclude=insider),
-        }
-        read_every_view(views, insider.name).assert_no_small_count_pinned()
-
-
-def test_a_small_count_of_the_others_is_not_given_away_by_the_all_partners_total(people):
-    """Partner A with 40 and 50 people, B with 7: the city's total of 97 less A's own 90 would
-    give B's 7 away, and so would "the other partners" on A's page."""
-    for user, org, sizes in (
-        (people["partner"], "Partner A", (40, 50)),
-        (people["outsider"], "Partner B", (7,)),
-    ):
-        for k, n in enumerate(sizes):
-            program = make_program(user, org, name=f"P{k}", capacity=100, caseload_per_worker=100)
-            for i in range(n):
-                make_participant(user, program, f"{org} {k} {i}", enrol=False)
-    everyone = program_figures(None, suppress=True, as_of=AS_OF)
-    assert everyone.funnel.cells[-1][0] != "97"  # the grand total of people identified
-    a = Organization.objects.get(name="Partner A")
-    others = program_figures(None, suppress=True, as_of=AS_OF, exclude=a)
-    assert others.funnel.cells[-1][0] == "fewer than 11"
-
-
-def test_the_views_of_one_day_share_one_decision_until_the_counts_change(people, monkeypatch):
-    """The figures page (the other partners), the city's page and the council report's
-    tables per organization are cut from one decision; a new participant makes a new one."""
-    from gvrs.analysis import partnertables
-
-    _random_casework(people, 4)
-    decided = []
-    real = partnertables._decide
-    monkeypatch.setattr(partnertables, "_decide", lambda *a: decided.append(1) or real(*a))
-    partnertables._DECIDED.clear()
-    a = Organization.objects.get(name="Partner A")
-    program_figures(None, suppress=True, as_of=AS_OF)
-    program_figures(None, suppress=True, as_of=AS_OF, exclude=a)
-    program_figures(a, suppress=True, as_of=AS_OF)
-    assert len(decided) == 1
-    program = make_program(people["partner"], "Partner A", name="New", capacity=50)
-    make_participant(people["partner"], program, "Someone New")
-    program_figures(None, suppress=True, as_of=AS_OF)
-    assert len(decided) == 2

@@ -203,20 +203,19 @@ def group_share_unavailable(place: str, period: str, reason: str) -> str:
     return f"The group-involved share is not available for {place} in {period}: {reason}."
 
 
-def partners_sentence(organizations: int, threshold: int) -> str:
-    """How the partners' program figures were made safe to publish."""
+def partners_sentence(organizations: int, within: int) -> str:
+    """How the partners' program figures were made safe to publish (docs/disclosure.md)."""
     who = "one community partner" if organizations == 1 else f"{organizations} community partners"
     return (
         f"Program figures from {who}, counting only participants who consented to aggregate "
-        f"reporting; counts from 1 to {threshold} are shown as “fewer than {threshold + 1}”, "
-        "and further cells are hidden where a total would reveal them."
+        f"reporting; every count is moved by a small amount fixed by the records it counts (at "
+        f"most {within}, usually 0 or 1), so that no count, however small, can be worked out "
+        "exactly; totals add up the figures shown."
     )
 
 
 def no_partner_figures(place: str) -> str:
-    return (
-        f"No community partner has participants recorded in {place}: no program figures are shown."
-    )
+    return "No community partner has a program recorded: no program figures are shown."
 
 
 def evaluation_sentence(evaluation, method_name: str) -> str:

@@ -14,9 +14,19 @@ class ApiConfig(AppConfig):
         from django.contrib.admin.models import LogEntry
         from django.db.models.signals import post_delete, post_save
 
-        from gvrs.api.common import forget_version
         from gvrs.incidents.models import ImportRun, Jurisdiction, Population
 
         for model in (LogEntry, ImportRun, Population, Jurisdiction):
             for signal in (post_save, post_delete):
                 signal.connect(forget_version, sender=model, dispatch_uid=f"api-{model}")
+
+
+def forget_version(**kwargs) -> None:
+    """Forget the version the API remembers, where this process has loaded the API (a
+    process that never answered an API request remembers none): so start-up does not import
+    django-ninja and pydantic for every command."""
+    import sys
+
+    common = sys.modules.get("gvrs.api.common")
+    if common is not None:
+        common.forget_version(**kwargs)

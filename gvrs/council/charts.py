@@ -65,6 +65,48 @@ def _rings(geometry: dict) -> list[list]:
     return []
 
 
+def _label_largest(axes, areas, squeeze: float, limit: int = 10) -> None:
+    """Name the ``limit`` largest areas at the centre of their largest ring, skipping a name
+    whose box would overlap one already placed (the table beside the map names them all)."""
+    from matplotlib import patheffects
+
+    placed = []
+    for name, geometry, _ in areas:
+        for ring in _rings(geometry):
+            xs = [p[0] for p in ring]
+            ys = [p[1] for p in ring]
+            size = (
+                abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(ring))))
+                / 2
+                * squeeze
+            )
+            placed.append((size, name, (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2))
+    placed.sort(key=lambda t: (-t[0], t[1]))
+    figure = axes.figure
+    figure.canvas.draw()  # text extents need a renderer
+    renderer = figure.canvas.get_renderer()
+    boxes, named = [], set()
+    for _, name, x, y in placed:
+        if name in named or len(named) >= limit:
+            continue
+        text = axes.text(
+            x,
+            y,
+            name,
+            fontsize=6,
+            ha="center",
+            va="center",
+            color=INK,
+            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
+        )
+        box = text.get_window_extent(renderer)
+        if any(box.overlaps(other) for other in boxes):
+            text.remove()
+            continue
+        boxes.append(box)
+        named.add(name)
+
+
 def area_map(areas: list[tuple[str, dict, int | None]], *, unit: str, title: str) -> str:
     """A choropleth of areas: ``(name, GeoJSON geometry, count or None when suppressed)``.
     Suppressed areas are grey and say so in the legend; the colour scale is in ``unit``, in
@@ -89,8 +131,13 @@ def area_map(areas: list[tuple[str, dict, int | None]], *, unit: str, title: str
     axes.add_collection(
         PatchCollection(patches, facecolors=colours, edgecolors="#5b6577", linewidths=0.4)
     )
-    axes.autoscale_view()
+    if xs:
+        # Framed on the areas' extent, with a small margin: nothing cut, nothing wasted.
+        pad_x, pad_y = (max(xs) - min(xs)) * 0.02, (max(ys) - min(ys)) * 0.02
+        axes.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
+        axes.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
     axes.set_aspect(1 / squeeze)
+    _label_largest(axes, areas, squeeze)
     axes.set_xticks([])
     axes.set_yticks([])
     for side in axes.spines.values():

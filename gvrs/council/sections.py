@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db.models import Count
 
+from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis import narrative
 from gvrs.analysis.counts import (
     YEAR,
@@ -40,7 +41,7 @@ from gvrs.evaluation.runs import METHOD_NAMES, evaluate
 from gvrs.incidents.models import Area, Incident, Jurisdiction
 from gvrs.incidents.people import NOT_RECORDED
 from gvrs.partners.figures import program_figures
-from gvrs.partners.models import Organization, Participant
+from gvrs.partners.models import Organization
 from gvrs.reports.labels import source_title
 from gvrs.reports.series import (
     INCIDENTS,
@@ -591,23 +592,25 @@ def victims(place: Jurisdiction, found: list[Found], today: dt.date) -> Section 
 
 
 def partners(place: Jurisdiction, period: Period, today: dt.date) -> Section:
-    """Program figures of the partners whose participants live in the place, suppressed for
-    publication (only participants who consented to aggregate reporting)."""
-    places = place.descendant_ids()
-    org_ids = (
-        Participant.objects.filter(area__jurisdiction_id__in=places)
-        .order_by()
-        .values_list("organization", flat=True)
+    """Program figures of every community partner with a program, as they leave the
+    organizations (``gvrs.partners.figures``, docs/disclosure.md): only participants who
+    consented to aggregate reporting, every count perturbed, as of the day the report is made.
+
+    Which partners are listed never depends on their participants: a partner is named from
+    its first program, whether or not anyone is enrolled, consenting or not, so the report
+    says nothing of a participant who refused aggregate reporting, nor of a small count."""
+    organizations = list(
+        Organization.objects.filter(kind=Organization.Kind.PARTNER, programs__isnull=False)
         .distinct()
+        .order_by("name")
     )
-    organizations = list(Organization.objects.filter(pk__in=list(org_ids)).order_by("name"))
     title = "Community partners"
     if not organizations:
         return Section(title, [Paragraph(narrative.no_partner_figures(place.name))], "partners")
-    as_of = min(period.end, today)
-    blocks: list = [Paragraph(narrative.partners_sentence(len(organizations), DEFAULT_THRESHOLD))]
+    within = deployment_policy().noise.cap
+    blocks: list = [Paragraph(narrative.partners_sentence(len(organizations), within))]
     for organization in organizations:
-        figures = program_figures(organization, suppress=True, as_of=as_of)
+        figures = program_figures(organization, suppress=True, as_of=today)
         prefix = f"{organization.name}: "
         for table, transpose in ((figures.funnel, False), (figures.services, True)):
             programs = [r.removeprefix(prefix) for r in table.rows]

@@ -13,8 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
 
+from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis.periods import PERIOD_FORMS
 from gvrs.analysis.workload import WorkloadError
+from gvrs.cliutil import did_you_mean
 from gvrs.council import render as layout
 from gvrs.council.build import ReportError, ReportRequest, build_report
 from gvrs.council.config import read_workload
@@ -22,6 +24,7 @@ from gvrs.env import gvrs_home
 from gvrs.evaluation.runs import METHOD_NAMES
 from gvrs.incidents.models import Jurisdiction
 from gvrs.incidents.versions import registry_version
+from gvrs.partners.outside import program_leaves
 
 
 class ReportForm(forms.Form):
@@ -33,7 +36,10 @@ class ReportForm(forms.Form):
         max_length=40, required=False, label="Against", help_text="default: the period before"
     )
     baseline = forms.IntegerField(
-        required=False, min_value=1900, max_value=2100, help_text="default: the place's"
+        required=False,
+        min_value=1900,
+        max_value=2100,
+        help_text="the year to compare with; default: the place's baseline year",
     )
     strategy_start = forms.DateField(
         required=False,
@@ -49,7 +55,12 @@ class ReportForm(forms.Form):
         if not found:
             found = list(Jurisdiction.objects.filter(slug=text)[:1])
         if not found:
-            raise forms.ValidationError(f"No place called {text!r}.")
+            names = Jurisdiction.objects.values_list("name", flat=True).distinct()
+            hint = did_you_mean(text, names)
+            raise forms.ValidationError(
+                f"No place called {text!r};"
+                + (hint if hint else " the place finder (Places) lists every place.")
+            )
         if len(found) > 1:
             paths = "; ".join(j.path for j in found[:8])
             raise forms.ValidationError(
@@ -82,6 +93,9 @@ def _report(form: ReportForm):
     workload_file = gvrs_home() / "workload.toml"
     # The place's workload file is part of the question: an edit to it makes a new report.
     parts += (workload_file.stat().st_mtime_ns if workload_file.exists() else None,)
+    # So are the partners' figures the report shows (partner data is not the registry):
+    # a new participant, consent, contact or service makes a new report.
+    parts += (program_leaves(deployment_policy(), dt.date.today()).digest(),)
     key = "council-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
     found = cache.get(key)
     if found is None:

@@ -33,6 +33,16 @@ _SETTINGS = {
     # The deadliest US mass shooting (Las Vegas, 2017) left about 500 people shot: a row per
     # person is a few hundred rows. An incident's rows are held in memory until it closes.
     "incident_rows": ("GVRS_MAX_INCIDENT_ROWS", 10_000, "one incident", "rows"),
+    # What a reader must hold decoded in memory at once, whatever the file's size: an XLSX
+    # workbook's shared strings (every cell's text, held for the whole read) or a Parquet
+    # page (decompressed whole before its first value). A compressed file can be small and
+    # unfold into gigabytes here; 256 MB keeps the peak of any file under 1 GB.
+    "part_bytes": (
+        "GVRS_MAX_PART_BYTES",
+        256 * 2**20,
+        "a part of the file decoded whole (an XLSX workbook's shared strings, a Parquet page)",
+        "bytes",
+    ),
 }
 
 
@@ -44,6 +54,7 @@ class Limits:
     cell_chars: int = _SETTINGS["cell_chars"][1]
     columns: int = _SETTINGS["columns"][1]
     incident_rows: int = _SETTINGS["incident_rows"][1]
+    part_bytes: int = _SETTINGS["part_bytes"][1]
 
     @classmethod
     def from_env(cls) -> Limits:

@@ -31,6 +31,7 @@ import pyarrow.csv as pa_csv
 
 from gvrs.data.errors import FileError
 from gvrs.data.limits import LimitError, Limits
+from gvrs.data.parquetpages import PageHeaderError, column_pages
 from gvrs.data.text import text_frame
 
 CHUNK_ROWS = 100_000
@@ -563,7 +564,7 @@ class XlsxTable(Table):
         super().__init__(path, limits)
         import zipfile
 
-        import openpyxl
+        from gvrs.data.xlsxparts import load_workbook
 
         try:
             with zipfile.ZipFile(path) as archive:
@@ -578,8 +579,11 @@ class XlsxTable(Table):
                 found=f"{unpacked:,} bytes unpacked",
             )
         try:
-            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            # Shared strings and worksheet cells bounded before they are held in memory.
+            self._book = load_workbook(path, self.limits, self.name)
             self._sheet = self._book.worksheets[0]
+        except FileError:
+            raise
         except Exception as exc:  # openpyxl raises several unrelated types for a bad zip
             raise FileError(self.name, f"not a readable XLSX workbook ({exc})") from None
         self._sheet.reset_dimensions()
@@ -641,9 +645,11 @@ class ParquetTable(Table):
     """A Parquet file read batch by batch; 'line' means the row number plus one (header).
 
     The file's own metadata is checked before any value is decoded: the column count, the
-    decoded size of every row group, and each column chunk's mean value size (a mean over the
-    cell limit means some cell is over it), so a few kilobytes of compressed repetition
-    cannot unfold into gigabytes. Batches are sized so one holds about ``_BATCH_BYTES``."""
+    decoded size of every row group, each column chunk's mean value size (a mean over the
+    cell limit means some cell is over it) and, for a column chunk larger decoded than
+    ``Limits.part_bytes``, every page's decompressed size and mean value size from the page
+    headers, so a few kilobytes of compressed repetition cannot unfold into gigabytes, nor
+    one 300 MB cell hide among small ones. Batches are sized so one holds about ``_BATCH_BYTES``."""
 
     kind = "parquet"
     _BATCH_BYTES = 64 * 2**20
@@ -701,21 +707,47 @@ class ParquetTable(Table):
             row_bytes = max(row_bytes, group.total_byte_size // rows)
             for column_index in range(group.num_columns):
                 chunk = group.column(column_index)
-                values = max(chunk.num_values, 1)
-                mean = chunk.total_uncompressed_size / values
-                # UTF-8 takes at most 4 bytes per character, and a column chunk's size counts
-                # a little page overhead: a mean above 4 bytes x the limit proves a cell over.
-                if mean > 4 * limits.cell_chars + 64:
-                    raise LimitError(
-                        self.name,
-                        "cell_chars",
-                        limits.cell_chars,
-                        found=f"cells of about {int(mean):,} bytes on average",
-                        column=self.columns[column_index]
-                        if column_index < len(self.columns)
-                        else None,
-                    )
+                column = self.columns[column_index] if column_index < len(self.columns) else None
+                self._check_mean(chunk.total_uncompressed_size, chunk.num_values, column)
+                if chunk.total_uncompressed_size > limits.part_bytes:
+                    # Small enough in all, no page of it can be larger; else each page is
+                    # checked from its header, before one is decompressed.
+                    self._check_pages(chunk, column)
         return row_bytes
+
+    def _check_mean(self, decoded_bytes: int, values: int, column: str | None) -> None:
+        """UTF-8 takes at most 4 bytes per character, and a size counts a little page
+        overhead: a mean above 4 bytes x the cell limit proves a cell over it."""
+        mean = decoded_bytes / max(values, 1)
+        if mean > 4 * self.limits.cell_chars + 64:
+            raise LimitError(
+                self.name,
+                "cell_chars",
+                self.limits.cell_chars,
+                found=f"cells of about {int(mean):,} bytes on average",
+                column=column,
+            )
+
+    def _check_pages(self, chunk, column: str | None) -> None:
+        """Every page of a column chunk, from its header (``gvrs.data.parquetpages``): a
+        page is decompressed whole before its first value is read, and one value is never
+        split across pages, so one huge cell makes one huge page."""
+        offsets = [o for o in (chunk.dictionary_page_offset, chunk.data_page_offset) if o]
+        try:
+            with open(self.path, "rb") as fh:
+                pages = column_pages(fh, min(offsets), chunk.total_compressed_size)
+        except (PageHeaderError, OSError, ValueError) as exc:
+            raise FileError(self.name, f"not a readable Parquet file ({exc})") from None
+        for page in pages:
+            self._check_mean(page.uncompressed_bytes, page.values, column)
+            if page.uncompressed_bytes > self.limits.part_bytes:
+                raise LimitError(
+                    self.name,
+                    "part_bytes",
+                    self.limits.part_bytes,
+                    found=f"a page of {page.uncompressed_bytes:,} bytes decompressed",
+                    column=column,
+                )
 
     def chunks(self, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
         next_line = 2

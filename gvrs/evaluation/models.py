@@ -41,3 +41,32 @@ class EvaluationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.metric} {self.place_name} from {self.start}"
+
+
+class Strategy(models.Model):
+    """A strategy that began in a place: where, when and what. The registry of starts that
+    every evaluation reads: a place whose strategy began before or during an evaluation's
+    window is never one of its comparison places, and ``gvrs evaluate --method staggered``
+    evaluates every start together."""
+
+    jurisdiction = models.ForeignKey(
+        "incidents.Jurisdiction", on_delete=models.PROTECT, related_name="strategies"
+    )
+    start = models.DateField(help_text="the first day of the strategy")
+    description = models.CharField(
+        max_length=300, help_text="what began, e.g. 'Ceasefire group violence intervention'"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.CharField(max_length=150, blank=True, help_text="user name or command")
+
+    class Meta:
+        ordering = ["start", "jurisdiction__name", "id"]
+        verbose_name_plural = "strategies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "start", "description"], name="strategy_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} in {self.jurisdiction.name} from {self.start}"

@@ -25,6 +25,7 @@ from gvrs.analysis.evaluation import (
     difference_in_differences,
     interrupted_time_series,
     select_donors,
+    staggered_adoption,
     synthetic_control,
 )
 from gvrs.analysis.evaluation._core import split_at
@@ -33,11 +34,12 @@ from gvrs.data.panel import Panel
 from gvrs.incidents.models import Jurisdiction, Population, PublishedCount
 from gvrs.reports.series import INCIDENTS, all_series, incident_series
 
-METHODS = ("its", "did", "synth")
+METHODS = ("its", "did", "synth", "staggered")
 METHOD_NAMES = {
     "its": "Interrupted time series",
     "did": "Difference in differences",
     "synth": "Synthetic control",
+    "staggered": "Staggered adoption",
 }
 # Annual series: this many years before the start unless told otherwise (a log-linear trend
 # over four decades of homicides would be a poor counterfactual).
@@ -66,6 +68,7 @@ class Tables:
     kind: str = "counts"  # "levels": figures per person (a panel file), compared as they are
     predictors: pd.DataFrame | None = None  # a row per predictor, a column per place
     adoptions: dict[str, dt.date] = field(default_factory=dict)  # column -> start
+    ids: dict[str, int] = field(default_factory=dict)  # column -> jurisdiction id (registry)
 
 
 def read_donor_file(path: Path) -> list[Jurisdiction]:
@@ -173,6 +176,7 @@ def incident_tables(
     if populations.isna().any().any():
         populations = None
     return Tables(
+        ids={labels[p.pk]: p.pk for p in [jurisdiction, *donors] if labels[p.pk] in counts},
         treated=labels[jurisdiction.pk],
         source=INCIDENTS,
         definition=treated.definition,
@@ -258,6 +262,7 @@ def published_tables(
                 index=counts.index, columns=counts.columns
             )
     return Tables(
+        ids={labels[pk]: pk for pk in [jurisdiction.pk, *places]},
         treated=treated,
         source=source,
         definition=series[0].definition,
@@ -307,6 +312,9 @@ def evaluate(
             since = dt.date(start.year - DEFAULT_PRE_YEARS, 1, 1)
     if predictors is not None:
         tables = replace(tables, predictors=predictors)
+    tables = replace(tables, adoptions=registry_adoptions(tables.ids, but=jurisdiction.pk))
+    if method == "staggered":
+        return registry_staggered(tables, start, since=since, level=level, label=metric.label)
     question = Question(
         start=start,
         method=method,
@@ -334,6 +342,39 @@ class Question:
     outcome_only: bool = False
 
 
+def registry_adoptions(ids: dict[str, int], *, but: int | None = None) -> dict[str, dt.date]:
+    """The first recorded start (``gvrs strategies``) of each place of the tables."""
+    from gvrs.evaluation.models import Strategy
+
+    by_id = {pk: label for label, pk in ids.items() if pk != but}
+    found: dict[str, dt.date] = {}
+    rows = Strategy.objects.filter(jurisdiction_id__in=list(by_id)).order_by("start")
+    for place_id, start in rows.values_list("jurisdiction_id", "start"):
+        found.setdefault(by_id[place_id], start)
+    return found
+
+
+def registry_staggered(
+    tables: Tables, start: dt.date, *, since: dt.date | None, level: float, label: str
+) -> tuple[Evaluation, Tables]:
+    """The place and every comparison place of the registry evaluated together: the
+    place's own start with every start the registry records for the others (``gvrs
+    strategies``), each cohort against the places not yet treated. Places with gaps in the
+    window are left out."""
+    counts = tables.counts
+    keep = _period_starts(counts.index) >= pd.Timestamp(since or dt.date.min)
+    counts = counts.loc[keep]
+    counts = counts.loc[:, ~counts.isna().any()]
+    if tables.treated not in counts.columns:
+        raise EvaluationError(f"{tables.treated} has gaps in the window")
+    starts = {k: v for k, v in tables.adoptions.items() if k in counts.columns}
+    starts[tables.treated] = start
+    result = staggered_adoption(
+        counts, starts, scale="ratio", level=level, label=label[:1].lower() + label[1:]
+    )
+    return result, replace(tables, counts=counts)
+
+
 def evaluate_panel(
     panel: Panel,
     place: str,
@@ -352,6 +393,8 @@ def evaluate_panel(
     path), or a list of names. Predictors given here are added to the mapping's."""
     if method not in METHODS:
         raise EvaluationError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    if method == "staggered":
+        place = place or None
     tables = panel_tables(panel, place, None if isinstance(donors, str) else donors)
     found = [t for t in (panel.predictors, predictors) if t is not None]
     if outcome_only:
@@ -359,6 +402,8 @@ def evaluate_panel(
     if found:
         tables = replace(tables, predictors=pd.concat(found))
     tables = replace(tables, adoptions={**panel.adoptions, **(adoptions or {})})
+    if method == "staggered":
+        return staggered(panel, tables, level=level, since=since, place=place)
     question = Question(
         start=start,
         method=method,
@@ -372,10 +417,62 @@ def evaluate_panel(
     return run(tables, question)
 
 
-def panel_tables(panel: Panel, place: str, donors: list[str] | None) -> Tables:
+def staggered(
+    panel: Panel,
+    tables: Tables,
+    *,
+    level: float,
+    since: dt.date | None,
+    place: str = "",
+    scale: str | None = None,
+    controls: str = "not-yet-treated",
+) -> tuple[Evaluation, Tables]:
+    """Every adoption of the panel evaluated together (Callaway & Sant'Anna): levels are
+    weighted by population (figures per person add up to totals), on the log scale when
+    every figure is above 0; counts are compared as totals."""
+    if not tables.adoptions:
+        raise EvaluationError(
+            "no adoptions: give --adoptions FILE (place, start) or a treated column in the "
+            "panel mapping"
+        )
+    values = panel.values
+    keep = _period_starts(values.index) >= pd.Timestamp(since or dt.date.min)
+    values = values.loc[keep]
+    weights = None
+    if panel.populations is not None and panel.kind == "levels":
+        weights = panel.populations.loc[keep].mean()
+    if scale is None:
+        positive = bool((values.to_numpy() > 0).all())
+        scale = "log" if panel.kind == "levels" and positive else "ratio"
+    result = staggered_adoption(
+        values,
+        tables.adoptions,
+        weights=weights,
+        scale=scale,
+        controls=controls,
+        level=level,
+        label=panel.label[:1].lower() + panel.label[1:],
+        place=place,
+    )
+    return result, replace(tables, counts=values)
+
+
+def panel_tables(panel: Panel, place: str | None, donors: list[str] | None) -> Tables:
     """The panel as the designs take it: ``place`` first, then the donors (every other
     place, or those named, in order)."""
     names = list(panel.values.columns)
+    if place is None:
+        return Tables(
+            treated="",
+            source=panel.source,
+            definition=panel.label,
+            counts=panel.values,
+            populations=panel.populations,
+            placebo_counts=None,
+            placebo_label="",
+            pool=None,
+            kind=panel.kind,
+        )
     if place not in names:
         raise EvaluationError(
             f"{place!r} is not a place of the panel {panel.source} "
@@ -539,8 +636,8 @@ def record(result: Evaluation, tables: Tables, metric: Metric | str) -> dict:
         "start": result.start.isoformat(),
         "resolution": result.resolution,
         "level": result.level,
-        "first_period": str(_label(result.path["period"].iloc[0])),
-        "last_period": str(_label(result.path["period"].iloc[-1])),
+        "first_period": str(_label(_periods(result, tables)[0])),
+        "last_period": str(_label(_periods(result, tables)[-1])),
         "claims_effect": result.claims_effect,
         "pre_trend_p": _finite(result.pre_trend_p),
         "placebo_count": result.placebo_count,
@@ -571,6 +668,18 @@ def record(result: Evaluation, tables: Tables, metric: Metric | str) -> dict:
             }
             for name, row in zip(balance.index, balance.itertuples(), strict=True)
         ]
+    if result.method == "staggered":
+        twfe = result.details["twfe"]
+        out["cohorts"] = [
+            {**row, "ci_low": _finite(row["ci_low"]), "ci_high": _finite(row["ci_high"])}
+            for row in result.details["cohorts"]
+        ]
+        out["controls"] = result.details["controls"]
+        out["control_group"] = result.details["control_group"]
+        out["scale"] = result.details["scale"]
+        out["treated_places"] = result.details["treated_places"]
+        out["left_out"] = result.details["left_out"]
+        out["twfe"] = {k: _finite(v) if isinstance(v, float) else v for k, v in twfe.items()}
     if "fit_too_good" in result.details:
         out["fit_too_good"] = result.details["fit_too_good"]
     if "conformal" in result.details:
@@ -589,6 +698,13 @@ def record(result: Evaluation, tables: Tables, metric: Metric | str) -> dict:
             for r in study.itertuples()
         ]
     return out
+
+
+def _periods(result: Evaluation, tables: Tables) -> pd.Index:
+    """The data's periods (a staggered design's path runs by years since each start)."""
+    if result.method == "staggered":
+        return tables.counts.index
+    return pd.Index(result.path["period"])
 
 
 def _label(period) -> str:

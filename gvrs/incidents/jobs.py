@@ -232,7 +232,24 @@ def _start(job_id: int, phase: str) -> ImportJob | None:
     return ImportJob.objects.select_related("user").get(pk=job_id)
 
 
+# What the importer tells the command line, as the upload form says it: a web page never
+# asks for a command-line flag or an environment variable.
+WEB_WORDS = {
+    "pass --state, or set GVRS_DEFAULT_STATE": 'or fill in "State" on this form',
+    "or pass --new-places to create a separate place": (
+        'or tick "Create places whose name already exists elsewhere in the state" on this form'
+    ),
+}
+
+
+def in_web_words(message: str) -> str:
+    for said, meant in WEB_WORDS.items():
+        message = message.replace(said, meant)
+    return message
+
+
 def _fail(job: ImportJob, message: str) -> None:
+    message = in_web_words(message)
     ImportJob.objects.filter(pk=job.pk).update(
         state=ImportJob.State.FAILED, message=message[:5000], updated_at=timezone.now()
     )

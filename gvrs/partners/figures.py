@@ -1,16 +1,13 @@
 """Aggregates of partner work: the only thing that leaves an organization.
 
-Each table is counted in the database (grouped queries, never a loop over participants) and
-passed through ``gvrs.analysis.suppression`` before it reaches a page, unless the reader is
-inside the organization the figures describe. Outside, only participants who consented to
-aggregate reporting are counted.
-
-Tables published side by side are suppressed together, as one linked system
-(``LinkedTables``): the figures by program and by organization share each organization's
-row and the grand total; the funnel's stages are ordered (no more enrolled than identified);
-an area's count appears on its county's page and on its city's page, whose totals add up.
-A cell hidden in one of them is hidden in all, and the suppression is audited over the whole
-system, so no hidden count can be worked out by combining pages.
+Inside an organization its own figures are exact (counted in the database by grouped queries,
+never a loop over participants). Outside it (the city's page, another partner's page, the
+council report, equity of access) every count is perturbed by the disclosure policy
+(``gvrs.partners.outside``, docs/disclosure.md) and only participants who consented to
+aggregate reporting are counted: every view is a sum of one set of perturbed leaves per
+program or per area, so the views agree with each other, nested pages (a county and its
+towns) add up, and a page read before and after one enrolment or one service does not say
+how many changed.
 """
 
 from __future__ import annotations
@@ -19,21 +16,24 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, Max, Q
 
-from gvrs.analysis.partnertables import ADDITIVE, MEASURES, STAGES, outside_system
-from gvrs.analysis.suppression import (
-    DEFAULT_THRESHOLD,
-    MISSING,
-    LinkedSuppression,
-    LinkedTables,
-    SuppressedTable,
-    augment,
-)
+from gvrs.accounts.audience import deployment_policy
+from gvrs.analysis.disclosure import Audience, Records
+from gvrs.analysis.disclosure.windows import whole_months
+from gvrs.analysis.suppression import MISSING, augment
 from gvrs.data.metrics import get_metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction
 from gvrs.partners.models import Contact, Participant, Program, Referral, Service
-from gvrs.reports.series import metric_filter
+from gvrs.partners.outside import (
+    ADDITIVE,
+    MEASURES,
+    STAGES,
+    area_leaves,
+    program_leaves,
+)
+from gvrs.reports.protected import monthly_figures
+from gvrs.reports.series import count_expression, metric_filter
 
 ACTIVE_DAYS = 30  # enrolled, and reached within this many days: "active"
 # Contacts that reached the person (an attempt that did not is not a contact for the funnel).
@@ -43,15 +43,14 @@ REACHED = [k for k in Contact.Kind.values if k != Contact.Kind.ATTEMPTED]
 @dataclass(frozen=True)
 class Table:
     """A table as a page shows it: row labels, column labels, cell labels (strings), and
-    whether it was suppressed."""
+    whether its counts are perturbed (outside the organization)."""
 
     title: str
     rows: list[str]
     columns: list[str]
     cells: list[list[str]]
-    suppressed: bool
+    perturbed: bool
     note: str = ""
-    raw: SuppressedTable | None = field(default=None, repr=False, compare=False)
 
     def body(self) -> list[tuple[str, list[str]]]:
         return list(zip(self.rows, self.cells, strict=True))
@@ -67,18 +66,6 @@ def _exact(values: np.ndarray) -> list[list[str]]:
     return [[MISSING if np.isnan(v) else f"{int(v):,}" for v in row] for row in values]
 
 
-def _table(title, rows, columns, ids, result, values, suppress, note="") -> Table:
-    """One published table: the cells ``ids`` of the linked system, labelled as suppressed
-    (outside) or exact (inside)."""
-    if suppress:
-        view = result.view(ids)
-        cells = view.display()
-    else:
-        view = None
-        cells = _exact(values[ids])
-    return Table(title, [*rows, "Total"], list(columns), cells, suppress, note, view)
-
-
 def _empty_table(title, columns, note="") -> Table:
     return Table(title, ["Total"], list(columns), [["0"] * len(columns)], False, note)
 
@@ -90,13 +77,11 @@ def _programs(organization, exclude=None):
     return qs.filter(organization=organization) if organization is not None else qs
 
 
-def _participants(organization, suppress: bool, exclude=None):
+def _participants(organization):
+    """Inside an organization: all its participants, consenting to aggregate reporting or not
+    (its own figures never leave it)."""
     qs = Participant.objects.all()
-    if organization is not None:
-        qs = qs.filter(organization=organization)
-    if exclude is not None:
-        qs = qs.exclude(organization=exclude)
-    return qs.in_aggregates() if suppress else qs
+    return qs if organization is None else qs.filter(organization=organization)
 
 
 def _label(program: Program) -> str:
@@ -119,8 +104,7 @@ MEASURE_LABELS = ["alive", "not shot", "not arrested (firearm)", "in school or w
 @dataclass(frozen=True)
 class ProgramFigures:
     """Figures per program (``funnel`` ... ``outcomes``) and, outside an organization, the
-    same per organization (``by_organization``: funnel, services, referrals, outcomes),
-    suppressed together as ``linked``."""
+    same per organization (``by_organization``: funnel, services, referrals, outcomes)."""
 
     funnel: Table
     services: Table
@@ -130,7 +114,7 @@ class ProgramFigures:
     scope: str
     by_organization: list[Table] = field(default_factory=list)
     organization_contacts_per_week: list[tuple[str, str]] = field(default_factory=list)
-    linked: LinkedSuppression | None = field(default=None, repr=False, compare=False)
+    perturbed_within: int = 0  # the perturbation's bound, outside the organization
 
 
 def _funnel_counts(people, programs, as_of: dt.date) -> np.ndarray:
@@ -190,12 +174,10 @@ def _outcome_counts(people, programs) -> np.ndarray:
     return yes
 
 
-def _contact_rates(people, programs, as_of: dt.date, suppress: bool, groups) -> list:
-    """Contacts per enrolled participant per week over the last 12 weeks, for each group of
-    programs ``groups``: (label, [program indices]). A rate is shown only where the
-    participants it divides by are not a small count, and a group's rate is hidden too when
-    exactly one of its programs' rates is (with the others shown it would give that one
-    away)."""
+def _contact_rates(people, programs, as_of: dt.date, groups) -> list:
+    """Inside an organization: contacts that reached its enrolled participants, per enrolled
+    participant per week over the last 12 weeks, for each group of programs ``groups``:
+    (label, [program indices])."""
     since = as_of - dt.timedelta(weeks=12)
     enrolled = dict(
         people.filter(status=Participant.Status.ENROLLED)
@@ -216,23 +198,11 @@ def _contact_rates(people, programs, as_of: dt.date, suppress: bool, groups) -> 
         .values_list("participant__program", "n")
         .order_by()
     )
-
-    def small(i: int) -> bool:
-        n = enrolled.get(programs[i].pk, 0)
-        return suppress and 0 < n <= DEFAULT_THRESHOLD
-
     out = []
     for label, members in groups:
         n = sum(enrolled.get(programs[i].pk, 0) for i in members)
         reached = sum(contacts.get(programs[i].pk, 0) for i in members)
-        if n == 0:
-            out.append((label, "no enrolled participants"))
-        elif suppress and n <= DEFAULT_THRESHOLD:
-            out.append((label, f"suppressed (fewer than {DEFAULT_THRESHOLD + 1} enrolled)"))
-        elif len(members) > 1 and sum(small(i) for i in members) == 1:
-            out.append((label, "suppressed (it would give a program's rate away)"))
-        else:
-            out.append((label, f"{reached / n / 12:.1f}"))
+        out.append((label, "no enrolled participants" if n == 0 else f"{reached / n / 12:.1f}"))
     return out
 
 
@@ -249,19 +219,6 @@ def _counts(people, programs, as_of: dt.date) -> dict[str, np.ndarray]:
     }
 
 
-def _outside_system(as_of: dt.date):
-    """Every view outside the organizations is cut from this one decision
-    (``gvrs.analysis.partnertables``): programs, organizations and the decided system."""
-    programs = list(_programs(None))
-    if not programs:
-        return None
-    organizations = list(dict.fromkeys(p.organization for p in programs))
-    org_index = {o.pk: g for g, o in enumerate(organizations)}
-    group = np.array([org_index[p.organization_id] for p in programs], dtype=int)
-    counts = _counts(_participants(None, True), programs, as_of)
-    return programs, organizations, outside_system(counts, group)
-
-
 CONSENTED = " (participants who consented to aggregate reporting)"
 
 
@@ -271,10 +228,11 @@ def program_figures(
     """The funnel, services by type, referrals by status, outcomes and contacts per
     participant per week, per program and per organization (of one organization, or of all).
 
-    Inside an organization (``suppress=False``) its own figures, exact. Outside, every view
-    (all partners; one organization; ``exclude``: the partners other than the reader's own,
-    which it knows exactly) is cut from one decision (``_outside_system``), so no two views
-    together give away what either hides.
+    Inside an organization (``suppress=False``) its own figures, exact. Outside
+    (``suppress=True``: all partners; one organization; ``exclude``: the partners other than
+    the reader's own), every count perturbed and every row and total a sum of the same
+    perturbed leaves (``gvrs.partners.outside``), so the views agree and no two of them
+    together tell a count exactly.
     """
     titles = {
         "funnel": "Funnel" + (CONSENTED if suppress else ""),
@@ -290,13 +248,13 @@ def program_figures(
     }
     notes = {"funnel": f"active: enrolled and reached in the last {ACTIVE_DAYS} days to {as_of}"}
     scope = _scope(suppress, exclude)
-    people = _participants(organization, suppress, exclude)
 
     def empty() -> ProgramFigures:
         tables = {k: _empty_table(titles[k], columns[k], notes.get(k, "")) for k in titles}
         return ProgramFigures(*tables.values(), [], scope)
 
     if not suppress:
+        people = _participants(organization)
         programs = list(_programs(organization))
         if not programs:
             return empty()
@@ -319,73 +277,77 @@ def program_figures(
         return ProgramFigures(
             *tables.values(),
             _contact_rates(
-                people, programs, as_of, False, [(label, [i]) for i, label in enumerate(labels)]
+                people, programs, as_of, [(label, [i]) for i, label in enumerate(labels)]
             ),
             scope,
         )
-    outside = _outside_system(as_of)
-    if outside is None:
-        return empty()
-    all_programs, organizations, built = outside
+    policy = deployment_policy()
+    leaves = program_leaves(policy, as_of)
     keep = [
-        g
-        for g, o in enumerate(organizations)
-        if (organization is None or o.pk == organization.pk)
-        and (exclude is None or o.pk != exclude.pk)
+        i
+        for i, p in enumerate(leaves.programs)
+        if (organization is None or p.organization_id == organization.pk)
+        and (exclude is None or p.organization_id != exclude.pk)
     ]
     if not keep:
         return empty()
-    rows = np.flatnonzero(np.isin(built.group, keep))
-    programs = [all_programs[i] for i in rows]
+    programs = [leaves.programs[i] for i in keep]
     labels = [_label(p) for p in programs]
-    org_labels = [organizations[g].name for g in keep]
-    excluded = (
-        None
-        if exclude is None
-        else next((g for g, o in enumerate(organizations) if o.pk == exclude.pk), None)
-    )
+    organizations = list(dict.fromkeys(p.organization for p in programs))
 
-    def total(k):
-        _, groups, grand = built.ids[k]
-        if organization is not None:
-            return groups[keep[0]]
-        if excluded is not None:
-            return built.others[k][excluded]
-        return grand
+    def rows_of(k: str, which: list[int]) -> np.ndarray:
+        block = leaves.tables[k][which].astype(float)
+        if k in ADDITIVE:
+            block = np.column_stack([block, block.sum(axis=1)])
+        return block
 
-    def table(k, which):
-        cells, groups, _ = built.ids[k]
-        block = np.vstack([cells[rows] if which == "rows" else groups[keep], total(k)[None, :]])
-        suffix = "" if which == "rows" else ", by organization"
-        return _table(
+    def summed(block: np.ndarray) -> np.ndarray:
+        """Column sums; a column with no data at all has no sum either."""
+        has = ~np.isnan(block)
+        return np.where(has.any(axis=0), np.nansum(block, axis=0), np.nan)
+
+    def table(k: str, which: str) -> Table:
+        block = rows_of(k, keep)
+        total = summed(block)
+        if which == "rows":
+            body, names, suffix = block, labels, ""
+        else:
+            body = np.vstack(
+                [
+                    summed(block[[j for j, p in enumerate(programs) if p.organization_id == o.pk]])
+                    for o in organizations
+                ]
+            )
+            names, suffix = [o.name for o in organizations], ", by organization"
+        return Table(
             titles[k] + suffix,
-            labels if which == "rows" else org_labels,
-            columns[k],
-            block,
-            built.result,
-            built.values,
+            [*names, "Total"],
+            list(columns[k]),
+            _exact(np.vstack([body, total])),
             True,
             notes.get(k, ""),
         )
 
+    def rates(groups) -> list[tuple[str, str]]:
+        out = []
+        for label, members in groups:
+            n = int(sum(leaves.enrolled[keep[i]] for i in members))
+            reached = int(sum(leaves.contacts[keep[i]] for i in members))
+            out.append((label, "no enrolled participants" if n == 0 else f"{reached / n / 12:.1f}"))
+        return out
+
     per_org = organization is None
-    by_program = {k: table(k, "rows") for k in titles}
     members = [
-        (
-            organizations[g].name,
-            [i for i, p in enumerate(programs) if p.organization_id == organizations[g].pk],
-        )
-        for g in keep
+        (o.name, [i for i, p in enumerate(programs) if p.organization_id == o.pk])
+        for o in organizations
     ]
     return ProgramFigures(
-        *by_program.values(),
-        _contact_rates(
-            people, programs, as_of, True, [(label, [i]) for i, label in enumerate(labels)]
-        ),
+        *[table(k, "rows") for k in titles],
+        rates([(label, [i]) for i, label in enumerate(labels)]),
         scope,
         [table(k, "groups") for k in titles] if per_org else [],
-        _contact_rates(people, programs, as_of, True, members) if per_org else [],
-        built.result,
+        rates(members) if per_org else [],
+        policy.noise.cap,
     )
 
 
@@ -393,9 +355,9 @@ def _scope(suppress: bool, exclude) -> str:
     return (
         "your organization, exact"
         if not suppress
-        else "other partners, suppressed"
+        else "other partners, perturbed"
         if exclude is not None
-        else "all partners, suppressed"
+        else "all partners, perturbed"
     )
 
 
@@ -452,15 +414,13 @@ class Equity:
     columns: list[str]
     rows: list[EquityRow]
     total: list[str]
-    suppressed: bool
-    # The county (usually) whose pages are counted over the same months and suppressed
-    # together with this one.
+    # The county (usually) whose pages all count the same months and add up.
     linked_with: Jurisdiction | None = None
 
 
 def equity_root(jurisdiction: Jurisdiction) -> Jurisdiction:
     """The highest page of areas above ``jurisdiction`` (its county, usually): every page
-    under it shares areas or totals with it, so they are suppressed as one system."""
+    under it shares areas or totals with it, so they count the same months."""
     root = jurisdiction
     while root.parent_id is not None:
         parent = root.parent
@@ -471,93 +431,52 @@ def equity_root(jurisdiction: Jurisdiction) -> Jurisdiction:
     return root
 
 
-def _area_counts(areas, incidents, people, since, until) -> np.ndarray:
-    """Per area: people shot and killed in incidents of the window, participants enrolled
-    now, and their contacts and services in the window."""
-    index = {a.pk: i for i, a in enumerate(areas)}
-    window = incidents.filter(occurred_on__gte=since, occurred_on__lte=until, area__isnull=False)
-    shot = (
-        window.filter(metric_filter(get_metric("shootings")))
-        .values("area")
-        .annotate(n=Sum(F("killed") + F("injured")))
-    )
-    killed = (
-        window.filter(metric_filter(get_metric("homicides")))
-        .values("area")
-        .annotate(n=Sum("killed"))
-    )
-    people = people.filter(area_id__in=index)
-    enrolled = (
-        people.filter(status=Participant.Status.ENROLLED).values("area").annotate(n=Count("pk"))
-    )
-    contacts = (
-        Contact.objects.filter(participant__in=people, on__gte=since, on__lte=until)
-        .exclude(kind=Contact.Kind.ATTEMPTED)
-        .values("participant__area")
-        .annotate(n=Count("pk"))
-    )
-    services = (
-        Service.objects.filter(
-            participant__in=people, delivered_on__gte=since, delivered_on__lte=until
-        )
-        .values("participant__area")
-        .annotate(n=Count("pk"))
-    )
-    counts = np.zeros((len(areas), 5))
-    for j, (qs, key) in enumerate(
-        [
-            (shot, "area"),
-            (killed, "area"),
-            (enrolled, "area"),
-            (contacts, "participant__area"),
-            (services, "participant__area"),
-        ]
-    ):
-        for area_id, n in qs.values_list(key, "n").order_by():
-            if area_id in index and n:
-                counts[index[area_id], j] = n
-    return counts
+def _incident_counts(root, areas, since, until, audience, policy) -> np.ndarray:
+    """Per area, people shot and homicides from ``since`` to ``until`` (whole months): exact
+    for a reader who may read incident records, otherwise the sums of the perturbed monthly
+    figures the overview shows for the same areas and months."""
+    out = np.zeros((len(areas), 2))
+    for j, name in enumerate(("shootings", "homicides")):
+        metric = get_metric(name)
+        if audience is not None and audience.knows(Records.INCIDENTS):
+            index = {a.pk: i for i, a in enumerate(areas)}
+            rows = (
+                Incident.objects.filter(
+                    metric_filter(metric),
+                    jurisdiction_id__in=root.descendant_ids(),
+                    occurred_on__gte=since,
+                    occurred_on__lte=until,
+                    area_id__in=index,
+                )
+                .values("area")
+                .annotate(n=count_expression(metric))
+                .values_list("area", "n")
+                .order_by()
+            )
+            for area_id, n in rows:
+                out[index[area_id], j] = n or 0
+            continue
+        figures = monthly_figures(metric, root, policy)
+        if figures is None:
+            continue
+        for i, area in enumerate(areas):
+            if area.pk in figures.areas:
+                out[i, j] = figures.total(figures.areas[area.pk], since, until)
+    return out
 
 
-def _area_system(root: Jurisdiction, areas: list[Area], counts: np.ndarray):
-    """The linked system of every page under ``root``: each page lists the areas below it
-    above its total, and its total is the sum of its sub-pages' totals and its own areas.
-    Returns the system, the area cells (A, 5) and, per jurisdiction with areas below, (its
-    total's cells, the indices of its areas)."""
+def _pages(root: Jurisdiction, areas: list[Area]) -> dict[int, list[int]]:
+    """Each place with areas below it under ``root``: the indices of those areas."""
     tree = dict(
         Jurisdiction.objects.filter(pk__in=root.descendant_ids()).values_list("pk", "parent_id")
     )
-    children: dict[int, list[int]] = {}
-    for pk, parent in tree.items():
-        if pk != root.pk:
-            children.setdefault(parent, []).append(pk)
-    direct: dict[int, list[int]] = {}
+    pages: dict[int, list[int]] = {}
     for i, area in enumerate(areas):
-        direct.setdefault(area.jurisdiction_id, []).append(i)
-    system = LinkedTables()
-    cells = system.cells(counts)
-    pages: dict[int, tuple[np.ndarray, list[int]]] = {}
-
-    def build(node: int):
-        below, parts = [], []
-        for child in sorted(children.get(node, [])):
-            built = build(child)
-            if built is not None:
-                parts.append(built[0])
-                below.extend(built[1])
-        parts.extend(cells[i] for i in direct.get(node, []))
-        below.extend(direct.get(node, []))
-        if not parts:
-            return None
-        total = system.sums(np.vstack(parts), axis=0)
-        system.relate(np.vstack([*parts, total]), lines="columns")
-        if len(below) != len(parts):  # the page itself lists every area below
-            system.relate(np.vstack([cells[sorted(below)], total]), lines="columns")
-        pages[node] = (total, sorted(below))
-        return total, below
-
-    build(root.pk)
-    return system, cells, pages
+        node = area.jurisdiction_id
+        while node is not None:
+            pages.setdefault(node, []).append(i)
+            node = tree.get(node) if node != root.pk else None
+    return pages
 
 
 def _data_end(place_ids) -> dt.date:
@@ -571,50 +490,53 @@ def _data_end(place_ids) -> dt.date:
 
 
 def equity_of_access(
-    jurisdiction: Jurisdiction, *, suppress: bool, organization=None, exclude=None
+    jurisdiction: Jurisdiction,
+    *,
+    exclude=None,
+    audience: Audience | None = None,
 ) -> Equity:
-    """Need (people shot, homicides, over the 12 months to the end of the incident data's
-    coverage) against reach
-    (participants enrolled, contacts and services in those months) per area, ranked by unmet
-    need: the area's share of people shot minus its share of enrolled participants, both as
-    shown. A suppressed figure counts as 0 in the ranking, so the order never depends on a
-    hidden number.
+    """Need (people shot, homicides) against reach (participants enrolled now, contacts and
+    services) per area, over the 12 whole months to the end of the incident data's coverage,
+    ranked by unmet need: the area's share of people shot minus its share of enrolled
+    participants, both as shown.
 
-    Every page under the same county (``equity_root``) is counted over the same 12 months
-    and suppressed as one linked system, so an area hidden on the city's page is hidden on
-    the county's too, and no hidden count can be worked out by comparing the pages."""
+    Reach is counted over consenting participants of every organization but ``exclude`` (a
+    partner's own counts would let it subtract), each count perturbed (``gvrs.partners
+    .outside``); need exactly for a reader who may read incident records (``audience``),
+    perturbed otherwise. Every page under the same county (``equity_root``) counts the same
+    months, and every total is a sum of the areas' figures, so the county's page and its
+    towns' agree and add up."""
     root = equity_root(jurisdiction)
     place_ids = root.descendant_ids()
     all_areas = list(
-        Area.objects.filter(jurisdiction_id__in=place_ids).select_related("jurisdiction")
+        Area.objects.filter(jurisdiction_id__in=place_ids)
+        .select_related("jurisdiction")
+        .order_by("pk")
     )
-    incidents = Incident.objects.filter(jurisdiction_id__in=place_ids)
-    until = _data_end(place_ids)
-    since = until - dt.timedelta(days=365) + dt.timedelta(days=1)
-    people = _participants(organization, suppress, exclude)
-    counts = _area_counts(all_areas, incidents, people, since, until)
+    end = _data_end(place_ids)
+    months = whole_months(end.replace(day=1) - dt.timedelta(days=400), end)
+    until = months[1] if months else end
+    since = until.replace(day=1)
+    for _ in range(11):  # twelve whole months in all
+        since = (since - dt.timedelta(days=1)).replace(day=1)
     columns = ["people shot", "homicides", "enrolled participants", "contacts", "services"]
-    if not all_areas:
-        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, suppress, root)
-    system, cells, pages = _area_system(root, all_areas, counts)
+    pages = _pages(root, all_areas)
     if jurisdiction.pk not in pages:
-        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, suppress, root)
-    total, below = pages[jurisdiction.pk]
+        return Equity(jurisdiction, since, until, columns, [], ["0"] * 5, root)
+    policy = deployment_policy()
+    need = _incident_counts(root, all_areas, since, until, audience, policy)
+    reach = area_leaves(policy, [a.pk for a in all_areas], since, until, exclude=exclude)
+    values = np.column_stack([need, reach]).astype(float)
+    below = sorted(pages[jurisdiction.pk], key=lambda i: all_areas[i].name)
     areas = [all_areas[i] for i in below]
-    block = np.vstack([cells[below], total[None, :]])
-    values = system.values(block)
-    if suppress:
-        result = system.suppress(DEFAULT_THRESHOLD)
-        labels = result.view(block).display()
-        shown = np.nan_to_num(np.where(result.suppressed[block], np.nan, values))[:-1]
-    else:
-        labels = _exact(values)
-        shown = values[:-1]
-    need = shown[:, 0] / shown[:, 0].sum() if shown[:, 0].sum() else np.zeros(len(areas))
-    reach = shown[:, 2] / shown[:, 2].sum() if shown[:, 2].sum() else np.zeros(len(areas))
-    gap = need - reach
+    shown = values[below]
+    total = shown.sum(axis=0)
+    labels = _exact(np.vstack([shown, total]))
+    need_share = shown[:, 0] / total[0] if total[0] else np.zeros(len(areas))
+    reach_share = shown[:, 2] / total[2] if total[2] else np.zeros(len(areas))
+    gap = need_share - reach_share
     order = np.argsort(-gap, kind="stable")
     rows = [
         EquityRow(areas[i], labels[i], float(gap[i]), rank) for rank, i in enumerate(order, start=1)
     ]
-    return Equity(jurisdiction, since, until, columns, rows, labels[-1], suppress, root)
+    return Equity(jurisdiction, since, until, columns, rows, labels[-1], root)

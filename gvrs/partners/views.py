@@ -1,5 +1,5 @@
 """Partner pages: participants, their plans, contacts, services, outcomes and referrals
-(inside an organization), and the suppressed figures that leave it.
+(inside an organization), and the perturbed figures that leave it (docs/disclosure.md).
 
 The firewall has one gate per model: every record is fetched through a ``_get_*_for_user``
 helper that looks only among the records ``visible_to`` the user, so a record of another
@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gvrs.accounts.audience import audience_of
 from gvrs.accounts.audit import record
 from gvrs.incidents.models import Jurisdiction
 from gvrs.partners import actions, audit, figures
@@ -617,7 +618,7 @@ def _figures_allowed(request: HttpRequest) -> None:
 @login_required
 def program_figures(request: HttpRequest) -> HttpResponse:
     """Inside an organization its own figures, exact; everyone with access to figures sees
-    all partners' figures, suppressed."""
+    all partners' figures, perturbed."""
     _figures_allowed(request)
     today = timezone.localdate()
     org = partner_organization(request.user)
@@ -638,7 +639,11 @@ def equity(request: HttpRequest) -> HttpResponse:
     chosen = next((j for j in choices if j.slug == slug), choices[0] if choices else None)
     # A partner sees the other partners' reach: its own counts would let it subtract.
     org = partner_organization(request.user)
-    result = figures.equity_of_access(chosen, suppress=True, exclude=org) if chosen else None
+    result = (
+        figures.equity_of_access(chosen, exclude=org, audience=audience_of(request.user))
+        if chosen
+        else None
+    )
     return render(
         request,
         "partners/equity.html",

@@ -16,6 +16,7 @@ counts per area over whole months. Never a point or a coordinate finer than a ce
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -208,6 +209,54 @@ def map_style() -> str | dict:
     }
 
 
+def boundaries(jurisdiction: Jurisdiction) -> dict:
+    """The areas' shapes inside ``jurisdiction``, simplified, as the map draws them:
+    ``features`` (GeoJSON features with the area's primary key as id), the outer rings'
+    ``lons`` and ``lats`` (the extent to fit), and ``named`` ((name, shape) for the labels).
+    Computed once per registry version."""
+    from django.core.cache import cache
+
+    from gvrs.incidents.versions import registry_version
+
+    key = f"boundaries-{jurisdiction.pk}-{registry_version()}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    features, lons, lats, named = [], [], [], []
+    areas = (
+        Area.objects.filter(
+            jurisdiction_id__in=jurisdiction.descendant_ids(), boundary__isnull=False
+        )
+        .order_by("name")
+        .values_list("pk", "name", "boundary")[:1000]
+    )
+    for pk, name, boundary in areas:
+        shape = _simplified(boundary) if boundary else None
+        if shape is None:
+            continue
+        named.append((name, shape))
+        features.append({"type": "Feature", "id": str(pk), "geometry": shape})
+        for polygon in (
+            shape["coordinates"] if shape["type"] == "MultiPolygon" else [shape["coordinates"]]
+        ):
+            lons.extend(p[0] for p in polygon[0])
+            lats.extend(p[1] for p in polygon[0])
+    found = {"features": features, "lons": lons, "lats": lats, "named": named}
+    cache.set(key, found)
+    return found
+
+
+def boundaries_url(jurisdiction: Jurisdiction) -> str:
+    """Where the page fetches the shapes (``reports-boundaries``), versioned by the registry:
+    the response is cached for a year, and a new import gives a new URL."""
+    from django.urls import reverse
+
+    from gvrs.incidents.versions import registry_version
+
+    version = hashlib.sha256(registry_version().encode()).hexdigest()[:16]
+    return reverse("reports-boundaries", kwargs={"slug": jurisdiction.slug}) + f"?v={version}"
+
+
 def area_map(
     metric: Metric,
     jurisdiction: Jurisdiction,
@@ -300,19 +349,16 @@ def area_map(
     rows.sort(key=lambda r: (-r.count, r.name))
 
     figure = go.Figure()
-    features, lons, lats, named_shapes = [], [], [], []
-    for a in areas:
-        shape = _simplified(a["boundary"]) if a["boundary"] else None
-        if shape is None:
-            continue
-        named_shapes.append((a["name"], shape))
-        features.append({"type": "Feature", "id": str(a["pk"]), "geometry": shape})
-        for polygon in (
-            shape["coordinates"] if shape["type"] == "MultiPolygon" else [shape["coordinates"]]
-        ):
-            lons.extend(p[0] for p in polygon[0])
-            lats.extend(p[1] for p in polygon[0])
-    geojson = {"type": "FeatureCollection", "features": features}
+    drawn = boundaries(jurisdiction)
+    features, lons, lats, named_shapes = (
+        drawn["features"],
+        drawn["lons"],
+        drawn["lats"],
+        drawn["named"],
+    )
+    # The shapes are the same for every metric, window and visitor: the page names them by
+    # URL (versioned, so the browser keeps them) instead of carrying them inline.
+    geojson = boundaries_url(jurisdiction)
     shown_areas = [a for a in areas if a["boundary"]]
     if features:
         figure.add_trace(

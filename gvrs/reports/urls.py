@@ -10,4 +10,5 @@ urlpatterns = [
     path("help/", reference.help_page, name="reports-help"),
     path("help/<slug:name>/", reference.help_page, name="reports-help-page"),
     path("j/<slug:slug>/", views.overview, name="reports-jurisdiction"),
+    path("j/<slug:slug>/areas.geojson", views.area_boundaries, name="reports-boundaries"),
 ]

@@ -163,6 +163,29 @@ def places(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("incidents.view_publishedcount", raise_exception=True)
+def area_boundaries(request: HttpRequest, slug: str) -> HttpResponse:
+    """The shapes of the areas inside a place, as GeoJSON: the maps of the overview name
+    this URL (with the registry's version) instead of carrying the shapes in every page, so
+    a browser fetches them once and keeps them."""
+    import json
+
+    from gvrs.reports.areamap import boundaries
+
+    jurisdiction = get_object_or_404(Jurisdiction, slug=slug)
+    body = json.dumps(
+        {"type": "FeatureCollection", "features": boundaries(jurisdiction)["features"]},
+        separators=(",", ":"),
+    )
+    response = HttpResponse(body, content_type="application/geo+json")
+    # Versioned by the URL's ?v=: the same URL always means the same shapes.
+    # Area shapes are no police record (docs: security), so the browser may keep them.
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.keep_in_browser = True
+    return response
+
+
+@login_required
+@permission_required("incidents.view_publishedcount", raise_exception=True)
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
     jurisdiction = get_object_or_404(Jurisdiction, slug=slug)
     metrics = load_metrics()

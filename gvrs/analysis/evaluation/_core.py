@@ -165,6 +165,7 @@ class GlmFit:
     dispersion: float  # Pearson chi-square / residual df, at least 1
     df_resid: int
     mu: np.ndarray
+    rho: float = 0.0  # the errors' lag-1 autocorrelation the covariance allows for
 
     def contrast(self, c: np.ndarray) -> tuple[float, float]:
         """(estimate, standard error) of the linear combination ``c @ beta``."""

@@ -379,13 +379,16 @@ def _summary(report: ImportReport, failed: bool) -> str:
     if report.coverage is not None and report.coverage.first is not None:
         lines.append(f"The file {report.coverage.describe()}.")
         lines += [f"warning: {w}" for w in report.coverage.warnings()]
-    if report.rows_filtered:
-        parts.append(f"{report.rows_filtered:,} rows left out by the mapping's filter")
+    # Values skipped first, on a line of their own: what the reader must look at.
     if report.warnings:
         parts.append(
-            f"{len(report.warnings)} values skipped: "
+            f"{len(report.warnings):,} value{'s' if len(report.warnings) != 1 else ''} skipped"
+            " (the rows were kept without them): "
             + "; ".join(f"line {w.line} {w.column}={w.value!r}" for w in report.warnings[:10])
+            + ("; …" if len(report.warnings) > 10 else "")
         )
+    if report.rows_filtered:
+        parts.append(f"{report.rows_filtered:,} rows left out by the mapping's filter")
     if report.conflicts_resolved:
         parts.append(
             f"{report.conflicts_resolved} incidents had victim rows disagreeing on incident "
@@ -403,7 +406,7 @@ def _summary(report: ImportReport, failed: bool) -> str:
             else ""
         )
         parts.append(f"{len(created):,} new places: " + "; ".join(shown) + more)
-    return "\n".join(lines + (["; ".join(parts)] if parts else []))
+    return "\n".join(lines + parts)
 
 
 def _nibrs_summary(report: ImportReport) -> list[str]:
@@ -423,9 +426,9 @@ def _nibrs_summary(report: ImportReport) -> list[str]:
     return parts
 
 
-# The run's summary lists the places an import created, up to this many (all of them are
-# linked to the run: ``gvrs jurisdictions --import-run N``).
-SUMMARY_PLACES = 200
+# The run's summary names the first places an import created, up to this many, and counts
+# the rest (all of them are linked to the run: ``gvrs jurisdictions --import-run N``).
+SUMMARY_PLACES = 10
 
 
 def _published_chunks(reading: _Reading, mapping: Mapping, report: ImportReport):

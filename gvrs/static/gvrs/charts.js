@@ -88,13 +88,16 @@
 
   // A chart with data-declutter shows no text label over another: labels are taken in the
   // order the figure lists them (the most important first) and one that would overlap a label
-  // already shown is hidden; its name stays on hover. Redone after every drawing.
+  // already shown, or run past the chart's edge, is hidden; its name stays on hover. Redone
+  // after every drawing.
   function declutter(element) {
     var shown = [];
+    var frame = element.getBoundingClientRect();
     element.querySelectorAll(".textpoint text").forEach(function (label) {
       label.style.display = "";
       var box = label.getBoundingClientRect();
-      var clash = box.width === 0 || shown.some(function (other) {
+      var cut = box.left < frame.left || box.right > frame.right;  // would be clipped
+      var clash = box.width === 0 || cut || shown.some(function (other) {
         return box.left < other.right && other.left < box.right &&
           box.top < other.bottom && other.top < box.bottom;
       });

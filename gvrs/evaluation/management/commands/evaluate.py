@@ -90,10 +90,16 @@ class Command(BaseCommand):
             raise usage("--level must be between 0.5 and 1, e.g. 0.9")
         if options["mapping"] and not options["panel"]:
             raise usage("--mapping reads a --panel file; give --panel FILE too")
-        if not options["jurisdiction"]:
+        staggered = options["method"] == "staggered"
+        if not options["jurisdiction"] and not (staggered and options["panel"]):
             raise usage("give --jurisdiction: the place whose strategy is evaluated")
-        if options["start"] is None:
+        if options["start"] is None and not (staggered and options["panel"]):
             raise usage("give --start YYYY-MM-DD: the day the strategy began")
+        if staggered and options["adoptions"] and not options["panel"]:
+            raise usage(
+                "--adoptions names places of a --panel file; on the registry, record starts "
+                "with `gvrs strategies add`"
+            )
         try:
             if options["panel"]:
                 result, tables, label = self._panel(options)
@@ -215,7 +221,7 @@ class Command(BaseCommand):
                 )
             )
         name = label if isinstance(label, str) else label.label
-        title = f"{name}, {result.place}, from {result.start}"
+        title = f"{name}, {result.place or 'every adoption'}, from {result.start}"
         write_frame(pd.DataFrame(rows, columns=["", "value"]), "table", self.stdout, title=title)
         if out.get("weights"):
             weights = pd.DataFrame(list(out["weights"].items()), columns=["donor", "weight"])
@@ -232,6 +238,26 @@ class Command(BaseCommand):
             reference = out.get("event_study_reference", "the year before the start")
             title = f"Event study (rate ratio; {reference} = 1)"
             write_frame(study, "table", self.stdout, title=title)
+        if out.get("cohorts"):
+            cohorts = pd.DataFrame(
+                [
+                    {
+                        "start": c["start"],
+                        "places": len(c["places"]),
+                        "effect ratio": round(c["effect_ratio"], 3),
+                        "interval": f"{fmt(c['ci_low'])} – {fmt(c['ci_high'])}",
+                        "periods after": c["periods_after"],
+                    }
+                    for c in out["cohorts"]
+                ]
+            )
+            write_frame(cohorts, "table", self.stdout, title="Adoption cohorts")
+            twfe = out["twfe"]
+            self.stdout.write(
+                f"Two-way fixed effects, for comparison: {fmt(twfe['effect_ratio'])} "
+                f"({fmt(twfe['ci_low'])} – {fmt(twfe['ci_high'])}, clustered by place, "
+                f"p = {fmt(twfe['p_value'], 2)})"
+            )
         if out.get("donors") and not out.get("weights"):
             self.stdout.write("Comparison places: " + ", ".join(out["donors"]))
         self.stdout.write(out["sentence"])

@@ -63,6 +63,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 1) * 2))
         parser.add_argument(
+            "--threads",
+            type=int,
+            default=1,
+            help="threads per gunicorn worker (gthread); each worker's database connections"
+            " stay within GVRS_DB_POOL_MAX however many threads it has",
+        )
+        parser.add_argument(
             "--no-worker",
             action="store_true",
             help="do not start a background-job worker (run `gvrs worker` elsewhere)",
@@ -92,8 +99,16 @@ class Command(BaseCommand):
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
         if gunicorn is None:
             raise CommandError("gunicorn is not installed in this environment", returncode=2)
-        self.stdout.write(f"gvrs at http://{address}/ (gunicorn, {options['workers']} workers)")
-        connections.close_all()  # gunicorn's workers open their own; none is inherited
+        threads = max(1, options["threads"])
+        self.stdout.write(
+            f"gvrs at http://{address}/ (gunicorn, {options['workers']} workers"
+            + (f" x {threads} threads)" if threads > 1 else ")")
+        )
+        # gunicorn's workers open their own connections (and pools); none is inherited.
+        connections.close_all()
+        for connection in connections.all(initialized_only=True):
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
         os.execv(
             gunicorn,
             [
@@ -104,6 +119,8 @@ class Command(BaseCommand):
                 address,
                 "--workers",
                 str(options["workers"]),
+                "--threads",
+                str(threads),
                 "--access-logfile",
                 "-",
             ],
