@@ -161,9 +161,10 @@ def test_maps_draw_their_areas_inside_the_frame(demo, browser, width):
     try:
         for place in ("kern-like-county", "philadelphia"):
             page.goto(f"{base}/j/{place}/")
-            chart = page.locator("[data-fit][data-drawn]").first
+            # The fit is a relayout after the first drawing; it marks the chart when done.
+            chart = page.locator("[data-fit][data-fitted]").first
             chart.wait_for(timeout=60_000)
-            page.wait_for_timeout(1500)  # the fit is a relayout after the first drawing
+            page.wait_for_timeout(500)
             found = chart.evaluate(FITS)
             width_px, height_px = found["frame"]
             x0, y0, x1, y1 = found["corners"]

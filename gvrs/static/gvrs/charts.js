@@ -64,7 +64,8 @@
       lat: (2 * Math.atan(Math.exp(middle)) - Math.PI / 2) * 180 / Math.PI
     };
     zoom = Math.max(0, Math.min(zoom, 16));
-    window.Plotly.relayout(element, { "map.center": centre, "map.zoom": zoom });
+    Promise.resolve(window.Plotly.relayout(element, { "map.center": centre, "map.zoom": zoom }))
+      .then(function () { element.dataset.fitted = String(Math.round(size.w)); });
   }
 
   function drawOne(element) {
