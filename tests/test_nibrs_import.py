@@ -299,6 +299,9 @@ def test_a_month_an_agency_did_not_report_is_a_coverage_gap(tmp_path):
     assert "no data for 2019-03" in months[0]["coverage"]
     year = stats("--metric", "firearm_assaults", "--jurisdiction", "Metro Transit Police")
     assert [(r["period"], r["complete"]) for r in year] == [("2019", False)]
+    code, out, _ = cli("coverage", "--jurisdiction", "Metro Transit Police", "--format", "json")
+    assert code == 0
+    assert [r["not_reported"] for r in json.loads(out)] == [["2019-03"]]
 
 
 def test_an_agency_that_began_in_august_covers_part_of_its_first_year(tmp_path):
