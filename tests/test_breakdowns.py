@@ -337,3 +337,16 @@ def test_the_council_report_tables_who_was_shot_with_small_counts_hidden(metro_t
         if 1 <= n <= 10:
             assert rows[value] == "fewer than 11", (value, n, rows)
     assert set(rows) == set(truth) | {"Total"}
+
+
+def test_compare_takes_the_same_filter(town):
+    """Women shot in the first half of 2022 against the second: the three of the year."""
+    code, out, err = cli(
+        "compare", "--metric", "shootings", "--jurisdiction", "Bakersfield",
+        "--period", "2022-01-01..2022-06-30", "--vs", "2022-07-01..2022-12-31",
+        "--where", "victim_sex=F", "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    (record,) = json.loads(out)
+    assert record["source"] == "incidents"
+    assert record["count"] + record["vs_count"] == 3

@@ -299,6 +299,9 @@ def test_a_month_an_agency_did_not_report_is_a_coverage_gap(tmp_path):
     assert "no data for 2019-03" in months[0]["coverage"]
     year = stats("--metric", "firearm_assaults", "--jurisdiction", "Metro Transit Police")
     assert [(r["period"], r["complete"]) for r in year] == [("2019", False)]
+    code, out, _ = cli("coverage", "--jurisdiction", "Metro Transit Police", "--format", "json")
+    assert code == 0
+    assert [r["not_reported"] for r in json.loads(out)] == [["2019-03"]]
 
 
 def test_an_agency_that_began_in_august_covers_part_of_its_first_year(tmp_path):
@@ -555,3 +558,33 @@ def test_an_xml_delete_removes_what_a_flat_file_stored(tmp_path):
     report = nibrs_import(path, "nibrs-xml")
     assert report.run.incidents_deleted == 1
     assert not Incident.objects.exists()
+
+
+# -- the web import --------------------------------------------------------------------------
+
+
+def test_a_submission_uploaded_on_the_imports_page_is_previewed_then_imported(people, tmp_path):
+    """The Vermont submission through the web: the preview stores nothing and shows the
+    file's coverage; one confirm imports what the command line would."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from gvrs.incidents.models import ImportJob
+    from tests.jobs_helpers import run_queued_tasks
+
+    client = Client()
+    client.force_login(people["analyst"])
+    with open(require(VERMONT), "rb") as fh:
+        response = client.post(
+            reverse("incidents-import-upload"), {"file": fh, "format": "nibrs-flat"}
+        )
+    assert response.status_code in (200, 302)
+    run_queued_tasks()
+    job = ImportJob.objects.get()
+    assert (job.phase, job.state) == ("preview", "done"), job.message
+    assert not Incident.objects.exists()
+    page = client.get(reverse("incidents-import-job", args=[job.pk])).content.decode()
+    assert "2019-06-01 to 2020-04-30" in page
+    client.post(reverse("incidents-import-confirm"), {"job": job.pk})
+    run_queued_tasks()
+    assert plain(registry_counts("nibrs")) == plain(flat_counts(VERMONT))

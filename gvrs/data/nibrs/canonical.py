@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from gvrs.data.nibrs import codes
-from gvrs.data.nibrs.records import Reading
+from gvrs.data.nibrs.records import Reading, isin
 from gvrs.data.schema import CANONICAL_COLUMNS
 
 # The person fields the NIBRS formats add ([victim_fields] of gvrs/data/formats/nibrs-*.toml).
@@ -86,8 +86,8 @@ def _offense_weapons(reading: Reading) -> pd.DataFrame:
 
 def to_canonical(reading: Reading) -> Canonical:
     """The canonical rows of ``reading``'s incidents (those without an error)."""
-    incidents = reading.incidents[~reading.incidents["incident"].isin(reading.bad_incidents)]
-    offenses = reading.offenses[reading.offenses["incident"].isin(incidents["incident"])]
+    incidents = reading.incidents[~isin(reading.incidents["incident"], reading.bad_incidents)]
+    offenses = reading.offenses[isin(reading.offenses["incident"], incidents["incident"])]
     kept = offenses[offenses["code"].isin(codes.KEPT_OFFENSES)].copy()
     weapons = _offense_weapons(reading)
     kept["firearm"] = kept["offense"].map(weapons["firearm"]).fillna(False).astype(bool)
@@ -103,13 +103,13 @@ def to_canonical(reading: Reading) -> Canonical:
     links = reading.victim_offenses.merge(
         kept[["offense", "code", "part", "incident"]], on="offense"
     )
-    links = links[links["victim"].isin(victims["victim"])]
+    links = links[isin(links["victim"], victims["victim"])]
     links["rank"] = links["code"].map(_PRECEDENCE)
     chosen = links.sort_values(["victim", "rank"]).drop_duplicates("victim")
     people = victims.merge(
         chosen[["victim", "code", "part"]], on="victim", how="inner", suffixes=("", "_")
     )
-    injuries = reading.injuries[reading.injuries["victim"].isin(people["victim"])]
+    injuries = reading.injuries[isin(reading.injuries["victim"], people["victim"])]
     hurt = set(injuries["victim"][injuries["code"] != codes.NO_INJURY])
     people["killed"] = people["code"].isin(
         [codes.MURDER, codes.JUSTIFIABLE_HOMICIDE, codes.NEGLIGENT_MANSLAUGHTER]
@@ -119,7 +119,7 @@ def to_canonical(reading: Reading) -> Canonical:
 
     parts = _parts(kept, people, robbery)
     parts = parts.merge(incidents.drop(columns=["table", "line"]), on="incident", how="inner")
-    offenders = reading.offenders[reading.offenders["incident"].isin(parts["incident"])]
+    offenders = reading.offenders[isin(reading.offenders["incident"], parts["incident"])]
     known = pd.to_numeric(offenders["seq"], errors="coerce").fillna(0) > 0
     counted = offenders[known].groupby("incident").size()
     parts["offenders"] = parts["incident"].map(counted).fillna(0).astype(int).astype(str)

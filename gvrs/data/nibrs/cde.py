@@ -43,6 +43,7 @@ from gvrs.data.nibrs.records import (
     WHERE,
     Agency,
     Reading,
+    isin,
 )
 
 REQUIRED = (
@@ -243,7 +244,7 @@ def _linked(
     incident: pd.Series | None,
 ) -> np.ndarray:
     """Rows whose ``column`` names a row of ``target_table`` (others are errors)."""
-    ok = rows[column].isin(targets).to_numpy()
+    ok = isin(rows[column], targets)
     for line, value, key in zip(
         rows["line"][~ok],
         rows[column][~ok],
@@ -411,7 +412,7 @@ def _incidents(reading: Reading, folder: _Folder, agencies: dict[str, str]) -> p
             "hour": hour.map(lambda h: "" if pd.isna(h) or not 0 <= h <= 23 else f"{int(h):02d}"),
             "report_date": frame["report_date"].where(frame["report_date"] == "R", ""),
             "cleared": cleared,
-            "arrest": np.where(frame["incident_id"].isin(arrested), "1", ""),
+            "arrest": np.where(isin(frame["incident_id"], arrested), "1", ""),
             "table": frame["table"],
             "line": frame["line"],
         }
@@ -537,7 +538,7 @@ def _offenses(reading: Reading, folder: _Folder, incidents: pd.Series, layout_ol
             reading, acts, "act_id", "CRIMINAL_ACT_ID", act_codes, "NIBRS_CRIMINAL_ACT_TYPE"
         )
         gangs = set(acts["offense_id"][acts["code"].isin(list(codes.GANG_ACTIVITY))])
-        gang = frame["offense_id"].isin(gangs)
+        gang = pd.Series(isin(frame["offense_id"], gangs), index=frame.index)
     reading.offenses = pd.DataFrame(
         {
             "incident": frame["incident"],
@@ -672,7 +673,7 @@ def _victims(reading: Reading, folder: _Folder, incidents: pd.Series) -> None:
             "NIBRS_VICTIM_CIRCUMSTANCES",
             {"victim_id": ("victim_id",), "circumstances_id": ("circumstances_id",)},
         )
-        rows = rows[rows["victim_id"].isin(victim_index)]
+        rows = rows[isin(rows["victim_id"], victim_index)]
         lookup = _lookup(
             folder,
             "NIBRS_CIRCUMSTANCES",
@@ -700,7 +701,7 @@ def _victims(reading: Reading, folder: _Folder, incidents: pd.Series) -> None:
                 "relationship_id": ("relationship_id",),
             },
         )
-        rows = rows[rows["victim_id"].isin(victim_index)]
+        rows = rows[isin(rows["victim_id"], victim_index)]
         lookup = _lookup(folder, "NIBRS_RELATIONSHIP", ("relationship_id",), ("relationship_code",))
         rows["code"] = _coded(
             reading,

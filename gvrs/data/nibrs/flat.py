@@ -39,6 +39,7 @@ from gvrs.data.nibrs.records import (
     VICTIM_COLUMNS,
     WHERE,
     Reading,
+    isin,
 )
 
 # Table 3-1: the lengths each level may have.
@@ -63,6 +64,11 @@ SEGMENTS = {
     "7": "a Group B arrest segment",
 }
 ACTIONS = {"0": "AD", "1": "IDW", "2": "IW", "3": "IW", "4": "IW", "5": "IW", "6": "IW", "7": "AD"}
+
+
+def _in(values: pd.Series, members) -> pd.Series:
+    """``values.isin(members)``, by pyarrow (``records.isin``), as a Series of the same index."""
+    return pd.Series(isin(values, members), index=values.index)
 
 
 def _field(frame: pd.DataFrame, start: int, end: int) -> pd.Series:
@@ -112,7 +118,7 @@ def read_flat(path: str | Path, limits: Limits | None = None) -> Reading:
     reading.rows_read = len(frame)
     frame = _segments(reading, frame, path.name)
     _zero_reports(reading, frame[frame["level"] == "0"])
-    groups = _incident_groups(reading, frame[frame["level"].isin(list("123456"))])
+    groups = _incident_groups(reading, frame[_in(frame["level"], list("123456"))])
     _administrative(reading, groups)
     _offenses(reading, groups)
     _victims(reading, groups)
@@ -128,7 +134,7 @@ def _segments(reading: Reading, frame: pd.DataFrame, file_name: str) -> pd.DataF
     frame["level"] = raw.str.slice(4, 5)
     frame["action"] = raw.str.slice(5, 6)
     rdw = pd.to_numeric(frame["rdw"], errors="coerce")
-    level_ok = frame["level"].isin(list(LENGTHS))
+    level_ok = _in(frame["level"], list(LENGTHS))
     bad_level = ~level_ok
     if bad_level.all():
         raise FileError(
@@ -213,7 +219,7 @@ def _zero_reports(reading: Reading, zero: pd.DataFrame) -> None:
         return
     month = _field(zero, 38, 39)
     year = _field(zero, 40, 43)
-    ok = month.isin([f"{m:02d}" for m in range(1, 13)]) & year.str.fullmatch(r"\d{4}")
+    ok = _in(month, [f"{m:02d}" for m in range(1, 13)]) & year.str.fullmatch(r"\d{4}")
     for line, value in zip(zero["line"][~ok], (month + year)[~ok], strict=True):
         reading.error(
             "", line, "Zero Report Month and Year (positions 38-43)", value, "not a month MMYYYY"
@@ -315,7 +321,7 @@ def _incident_groups(reading: Reading, segments: pd.DataFrame) -> pd.DataFrame:
             f"{len(keys)} incidents with time-window (W) segments were left out (gvrs reads "
             f"actions I and D): {', '.join(keys[:10])}{' ...' if len(keys) > 10 else ''}"
         )
-        segments = segments[~segments["key"].isin(keys)]
+        segments = segments[~_in(segments["key"], keys)]
     # The last level-1 segment about an incident decides it: I states it, D deletes it.
     heads = segments[segments["level"] == "1"]
     last = heads.sort_values("line").drop_duplicates("key", keep="last")
@@ -325,7 +331,7 @@ def _incident_groups(reading: Reading, segments: pd.DataFrame) -> pd.DataFrame:
         reading.deleted[key] = int(line)
     stated = last[last["action"] == "I"]
     reading.replaced = set(stated["key"])
-    return segments[segments["group"].isin(stated["group"])]
+    return segments[_in(segments["group"].astype(str), stated["group"].astype(str))]
 
 
 def _bad(reading: Reading, rows: pd.DataFrame, mask, label: str, values, reason) -> None:
@@ -338,7 +344,7 @@ def _bad(reading: Reading, rows: pd.DataFrame, mask, label: str, values, reason)
 
 
 def _code(reading, rows, values, valid, label, *, blank_ok=True) -> None:
-    known = values.isin(list(valid)) | ((values.str.strip() == "") & blank_ok)
+    known = _in(values, list(valid)) | ((values.str.strip() == "") & blank_ok)
     listed = ", ".join(sorted(valid))
     _bad(
         reading,
@@ -393,7 +399,7 @@ def _administrative(reading: Reading, segments: pd.DataFrame) -> None:
             "hour": hour,
             "report_date": _field(admin, 46, 46).str.strip(),
             "cleared": cleared,
-            "arrest": np.where(admin["key"].isin(arrested), "1", ""),
+            "arrest": np.where(_in(admin["key"], arrested), "1", ""),
             "table": "",
             "line": admin["line"],
         }
@@ -416,7 +422,7 @@ def _offenses(reading: Reading, segments: pd.DataFrame) -> None:
     activity = [_field(offense, 50 + i, 50 + i).str.strip() for i in range(3)]
     gang = np.zeros(len(offense), dtype=bool)
     for value in activity:
-        gang |= value.isin(list(codes.GANG_ACTIVITY)).to_numpy()
+        gang |= _in(value, list(codes.GANG_ACTIVITY)).to_numpy()
     ids = offense["key"] + "|" + code
     # An incident's offenses are distinct offense types (section 2.2.2).
     twice = ids.duplicated(keep="first").to_numpy()
@@ -475,7 +481,7 @@ def _victims(reading: Reading, segments: pd.DataFrame) -> None:
         start = 41 + 3 * i
         linked = _field(victim, start, start + 2).str.strip()
         target = victim["key"] + "|" + linked
-        missing = (linked != "") & ~target.isin(offenses)
+        missing = (linked != "") & ~_in(target, offenses)
         _bad(
             reading,
             victim,

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from gvrs.data.errors import RowError
 
@@ -44,6 +47,21 @@ VICTIM_COLUMNS = (
     "relationship",
 )
 WHERE = ("table", "line")
+
+
+def isin(values: pd.Series, members) -> np.ndarray:
+    """Whether each text value is one of ``members``, by pyarrow in C++: pandas loops in
+    Python over a column of pyarrow strings (a state-year's victims against its offenses took
+    seconds a table)."""
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    array = pa.array(values.astype(str), type=pa.large_string())
+    if isinstance(members, pd.Series | pd.Index):
+        members = members.astype(str)
+        found = pa.array(members, type=pa.large_string())
+    else:
+        found = pa.array([str(m) for m in members], type=pa.large_string())
+    return pc.is_in(array, value_set=found).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def empty(columns: tuple[str, ...]) -> pd.DataFrame:

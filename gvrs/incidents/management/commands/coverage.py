@@ -10,11 +10,12 @@ import pandas as pd
 from django.core.management.base import BaseCommand
 from django.db.models import Count, F
 
+from gvrs.analysis.counts import gap_label
 from gvrs.analysis.coverage import coverage_phrase, find_low_months, find_strays
 from gvrs.cliutil import write_frame
-from gvrs.incidents.coverage import source_coverage
+from gvrs.incidents.coverage import reported_months_coverage, source_coverage
 from gvrs.incidents.lookup import find_jurisdiction
-from gvrs.incidents.models import Incident, PublishedCount
+from gvrs.incidents.models import Incident, PublishedCount, ReportedMonth
 
 
 class Command(BaseCommand):
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             incidents = incidents.filter(jurisdiction_id__in=ids)
             published = published.filter(jurisdiction_id__in=ids)
         place = jurisdiction.name if jurisdiction else "all places"
+        self.place_ids = jurisdiction.descendant_ids() if jurisdiction else None
         records = [
             *self._incident_sources(incidents, place),
             *self._published_sources(published, place),
@@ -85,6 +87,18 @@ class Command(BaseCommand):
         out = []
         for source in sorted(sources):
             c = coverage[source]
+            not_reported = []
+            if ReportedMonth.objects.filter(source=source).exists():
+                # Coverage per agency (NIBRS): the months every agency here reported.
+                ids = self.place_ids or list(
+                    ReportedMonth.objects.filter(source=source)
+                    .values_list("jurisdiction_id", flat=True)
+                    .distinct()
+                )
+                narrowed = reported_months_coverage(c, ids)
+                if narrowed is not None:
+                    c = narrowed
+                    not_reported = [gap_label(a, b) for a, b in c.gaps]
             days = rows.loc[rows["source"] == source].set_index("day")["n"]
             days.index = pd.to_datetime(days.index)
             strays, _, _ = find_strays(days)
@@ -103,6 +117,11 @@ class Command(BaseCommand):
                 warnings.append(f"{late[source]:,} incidents dated after their import")
             if not c.recorded:
                 warnings.append("coverage not recorded by an import: taken from the incidents")
+            if not_reported:
+                warnings.append(
+                    "no data for " + ", ".join(not_reported) + " (months an agency did not "
+                    "report: no data, never 0)"
+                )
             out.append(
                 {
                     "source": source,
@@ -117,6 +136,7 @@ class Command(BaseCommand):
                     "records_outside": outside,
                     "strays": [s.describe() for s in strays],
                     "probable_gaps": [m.month for m in low],
+                    "not_reported": not_reported,
                     "dated_after_import": int(late.get(source, 0)),
                     "warnings": warnings,
                 }
@@ -153,6 +173,7 @@ class Command(BaseCommand):
                     "records_outside": 0,
                     "strays": [],
                     "probable_gaps": [],
+                    "not_reported": [],
                     "dated_after_import": 0,
                     "warnings": warnings,
                 }

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 
 from gvrs.analysis.periods import PERIOD_FORMS
 from gvrs.cliutil import write_frame
-from gvrs.reports.options import add_series_arguments, failed, resolve_place
+from gvrs.reports.options import add_series_arguments, failed, resolve, resolve_place
 from gvrs.reports.statistics import StatisticsError, compare_records
 
 
@@ -21,6 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         metric, jurisdiction, area = resolve_place(options)
+        # People filtered by --where: the filtered series (incident records only).
+        series = resolve(options)[3] if options.get("where") else None
         try:
             records, problems = compare_records(
                 metric,
@@ -30,6 +32,7 @@ class Command(BaseCommand):
                 area=area,
                 as_of=options.get("as_of"),
                 source=options.get("source"),
+                series=series,
             )
         except StatisticsError as exc:
             raise failed(exc) from None

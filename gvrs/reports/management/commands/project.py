@@ -8,7 +8,7 @@ import pandas as pd
 from django.core.management.base import BaseCommand
 
 from gvrs.data.csvsafe import frame_text
-from gvrs.reports.options import add_series_arguments, failed, resolve_place
+from gvrs.reports.options import add_series_arguments, failed, resolve, resolve_place
 from gvrs.reports.statistics import StatisticsError, projection_record
 
 
@@ -21,6 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         metric, jurisdiction, _ = resolve_place(options)
+        # People filtered by --where: the filtered series (incident records only).
+        series = resolve(options)[3][0] if options.get("where") else None
         try:
             item = projection_record(
                 metric,
@@ -28,6 +30,7 @@ class Command(BaseCommand):
                 as_of=options["as_of"],
                 source=options["source"],
                 level=options["level"],
+                series=series,
             )
         except StatisticsError as exc:
             raise failed(exc) from None
