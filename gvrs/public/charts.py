@@ -161,9 +161,7 @@ def area_map(page: PublicPage, places: list[int]) -> dict | None:
             "font_size": 14,
         },
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
-        **fitted_map(
-            lons, lats, labels=area_labels([(f["id"], f["geometry"]) for f in features])
-        ),
+        **fitted_map(lons, lats, labels=area_labels([(f["id"], f["geometry"]) for f in features])),
         legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "bottom"},
         height=470,
     )
