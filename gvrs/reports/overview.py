@@ -29,7 +29,7 @@ from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction, PublishedCount
 from gvrs.reports.areamap import AreaMap, area_map
-from gvrs.reports.labels import source_title
+from gvrs.reports.labels import series_title
 from gvrs.reports.protected import (
     EXACT,
     PERTURBED,
@@ -114,7 +114,7 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
         headline = f"{count:,} so far in {latest.start.year} (to {day_month(series.last)})"
     return Tile(
         metric,
-        source_title(series.source),
+        series_title(series),
         headline,
         count,
         direction,
@@ -130,7 +130,7 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
         annual = series.annual()
         if annual.empty:
             continue
-        name = source_title(series.source)
+        name = series_title(series)
         figure.add_trace(
             go.Scatter(
                 x=[int(y) for y in annual.index],
