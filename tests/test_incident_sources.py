@@ -238,3 +238,24 @@ def test_the_overview_says_which_source_leads_and_shows_the_other_beside_it(two_
 def two_sources_2017(place) -> int:
     records = json_of("stats", "--metric", "shootings", "--jurisdiction", place.name)
     return _by_source_year(records)[("philly-shootings", "2017")]
+
+
+def test_the_overview_page_picks_a_source_and_maps_one_source_only(two_sources, client_for, people):
+    from django.urls import reverse
+
+    url = reverse("reports-jurisdiction", args=["philadelphia"])
+    client = client_for(people["analyst"])
+    page = client.get(url, {"metric": "shootings"}).content.decode()
+    assert "Incident source" in page and "(primary source)" in page
+    led = client.get(url, {"metric": "shootings", "source": ARCHIVE}).content.decode()
+    assert f"Counted from incident records: {ARCHIVE}" in led
+    # The archive's latest year leads its tile: 2016, its own count.
+    assert f"{two_sources[(ARCHIVE, 2016)][0]:,} in 2016" in led
+    place = Jurisdiction.objects.get(name="Philadelphia")
+    metrics = load_metrics()
+    board = build(place, metrics["shootings"], metrics, source=ARCHIVE)
+    # Its map counts the archive's people shot in its last year, never both sources'.
+    assert board.areas.note.startswith(f"{two_sources[(ARCHIVE, 2016)][0]:,} people")
+    for role in ("partner", "viewer"):
+        shown = client_for(people[role]).get(url, {"metric": "shootings", "source": ARCHIVE})
+        assert shown.status_code == 200

@@ -188,11 +188,12 @@ def cell_figures(
     audience: Audience,
     policy: Policy,
     cell_m: float,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Grid cells of one whole calendar year with their figures as ``audience`` may see
     them (perturbed unless it may read locations), the cells it may be shown only: columns
     lon, lat (the cell's centre), figure."""
-    covered = covered_incidents(metric, jurisdiction, area=area)
+    covered = covered_incidents(metric, jurisdiction, area=area, source=source)
     if covered is None:
         return pd.DataFrame(columns=["lon", "lat", "figure"])
     qs = covered[0].filter(
