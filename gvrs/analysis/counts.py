@@ -334,7 +334,8 @@ def comparable_windows(
             if gap is not None:
                 raise SeriesError(
                     f"{p.label} is not wholly covered in {series.place}: no data for "
-                    f"{gap_label(*gap)} (not reported); no change is shown"
+                    f"{gap_label(*gap)} (not reported, or too few records to be covered); "
+                    "no change is shown"
                 )
     if series.covers(period) and series.covers(baseline):
         return period, baseline

@@ -242,6 +242,9 @@ class ImportRun(models.Model):
     coverage_warnings = models.JSONField(
         default=list, blank=True, help_text="strays, probable gaps and future dates found"
     )
+    # Years of the file whose records fall far below their neighbours' (coverage by volume,
+    # ``gvrs.analysis.coverage.find_thin_years``): not covered, like a gap.
+    thin_years = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
