@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from django.conf import settings
+from django.db.models import Q
 
 from gvrs.analysis.disclosure import Audience, Policy
 from gvrs.analysis.inference import compare_counts
@@ -40,7 +41,7 @@ from gvrs.reports.protected import (
     cell_figures,
     closed_year,
 )
-from gvrs.reports.series import count_expression, metric_filter
+from gvrs.reports.series import count_expression, incident_source, metric_filter
 
 MAP_POINTS = 5_000
 MIN_CELL_M = 250
@@ -275,6 +276,7 @@ def area_map(
     policy: Policy | None = None,
     figures: MonthlyFigures | None = None,
     data_end: dt.date | None = None,
+    source: str | None = None,
 ) -> AreaMap:
     """The map and the ranked area table for ``metric`` from ``since`` to ``until``; the
     change is against the same number of days (whole months, when perturbed) just before,
@@ -284,8 +286,11 @@ def area_map(
     ``cells`` and ``perturbed`` draw the perturbed cells of the latest whole calendar year by
     ``until`` (``audience`` and ``policy`` required); ``perturbed`` also takes the areas'
     counts from ``figures`` (the perturbed monthly figures; ``since`` and ``until`` are then
-    the first and last day of whole months)."""
+    the first and last day of whole months). One incident source is mapped: ``source``, by
+    default the place's primary one (two sources are never summed)."""
     places = jurisdiction.descendant_ids()
+    chosen_source = incident_source(metric, jurisdiction, source)
+    one_source = Q(source=chosen_source[0].source) if chosen_source else Q(pk__in=[])
     unit = "incidents" if metric.unit == "incidents" else metric.unit
     if level == PERTURBED:
         before_since, before_until = before_window(since, until)
@@ -304,7 +309,9 @@ def area_map(
         total = 0 if whole is None else figures.total(whole, since, until)
         length_days = (until - since).days
     else:
-        selected = Incident.objects.filter(metric_filter(metric), jurisdiction_id__in=places)
+        selected = Incident.objects.filter(
+            metric_filter(metric), one_source, jurisdiction_id__in=places
+        )
         if area is not None:
             selected = selected.filter(area=area)
         length = until - since
@@ -387,6 +394,7 @@ def area_map(
     if level == EXACT:
         located = Incident.objects.filter(
             metric_filter(metric),
+            one_source,
             jurisdiction_id__in=places,
             occurred_on__gte=since,
             occurred_on__lte=until,
@@ -432,7 +440,16 @@ def area_map(
     else:
         year = closed_year(until, data_end or until)
         cells = (
-            cell_figures(metric, jurisdiction, area, year, audience, policy, cell_m)
+            cell_figures(
+                metric,
+                jurisdiction,
+                area,
+                year,
+                audience,
+                policy,
+                cell_m,
+                source=chosen_source[0].source if chosen_source else None,
+            )
             if year is not None
             else None
         )
