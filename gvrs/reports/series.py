@@ -6,6 +6,7 @@ source, children rolled up into their parent."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -384,7 +385,82 @@ def all_series(
             for s in published_series(metric, jurisdiction)
             if source is None or s.source == source
         ]
-    return found
+    return found if area is not None else by_coverage(found, jurisdiction)
+
+
+_PLURAL = {"state": "states", "county": "counties", "city": "cities", "agency": "agencies"}
+
+
+class PlaceParts:
+    """The places directly inside a place that hold any data (incidents of any source, or
+    published counts), and which of them each incident source records incidents in."""
+
+    def __init__(self, jurisdiction: Jurisdiction) -> None:
+        ids = jurisdiction.descendant_ids()
+        parents = dict(Jurisdiction.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
+        levels = dict(jurisdiction.children.values_list("pk", "level"))
+        self.children = set(levels)
+
+        def child_of(pk):
+            while pk is not None and pk not in self.children:
+                pk = parents.get(pk)
+            return pk
+
+        pairs = (
+            Incident.objects.filter(jurisdiction_id__in=ids)
+            .order_by()
+            .values_list("jurisdiction_id", "source")
+            .distinct()
+        )
+        self.by_source: dict[str, set[int]] = {}
+        for pk, source in pairs:
+            child = child_of(pk)
+            if child is not None:
+                self.by_source.setdefault(source, set()).add(child)
+        published = (
+            PublishedCount.objects.filter(jurisdiction_id__in=ids)
+            .order_by()
+            .values_list("jurisdiction_id", flat=True)
+            .distinct()
+        )
+        self.known = {c for c in map(child_of, published) if c is not None}
+        for held in self.by_source.values():
+            self.known |= held
+        words = [levels[c] for c in self.known]
+        common = max(set(words), key=words.count) if words else "place"
+        self.word = _PLURAL.get(common, "places")
+
+    def partial(self, source: str) -> str:
+        """ "incidents recorded in 1 of 58 counties" when ``source`` records incidents in
+        only some of the places here that hold data; "" when it covers them all."""
+        held = self.by_source.get(source, set())
+        if not self.known or self.known <= held:
+            return ""
+        return f"incidents recorded in {len(held & self.known)} of {len(self.known)} {self.word}"
+
+
+def by_coverage(found: list[CountSeries], jurisdiction: Jurisdiction) -> list[CountSeries]:
+    """Series of a place that holds others, in the order a reader is shown them: a figure
+    counted from incidents leads only where its source records the whole place; a source
+    that records some of the places inside (the simulated county's incidents, for all of
+    California) says so and stands after the published series, which then lead."""
+    counted = [s for s in found if s.from_incidents]
+    if not counted or not jurisdiction.children.exists():
+        return found
+    parts = PlaceParts(jurisdiction)
+    whole, part = [], []
+    for s in counted:
+        note = parts.partial(s.source)
+        if note:
+            part.append(replace(s, partial=note, primary=False))
+        else:
+            whole.append(s)
+    if not part:
+        return found
+    if whole and not whole[0].primary:
+        whole[0] = replace(whole[0], primary=True)
+    published = [s for s in found if not s.from_incidents]
+    return whole + published + part
 
 
 def count_expression(metric: Metric):
