@@ -53,6 +53,11 @@ class JurisdictionQuerySet(models.QuerySet):
             text = parts[0] if parts else name
             q = models.Q(name__iexact=text) | models.Q(slug=slugify(text))
             exact = list(self.filter(q).select_related("parent")[:20])
+            # A place's own slug, given as it is, is that place, whatever others share its
+            # name ("springfield" where there are three Springfields).
+            own = [j for j in exact if j.slug == text]
+            if own:
+                return own
             # "California" is the state, not a county or city that happens to share the name.
             states = [j for j in exact if j.level == Jurisdiction.Level.STATE]
             return states or exact
