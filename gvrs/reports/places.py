@@ -93,7 +93,7 @@ def find_places(query: str, limit: int = 30) -> list[Place]:
 def outermost():
     """The outermost places: the states, or, when the registry holds one state only, its
     counties (a one-state deployment is found by county, not by its state)."""
-    tops = Jurisdiction.objects.filter(parent__isnull=True)
+    tops = Jurisdiction.objects.filter(parent__isnull=True).exclude(level=Jurisdiction.Level.NATION)
     only = list(tops[:2])
     if len(only) == 1 and only[0].level == Jurisdiction.Level.STATE:
         return only[0].children.all()
@@ -119,7 +119,7 @@ def places_inside(jurisdiction: Jurisdiction, *, limit: int = 200) -> PlacesInsi
     """The places directly inside ``jurisdiction`` with the latest published homicides and the
     incidents recorded in each (including the places inside them) over the 12 months to the
     latest incident under ``jurisdiction``: a window past the data's end would read as zero."""
-    children = list(jurisdiction.children.order_by("name")[:limit])
+    children = list(jurisdiction.inside().order_by("name")[:limit])
     if not children:
         return PlacesInside([], None)
     parents = _parents()

@@ -398,7 +398,7 @@ class PlaceParts:
     def __init__(self, jurisdiction: Jurisdiction) -> None:
         ids = jurisdiction.descendant_ids()
         parents = dict(Jurisdiction.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
-        levels = dict(jurisdiction.children.values_list("pk", "level"))
+        levels = dict(jurisdiction.inside().values_list("pk", "level"))
         self.children = set(levels)
 
         def child_of(pk):
@@ -420,23 +420,30 @@ class PlaceParts:
         published = (
             PublishedCount.objects.filter(jurisdiction_id__in=ids)
             .order_by()
-            .values_list("jurisdiction_id", flat=True)
+            .values_list("jurisdiction_id", "source")
             .distinct()
         )
-        self.known = {c for c in map(child_of, published) if c is not None}
-        for held in self.by_source.values():
+        self.by_publisher: dict[str, set[int]] = {}
+        for pk, source in published:
+            child = child_of(pk)
+            if child is not None:
+                self.by_publisher.setdefault(source, set()).add(child)
+        self.known: set[int] = set()
+        for held in [*self.by_source.values(), *self.by_publisher.values()]:
             self.known |= held
         words = [levels[c] for c in self.known]
         common = max(set(words), key=words.count) if words else "place"
         self.word = _PLURAL.get(common, "places")
 
-    def partial(self, source: str) -> str:
-        """ "incidents recorded in 1 of 58 counties" when ``source`` records incidents in
-        only some of the places here that hold data; "" when it covers them all."""
-        held = self.by_source.get(source, set())
+    def partial(self, source: str, published: bool = False) -> str:
+        """ "incidents recorded in 1 of 58 counties" (or "published for 1 of 2 states")
+        when ``source`` holds figures for only some of the places here that hold data; ""
+        when it covers them all."""
+        held = (self.by_publisher if published else self.by_source).get(source, set())
         if not self.known or self.known <= held:
             return ""
-        return f"incidents recorded in {len(held & self.known)} of {len(self.known)} {self.word}"
+        what = "published for" if published else "incidents recorded in"
+        return f"{what} {len(held & self.known)} of {len(self.known)} {self.word}"
 
 
 def by_coverage(found: list[CountSeries], jurisdiction: Jurisdiction) -> list[CountSeries]:
@@ -444,23 +451,25 @@ def by_coverage(found: list[CountSeries], jurisdiction: Jurisdiction) -> list[Co
     counted from incidents leads only where its source records the whole place; a source
     that records some of the places inside (the simulated county's incidents, for all of
     California) says so and stands after the published series, which then lead."""
-    counted = [s for s in found if s.from_incidents]
-    if not counted or not jurisdiction.children.exists():
+    if not found or not jurisdiction.inside().exists():
         return found
     parts = PlaceParts(jurisdiction)
-    whole, part = [], []
-    for s in counted:
-        note = parts.partial(s.source)
+    groups: dict[tuple[bool, bool], list[CountSeries]] = {}
+    for s in found:
+        note = parts.partial(s.source, published=not s.from_incidents)
         if note:
-            part.append(replace(s, partial=note, primary=False))
-        else:
-            whole.append(s)
-    if not part:
-        return found
+            s = replace(s, partial=note, primary=False)
+        groups.setdefault((bool(note), s.from_incidents), []).append(s)
+    whole = groups.get((False, True), [])
     if whole and not whole[0].primary:
         whole[0] = replace(whole[0], primary=True)
-    published = [s for s in found if not s.from_incidents]
-    return whole + published + part
+    # Whole-place incident series, then published ones, then the partial: published first.
+    return (
+        whole
+        + groups.get((False, False), [])
+        + groups.get((True, False), [])
+        + groups.get((True, True), [])
+    )
 
 
 def count_expression(metric: Metric):
