@@ -13,8 +13,10 @@ import pandas as pd
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from gvrs.analysis.counts import CountSeries
+from gvrs.analysis.linkage import link_incidents
 from gvrs.data.metrics import Metric
-from gvrs.incidents.coverage import SourceCoverage, place_coverage
+from gvrs.incidents.coverage import SourceCoverage, merge_spans, place_coverage
+from gvrs.incidents.frames import linkage_frame
 from gvrs.incidents.models import (
     Area,
     Incident,
@@ -365,6 +367,12 @@ def all_series(
     (``where``, or the metric's ``victims``) leaves published counts out: they hold no
     people."""
     found: list[CountSeries] = []
+    if source is not None and "+" in source:
+        if where or metric.victims or metric.published_only:
+            return []
+        first, _, second = source.partition("+")
+        linked = linked_series(metric, jurisdiction, first, second, area=area, as_of=as_of)
+        return [linked] if linked is not None else []
     if not metric.published_only:
         names = [c.source for c in incident_sources(metric, jurisdiction)]
         if source == INCIDENTS:
@@ -386,6 +394,65 @@ def all_series(
             if source is None or s.source == source
         ]
     return found if area is not None else by_coverage(found, jurisdiction)
+
+
+def linked_series(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    first_source: str,
+    second_source: str,
+    *,
+    area: Area | None = None,
+    as_of: dt.date | None = None,
+) -> CountSeries | None:
+    """The linked union of two incident sources ("A+B", asked for by name, never a
+    default): every incident of A, and those of B that ``gvrs link`` finds in no pair with
+    one of A's, so each event counts once; over the period both cover. Its definition says
+    how many were linked and how many each alone holds. None: no such pair of sources here."""
+    held = {c.source: c for c in incident_sources(metric, jurisdiction)}
+    if first_source not in held or second_source not in held or first_source == second_source:
+        return None
+    a, b = held[first_source], held[second_source]
+    first, data_end = max(a.first, b.first), min(a.last, b.last)
+    last = min(as_of, data_end) if as_of else data_end
+    if last < first:
+        return None
+    ids = jurisdiction.descendant_ids()
+    left = linkage_frame(a.source, ids, first, data_end)
+    right = linkage_frame(b.source, ids, first, data_end)
+    linkage = link_incidents(left, right)
+    only_b = right["pk"].to_numpy()[linkage.only_b].tolist()
+    place = Incident.objects.filter(
+        metric_filter(metric),
+        Q(source=a.source) | Q(pk__in=only_b),
+        jurisdiction_id__in=ids,
+        occurred_on__gte=first,
+        occurred_on__lte=last,
+    )
+    if area is not None:
+        place = place.filter(area=area)
+    rows = list(
+        place.values("occurred_on")
+        .annotate(n=_AGGREGATE[metric.count])
+        .order_by()
+        .values_list("occurred_on", "n")
+    )
+    gaps = tuple(
+        (max(x, first), min(y, data_end))
+        for x, y in merge_spans(a.gaps, b.gaps)
+        if x <= data_end and y >= first
+    )
+    name = f"{a.source}+{b.source}"
+    series = _series(metric, jurisdiction, area, rows, first, last, data_end, gaps, (name, False))
+    return replace(
+        series,
+        definition=(
+            f"{metric.description} Counted by gvrs from the linked union of {a.source} and "
+            f"{b.source}, each event once: {len(linkage.pairs):,} incidents linked, "
+            f"{len(linkage.only_a):,} only in {a.source}, {len(linkage.only_b):,} only in "
+            f"{b.source} ({first} to {data_end}; gvrs link)."
+        ),
+    )
 
 
 _PLURAL = {"state": "states", "county": "counties", "city": "cities", "agency": "agencies"}

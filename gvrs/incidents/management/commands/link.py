@@ -4,9 +4,6 @@ not, year by year, over the period both cover."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-import numpy as np
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
@@ -19,39 +16,8 @@ from gvrs.analysis.linkage import (
 )
 from gvrs.cliutil import OUTPUT_FORMATS, write_frame
 from gvrs.incidents.coverage import source_coverage
+from gvrs.incidents.frames import linkage_frame
 from gvrs.incidents.lookup import find_jurisdiction
-from gvrs.incidents.models import Incident
-
-EPOCH = dt.date(1970, 1, 1)
-
-
-def incident_frame(source: str, place_ids, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """One source's incidents in the places, first..last, as ``link_incidents`` reads them
-    (one query)."""
-    qs = Incident.objects.filter(source=source, occurred_on__gte=first, occurred_on__lte=last)
-    if place_ids is not None:
-        qs = qs.filter(jurisdiction_id__in=place_ids)
-    columns = ["source_id", "occurred_on", "occurred_time", "jurisdiction_id", "latitude",
-               "longitude", "killed", "injured"]  # fmt: skip
-    frame = pd.DataFrame(list(qs.order_by().values_list(*columns)), columns=columns)
-    days = np.array([(d - EPOCH).days for d in frame["occurred_on"]], dtype=np.int64)
-    minutes = np.array(
-        [np.nan if t is None else t.hour * 60 + t.minute for t in frame["occurred_time"]],
-        dtype=float,
-    )
-    return pd.DataFrame(
-        {
-            "source_id": frame["source_id"].astype(str),
-            "year": [d.year for d in frame["occurred_on"]],
-            "day": days,
-            "minute": days * 1440.0 + minutes,
-            "place": frame["jurisdiction_id"].astype(np.int64),
-            "lat": frame["latitude"].astype(float),
-            "lon": frame["longitude"].astype(float),
-            "killed": frame["killed"].astype(np.int64),
-            "injured": frame["injured"].astype(np.int64),
-        }
-    )
 
 
 class Command(BaseCommand):
@@ -85,7 +51,7 @@ class Command(BaseCommand):
             )
         place = find_jurisdiction(options["jurisdiction"]) if options["jurisdiction"] else None
         ids = place.descendant_ids() if place is not None else None
-        left, right = (incident_frame(s, ids, first, last) for s in sources)
+        left, right = (linkage_frame(s, ids, first, last) for s in sources)
         linkage = link_incidents(
             left,
             right,
