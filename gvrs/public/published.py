@@ -29,10 +29,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Count, Max, Q
+import pandas as pd
+from django.db.models import Max, Q
 
+from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis.coverage import coverage_phrase
-from gvrs.analysis.disclosure import ExtraFigure, disclosed
+from gvrs.analysis.disclosure import PUBLIC, ExtraFigure, Records, disclosed
+from gvrs.analysis.disclosure.windows import months_between
 from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.suppression import MISSING, SUPPRESSED, SuppressedTable, suppress_table
@@ -40,6 +43,7 @@ from gvrs.data.metrics import Metric
 from gvrs.incidents.coverage import place_coverage
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction, PersonInvolved, Population
 from gvrs.reports.labels import code_label, source_title
+from gvrs.reports.protected import RECORD_WEIGHT
 from gvrs.reports.series import count_expression, coverage_gaps, metric_filter
 
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
@@ -177,19 +181,20 @@ def _one_way(
     title: str,
     header: str,
     counts: dict[str, int],
-    total: int,
+    total: int | None,
     threshold: int,
     column: str,
     note: str,
     rest_label: str,
 ) -> Table:
     """A table of categories adding up to ``total`` (the rest under ``rest_label``), with
-    complementary suppression; its total row is the year's total, shown elsewhere too."""
+    complementary suppression; its total row is the year's total, shown elsewhere too
+    (``total`` None: the table's own total)."""
     order = {label: k for k, (_, _, label) in enumerate(AGE_GROUPS)}
     # Age groups in age order, other categories by name; "not recorded" last.
     names = sorted(counts, key=lambda n: (n == NOT_RECORDED, order.get(n, len(order)), n))
     values = [counts[n] for n in names]
-    rest = total - sum(values)
+    rest = 0 if total is None else total - sum(values)
     if rest > 0:
         names.append(rest_label)
         values.append(rest)
@@ -264,20 +269,22 @@ def build_page(
         occurred_on__gte=start,
         occurred_on__lte=end,
     )
-    counted = count_expression(metric)
+    policy = deployment_policy()
+    records = _records(selected, metric)
 
-    # The table of months: one grouped query.
+    # The table of months: every month's figure perturbed by the cell-key method (the same
+    # figures a partner reads on the overview), consistent within whole years.
     years = list(range(start.year, end.year + 1))
     grid = np.zeros((len(years), 12))
-    # Counted per day in the database (an index range; extracting months there runs a Python
-    # function per row on SQLite), summed into months here: a few thousand rows.
-    for day, n in (
-        selected.values("occurred_on")
-        .annotate(n=counted)
-        .order_by()
-        .values_list("occurred_on", "n")
-    ):
-        grid[day.year - start.year, day.month - 1] += n or 0
+    n_months = len(months_between(start, end))
+    month_counts, figures = policy.monthly(
+        "incident", records.pk, records.day, start, n_months, weights=records.weight
+    )
+    year_totals: dict[int, tuple[int, int]] = {}  # year: (count, figure)
+    for k, first_day in enumerate(months_between(start, end)):
+        grid[first_day.year - start.year, first_day.month - 1] = figures[0, k]
+        count, figure = year_totals.get(first_day.year, (0, 0))
+        year_totals[first_day.year] = (count + month_counts[0, k], figure + figures[0, k])
     gaps = coverage_gaps(covering, first, last)
     for r, y in enumerate(years):
         for m in range(1, 13):
@@ -377,8 +384,11 @@ def build_page(
             ),
         )
     in_year = selected.filter(occurred_on__year=chosen)
-    breakdowns = _victims(in_year, metric, total.value, threshold, chosen)
-    areas, areas_shown = _areas(in_year, counted, places, total.value, threshold, metric, chosen)
+    parts_of = (int(year_totals[chosen][0]), int(year_totals[chosen][1]))
+    breakdowns = _victims(in_year, metric, total.value, parts_of, threshold, chosen, policy)
+    areas, areas_shown = _areas(
+        records, places, total.value, parts_of, threshold, metric, chosen, policy
+    )
     if areas is not None:
         breakdowns.insert(0, areas)
     return _replace(page, tables=tables + breakdowns, areas_shown=areas_shown)
@@ -446,26 +456,44 @@ def _year_to_date(metric, months_table, years, start, end, threshold):
     return table, sentence
 
 
-def _areas(in_year, counted, places, total, threshold, metric, year):
+def _areas(records, places, total, parts_of, threshold, metric, year, policy):
     from gvrs.incidents.models import Area
 
-    counts = {
-        name: 0
-        for name in Area.objects.filter(jurisdiction_id__in=places)
-        .order_by()
-        .values_list("name", flat=True)
-        .distinct()[:1000]
-    }
-    if not counts:
+    names = dict(
+        Area.objects.filter(jurisdiction_id__in=places).order_by().values_list("pk", "name")[:1000]
+    )
+    if not names:
         return None, []  # a place without areas has no table of them
-    for name, n in (
-        in_year.exclude(area__isnull=True)
-        .values("area__name")
-        .annotate(n=counted)
-        .order_by()
-        .values_list("area__name", "n")
-    ):
-        counts[name] = counts.get(name, 0) + int(n or 0)
+    labels = sorted(set(names.values()))
+    index = {name: k for k, name in enumerate(labels)}
+    inside = records.year == year
+    # Records with no area (or one of another place) are a part of their own, keyed by
+    # their records: the last group.
+    groups = [
+        index[names[int(a)]] if int(a) in names else len(labels) for a in records.area[inside]
+    ]
+    found = policy.parts(
+        "incident",
+        records.pk[inside],
+        groups,
+        len(labels) + 1,
+        parts_of,
+        weights=records.weight[inside],
+    )
+    if found is None:
+        _, shown = policy.grouped(
+            PUBLIC,
+            Records.INCIDENTS,
+            "incident",
+            records.pk[inside],
+            groups,
+            len(labels) + 1,
+            weights=records.weight[inside],
+        )
+    else:
+        shown = found[1]
+    # The part with no area is the table's rest: the year's figure less the areas'.
+    counts = {name: int(shown[k]) for k, name in enumerate(labels)}
     table = _one_way(
         "areas",
         f"{metric.label} by area, {year}",
@@ -481,39 +509,68 @@ def _areas(in_year, counted, places, total, threshold, metric, year):
     return table, shown
 
 
-def _victims(in_year, metric, total, threshold, year) -> list[Table]:
+def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[Table]:
     people = PersonInvolved.objects.filter(
         _persons_filter(metric), role=PersonInvolved.Role.VICTIM, incident__in=in_year
     )
     rows = list(
-        people.values("incident__source", "age", "age_group", "sex", "race_ethnicity", "ethnicity")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list(
-            "incident__source", "age", "age_group", "sex", "race_ethnicity", "ethnicity", "n"
+        people.order_by().values_list(
+            "pk",
+            "incident_id",
+            "incident__source",
+            "age",
+            "age_group",
+            "sex",
+            "race_ethnicity",
+            "ethnicity",
         )
     )
-    # Every age group is listed, a group with no victims as 0.
-    by_age: dict[str, int] = {label: 0 for _, _, label in AGE_GROUPS}
-    by_sex: dict[str, int] = {}
-    by_race: dict[str, int] = {}
-    # Ethnicity where a source records it apart from race (NIBRS): its own table.
-    by_ethnicity: dict[str, int] = {}
-    for source, age, group, sex, race, ethnicity, n in rows:
-        e = ethnicity or NOT_RECORDED
-        by_ethnicity[e] = by_ethnicity.get(e, 0) + n
-        a = _age_group(age, group or "")
-        by_age[a] = by_age.get(a, 0) + n
+    # Each victim's value in each table. Every age group is listed, a group with no victims
+    # as 0; ethnicity where a source records it apart from race (NIBRS) is its own table.
+    values: dict[str, list[str]] = {"age": [], "sex": [], "race": [], "ethnicity": []}
+    for _, _, source, age, group, sex, race, ethnicity in rows:
+        values["ethnicity"].append(ethnicity or NOT_RECORDED)
+        values["age"].append(_age_group(age, group or ""))
         s = (sex or "").replace("_", " ") or NOT_RECORDED
-        s = NOT_RECORDED if s == "unknown" else s
-        by_sex[s] = by_sex.get(s, 0) + n
-        r = code_label(source, "victim_race", race) if race else NOT_RECORDED
-        by_race[r] = by_race.get(r, 0) + n
-    # Victims of an incident count can outnumber incidents: such a table keeps its own total.
-    expected = total if metric.unit == "people" else sum(n for *_, n in rows)
-    unit = "People" if metric.unit == "people" else "Victims in these incidents"
+        values["sex"].append(NOT_RECORDED if s == "unknown" else s)
+        values["race"].append(code_label(source, "victim_race", race) if race else NOT_RECORDED)
+    # A metric of people counts each victim once (its record key, as the overview's Victims
+    # panel); a metric of incidents counts each incident once per value of its victims.
+    by_people = metric.unit == "people"
+
+    def figures(key: str, listed: tuple[str, ...] = ()) -> dict[str, int]:
+        labels = sorted(set(values[key]) | set(listed))
+        index = {label: k for k, label in enumerate(labels)}
+        if by_people:
+            pairs = [(row[0], index[v]) for row, v in zip(rows, values[key], strict=True)]
+            kind = "person"
+        else:
+            pairs = sorted({(row[1], index[v]) for row, v in zip(rows, values[key], strict=True)})
+            kind = "incident"
+        ids = [pk for pk, _ in pairs]
+        groups = [g for _, g in pairs]
+        # Victims of people shot add up to the year's figure (the rest: "no person record");
+        # incidents counted once per value of their victims keep their own total.
+        found = policy.parts(kind, ids, groups, len(labels), parts_of) if by_people else None
+        if found is None:
+            _, shown = policy.grouped(PUBLIC, Records.INCIDENTS, kind, ids, groups, len(labels))
+        else:
+            shown = found[1]
+        return {label: int(shown[k]) for k, label in enumerate(labels)}
+
+    by_age = figures("age", tuple(label for _, _, label in AGE_GROUPS))
+    by_sex = figures("sex")
+    by_race = figures("race")
+    by_ethnicity = figures("ethnicity")
+    expected = total if by_people else None
+    unit = "People" if by_people else "Incidents"
     rest = "no person record"
     note = "As recorded by the police; a victim counts once."
+    if not by_people:
+        note = (
+            "As recorded by the police; an incident with victims of several values counts "
+            "under each."
+        )
     ethnicity = []
     if set(by_ethnicity) - {NOT_RECORDED}:
         ethnicity.append(
@@ -557,3 +614,37 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
         ),
         *ethnicity,
     ]
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The incidents a page counts, one entry each: identity, day, year, area, weight (how
+    many the metric counts in it)."""
+
+    pk: np.ndarray
+    day: np.ndarray  # datetime64[D]
+    year: np.ndarray
+    area: np.ndarray  # the area's pk, -1 when none
+    weight: np.ndarray
+
+
+def _records(selected, metric: Metric) -> _Records:
+    """One query for every incident the page counts (those counting for at least one)."""
+    if metric.count in RECORD_WEIGHT:
+        weighted = selected.annotate(weight=RECORD_WEIGHT[metric.count])
+    else:
+        weighted = selected.annotate(weight=count_expression(metric))
+    rows = list(
+        weighted.filter(weight__gt=0)
+        .values_list("pk", "occurred_on", "area_id", "weight")
+        .order_by()
+    )
+    frame = pd.DataFrame(rows, columns=["pk", "day", "area", "weight"])
+    day = pd.to_datetime(frame["day"]).to_numpy(dtype="datetime64[D]")
+    return _Records(
+        pk=frame["pk"].to_numpy(dtype=np.int64),
+        day=day,
+        year=day.astype("datetime64[Y]").astype(np.int64) + 1970,
+        area=frame["area"].fillna(-1).to_numpy(dtype=np.int64),
+        weight=frame["weight"].to_numpy(dtype=np.int64),
+    )

@@ -323,3 +323,39 @@ def by_month(
                 offsets[g, span], counts[g, span], ckeys[g, span], int(year_offsets[g]), table.cap
             )
     return counts, counts + offsets
+
+
+def within_total(
+    counts, keys, total_count: int, total_figure: int, table: NoiseTable | None = None
+) -> np.ndarray:
+    """Perturbed figures of the parts of a total that add up to the total's own figure.
+
+    Parameters
+    ----------
+    counts, keys : arrays
+        The parts' true counts and cell keys; they add up to ``total_count`` (a part holding
+        the rest, e.g. "not recorded", is one of them).
+    total_count, total_figure : int
+        The total's count and its perturbed figure (shown elsewhere).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Each part's count plus its offset, the offsets moved a unit at a time (as a whole
+        year's months are, ``by_month``) until they add up to the total's.
+
+    Examples
+    --------
+    >>> ids = record_keys(b"k", "incident", range(30))
+    >>> keys = cell_keys(ids, np.ones(30), np.arange(30) % 3, 3)
+    >>> shown = within_total([10, 10, 10], keys, 30, 32)
+    >>> int(shown.sum()), bool((abs(shown - 10) <= 5).all())
+    (32, True)
+    """
+    table = table or NoiseTable()
+    counts = np.asarray(counts, dtype=np.int64)
+    keys = np.asarray(keys, dtype=_U64)
+    if int(counts.sum()) != total_count:
+        raise ValueError("the parts do not add up to the total")
+    offsets = table.offsets(counts, keys)
+    return counts + _fit(offsets, counts, keys, total_figure - total_count, table.cap)

@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gvrs.analysis.disclosure.perturb import NoiseTable, by_month, cell_keys, perturb, record_keys
+from gvrs.analysis.disclosure.perturb import (
+    NoiseTable,
+    by_month,
+    cell_keys,
+    perturb,
+    record_keys,
+    within_total,
+)
 from gvrs.analysis.disclosure.windows import month_index, whole_months
 
 DEFAULT_THRESHOLD = 10
@@ -211,6 +218,42 @@ class Policy:
         counts = np.bincount(groups, weights=weights, minlength=n_groups).astype(np.int64)
         keys = cell_keys(self.keys(kind, ids), weights, groups, n_groups)
         return counts, self.protect(audience, records, counts, keys, organization)
+
+    def parts(
+        self,
+        kind: str,
+        ids,
+        groups,
+        n_groups: int,
+        total: tuple[int, int],
+        weights=None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Counts per group of records that make up a total, and perturbed figures for them
+        that add up to the total's figure (``total``: its count and figure), so a breakdown
+        of a shown total agrees with it. A group ``n_groups`` is added for the rest of the
+        total when the records are fewer; None when they are more (the breakdown cannot add
+        up to it).
+
+        Examples
+        --------
+        >>> policy = Policy(key=b"k")
+        >>> counts, shown = policy.parts("person", range(20), [0] * 12 + [1] * 8, 2, (23, 25))
+        >>> counts.tolist(), int(shown.sum())
+        ([12, 8, 3], 25)
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        weights = np.ones(ids.size, dtype=np.int64) if weights is None else np.asarray(weights)
+        groups = np.asarray(groups, dtype=np.intp)
+        counts = np.bincount(groups, weights=weights, minlength=n_groups).astype(np.int64)
+        keys = cell_keys(self.keys(kind, ids), weights, groups, n_groups)
+        rest = total[0] - int(counts.sum())
+        if rest < 0:
+            return None
+        # The rest has no records of its own to key: the middle of the key range, which
+        # starts it at an offset of 0 (the fit then moves it like any part).
+        counts = np.r_[counts, rest]
+        keys = np.r_[keys, np.array([1 << 63], dtype=np.uint64)]
+        return counts, within_total(counts, keys, total[0], total[1], self.noise)
 
     def monthly(
         self,
