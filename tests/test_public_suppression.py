@@ -146,8 +146,11 @@ def _reader_view(rows: list[dict[str, str]]) -> Published:
         for (row, _), text in table.items():
             seen.figure((key, row), text)
         seen.sum_equals([(key, r) for r, _ in table if r != "Total"], (key, "Total"))
-        # Every breakdown adds up to the year's total (a reader may assume so).
-        seen.sum_equals([(key, "Total")], ("months", year, "Total"))
+        # A breakdown adds up to the year's total, unless its parts' figures add up to more
+        # (each is moved on its own): then it shows its own total, a different number.
+        own = seen.known.get((key, "Total"))
+        if own is None or own == seen.known.get(("months", year, "Total")):
+            seen.sum_equals([(key, "Total")], ("months", year, "Total"))
     return seen
 
 

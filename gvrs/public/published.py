@@ -1,8 +1,13 @@
-"""What a place's public dashboard publishes: every figure already suppressed, as labels.
+"""What a place's public dashboard publishes: every figure perturbed and suppressed, as labels.
 
 Nothing here keeps a hidden count. The page, its charts and its CSV are all made from the
 ``PublicPage`` this module returns, so the download is exactly what is shown and no template
 or chart can print a number the suppression hid.
+
+Every count is perturbed by the disclosure policy's cell-key method first (the same figures
+the overview shows a partner: ``Policy.monthly``, ``Policy.grouped``), so that the pages of
+nested places, or of one place before and after new data, cannot be combined into a count
+(docs/disclosure.md); the suppression below then works on those figures.
 
 The figures and how they hang together (each linear relation a reader could use is audited):
 
@@ -18,8 +23,9 @@ The figures and how they hang together (each linear relation a reader could use 
   is loaded (a rate of a hidden count would reveal it).
 - **Breakdowns of one whole year** (areas, victims' age group, sex, race): each its own table
   with complementary suppression. They are published only for a year whose total is shown in
-  the table of months, and each adds up to that same total (an "area not recorded" or
-  "not recorded" row holds the rest), so the tables share one shown number and nothing else.
+  the table of months, and each adds up to that same total when its figures can be fitted to
+  it (``Policy.parts``; an "area not recorded" or "no person record" row holds the rest),
+  otherwise it keeps its own total.
 """
 
 from __future__ import annotations
@@ -108,6 +114,8 @@ class PublicPage:
     areas_shown: list[tuple[str, Cell]] = field(default_factory=list)  # for the map
     no_data: str = ""
     places: list[int] = field(default_factory=list)  # the place and those inside it
+    # Every figure is its count moved by at most this much (the cell-key method).
+    perturbed_within: int = 0
 
     @property
     def fewer_label(self) -> str:
@@ -199,10 +207,11 @@ def _one_way(
         names.append(rest_label)
         values.append(rest)
     elif rest < 0:
-        # More records than the metric counts (a victim recorded twice): the table keeps its
-        # own total and says so.
+        # The parts' figures add up to more than the year's (each is moved on its own, or a
+        # victim is recorded twice): the table keeps its own total and says so.
         note = (note + " " if note else "") + (
-            "These records add up to more than the year's count; the table's own total is shown."
+            "Its figures add up to more than the year's figure (each is moved a little on its "
+            "own); the table's own total is shown."
         )
     result = suppress_table(np.array(values, dtype=float), threshold)
     rows = [(name, [cell_of(result, i, 0)]) for i, name in enumerate(names)]
@@ -237,6 +246,7 @@ def build_page(
         sources=sources,
         made_at=made_at,
         places=places,
+        perturbed_within=deployment_policy().noise.cap,
     )
     if not covering:
         if year is not None:
@@ -280,7 +290,7 @@ def build_page(
     month_counts, figures = policy.monthly(
         "incident", records.pk, records.day, start, n_months, weights=records.weight
     )
-    year_totals: dict[int, tuple[int, int]] = {}  # year: (count, figure)
+    year_totals: dict[int, tuple[int, int]] = {}  # year: (count, figure) of its records
     for k, first_day in enumerate(months_between(start, end)):
         grid[first_day.year - start.year, first_day.month - 1] = figures[0, k]
         count, figure = year_totals.get(first_day.year, (0, 0))
@@ -384,7 +394,10 @@ def build_page(
             ),
         )
     in_year = selected.filter(occurred_on__year=chosen)
-    parts_of = (int(year_totals[chosen][0]), int(year_totals[chosen][1]))
+    # A breakdown adds up to the year's figure when it can (``Policy.parts``): only when
+    # the year's figure is its records' own (no month of it left out as "no data").
+    year_total = tuple(int(n) for n in year_totals[chosen])
+    parts_of = year_total if year_total[1] == total.value else None
     breakdowns = _victims(in_year, metric, total.value, parts_of, threshold, chosen, policy)
     areas, areas_shown = _areas(
         records, places, total.value, parts_of, threshold, metric, chosen, policy
@@ -472,28 +485,23 @@ def _areas(records, places, total, parts_of, threshold, metric, year, policy):
     groups = [
         index[names[int(a)]] if int(a) in names else len(labels) for a in records.area[inside]
     ]
-    found = policy.parts(
-        "incident",
-        records.pk[inside],
-        groups,
-        len(labels) + 1,
-        parts_of,
-        weights=records.weight[inside],
-    )
+    ids, weights = records.pk[inside], records.weight[inside]
+    n = len(labels) + 1
+    found = None
+    if parts_of is not None:
+        found = policy.parts("incident", ids, groups, n, parts_of, weights)
     if found is None:
+        # The areas' own figures (the overview's), "area not recorded" a part like them, and
+        # the table's own total.
         _, shown = policy.grouped(
-            PUBLIC,
-            Records.INCIDENTS,
-            "incident",
-            records.pk[inside],
-            groups,
-            len(labels) + 1,
-            weights=records.weight[inside],
+            PUBLIC, Records.INCIDENTS, "incident", ids, groups, n, weights=weights
         )
+        counts = {name: int(shown[k]) for k, name in enumerate(labels)}
+        counts["area not recorded"] = int(shown[-1])
+        total = None
     else:
-        shown = found[1]
-    # The part with no area is the table's rest: the year's figure less the areas'.
-    counts = {name: int(shown[k]) for k, name in enumerate(labels)}
+        # Fitted to the year's figure: records with no area are the rest.
+        counts = {name: int(found[1][k]) for k, name in enumerate(labels)}
     table = _one_way(
         "areas",
         f"{metric.label} by area, {year}",
@@ -537,6 +545,7 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
     # A metric of people counts each victim once (its record key, as the overview's Victims
     # panel); a metric of incidents counts each incident once per value of its victims.
     by_people = metric.unit == "people"
+    fitted: dict[str, bool] = {}
 
     def figures(key: str, listed: tuple[str, ...] = ()) -> dict[str, int]:
         labels = sorted(set(values[key]) | set(listed))
@@ -549,12 +558,17 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
             kind = "incident"
         ids = [pk for pk, _ in pairs]
         groups = [g for _, g in pairs]
-        # Victims of people shot add up to the year's figure (the rest: "no person record");
-        # incidents counted once per value of their victims keep their own total.
-        found = policy.parts(kind, ids, groups, len(labels), parts_of) if by_people else None
+        # People add up to the year's figure when they can (the rest: "no person record");
+        # otherwise, and for incidents counted once per value of their victims, the figures
+        # of the overview's Victims panel and the table's own total.
+        found = None
+        if by_people and parts_of is not None:
+            found = policy.parts(kind, ids, groups, len(labels), parts_of)
         if found is None:
+            fitted[key] = False
             _, shown = policy.grouped(PUBLIC, Records.INCIDENTS, kind, ids, groups, len(labels))
         else:
+            fitted[key] = True
             shown = found[1]
         return {label: int(shown[k]) for k, label in enumerate(labels)}
 
@@ -562,7 +576,10 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
     by_sex = figures("sex")
     by_race = figures("race")
     by_ethnicity = figures("ethnicity")
-    expected = total if by_people else None
+
+    def expected(key: str) -> int | None:
+        return total if fitted[key] else None
+
     unit = "People" if by_people else "Incidents"
     rest = "no person record"
     note = "As recorded by the police; a victim counts once."
@@ -579,7 +596,7 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
                 f"Victims by ethnicity, {year}",
                 "Ethnicity",
                 by_ethnicity,
-                expected,
+                expected("ethnicity"),
                 threshold,
                 unit,
                 note + " Recorded apart from race where the source does (NIBRS).",
@@ -592,21 +609,29 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
             f"Victims by age group, {year}",
             "Age group",
             by_age,
-            expected,
+            expected("age"),
             threshold,
             unit,
             note,
             rest,
         ),
         _one_way(
-            "sex", f"Victims by sex, {year}", "Sex", by_sex, expected, threshold, unit, note, rest
+            "sex",
+            f"Victims by sex, {year}",
+            "Sex",
+            by_sex,
+            expected("sex"),
+            threshold,
+            unit,
+            note,
+            rest,
         ),
         _one_way(
             "race",
             f"Victims by race or ethnicity, {year}",
             "Race or ethnicity",
             by_race,
-            expected,
+            expected("race"),
             threshold,
             unit,
             note,

@@ -13,10 +13,11 @@ can read. Everyone else sees counts through this policy:
   same figure, a difference of two figures carries two perturbations, and a count of 1 or
   more is never pinned to one value by any combination of figures. Map cells are shown for
   whole calendar years only, and only from ``map_minimum`` upwards.
-- **Fixed publications** (the public page and its CSV): exact counts with small counts
-  hidden and complementary suppression (``gvrs.analysis.suppression``), decided as one
-  linked system with every publication they nest with, against the history of what was
-  already published, and audited by linear programming (``gvrs.analysis.disclosure.audit``).
+- **The public page and its CSV**: the same perturbed figures (so the pages of nested places,
+  and releases over time, combine into nothing exact), breakdowns fitted to the year's figure
+  (``parts``), then figures from 1 to the threshold hidden with complementary suppression
+  (``gvrs.analysis.suppression``), audited by linear programming
+  (``gvrs.analysis.disclosure.audit``).
 
 ``Policy`` is the entry point every face uses (pages, reports, the API): it says whether an
 audience may see a kind of record exactly, snaps a window, and protects counts.
@@ -230,9 +231,10 @@ class Policy:
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Counts per group of records that make up a total, and perturbed figures for them
         that add up to the total's figure (``total``: its count and figure), so a breakdown
-        of a shown total agrees with it. A group ``n_groups`` is added for the rest of the
-        total when the records are fewer; None when they are more (the breakdown cannot add
-        up to it).
+        of a shown total agrees with it (``perturb.within_total``). A group ``n_groups`` is
+        added for the rest of the total when the records are fewer; None when they are more,
+        or when the parts' figures cannot add up to the total's without moving one of them
+        ``cap`` or more from its own figure: then the breakdown keeps its own total.
 
         Examples
         --------
@@ -253,7 +255,10 @@ class Policy:
         # starts it at an offset of 0 (the fit then moves it like any part).
         counts = np.r_[counts, rest]
         keys = np.r_[keys, np.array([1 << 63], dtype=np.uint64)]
-        return counts, within_total(counts, keys, total[0], total[1], self.noise)
+        try:
+            return counts, within_total(counts, keys, total[0], total[1], self.noise)
+        except ValueError:
+            return None
 
     def monthly(
         self,
