@@ -14,8 +14,8 @@ every face (pages, reports, the API) with the reader's ``Audience``:
 
 The public page perturbs its counts the same way (``policy.monthly``, ``policy.grouped``,
 ``policy.parts`` for breakdowns that add up to a shown total), then hides small figures with
-``gvrs.analysis.suppression`` and the audit ``hidden_ranges`` / ``disclosed`` here. docs/disclosure.md is the
-policy in words.
+``gvrs.analysis.suppression`` and the audit ``hidden_ranges`` / ``disclosed`` here.
+docs/disclosure.md is the policy in words.
 """
 
 from gvrs.analysis.disclosure.audit import ExtraFigure, disclosed, hidden_ranges
