@@ -229,16 +229,18 @@ def _tolerance(name: tuple) -> int:
 
 
 def test_last_years_same_months_are_suppressed_when_they_would_give_a_cell_away(client):
-    """January 2022 (3) is hidden with a rectangle through another month; February 2022 (40)
-    is shown. "January and February 2022: 43" would pin January at 3."""
+    """January 2022 (5, a figure from 1 to 10 whatever its offset short of 5) is hidden with a
+    rectangle through another month; February 2022 (40) is shown. "January and February
+    2022" would pin January's figure."""
     counts = {(y, m): 30 for y in (2021, 2022) for m in range(1, 13)}
-    counts |= {(2022, 1): 3, (2022, 2): 40, (2023, 1): 30, (2023, 2): 30}
+    counts |= {(2022, 1): 5, (2022, 2): 40, (2023, 1): 30, (2023, 2): 30}
     town, _ = make_random_town(0, through=dt.date(2023, 3, 20), counts=counts)
     rows = read_csv(client.get(f"/public/{town.slug}/data.csv").content)
     months = table_of(rows, "months")
-    assert months[("2022", "Jan")] == "fewer than 11" and months[("2022", "Feb")] == "40"
+    assert months[("2022", "Jan")] == "fewer than 11" and months[("2022", "Feb")].isdigit()
     ytd = table_of(rows, "year_to_date")
-    assert ytd == {("Jan–Feb 2023", "Count"): "60", ("Jan–Feb 2022", "Count"): "suppressed"}
+    assert ytd[("Jan–Feb 2023", "Count")].isdigit()
+    assert ytd[("Jan–Feb 2022", "Count")] == "suppressed"
     seen = _reader_view(rows)
     assert all(high - low >= 1 for low, high in seen.ranges().values())
     page = client.get(f"/public/{town.slug}/").content.decode()
