@@ -2,7 +2,8 @@
 
     python bench/risk_bench.py [--sizes 5000,50000,100000] [--million 1000000]
                                [--coverage 100] [--coverage-sizes 200,1400,5600,14000]
-                               [--skip knox,contagion,coverage]
+                               [--thread-sizes 100000,1000000]
+                               [--skip knox,contagion,coverage,threads]
 
 - Knox, 3 x 3 bands, 999 permutations: the compiled loop (gvrs's default) against the numpy
   reference path (same permutations, one thread) and against a hand-written C loop compiled
@@ -16,6 +17,13 @@
   to the log-likelihood), time, EM iterations and peak memory, each fit in a fresh process
   (peak resident memory above what the process held before the fit). Then the current fit
   alone on a million events. Target: 100,000 events in under 4 s and 700 MB.
+- Threads: Knox (999 permutations) and the default contagion fit on one thread and on every
+  core numba may use, at 100,000 and 1,000,000 events: wall and CPU seconds, the speed-up
+  (wall on one thread over wall on all) and the speed-up per core, and whether the results
+  are identical (they must be: per-permutation seeds, sums in a fixed order). At 100,000
+  events best of two, interleaved; at a million once each. The load average is printed
+  beside each row: on a shared machine the other programs' load takes cores from the
+  threads, so a speed-up is only meaningful where the load left a core free.
 - Coverage of the 90% intervals of the branching ratio, delay and spatial scale over
   simulations of known parameters at about 300, 2,000, 8,000 and 20,000 events
   (``--coverage`` seeds per size), with the bias of the estimates and the spread of the
@@ -48,6 +56,7 @@ from scipy.spatial import cKDTree
 from gvrs.analysis.contagion import fit_contagion, simulate_hawkes
 from gvrs.analysis.hotspots import Grid, kernel_density
 from gvrs.analysis.nearrepeat import band_index, close_pairs, knox_test
+from gvrs.analysis.parallel import max_threads
 
 SPACE, TIME = np.array([100.0, 200.0, 400.0]), np.array([7.0, 14.0, 28.0])
 DAYS = 5 * 365.0
@@ -365,6 +374,82 @@ def contagion_rows(sizes, million):
         show(million, "current", in_fresh_process("current", million))
 
 
+# --- Threads: one against all ---------------------------------------------------------------
+
+
+FIT_FIELDS = (
+    "branching_ratio",
+    "decay_days",
+    "spatial_scale_m",
+    "background_events",
+    "iterations",
+    "log_likelihood",
+    "background_bandwidth_m",
+    "intervals",
+    "triggered_probability",
+)
+
+
+def same_fit(a, b) -> bool:
+    return all(
+        np.array_equal(getattr(a, f), getattr(b, f))
+        if f == "triggered_probability"
+        else getattr(a, f) == getattr(b, f)
+        for f in FIT_FIELDS
+    )
+
+
+def _load() -> str:
+    return "/".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def thread_rows(sizes):
+    """Knox (999 permutations) and the default contagion fit on 1 thread and on all."""
+    most = max_threads()
+    print(
+        f"\nThreads: 1 against all {most} (numba's {most} cores); seconds as wall / CPU;"
+        " speed-up = wall on 1 / wall on all; load average (1/5/15 min) before each row"
+    )
+    print(
+        f"{'events':>9} {'kernel':<10} {'1 thread s':>13} {f'{most} threads s':>13} "
+        f"{'speed-up':>9} {'per core':>9} {'identical':>10}  load"
+    )
+    x, y, t = events(500)
+    knox_test(x, y, t, permutations=3)  # load the compiled loops before timing
+    fit_contagion(x, y, t)
+    for n in sizes:
+        x, y, t = events(n)
+        rounds = 2 if n <= 200_000 else 1
+        kernels = {
+            "knox 999": lambda k, x=x, y=y, t=t: knox_test(
+                x, y, t, permutations=999, seed=1, threads=k
+            ),
+            "contagion": lambda k, x=x, y=y, t=t: fit_contagion(x, y, t, threads=k),
+        }
+        for name, run in kernels.items():
+            load = _load()
+            best = {1: (math.inf, math.inf), most: (math.inf, math.inf)}
+            results = {}
+            for _ in range(rounds):
+                for k in (1, most):
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    results[k] = run(k)
+                    took = (time.perf_counter() - wall, time.process_time() - cpu)
+                    best[k] = min(best[k], took)
+            same = (
+                results[1] == results[most]
+                if name.startswith("knox")
+                else same_fit(results[1], results[most])
+            )
+            speed_up = best[1][0] / best[most][0]
+            print(
+                f"{n:>9,} {name:<10} {best[1][0]:>6.2f} / {best[1][1]:<5.2f} "
+                f"{best[most][0]:>6.2f} / {best[most][1]:<5.2f} {speed_up:>8.2f}x "
+                f"{speed_up / most:>8.2f}x {'yes' if same else 'NO':>10}  {load}",
+                flush=True,
+            )
+
+
 # --- Coverage of the intervals ----------------------------------------------------------------
 
 
@@ -443,7 +528,10 @@ def main() -> None:
         default=",".join(map(str, COVERAGE_BACKGROUNDS)),
         help="expected background events per simulation, comma-separated",
     )
-    parser.add_argument("--skip", default="", help="comma-separated: knox,contagion,coverage")
+    parser.add_argument("--thread-sizes", default="100000,1000000")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: knox,contagion,coverage,threads"
+    )
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -456,6 +544,8 @@ def main() -> None:
         knox_rows(sizes)
     if "contagion" not in skip:
         contagion_rows(sizes, args.million)
+    if "threads" not in skip:
+        thread_rows([int(s) for s in args.thread_sizes.split(",")])
     if "coverage" not in skip and args.coverage:
         coverage_rows(args.coverage, [int(v) for v in args.coverage_sizes.split(",")])
 

@@ -337,6 +337,10 @@ GVRS_SUPPRESS_BELOW = env_int("GVRS_SUPPRESS_BELOW", 5)
 # derived from the secret key. Set it to keep every figure unchanged through a rotation of the
 # secret key.
 GVRS_DISCLOSURE_KEY = env_str("GVRS_DISCLOSURE_KEY")
+# Threads of the risk commands' compiled kernels (Knox, the contagion fit): a whole number, or
+# unset/"all" for every core. Read as given and checked where used (gvrs.risk.threads), so a
+# bad value stops only the commands it applies to, with an error naming it.
+GVRS_THREADS = env_str("GVRS_THREADS")
 # Shooting review (gvrs.reviews): the defaults of a place without its own review policy
 # (a jurisdiction's ReviewPolicy, in the admin, overrides them for it and the places inside).
 GVRS_REVIEW_DEADLINE_DAYS = 7  # a shooting is due for review this many days after it happened

@@ -103,7 +103,7 @@ def test_stats_by_victim_sex_counts_each_person_under_their_sex(town):
 def test_where_filters_people_by_any_field(town):
     women = json_of("stats", "--metric", "shootings", "--jurisdiction", "Bakersfield",
                     "--where", "victim_sex=F")  # fmt: skip
-    assert [(r["period"], r["count"], r["source"]) for r in women] == [("2022", 3, "incidents")]
+    assert [(r["period"], r["count"], r["source"]) for r in women] == [("2022", 3, "gvrs")]
     young_men = json_of(
         "stats", "--metric", "shootings", "--jurisdiction", "Bakersfield",
         "--where", "victim_sex=male", "--where", "victim_age_group=18–24",
@@ -352,5 +352,5 @@ def test_compare_takes_the_same_filter(town):
     )  # fmt: skip
     assert code == 0, err
     (record,) = json.loads(out)
-    assert record["source"] == "incidents"
+    assert record["source"] == "gvrs"
     assert record["count"] + record["vs_count"] == 3

@@ -201,3 +201,41 @@ def test_too_few_events_is_a_clear_error(county):
             "--to",
             "2019-01-31",
         )
+
+
+def test_nearrepeat_and_contagion_give_the_same_answer_on_one_thread_and_two(county):
+    knox = ["nearrepeat", "--jurisdiction", "Bakersfield-like", "--permutations", "99"]
+    knox += ["--format", "json"]
+    assert run(*knox, "--threads", "1") == run(*knox, "--threads", "2")
+    fit = ["contagion", "--jurisdiction", "Bakersfield-like", "--format", "json"]
+    assert run(*fit, "--threads", "1") == run(*fit, "--threads", "all")
+
+
+@pytest.mark.parametrize("command", ["nearrepeat", "contagion", "hotspots", "area_risk"])
+@pytest.mark.parametrize(
+    ("threads", "variable", "message"),
+    [
+        ("0", None, "--threads 0: give at least 1 thread"),
+        ("two", None, "--threads two: not a whole number"),
+        ("4096", None, "--threads 4096: more than the"),
+        (None, "-1", "GVRS_THREADS='-1': give at least 1 thread"),
+        (None, "1.5", "GVRS_THREADS='1.5': not a whole number"),
+    ],
+)
+def test_bad_thread_counts_are_usage_errors_naming_the_option_or_variable(
+    settings, command, threads, variable, message
+):
+    if variable is not None:
+        settings.GVRS_THREADS = variable
+    args = [command, "--jurisdiction", "Kern-like County"]
+    with pytest.raises(CommandError, match=message) as caught:
+        run(*args, *(["--threads", threads] if threads else []))
+    assert caught.value.returncode == 2
+
+
+def test_the_threads_option_wins_over_the_variable(county, settings):
+    settings.GVRS_THREADS = "none please"
+    args = ["nearrepeat", "--jurisdiction", "Bakersfield-like", "--permutations", "9"]
+    with pytest.raises(CommandError, match="GVRS_THREADS='none please'"):
+        run(*args)
+    assert "Knox ratios" in run(*args, "--threads", "1")

@@ -4,8 +4,10 @@ Pairs of events close in space are counted by time apart; under no space-time in
 times are exchangeable, so permuting them gives the reference distribution (Knox 1964;
 Ratcliffe 2009, Near Repeat Calculator). Pairs within the largest spatial band are found once
 with a k-d tree; each permutation then only re-reads their time differences, so a run costs
-O(pairs x permutations), never O(n^2). The permutation loop is compiled (numba, one thread):
-each permutation shuffles the times in place and counts the close pairs in one pass. The
+O(pairs x permutations), never O(n^2). The permutation loop is compiled (numba) and runs on
+every core (``threads``): each permutation shuffles the times in place with a generator
+seeded for that permutation alone and counts the close pairs in one pass, so the tables are
+the same whichever thread draws which permutation, on any number of threads. The
 numpy loop it replaced is kept (``method="numpy"``) as the reference it is tested against;
 both draw the same permutations, so the same seed gives the same table either way.
 
@@ -31,8 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numba import njit, uint64
+from numba import njit, parallel_chunksize, prange, uint64
 from scipy.spatial import cKDTree
+
+from gvrs.analysis.parallel import using_threads
 
 BAND_EDGES = ("left", "right")
 
@@ -252,19 +256,27 @@ def _count_right(tp, i, j, space_band, time_edges, row):
         row[space_band[q] * n_time + k] += 1
 
 
-@njit(cache=True)
-def _permutation_tables(t, seeds, i, j, space_band, time_edges, left, n_cells):
+@njit(cache=True, parallel=True)
+def _permutation_tables(t, seeds, i, j, space_band, time_edges, left, n_cells, runs):
     """For each seed: shuffle the times, then one pass over the close pairs, adding each to
-    its (space band, time band) cell. Shape (len(seeds), n_cells)."""
-    out = np.zeros((len(seeds), n_cells), dtype=np.int64)
-    tp = np.empty_like(t)
-    for p in range(len(seeds)):
-        tp[:] = t
-        _shuffle(tp, seeds[p])
-        if left:
-            _count_left(tp, i, j, space_band, time_edges, out[p])
-        else:
-            _count_right(tp, i, j, space_band, time_edges, out[p])
+    its (space band, time band) cell. Shape (len(seeds), n_cells).
+
+    The permutations are split into ``runs`` runs of consecutive seeds, each with its own
+    copy of the times, handed to the threads one at a time (a thread slowed by another
+    program on its core then takes fewer); row p depends on seeds[p] alone, so the table is
+    the same on any number of threads."""
+    n_perm = len(seeds)
+    out = np.zeros((n_perm, n_cells), dtype=np.int64)
+    runs = max(1, min(runs, n_perm))
+    for r in prange(runs):
+        tp = np.empty_like(t)
+        for p in range(r * n_perm // runs, (r + 1) * n_perm // runs):
+            tp[:] = t
+            _shuffle(tp, seeds[p])
+            if left:
+                _count_left(tp, i, j, space_band, time_edges, out[p])
+            else:
+                _count_right(tp, i, j, space_band, time_edges, out[p])
     return out
 
 
@@ -281,6 +293,7 @@ def knox_test(
     band_edges: str = "left",
     method: str = "compiled",
     workers: int = 2,
+    threads: int | None = None,
 ) -> KnoxResult:
     """Knox test over space bands x time bands with a Monte Carlo p-value per cell.
 
@@ -304,7 +317,10 @@ def knox_test(
     method : {"compiled", "numpy"}
         The compiled one-pass loop, or the numpy reference (same permutations, same answer).
     workers : int
-        Threads for the numpy reference; the compiled loop runs on one thread.
+        Threads for the numpy reference.
+    threads : int, optional
+        Threads for the compiled loop; default every core (`gvrs.analysis.parallel`). The
+        result does not depend on it.
 
     Returns
     -------
@@ -359,16 +375,18 @@ def knox_test(
 
     observed = table(t)
     if method == "compiled":
-        simulated = _permutation_tables(
-            t,
-            seeds,
-            i,
-            j,
-            s_band.astype(np.uint8 if n_space < 256 else np.uint32),
-            time,
-            band_edges == "left",
-            cells,
-        )
+        with using_threads(threads) as count, parallel_chunksize(1):
+            simulated = _permutation_tables(
+                t,
+                seeds,
+                i,
+                j,
+                s_band.astype(np.uint8 if n_space < 256 else np.uint32),
+                time,
+                band_edges == "left",
+                cells,
+                1 if count == 1 else 8 * count,
+            )
     else:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             simulated = np.array(list(pool.map(lambda s: table(_permuted(t, s)), seeds)))

@@ -46,11 +46,15 @@ from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import change_sentence
 from gvrs.analysis.suppression import MISSING, SUPPRESSED, SuppressedTable, suppress_table
 from gvrs.data.metrics import Metric
-from gvrs.incidents.coverage import place_coverage
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction, PersonInvolved, Population
 from gvrs.reports.labels import code_label, source_title
 from gvrs.reports.protected import RECORD_WEIGHT
-from gvrs.reports.series import count_expression, coverage_gaps, metric_filter
+from gvrs.reports.series import (
+    count_expression,
+    coverage_gaps,
+    incident_sources,
+    metric_filter,
+)
 
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
 AGE_GROUPS = ((0, 17, "under 18"), (18, 24, "18–24"), (25, 34, "25–34"), (35, 44, "35–44"))
@@ -158,9 +162,10 @@ def _month_span(start: dt.date, end: dt.date) -> str:
 
 
 def _coverage(metric: Metric, jurisdiction: Jurisdiction, places: list[int]):
-    """The sources of the place's incidents that record the metric's kinds, with the union
-    of their recorded coverage (``gvrs.incidents.coverage``)."""
-    return place_coverage(places, metric.kinds)
+    """The place's primary incident source of the metric, with its recorded coverage
+    (``gvrs.incidents.coverage``), in a list (empty: none). One source only: two sources
+    over one city would count its shootings twice (``gvrs.reports.series``)."""
+    return incident_sources(metric, jurisdiction)[:1]
 
 
 def _persons_filter(metric: Metric) -> Q:

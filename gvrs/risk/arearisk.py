@@ -47,9 +47,14 @@ class AreaRiskError(ValueError):
 
 
 def compute_area_risk(
-    place: Jurisdiction, *, horizon_days: int | None = None, history_days: int = 730
+    place: Jurisdiction,
+    *,
+    horizon_days: int | None = None,
+    history_days: int = 730,
+    threads: int | None = None,
 ) -> AreaRiskResult:
-    """Fit, draw and store the expected shootings per area after the data's last day."""
+    """Fit, draw and store the expected shootings per area after the data's last day;
+    ``threads``: the fit's threads (None: every core; the result does not depend on it)."""
     horizon_days = horizon_days or policy_for(place.pk).alert_window_days
     covered = covered_incidents(get_metric("shootings"), place)
     if covered is None:
@@ -74,7 +79,7 @@ def compute_area_risk(
     points = project(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float))
     order = np.argsort(t[points.kept], kind="stable")
     x, y, t = points.x_m[order], points.y_m[order], t[points.kept][order]
-    fit = fit_contagion(x, y, t)
+    fit = fit_contagion(x, y, t, threads=threads)
     grid = Grid.around(x, y, CELL_M, pad_m=500)
     surface = risk_surface(fit, grid, horizon_days)
     areas = {

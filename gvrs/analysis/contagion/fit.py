@@ -17,6 +17,7 @@ from gvrs.analysis.contagion.result import ContagionError, ContagionFit
 from gvrs.analysis.contagion.retaliation import Triggers, TurfLinks, TurfTrigger, retaliation_fit
 from gvrs.analysis.contagion.trigger import SpaceTimeTrigger
 from gvrs.analysis.hotspots import Grid
+from gvrs.analysis.parallel import using_threads
 
 
 def fit_contagion(
@@ -35,6 +36,7 @@ def fit_contagion(
     turf: TurfLinks | None = None,
     turf_init=(0.2, 0.1),
     background_spatial: str | None = None,
+    threads: int | None = None,
 ) -> ContagionFit:
     """Fit the self-exciting model by EM, with 90% observed-information intervals.
 
@@ -78,6 +80,11 @@ def fit_contagion(
         area, would then stand in for the difference (on the simulator with no retaliation
         at all it reported a retaliation branching ratio of 0.16-0.33), so the two kernels
         are fitted over a background by areas.
+    threads : int, optional
+        Threads for the compiled loops (the candidate pairs, the E-step's sums per event, the
+        background's kernel density); default every core (`gvrs.analysis.parallel`). Each
+        event's and each cell's sums are taken in one order whatever the count, so the fit
+        does not depend on it.
 
     Returns
     -------
@@ -123,9 +130,12 @@ def fit_contagion(
     if by_areas and background_bandwidth_m is None:
         # The kernel density is then only the fallback for events outside every area.
         background_bandwidth_m = BANDWIDTH_START_M
-    if background_bandwidth_m is not None:
-        return _fit(x, y, t, background_bandwidth_m=background_bandwidth_m, init=init, **settings)
-    return _bandwidth_by_likelihood(x, y, t, init, settings)
+    with using_threads(threads):
+        if background_bandwidth_m is not None:
+            return _fit(
+                x, y, t, background_bandwidth_m=background_bandwidth_m, init=init, **settings
+            )
+        return _bandwidth_by_likelihood(x, y, t, init, settings)
 
 
 BANDWIDTH_START_M = 300.0

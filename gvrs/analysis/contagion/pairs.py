@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, parallel_chunksize, prange
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def _first_at_least(a, lo, hi, value):
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _sweep(x, y, t, cx, cy, ncx, keys, starts, ends, sx, sy, st, si, d2max, lag_max, out):
     """Count the candidate parents of every child (``out`` holds empty arrays) or write them
     into ``out`` = (offsets, lags, squared distances, parents or an empty array).
@@ -46,13 +46,14 @@ def _sweep(x, y, t, cx, cy, ncx, keys, starts, ends, sx, sy, st, si, d2max, lag_
     Events are binned in square cells as wide as the maximum distance, so every candidate
     parent of event i lies in the 3 x 3 cells around i's; within a cell events are sorted by
     time, so the parents in the time window are one contiguous run found by binary search.
+    Children are shared among threads; each writes only its own slots, in a fixed order.
     """
     n = len(x)
     counts = np.zeros(n, dtype=np.int64)
     offsets, lag_out, d2_out, parent_out = out
     fill = len(offsets) > 0
     keep_parent = len(parent_out) > 0
-    for i in range(n):
+    for i in prange(n):
         pos = offsets[i] if fill else 0
         count = 0
         for dy in range(-1, 2):
@@ -115,12 +116,14 @@ def candidate_pairs(
     args = (x, y, t, cx, cy, ncx, keys, starts, ends, x[order], y[order], t[order], order)
     limits = (float(max_distance_m) ** 2, float(max_lag_days))
     empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float32)
-    counts = _sweep(*args, *limits, (empty_i, empty_f, empty_f, np.zeros(0, np.int32)))
+    with parallel_chunksize(1024):  # children handed out 1,024 at a time
+        counts = _sweep(*args, *limits, (empty_i, empty_f, empty_f, np.zeros(0, np.int32)))
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
     lag = np.empty(total, dtype=np.float32)
     d2 = np.empty(total, dtype=np.float32)
     parent = np.empty(total if with_parent else 0, dtype=np.int32)
-    _sweep(*args, *limits, (offsets, lag, d2, parent))
+    with parallel_chunksize(1024):
+        _sweep(*args, *limits, (offsets, lag, d2, parent))
     return CandidatePairs(offsets, lag, d2, parent if with_parent else None)

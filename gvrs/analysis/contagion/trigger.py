@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, parallel_chunksize, prange
 from scipy.optimize import brentq
 
 from gvrs.analysis.contagion.pairs import CandidatePairs
@@ -52,13 +52,21 @@ def solve_omega(mean_lag: float, time_mass, max_lag_days: float) -> float:
     return lo if d_omega(lo) <= 0 else brentq(d_omega, lo, hi, xtol=1e-12, rtol=1e-10)
 
 
-@njit(cache=True)
+# The parallel loops hand out children this many at a time (rather than one equal share per
+# thread up front), so a thread slowed by another program on its core does fewer.
+CHILDREN_PER_CHUNK = 1024
+
+
+@njit(cache=True, parallel=True)
 def _child_moments(offsets, lag, d2, omega, inv_2s2, order):
     """Per child i, sums over its candidate parents j of e_ij = exp(-omega lag - d2 / 2s^2)
-    times 1, lag, d2 (order 1) and also lag^2, d2^2, lag d2 (order 2): shape (3 or 6, n)."""
+    times 1, lag, d2 (order 1) and also lag^2, d2^2, lag d2 (order 2): shape (3 or 6, n).
+
+    The E-step's work. Children are shared among threads; each child's sums are taken by one
+    thread over its parents in order, so they are the same on any number of threads."""
     n = len(offsets) - 1
     out = np.zeros((3 if order == 1 else 6, n))
-    for i in range(n):
+    for i in prange(n):
         m00 = m10 = m01 = m20 = m02 = m11 = 0.0
         for k in range(offsets[i], offsets[i + 1]):
             tau = np.float64(lag[k])
@@ -106,14 +114,15 @@ class SpaceTimeTrigger:
         """(3, n): per child, the triggered intensity sum_j g_ij, sum_j g_ij lag_ij and
         sum_j g_ij d2_ij; EM divides them by the total intensity to get expected counts."""
         _, omega, sigma = params
-        m = _child_moments(
-            self.pairs.offsets,
-            self.pairs.lag_days,
-            self.pairs.distance2_m2,
-            omega,
-            1 / (2 * sigma**2),
-            1,
-        )
+        with parallel_chunksize(CHILDREN_PER_CHUNK):
+            m = _child_moments(
+                self.pairs.offsets,
+                self.pairs.lag_days,
+                self.pairs.distance2_m2,
+                omega,
+                1 / (2 * sigma**2),
+                1,
+            )
         m *= self._scale(params)
         return m
 
@@ -171,14 +180,16 @@ class SpaceTimeTrigger:
         """Derivatives in (log theta, log omega, log sigma) of each child's triggered
         intensity S_i (gradient (3, n), Hessian (3, 3, n)) and of the compensator."""
         theta, omega, sigma = params
-        m00, m10, m01, m20, m02, m11 = _child_moments(
-            self.pairs.offsets,
-            self.pairs.lag_days,
-            self.pairs.distance2_m2,
-            omega,
-            1 / (2 * sigma**2),
-            2,
-        ) * self._scale(params)
+        with parallel_chunksize(CHILDREN_PER_CHUNK):
+            moments = _child_moments(
+                self.pairs.offsets,
+                self.pairs.lag_days,
+                self.pairs.distance2_m2,
+                omega,
+                1 / (2 * sigma**2),
+                2,
+            )
+        m00, m10, m01, m20, m02, m11 = moments * self._scale(params)
         s2, s4 = sigma**2, sigma**4
         # log g = log theta + log omega - omega lag - d2 / 2 sigma^2 - log(2 pi sigma^2), so
         # d log g = (1, 1 - omega lag, d2 / sigma^2 - 2) and its second derivatives are

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gvrs.analysis.contagion import ContagionError
 from gvrs.incidents.lookup import find_jurisdiction
 from gvrs.risk.arearisk import AreaRiskError, compute_area_risk
+from gvrs.risk.threads import add_threads_argument, threads_option
 
 
 class Command(BaseCommand):
@@ -22,12 +23,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--history", type=int, default=730, help="days of shootings to fit on (730)"
         )
+        add_threads_argument(parser)
 
     def handle(self, *args, **options) -> None:
+        threads = threads_option(options)
         place = find_jurisdiction(options["jurisdiction"])
         try:
             result = compute_area_risk(
-                place, horizon_days=options["horizon"], history_days=options["history"]
+                place,
+                horizon_days=options["horizon"],
+                history_days=options["history"],
+                threads=threads,
             )
         except (AreaRiskError, ContagionError) as exc:
             raise CommandError(str(exc), returncode=1) from None

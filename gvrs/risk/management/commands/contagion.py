@@ -13,6 +13,7 @@ from gvrs.analysis.contagion import ContagionError, fit_contagion, risk_surface
 from gvrs.analysis.hotspots import Grid
 from gvrs.reports.maps import write_map
 from gvrs.risk.points import add_selection_arguments, load_points
+from gvrs.risk.threads import add_threads_argument, threads_option
 
 INTERVAL_METHOD = (
     "observed information: Wald intervals on the log scale, the background's rate per time "
@@ -46,8 +47,10 @@ class Command(BaseCommand):
         parser.add_argument("--horizon", type=float, default=7.0, help="risk surface, days ahead")
         parser.add_argument("--cell", type=float, default=100.0)
         parser.add_argument("--map", type=Path, help="write the risk surface (.png or .html)")
+        add_threads_argument(parser)
 
     def handle(self, *args, **options) -> None:
+        threads = threads_option(options)
         points, t, first_day, description = load_points(options)
         try:
             fit = fit_contagion(
@@ -56,6 +59,7 @@ class Command(BaseCommand):
                 t,
                 max_distance_m=options["max_distance"],
                 max_lag_days=options["max_lag"],
+                threads=threads,
             )
         except ContagionError as exc:
             raise CommandError(str(exc), returncode=1) from None

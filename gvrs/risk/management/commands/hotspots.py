@@ -14,6 +14,7 @@ from gvrs.analysis.hotspots import Grid, kernel_density, prospective_surface, ro
 from gvrs.cliutil import write_frame
 from gvrs.reports.maps import write_map
 from gvrs.risk.points import add_selection_arguments, load_points
+from gvrs.risk.threads import add_threads_argument, threads_option
 
 
 class Command(BaseCommand):
@@ -33,8 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--train-days", type=float, default=365.0)
         parser.add_argument("--weeks", type=int, default=26, help="rolling-origin weeks scored")
         parser.add_argument("--map", type=Path, help="write the current surface (.png or .html)")
+        add_threads_argument(parser)
 
     def handle(self, *args, **options) -> None:
+        # Checked like the other risk commands' (one option, one rule), though hot spots'
+        # kernel densities are numpy and FFT work on one thread today.
+        threads_option(options)
         points, t, first_day, description = load_points(options)
         if len(t) < 10:
             raise CommandError(

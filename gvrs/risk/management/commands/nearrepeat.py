@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gvrs.analysis.nearrepeat import KnoxError, knox_test
 from gvrs.cliutil import write_frame
 from gvrs.risk.points import add_selection_arguments, load_points
+from gvrs.risk.threads import add_threads_argument, threads_option
 
 EDGES = {
     "left": "left: every band [lower, upper), as the Near Repeat Calculator counts",
@@ -46,8 +47,10 @@ class Command(BaseCommand):
             help="left (default): bands [lower, upper), the Near Repeat Calculator's counting; "
             "right: (lower, upper]",
         )
+        add_threads_argument(parser)
 
     def handle(self, *args, **options) -> None:
+        threads = threads_option(options)
         points, t, _, description = load_points(options)
         space = _bands(options["space_bands"])
         nrc = options["format"] == "nrc"
@@ -64,6 +67,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 metric=options["distance"],
                 band_edges=options["band_edges"],
+                threads=threads,
             )
         except KnoxError as exc:
             raise CommandError(str(exc), returncode=2) from None
