@@ -103,7 +103,7 @@ def test_stats_by_victim_sex_counts_each_person_under_their_sex(town):
 def test_where_filters_people_by_any_field(town):
     women = json_of("stats", "--metric", "shootings", "--jurisdiction", "Bakersfield",
                     "--where", "victim_sex=F")  # fmt: skip
-    assert [(r["period"], r["count"], r["source"]) for r in women] == [("2022", 3, "incidents")]
+    assert [(r["period"], r["count"], r["source"]) for r in women] == [("2022", 3, "gvrs")]
     young_men = json_of(
         "stats", "--metric", "shootings", "--jurisdiction", "Bakersfield",
         "--where", "victim_sex=male", "--where", "victim_age_group=18–24",
@@ -309,14 +309,18 @@ def test_the_public_page_publishes_victims_by_ethnicity_with_small_counts_hidden
     assert table is not None
     truth = _true_counts(metro_transit, "victim_ethnicity", 2019)
     assert sum(truth.values()) == 20  # the 13A-with-firearm victims of 2019
+    # Every figure of the public page is perturbed (docs/disclosure.md): within 5 of its count,
+    # never a small figure shown, 0 never moved.
     for name, (cell,) in table.rows:
         if name == "Total":
             continue
         n = truth.get(name, 0)
-        if 1 <= n <= 10:
-            assert cell.value is None and cell.text == "fewer than 11", (name, n)
-        elif cell.value is not None:
-            assert cell.value == n
+        if cell.value is not None:
+            assert abs(cell.value - n) <= 5 and not 1 <= cell.value <= 10, (name, n, cell)
+        if cell.state == "fewer":
+            assert 1 <= n <= 15, (name, n)
+        if n == 0:
+            assert cell.value == 0, (name, cell)
     assert any(cell.state == "fewer" for _, (cell,) in table.rows)
 
 
@@ -348,5 +352,5 @@ def test_compare_takes_the_same_filter(town):
     )  # fmt: skip
     assert code == 0, err
     (record,) = json.loads(out)
-    assert record["source"] == "incidents"
+    assert record["source"] == "gvrs"
     assert record["count"] + record["vs_count"] == 3

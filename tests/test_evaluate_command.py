@@ -208,7 +208,7 @@ def test_incidents_are_evaluated_by_month_against_the_other_towns(county):
             "--format=json",
         )
     )
-    assert out["source"] == "incidents" and out["resolution"] == "month"
+    assert out["source"] == "gvrs" and out["resolution"] == "month"
     # The import recorded what the file covers (2019-2023), so every month is a month of data.
     assert out["first_period"] == "2019-01" and out["last_period"] == "2023-12"
     # Every other town is a donor, or left out as too small (under a third of its residents).

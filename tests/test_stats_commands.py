@@ -79,13 +79,15 @@ def test_compare_json_has_the_documented_keys_for_every_source(town):
             "json",
         )
     )
-    assert {r["source"] for r in records} == {"incidents", "ca-doj-crimes-clearances"}
+    # Each incident row names its source (issue 23): the canonical format's, "gvrs".
+    assert {r["source"] for r in records} == {"gvrs", "ca-doj-crimes-clearances"}
+    assert {r["source_type"] for r in records} == {"incidents", "published"}
     for record in records:
         assert set(record) >= KEYS
-    published = next(r for r in records if r["source"] != "incidents")
+    published = next(r for r in records if r["source_type"] == "published")
     assert (published["vs_count"], published["count"], published["change_pct"]) == (60, 38, -36.7)
     assert round(published["p_value"], 4) == 0.0334
-    counted = next(r for r in records if r["source"] == "incidents")
+    counted = next(r for r in records if r["source"] == "gvrs")
     assert (counted["vs_count"], counted["count"]) == (9, 3)
 
 
@@ -310,4 +312,4 @@ def test_an_area_is_counted_on_its_own(town):
         )
     )
     assert [(r["period"], r["count"]) for r in records] == [("2021", 9), ("2022", 3)]
-    assert {r["source"] for r in records} == {"incidents"}
+    assert {r["source"] for r in records} == {"gvrs"}

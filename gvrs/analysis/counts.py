@@ -57,6 +57,16 @@ class CountSeries:
     # Spans inside [first, last] the data do not cover (an agency did not report those
     # months): "no data", never 0. Each (first day, last day), in order, apart.
     gaps: tuple[tuple[dt.date, dt.date], ...] = ()
+    # "incidents": counted by gvrs from one incident source's records (``source`` names
+    # it); "published": a figure someone else counted. Two incident sources are never summed.
+    kind: str = "published"
+    # The place's primary source of incident records for this metric (the one its headline
+    # figures come from); other sources stand beside it.
+    primary: bool = False
+
+    @property
+    def from_incidents(self) -> bool:
+        return self.kind == "incidents"
 
     @property
     def covered_through(self) -> dt.date:
@@ -324,7 +334,8 @@ def comparable_windows(
             if gap is not None:
                 raise SeriesError(
                     f"{p.label} is not wholly covered in {series.place}: no data for "
-                    f"{gap_label(*gap)} (not reported); no change is shown"
+                    f"{gap_label(*gap)} (not reported, or too few records to be covered); "
+                    "no change is shown"
                 )
     if series.covers(period) and series.covers(baseline):
         return period, baseline

@@ -24,6 +24,12 @@ STRAY_MAX_RECORDS = 3  # ... or three records or fewer (a small file's lone late
 GAP_P_VALUE = 0.001
 RECENT_MONTHS = 12
 GAP_RATIO = 0.5  # and under half the expected count: a falling trend is not a gap
+# A thin year (docs/importing.md, "Coverage by volume"): under a fifth of what its neighbours
+# (up to two years either side) lead one to expect, and a Poisson lower tail under 1e-6.
+THIN_SHARE = 0.2
+THIN_P_VALUE = 1e-6
+THIN_NEIGHBOURS = 2
+THIN_MIN_DAYS = 28  # a year with fewer covered days (a few weeks at an end) is not judged
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,25 @@ class LowMonth:
 
 
 @dataclass(frozen=True)
+class ThinYear:
+    """A year whose records fall far below its neighbours': the source did not yet (or no
+    longer) collect in earnest, so the year is not covered (a national archive's first year,
+    278 records against 51,854 the next)."""
+
+    year: int
+    count: int
+    expected: float
+    p_value: float  # exact Poisson lower tail P(X <= count | expected)
+
+    def describe(self) -> str:
+        return (
+            f"thin year: {self.year} has {self.count:,} records where about "
+            f"{self.expected:,.0f} were expected from the years beside it (exact Poisson "
+            f"{format_p(self.p_value)}); it is not covered: no figure, test or headline uses it"
+        )
+
+
+@dataclass(frozen=True)
 class FileCoverage:
     """The period a file covers and what was found in its dates."""
 
@@ -77,10 +102,12 @@ class FileCoverage:
     future: tuple[dt.date, ...] = ()
     outside: int = 0  # records outside the coverage (left out of every figure)
     notes: tuple[str, ...] = field(default=())
+    thin_years: tuple[ThinYear, ...] = ()
 
     def warnings(self) -> list[str]:
         out = [s.describe() for s in self.strays]
         out += [m.describe() for m in self.low_months]
+        out += [t.describe() for t in self.thin_years]
         out += [f"date after the import date: {d.isoformat()}" for d in self.future]
         return out + list(self.notes)
 
@@ -253,6 +280,7 @@ def file_coverage(
             + ("" if covers_through else ' (confirm a later end with --through or "Data through")')
         )
     low = find_low_months(counts, proposed_first, proposed_last) if len(inside) else []
+    thin = find_thin_years(counts, proposed_first, proposed_last) if len(inside) else []
     future = tuple(d.date() for d in counts.index if d.date() > today)
     return FileCoverage(
         first=proposed_first,
@@ -266,7 +294,78 @@ def file_coverage(
         future=future,
         outside=outside,
         notes=tuple(notes),
+        thin_years=tuple(thin),
     )
+
+
+def find_thin_years(
+    day_counts: pd.Series,
+    first: dt.date,
+    last: dt.date,
+    *,
+    share: float = THIN_SHARE,
+    p_value: float = THIN_P_VALUE,
+    neighbours: int = THIN_NEIGHBOURS,
+) -> list[ThinYear]:
+    """Years of a source whose record count falls far below its neighbours': coverage by
+    volume, beside coverage by dates.
+
+    Each calendar year inside ``first``..``last`` (its covered days, for a part year at
+    either end; a year with fewer than 28 covered days is not judged) is compared with the
+    median daily rate of the ``neighbours`` years on either side, scaled to its covered days.
+    It is thin when its count is under ``share`` of that expectation and the exact Poisson
+    lower tail P(X <= count) is under ``p_value``: a real fall (Philadelphia's 1,082 people
+    shot in 2024 after 1,666) is far above a fifth, while an archive's first, barely
+    collected year (278 records against 51,854) is far below.
+
+    Parameters
+    ----------
+    day_counts : pandas.Series
+        Records per date (any date-like index), every place and kind of one source.
+    first, last : datetime.date
+        The coverage by dates.
+
+    Returns
+    -------
+    list of ThinYear, in year order.
+
+    Notes
+    -----
+    A screening rule in the spirit of the probable-gap months (``find_low_months``): an
+    exact Poisson tail against a robust (median) expectation, with a ratio so that a large
+    source's ordinary swings are never flagged.
+
+    Examples
+    --------
+    >>> import pandas as pd, datetime as dt
+    >>> days = pd.Series(140, index=pd.date_range("2014-01-01", "2016-12-31"))
+    >>> days[days.index.year == 2014] = 0
+    >>> days[pd.Timestamp("2014-06-01")] = 278
+    >>> [t.year for t in find_thin_years(days, dt.date(2014, 1, 1), dt.date(2016, 12, 31))]
+    [2014]
+    """
+    counts = _as_day_counts(day_counts)
+    index = pd.date_range(first, last, freq="D")
+    daily = counts.reindex(index, fill_value=0)
+    by_year = daily.groupby(daily.index.year)
+    totals = by_year.sum()
+    days = by_year.size()
+    years = [int(y) for y in totals.index]
+    judged = [y for y in years if days[y] >= THIN_MIN_DAYS]
+    out = []
+    for k, year in enumerate(judged):
+        near = judged[max(0, k - neighbours) : k] + judged[k + 1 : k + 1 + neighbours]
+        if not near:
+            continue
+        rate = float(np.median([totals[y] / days[y] for y in near]))
+        expected = rate * float(days[year])
+        count = int(totals[year])
+        if expected <= 0:
+            continue
+        p = float(special.pdtr(count, expected))
+        if count < share * expected and p < p_value:
+            out.append(ThinYear(year, count, expected, p))
+    return out
 
 
 def coverage_phrase(last: dt.date, today: dt.date | None = None) -> str:

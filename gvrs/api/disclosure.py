@@ -61,13 +61,12 @@ def series_for(
     found = find_series(metric, place, area=area, as_of=as_of, source=source)
     if level(user) != PERTURBED:
         return found
-    monthly = None
     out = []
     for series in found:
-        if series.source != INCIDENTS:
+        if not series.from_incidents:
             out.append(series)
             continue
-        monthly = monthly or monthly_figures(metric, place, deployment_policy())
+        monthly = monthly_figures(metric, place, deployment_policy(), source=series.source)
         protected = (
             protected_series(monthly, metric, place, area=area, as_of=as_of) if monthly else None
         )
@@ -93,7 +92,7 @@ def rows_for(
     user, series: CountSeries, by: str, since: dt.date | None, until: dt.date | None
 ) -> list[dict]:
     """``gvrs stats``' records of one series, as the overview's charts show them."""
-    if level(user) == PERTURBED and series.source == INCIDENTS:
+    if level(user) == PERTURBED and series.from_incidents:
         if by == "week":
             raise StatisticsError(f"weekly counts are not served: {WHOLE_MONTHS}", usage=True)
         _whole(since, end=False)
@@ -113,7 +112,7 @@ def comparisons_for(user, metric, place, period, vs, **options) -> tuple[list[di
         source=options.get("source"),
     )
     for series in found:
-        if series.source == INCIDENTS:
+        if series.from_incidents:
             for text in (period, vs):
                 window = period_of(text, series.last)
                 _whole(window.start, end=False)
@@ -122,12 +121,20 @@ def comparisons_for(user, metric, place, period, vs, **options) -> tuple[list[di
 
 
 def projection_for(user, metric, place, **options) -> dict:
-    if level(user) != PERTURBED or (options.get("source") or INCIDENTS) != INCIDENTS:
+    if level(user) != PERTURBED:
         return projection_record(metric, place, **options)
     series = series_for(
-        user, metric, place, area=None, as_of=options.get("as_of"), source=INCIDENTS
+        user,
+        metric,
+        place,
+        area=None,
+        as_of=options.get("as_of"),
+        source=options.get("source") or INCIDENTS,
     )
-    return projection_record(metric, place, series=series[0], **options)
+    counted = [s for s in series if s.from_incidents]
+    if not counted:
+        return projection_record(metric, place, **options)
+    return projection_record(metric, place, series=counted[0], **options)
 
 
 def area_map_for(

@@ -33,7 +33,7 @@ from gvrs.council.document import CouncilReport, Paragraph, Section
 from gvrs.council.sections import Found
 from gvrs.data.metrics import Metric, load_metrics
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction
-from gvrs.reports.labels import source_title
+from gvrs.reports.labels import series_title
 from gvrs.reports.series import INCIDENTS, all_series
 
 # The metrics a council report leads with, in this order, where the place has data on them.
@@ -123,7 +123,7 @@ def build_report(request: ReportRequest) -> CouncilReport:
     baseline = whole_year(baseline_year) if baseline_year else None
     if baseline is not None and period.label.endswith("-YTD"):
         baseline = _period(f"{baseline_year}-YTD", as_of)
-    imports = _last_imports(sorted({s.source for _, s in candidates if s.source != INCIDENTS}))
+    imports = _last_imports(sorted({s.source for _, s in candidates if not s.from_incidents}))
     incident_sources = sorted(
         Incident.objects.filter(jurisdiction_id__in=place.descendant_ids())
         .order_by()
@@ -139,7 +139,7 @@ def build_report(request: ReportRequest) -> CouncilReport:
         if not ok:
             left_out.append(
                 narrative.not_covered_sentence(
-                    metric.label, source_title(series.source), period.label, series.coverage(today)
+                    metric.label, series_title(series), period.label, series.coverage(today)
                 )
             )
             continue
@@ -147,7 +147,7 @@ def build_report(request: ReportRequest) -> CouncilReport:
     if not found:
         held: dict[str, list[str]] = {}
         for metric, s in candidates:
-            held.setdefault(f"{source_title(s.source)}: {s.coverage(today)}", []).append(
+            held.setdefault(f"{series_title(s)}: {s.coverage(today)}", []).append(
                 metric.label.lower()
             )
         coverage = "; ".join(f"{', '.join(labels)} from {where}" for where, labels in held.items())
@@ -209,7 +209,7 @@ def build_report(request: ReportRequest) -> CouncilReport:
         "last_imported": narrative.imported_phrase(last_imported),
     }
     coverage = "; ".join(
-        dict.fromkeys(f"{source_title(f.series.source)}: {f.series.coverage(today)}" for f in found)
+        dict.fromkeys(f"{series_title(f.series)}: {f.series.coverage(today)}" for f in found)
     )
     return CouncilReport(
         title=f"Gun violence in {place.name}: {period.label}",

@@ -42,7 +42,7 @@ from gvrs.incidents.models import Area, Incident, Jurisdiction
 from gvrs.incidents.people import NOT_RECORDED
 from gvrs.partners.figures import program_figures
 from gvrs.partners.models import Organization
-from gvrs.reports.labels import source_title
+from gvrs.reports.labels import series_title
 from gvrs.reports.series import (
     INCIDENTS,
     all_series,
@@ -75,11 +75,7 @@ class Found:
 
 
 def _notes(series: CountSeries, today: dt.date) -> list[str]:
-    return [
-        narrative.figure_note(
-            source_title(series.source), series.definition, series.coverage(today)
-        )
-    ]
+    return [narrative.figure_note(series_title(series), series.definition, series.coverage(today))]
 
 
 def summary(found: list[Found], left_out: list[str], today: dt.date) -> Section:
@@ -101,7 +97,7 @@ def summary(found: list[Found], left_out: list[str], today: dt.date) -> Section:
         for change in f.changes or [None]:
             row = [
                 (
-                    f.metric.label + (f" ({source_title(f.series.source)})" if several else "")
+                    f.metric.label + (f" ({series_title(f.series)})" if several else "")
                     if first
                     else ""
                 ),
@@ -429,7 +425,7 @@ def workload(
 def busiest(found: list[Found]) -> Found:
     """The measure to map: of those counted from incidents, the one with most events (fewer
     of its areas fall under the suppression threshold); else the first."""
-    counted = [f for f in _leads(found) if f.series.source == INCIDENTS]
+    counted = [f for f in _leads(found) if f.series.from_incidents]
     return max(counted, key=lambda f: f.count) if counted else found[0]
 
 
@@ -438,7 +434,11 @@ def areas(place: Jurisdiction, lead: Found, today: dt.date) -> Section:
     publication (each column with its own total), and a static map."""
     f = lead
     heading = "Maps by area"
-    covered = covered_incidents(f.metric, place) if f.series.source == INCIDENTS else None
+    covered = (
+        covered_incidents(f.metric, place, source=f.series.source)
+        if f.series.from_incidents
+        else None
+    )
     if covered is None:
         reason = "its figures are published totals for the whole place"
         return Section(
@@ -549,7 +549,8 @@ def victims(place: Jurisdiction, found: list[Found], today: dt.date) -> Section 
     leads = [
         f
         for f in _leads(found)
-        if f.series.source == INCIDENTS
+        if f.series.from_incidents
+        and f.series.primary
         and f.metric.unit == "people"
         and not f.metric.published_only
     ]
@@ -643,15 +644,14 @@ def sources(found: list[Found], imports: dict, place: Jurisdiction, today: dt.da
         if key in seen:
             continue
         seen.add(key)
-        if f.series.source == INCIDENTS:
-            times = [t for k, t in imports.items() if k.startswith(f"{INCIDENTS}:") and t]
-            when = max(times, default=None)
+        if f.series.from_incidents:
+            when = imports.get(f"{INCIDENTS}:{f.series.source}")
         else:
             when = imports.get(f.series.source)
         blocks.append(
             Paragraph(
                 narrative.source_sentence(
-                    f"{f.metric.label} — {source_title(f.series.source)}",
+                    f"{f.metric.label} — {series_title(f.series)}",
                     f.series.definition,
                     f.series.coverage(today),
                     narrative.imported_phrase(when),

@@ -32,7 +32,7 @@ from gvrs.analysis.evaluation._core import split_at
 from gvrs.data.metrics import Metric
 from gvrs.data.panel import Panel
 from gvrs.incidents.models import Jurisdiction, Population, PublishedCount
-from gvrs.reports.series import INCIDENTS, all_series, incident_series
+from gvrs.reports.series import all_series, incident_series
 
 METHODS = ("its", "did", "synth", "staggered")
 METHOD_NAMES = {
@@ -146,9 +146,14 @@ def _monthly_populations(place_years: dict[int, int], months: pd.DatetimeIndex) 
 
 
 def incident_tables(
-    metric: Metric, jurisdiction: Jurisdiction, donors: list[Jurisdiction] | None
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    donors: list[Jurisdiction] | None,
+    source: str | None = None,
 ) -> Tables:
-    treated = incident_series(metric, jurisdiction)
+    """The place's monthly counts from one incident source (by default its primary one)
+    and its comparison places' from the same source: never two sources summed."""
+    treated = incident_series(metric, jurisdiction, source=source)
     if treated is None:
         raise EvaluationError(f"no incidents for {jurisdiction}")
     if donors is None:
@@ -166,7 +171,7 @@ def incident_tables(
     people = {labels[jurisdiction.pk]: _monthly_populations(treated.populations, own.index)}
     # One grouped query per comparison place (a county has a handful of towns).
     for place in donors:
-        series = incident_series(metric, place, as_of=treated.last)
+        series = incident_series(metric, place, as_of=treated.last, source=treated.source)
         if series is None:
             continue
         columns[labels[place.pk]] = _monthly(series).reindex(own.index)
@@ -178,7 +183,7 @@ def incident_tables(
     return Tables(
         ids={labels[p.pk]: p.pk for p in [jurisdiction, *donors] if labels[p.pk] in counts},
         treated=labels[jurisdiction.pk],
-        source=INCIDENTS,
+        source=treated.source,
         definition=treated.definition,
         counts=counts,
         populations=populations,
@@ -210,7 +215,11 @@ def published_tables(
     source: str,
     donors: list[Jurisdiction] | None,
 ) -> Tables:
-    series = [s for s in all_series(metric, jurisdiction, source=source) if s.source == source]
+    series = [
+        s
+        for s in all_series(metric, jurisdiction, source=source)
+        if s.source == source and not s.from_incidents
+    ]
     if not series:
         raise EvaluationError(f"no {metric.name} figures for {jurisdiction} from {source}")
     own = series[0].counts.astype(float)
@@ -274,15 +283,18 @@ def published_tables(
     )
 
 
-def choose_source(metric: Metric, jurisdiction: Jurisdiction, source: str | None) -> str:
-    """Incidents where the place has them, else its first published source."""
+def choose_source(
+    metric: Metric, jurisdiction: Jurisdiction, source: str | None
+) -> tuple[str, bool]:
+    """(source, whether it is an incident source): the place's primary incident source
+    where it has one, else its first published source; ``source`` picks one."""
     found = all_series(metric, jurisdiction, source=source)
     if not found:
         raise EvaluationError(
             f"no {metric.name} data for {jurisdiction}"
             + (f" from source {source!r}" if source else "")
         )
-    return found[0].source
+    return found[0].source, found[0].from_incidents
 
 
 def evaluate(
@@ -303,9 +315,9 @@ def evaluate(
     control match them (``read_predictors``)."""
     if method not in METHODS:
         raise EvaluationError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    source = choose_source(metric, jurisdiction, source)
-    if source == INCIDENTS:
-        tables = incident_tables(metric, jurisdiction, donors)
+    source, counted = choose_source(metric, jurisdiction, source)
+    if counted:
+        tables = incident_tables(metric, jurisdiction, donors, source)
     else:
         tables = published_tables(metric, jurisdiction, source, donors)
         if since is None:

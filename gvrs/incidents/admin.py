@@ -8,10 +8,16 @@ from gvrs.incidents.models import (
     Jurisdiction,
     PersonInvolved,
     Population,
+    PrimarySource,
     PublishedCount,
     ScheduledImport,
     ScheduledRun,
 )
+
+
+class PrimarySourceInline(admin.TabularInline):
+    model = PrimarySource
+    extra = 0
 
 
 @admin.register(Jurisdiction)
@@ -19,6 +25,7 @@ class JurisdictionAdmin(admin.ModelAdmin):
     list_display = ["name", "level", "parent", "time_zone"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [PrimarySourceInline]
 
 
 @admin.register(Area)

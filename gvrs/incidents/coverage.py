@@ -27,8 +27,10 @@ class SourceCoverage:
     kinds: frozenset[str]
     recorded: bool  # False: no run recorded it; taken from the source's own incidents
     warnings: tuple[str, ...] = ()
-    # Spans inside first..last the source does not cover here (months not reported).
+    # Spans inside first..last the source does not cover here (months not reported, and
+    # thin years: too few records to be a year of data).
     gaps: tuple[tuple[dt.date, dt.date], ...] = ()
+    thin_years: tuple[int, ...] = ()
 
     def holds(self, kinds: tuple[str, ...]) -> bool:
         """Whether the source records any of ``kinds`` (all kinds when empty)."""
@@ -46,13 +48,19 @@ def source_coverage(sources: list[str] | None = None) -> dict[str, SourceCoverag
     spans = runs.values("source").annotate(first=Min("covers_from"), last=Max("covers_through"))
     kinds: dict[str, set[str]] = {}
     warnings: dict[str, list[str]] = {}
-    for source, run_kinds, run_warnings in runs.order_by("pk").values_list(
-        "source", "covers_kinds", "coverage_warnings"
+    # Each year's verdict on its volume is the latest run's whose file covers it.
+    thin: dict[str, dict[int, bool]] = {}
+    for source, run_kinds, run_warnings, start, end, run_thin in runs.order_by("pk").values_list(
+        "source", "covers_kinds", "coverage_warnings", "covers_from", "covers_through", "thin_years"
     ):
         kinds.setdefault(source, set()).update(run_kinds or [])
         warnings[source] = list(run_warnings or [])  # the latest run's findings
+        verdicts = thin.setdefault(source, {})
+        for year in range((start or end).year, end.year + 1):
+            verdicts[year] = year in (run_thin or [])
     for span in spans:
         source = span["source"]
+        years = tuple(sorted(y for y, is_thin in thin.get(source, {}).items() if is_thin))
         found[source] = SourceCoverage(
             source,
             span["first"],
@@ -60,6 +68,8 @@ def source_coverage(sources: list[str] | None = None) -> dict[str, SourceCoverag
             frozenset(kinds.get(source, ())),
             True,
             tuple(warnings.get(source, ())),
+            gaps=_year_spans(years, span["first"], span["last"]),
+            thin_years=years,
         )
     missing = None if sources is None else [s for s in sources if s not in found]
     if missing is None or missing:
@@ -116,6 +126,31 @@ def place_coverage(place_ids, kinds: tuple[str, ...] = ()) -> list[SourceCoverag
     return found
 
 
+def _year_spans(years, first: dt.date, last: dt.date) -> tuple[tuple[dt.date, dt.date], ...]:
+    """Thin years as spans inside first..last, neighbouring years joined."""
+    spans: list[tuple[dt.date, dt.date]] = []
+    for year in years:
+        a, b = max(dt.date(year, 1, 1), first), min(dt.date(year, 12, 31), last)
+        if a > b:
+            continue
+        if spans and spans[-1][1] + dt.timedelta(days=1) == a:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return tuple(spans)
+
+
+def merge_spans(*groups) -> tuple[tuple[dt.date, dt.date], ...]:
+    """Spans of days joined where they overlap or touch, in order."""
+    spans: list[tuple[dt.date, dt.date]] = []
+    for a, b in sorted(s for group in groups for s in group):
+        if spans and a <= spans[-1][1] + dt.timedelta(days=1):
+            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+        else:
+            spans.append((a, b))
+    return tuple(spans)
+
+
 def _month_end(day: dt.date) -> dt.date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
@@ -154,4 +189,7 @@ def reported_months_coverage(coverage: SourceCoverage, place_ids) -> SourceCover
             gaps.append((open_gap, month - dt.timedelta(days=1)))
             open_gap = None
         month = _next_month(month)
-    return replace(coverage, first=first, last=last, gaps=tuple(gaps))
+    inside = tuple(
+        (max(a, first), min(b, last)) for a, b in coverage.gaps if a <= last and b >= first
+    )
+    return replace(coverage, first=first, last=last, gaps=merge_spans(gaps, inside))

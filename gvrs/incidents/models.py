@@ -242,6 +242,9 @@ class ImportRun(models.Model):
     coverage_warnings = models.JSONField(
         default=list, blank=True, help_text="strays, probable gaps and future dates found"
     )
+    # Years of the file whose records fall far below their neighbours' (coverage by volume,
+    # ``gvrs.analysis.coverage.find_thin_years``): not covered, like a gap.
+    thin_years = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -584,3 +587,30 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule}: {self.get_outcome_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PrimarySource(models.Model):
+    """The incident source a place's figures of a metric come from when several sources
+    record its incidents (the police records export beside a national archive): set by
+    ``gvrs places set-primary`` or in the admin. Without one, the source whose coverage of
+    the place is widest leads (``gvrs.reports.sources``). The others stand beside it; two
+    incident sources are never summed."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.CASCADE, related_name="primary_sources"
+    )
+    metric = models.CharField(
+        max_length=100, blank=True, help_text="a metric's name; blank: every metric"
+    )
+    source = models.CharField(
+        max_length=SOURCE_MAX_LENGTH, help_text="an incident source, as its import named it"
+    )
+
+    class Meta:
+        ordering = ["jurisdiction", "metric"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "metric"], name="primary_source_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.metric or 'every metric'}: {self.source}"

@@ -23,7 +23,7 @@ from gvrs.analysis.disclosure import Audience, Records
 from gvrs.analysis.disclosure.windows import whole_months
 from gvrs.analysis.suppression import MISSING, augment
 from gvrs.data.metrics import get_metric
-from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.partners.models import Contact, Participant, Program, Referral, Service
 from gvrs.partners.outside import (
     ADDITIVE,
@@ -33,7 +33,7 @@ from gvrs.partners.outside import (
     program_leaves,
 )
 from gvrs.reports.protected import monthly_figures
-from gvrs.reports.series import count_expression, metric_filter
+from gvrs.reports.series import count_expression, covered_incidents
 
 ACTIVE_DAYS = 30  # enrolled, and reached within this many days: "active"
 # Contacts that reached the person (an attempt that did not is not a contact for the funnel).
@@ -440,14 +440,12 @@ def _incident_counts(root, areas, since, until, audience, policy) -> np.ndarray:
         metric = get_metric(name)
         if audience is not None and audience.knows(Records.INCIDENTS):
             index = {a.pk: i for i, a in enumerate(areas)}
+            covered = covered_incidents(metric, root)  # the primary source: never two summed
+            if covered is None:
+                continue
             rows = (
-                Incident.objects.filter(
-                    metric_filter(metric),
-                    jurisdiction_id__in=root.descendant_ids(),
-                    occurred_on__gte=since,
-                    occurred_on__lte=until,
-                    area_id__in=index,
-                )
+                covered[0]
+                .filter(occurred_on__gte=since, occurred_on__lte=until, area_id__in=index)
                 .values("area")
                 .annotate(n=count_expression(metric))
                 .values_list("area", "n")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from django.conf import settings
+from django.db.models import Q
 
 from gvrs.analysis.disclosure import Audience, Policy
 from gvrs.analysis.inference import compare_counts
@@ -40,7 +41,7 @@ from gvrs.reports.protected import (
     cell_figures,
     closed_year,
 )
-from gvrs.reports.series import count_expression, metric_filter
+from gvrs.reports.series import count_expression, incident_source, metric_filter
 
 MAP_POINTS = 5_000
 MIN_CELL_M = 250
@@ -148,13 +149,25 @@ def _view(lons: list[float], lats: list[float], snap_m: float | None = None) -> 
     return {"center": centre, "zoom": round(max(1.0, min(zoom, 15.0)), 2)}
 
 
-def fitted_map(lons: list[float], lats: list[float], snap_m: float | None = None) -> dict:
+def fitted_map(
+    lons: list[float],
+    lats: list[float],
+    snap_m: float | None = None,
+    labels: list[list] | None = None,
+) -> dict:
     """Layout entries for a map of the given extent: ``map`` (the style, and a centre and zoom
     for a frame of about 900 px) and ``meta.fit``, the extent ([west, south, east, north]) that
-    the page's script (charts.js) fits into the frame the map is drawn in, at every width."""
+    the page's script (charts.js) fits into the frame the map is drawn in, at every width;
+    ``meta.labels`` ([name, lon, lat], from ``area_labels``) are the names it writes over the
+    map."""
     out: dict = {"map": {"style": map_style(), **_view(lons, lats, snap_m)}}
+    meta: dict = {}
     if lons:
-        out["meta"] = {"fit": [min(lons), min(lats), max(lons), max(lats)]}
+        meta["fit"] = [min(lons), min(lats), max(lons), max(lats)]
+    if labels:
+        meta["labels"] = labels
+    if meta:
+        out["meta"] = meta
     return out
 
 
@@ -168,9 +181,15 @@ def _ring_area_centre(ring: list) -> tuple[float, float, float]:
     return area, (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
 
 
-def area_labels(shapes: list[tuple[str, dict]], limit: int = 12):
-    """A text trace naming the ``limit`` largest areas at their centres (every area is named
-    on hover); None without shapes. ``shapes``: (name, simplified GeoJSON geometry)."""
+def area_labels(shapes: list[tuple[str, dict]], limit: int = 12) -> list[list]:
+    """The names of the ``limit`` largest areas at their centres, as [name, lon, lat], the
+    largest first (every area is named on hover too). ``shapes``: (name, simplified GeoJSON
+    geometry).
+
+    The page's script (charts.js) writes them over the map as HTML, hiding one that would
+    overlap a larger one's. Not a Plotly text trace: the map library draws trace text from
+    glyph files it fetches from a font server on the internet, which a deployment without
+    internet (and the pages' Content Security Policy) refuses."""
     placed = []
     for name, shape in shapes:
         polygons = (
@@ -178,20 +197,8 @@ def area_labels(shapes: list[tuple[str, dict]], limit: int = 12):
         )
         area, lon, lat = max(_ring_area_centre(polygon[0]) for polygon in polygons)
         placed.append((area, name, lon, lat))
-    if not placed:
-        return None
     placed.sort(key=lambda t: (-t[0], t[1]))
-    largest = placed[:limit]
-    return go.Scattermap(
-        lon=[round(t[2], 5) for t in largest],
-        lat=[round(t[3], 5) for t in largest],
-        text=[t[1] for t in largest],
-        mode="text",
-        textfont={"size": 11, "color": "#1d2330"},
-        hoverinfo="skip",
-        showlegend=False,
-        name="area names",
-    )
+    return [[name, round(lon, 5), round(lat, 5)] for _, name, lon, lat in placed[:limit]]
 
 
 def map_style() -> str | dict:
@@ -269,6 +276,7 @@ def area_map(
     policy: Policy | None = None,
     figures: MonthlyFigures | None = None,
     data_end: dt.date | None = None,
+    source: str | None = None,
 ) -> AreaMap:
     """The map and the ranked area table for ``metric`` from ``since`` to ``until``; the
     change is against the same number of days (whole months, when perturbed) just before,
@@ -278,8 +286,11 @@ def area_map(
     ``cells`` and ``perturbed`` draw the perturbed cells of the latest whole calendar year by
     ``until`` (``audience`` and ``policy`` required); ``perturbed`` also takes the areas'
     counts from ``figures`` (the perturbed monthly figures; ``since`` and ``until`` are then
-    the first and last day of whole months)."""
+    the first and last day of whole months). One incident source is mapped: ``source``, by
+    default the place's primary one (two sources are never summed)."""
     places = jurisdiction.descendant_ids()
+    chosen_source = incident_source(metric, jurisdiction, source)
+    one_source = Q(source=chosen_source[0].source) if chosen_source else Q(pk__in=[])
     unit = "incidents" if metric.unit == "incidents" else metric.unit
     if level == PERTURBED:
         before_since, before_until = before_window(since, until)
@@ -298,7 +309,9 @@ def area_map(
         total = 0 if whole is None else figures.total(whole, since, until)
         length_days = (until - since).days
     else:
-        selected = Incident.objects.filter(metric_filter(metric), jurisdiction_id__in=places)
+        selected = Incident.objects.filter(
+            metric_filter(metric), one_source, jurisdiction_id__in=places
+        )
         if area is not None:
             selected = selected.filter(area=area)
         length = until - since
@@ -381,6 +394,7 @@ def area_map(
     if level == EXACT:
         located = Incident.objects.filter(
             metric_filter(metric),
+            one_source,
             jurisdiction_id__in=places,
             occurred_on__gte=since,
             occurred_on__lte=until,
@@ -426,7 +440,16 @@ def area_map(
     else:
         year = closed_year(until, data_end or until)
         cells = (
-            cell_figures(metric, jurisdiction, area, year, audience, policy, cell_m)
+            cell_figures(
+                metric,
+                jurisdiction,
+                area,
+                year,
+                audience,
+                policy,
+                cell_m,
+                source=chosen_source[0].source if chosen_source else None,
+            )
             if year is not None
             else None
         )
@@ -464,14 +487,13 @@ def area_map(
             f"(perturbed, cells under {policy.map_minimum} left out). Exact locations are "
             "shown only to roles allowed to see restricted fields."
         )
-    labels = area_labels(named_shapes)
-    if labels is not None:
-        figure.add_trace(labels)
     window = _days(since, until)
     figure.update_layout(
         title={"text": f"{metric.label}: {unit} by area<br>{window}", "font_size": 14},
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
-        **fitted_map(lons, lats, None if level == EXACT else cell_m),
+        **fitted_map(
+            lons, lats, None if level == EXACT else cell_m, labels=area_labels(named_shapes)
+        ),
         legend={
             "orientation": "h",
             "x": 0,

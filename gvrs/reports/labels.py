@@ -41,3 +41,13 @@ def source_title(source: str) -> str:
     if source == "incidents":
         return INCIDENTS_TITLE
     return _shipped_titles().get(source, source)
+
+
+def series_title(series) -> str:
+    """What a reader is told a series' figures are: a published source's title, or "Counted
+    from incident records: <the incident source's title>", marked "(primary source)" where
+    it is the place's primary incident source (the one its headline figures come from)."""
+    title = source_title(series.source)
+    if not getattr(series, "from_incidents", False) or series.source == "incidents":
+        return title
+    return f"{INCIDENTS_TITLE}: {title}" + (" (primary source)" if series.primary else "")

@@ -29,7 +29,7 @@ from gvrs.analysis.projection import project_year_end
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Incident, Jurisdiction, PublishedCount
 from gvrs.reports.areamap import AreaMap, area_map
-from gvrs.reports.labels import source_title
+from gvrs.reports.labels import series_title
 from gvrs.reports.protected import (
     EXACT,
     PERTURBED,
@@ -37,7 +37,7 @@ from gvrs.reports.protected import (
     monthly_figures,
     protected_series,
 )
-from gvrs.reports.series import all_series, published_series
+from gvrs.reports.series import all_series, incident_source_names, published_series
 
 KEY_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shootings")
 MAP_POINTS = 5_000
@@ -114,7 +114,7 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
         headline = f"{count:,} so far in {latest.start.year} (to {day_month(series.last)})"
     return Tile(
         metric,
-        source_title(series.source),
+        series_title(series),
         headline,
         count,
         direction,
@@ -124,13 +124,21 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
     )
 
 
+def _year_axis(years: list[int]) -> dict:
+    if not years:
+        return {"tickformat": "d"}
+    span = max(years) - min(years)
+    step = next((s for s in (1, 2, 5, 10, 20, 50) if span / s <= 12), 100)
+    return {"tickformat": "d", "tickmode": "linear", "tick0": min(years), "dtick": step}
+
+
 def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
     figure = go.Figure()
     for series in all_of_them:
         annual = series.annual()
         if annual.empty:
             continue
-        name = source_title(series.source)
+        name = series_title(series)
         figure.add_trace(
             go.Scatter(
                 x=[int(y) for y in annual.index],
@@ -155,12 +163,15 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
             )
         )
     top_count = max((int(s.annual().max()) for s in all_of_them if not s.annual().empty), default=0)
+    years = [int(y) for s in all_of_them for y in s.annual().index]
     coverage = "; ".join(s.coverage() for s in all_of_them)
     figure.update_layout(
         title={"text": f"{metric.label} by year<br><sub>complete years; {coverage}</sub>"},
         margin={"t": 50, "l": 50, "r": 20},
-        # Years on a number line: Plotly spaces the labels so they never overlap.
-        xaxis={"tickformat": "d", "nticks": 12},
+        # Years on a number line, a tick on whole years only (a step of 1, 2, 5 ... years
+        # so that at most 12 are labelled): Plotly's own ticks fall between years on a short
+        # span and then print one year several times.
+        xaxis=_year_axis(years),
         yaxis={
             "range": [0, max(top_count, 1) * 1.18],
             "tickformat": ",d",
@@ -250,6 +261,17 @@ class Dashboard:
     perturbed_within: int = 0  # the perturbation's bound, when figures are perturbed
 
 
+def _led_by(found: list[CountSeries], source: str | None) -> list[CountSeries]:
+    """``found`` with the incident series of ``source`` first (when it is one of them): the
+    series the page's tiles, charts and map lead with."""
+    if source is None:
+        return found
+    first = [k for k, s in enumerate(found) if s.from_incidents and s.source == source]
+    if not first:
+        return found
+    return [found[first[0]]] + [s for k, s in enumerate(found) if k != first[0]]
+
+
 def held_here(jurisdiction: Jurisdiction, metrics: dict[str, Metric]) -> tuple[list[str], bool]:
     """The metrics some source publishes for this place (or the places inside it), in the
     metrics' own order, and whether any incident records lie here: two queries."""
@@ -291,18 +313,26 @@ def build(
     level: str = EXACT,
     audience: Audience | None = None,
     policy: Policy | None = None,
+    source: str | None = None,
 ) -> Dashboard:
     """The overview as a reader at ``level`` (``gvrs.reports.protected.level_of``) may see
     it: ``exact`` and ``cells`` count incidents exactly, the map of ``exact`` shows points
     and the others perturbed cells of whole years; ``perturbed`` shows every incident count
-    perturbed, for whole months only (``audience`` and ``policy`` below ``exact``)."""
+    perturbed, for whole months only (``audience`` and ``policy`` below ``exact``).
+
+    ``source`` names the incident source that leads (default: each metric's primary one);
+    the others stand beside it, never added to it."""
     if level == PERTURBED:
-        return _build_perturbed(jurisdiction, metric, metrics, area, since, until, audience, policy)
+        return _build_perturbed(
+            jurisdiction, metric, metrics, area, since, until, audience, policy, source
+        )
     baseline = jurisdiction.baseline_year
     tiles = []
     key_series: dict[str, list] = {}
     for name in KEY_METRICS:
-        found = key_series[name] = all_series(metrics[name], jurisdiction, area=area, as_of=until)
+        found = key_series[name] = _led_by(
+            all_series(metrics[name], jurisdiction, area=area, as_of=until), source
+        )
         if found:
             tiles.append(tile_for(metrics[name], found[0], baseline))
     if len(tiles) < len(KEY_METRICS) and area is None:
@@ -320,7 +350,7 @@ def build(
                 tiles.append(tile_for(metrics[name], annual[0], baseline))
     chosen = key_series.get(metric.name)
     if chosen is None:
-        chosen = all_series(metric, jurisdiction, area=area, as_of=until)
+        chosen = _led_by(all_series(metric, jurisdiction, area=area, as_of=until), source)
     areas = None
     figures: dict[str, dict] = {}
     projection = None
@@ -353,6 +383,7 @@ def build(
                 audience=audience,
                 policy=policy,
                 data_end=daily.covered_through,
+                source=daily.source,
             )
             figures["map"] = areas.figure
             map_note = areas.note
@@ -390,6 +421,7 @@ def _build_perturbed(
     until: dt.date | None,
     audience: Audience,
     policy: Policy,
+    source: str | None = None,
 ) -> Dashboard:
     """The overview for a reader who may not read incident records: whole months only, every
     incident count perturbed (docs/disclosure.md); published counts, public already, as they
@@ -401,8 +433,11 @@ def _build_perturbed(
 
     def series_of(m: Metric, as_of: dt.date | None) -> list[CountSeries]:
         if m.name not in computed:
+            lead = source if source in incident_source_names(m, jurisdiction) else None
             computed[m.name] = (
-                monthly_figures(m, jurisdiction, policy) if not m.published_only else None
+                monthly_figures(m, jurisdiction, policy, source=lead)
+                if not m.published_only
+                else None
             )
         found = []
         monthly = computed[m.name]
@@ -489,6 +524,7 @@ def _build_perturbed(
                 policy=policy,
                 figures=computed[metric.name],
                 data_end=monthly_series.covered_through,
+                source=monthly_series.source,
             )
             figures["map"] = areas.figure
             map_note = areas.note

@@ -30,13 +30,13 @@ from gvrs.analysis.disclosure.windows import months_between, whole_months
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import Area, Jurisdiction
 from gvrs.reports.grid import cell_centres, grid_index
-from gvrs.reports.series import INCIDENTS, covered_incidents, populations
+from gvrs.reports.series import INCIDENTS, covered_incidents, incident_source, populations
 
 EXACT = "exact"
 CELLS = "cells"
 PERTURBED = "perturbed"
 
-_WEIGHT = {
+RECORD_WEIGHT = {
     "incidents": Value(1, output_field=IntegerField()),
     "victims": F("killed") + F("injured"),
     "killed": F("killed"),
@@ -61,6 +61,8 @@ class MonthlyFigures:
     data_end: dt.date
     place: np.ndarray
     areas: dict[int, np.ndarray]
+    source: str = "incidents"  # the one incident source counted
+    primary: bool = True
 
     def window(self, start: dt.date, end: dt.date) -> slice:
         index = [k for k, m in enumerate(self.months) if start <= m <= end]
@@ -71,11 +73,15 @@ class MonthlyFigures:
 
 
 def monthly_figures(
-    metric: Metric, jurisdiction: Jurisdiction, policy: Policy
+    metric: Metric, jurisdiction: Jurisdiction, policy: Policy, source: str | None = None
 ) -> MonthlyFigures | None:
-    """The perturbed monthly figures of ``metric`` in ``jurisdiction``: one query for every
-    record counted, then the policy; None when there are no data or no whole month."""
-    covered = covered_incidents(metric, jurisdiction)
+    """The perturbed monthly figures of ``metric`` in ``jurisdiction`` from one incident
+    source (by default the primary one): one query for every record counted, then the
+    policy; None when there are no data or no whole month."""
+    chosen = incident_source(metric, jurisdiction, source)
+    if chosen is None:
+        return None
+    covered = covered_incidents(metric, jurisdiction, source=chosen[0].source)
     if covered is None:
         return None
     qs, first, data_end = covered
@@ -85,7 +91,7 @@ def monthly_figures(
     start, end = months
     rows = list(
         qs.filter(occurred_on__gte=start, occurred_on__lte=end)
-        .annotate(weight=_WEIGHT[metric.count])
+        .annotate(weight=RECORD_WEIGHT[metric.count])
         .filter(weight__gt=0)
         .values_list("pk", "occurred_on", "area_id", "weight")
         .order_by()
@@ -116,6 +122,8 @@ def monthly_figures(
         data_end=data_end,
         place=place[0],
         areas={int(code): by_area[k] for k, code in enumerate(codes)},
+        source=chosen[0].source,
+        primary=chosen[1],
     )
 
 
@@ -150,13 +158,15 @@ def protected_series(
         metric=metric.name,
         label=metric.label,
         place=name,
-        source=INCIDENTS,
+        source=figures.source,
         definition=(
-            f"{metric.description} Counted by gvrs from incidents in the registry, by whole "
-            "month, each figure perturbed (docs/disclosure.md)."
+            f"{metric.description} Counted by gvrs from the incident records of "
+            f"{figures.source}, by whole month, each figure perturbed (docs/disclosure.md)."
         ),
         populations=populations(jurisdiction) if area is None else {},
         data_end=figures.data_end,
+        kind=INCIDENTS,
+        primary=figures.primary,
     )
 
 
@@ -178,11 +188,12 @@ def cell_figures(
     audience: Audience,
     policy: Policy,
     cell_m: float,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Grid cells of one whole calendar year with their figures as ``audience`` may see
     them (perturbed unless it may read locations), the cells it may be shown only: columns
     lon, lat (the cell's centre), figure."""
-    covered = covered_incidents(metric, jurisdiction, area=area)
+    covered = covered_incidents(metric, jurisdiction, area=area, source=source)
     if covered is None:
         return pd.DataFrame(columns=["lon", "lat", "figure"])
     qs = covered[0].filter(
@@ -192,7 +203,7 @@ def cell_figures(
         longitude__isnull=False,
     )
     rows = list(
-        qs.annotate(weight=_WEIGHT[metric.count])
+        qs.annotate(weight=RECORD_WEIGHT[metric.count])
         .filter(weight__gt=0)
         .values_list("pk", "longitude", "latitude", "weight")
         .order_by()

@@ -1,5 +1,6 @@
 """Build ``CountSeries`` from the registry: one bulk, grouped query each, never a Python loop
-over incidents. Incidents are counted per day in the database; published counts are read per
+over incidents. Incidents are counted per day in the database, one incident source at a time
+(two sources over one city would count its shootings twice); published counts are read per
 source, children rolled up into their parent."""
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from gvrs.analysis.counts import CountSeries
 from gvrs.data.metrics import Metric
-from gvrs.incidents.coverage import place_coverage
+from gvrs.incidents.coverage import SourceCoverage, place_coverage
 from gvrs.incidents.models import (
     Area,
     Incident,
     Jurisdiction,
     PersonInvolved,
     Population,
+    PrimarySource,
     PublishedCount,
 )
 from gvrs.incidents.people import counted, order, person_field, person_filter, value_label
@@ -72,28 +74,90 @@ def coverage_gaps(covering, first: dt.date, last: dt.date) -> tuple[tuple[dt.dat
     )
 
 
-def covered_incidents(
-    metric: Metric, jurisdiction: Jurisdiction, *, area: Area | None = None
-) -> tuple[QuerySet, dt.date, dt.date] | None:
-    """The metric's incidents in the place from the sources that record its kinds, inside
-    their recorded coverage, with the coverage's first and last day; None: no data.
-    ``coverage_gaps`` gives the spans inside it that are not covered."""
-    place_ids = jurisdiction.descendant_ids()
-    covering = place_coverage(place_ids, metric.kinds)
+def incident_sources(metric: Metric, jurisdiction: Jurisdiction) -> list[SourceCoverage]:
+    """The incident sources that record the metric's kinds in this place, the primary one
+    first: the one set for the place and metric (``PrimarySource``: ``gvrs places
+    set-primary`` or the admin), else the one whose coverage of the place is widest (days
+    covered, gaps left out; ties by name). Each is a series of its own, never summed."""
+    covering = place_coverage(jurisdiction.descendant_ids(), metric.kinds)
     if not covering:
+        return []
+    ordered = sorted(covering, key=lambda c: (-_covered_days(c), c.source))
+    chosen = primary_choice(jurisdiction, metric)
+    if chosen is not None:
+        ordered.sort(key=lambda c: c.source != chosen)
+    return ordered
+
+
+def incident_source_names(metric: Metric, jurisdiction: Jurisdiction) -> list[str]:
+    """The names of ``incident_sources``, the primary one first."""
+    return [c.source for c in incident_sources(metric, jurisdiction)]
+
+
+def _covered_days(coverage: SourceCoverage) -> int:
+    days = (coverage.last - coverage.first).days + 1
+    return days - sum((b - a).days + 1 for a, b in coverage.gaps)
+
+
+def primary_choice(jurisdiction: Jurisdiction, metric: Metric) -> str | None:
+    """The incident source set as primary for this place and metric (or for every metric of
+    the place), if any."""
+    rows = dict(
+        PrimarySource.objects.filter(
+            jurisdiction=jurisdiction, metric__in=[metric.name, ""]
+        ).values_list("metric", "source")
+    )
+    return rows.get(metric.name) or rows.get("")
+
+
+def primary_basis(metric: Metric, jurisdiction: Jurisdiction, source: str) -> str:
+    """Why ``source`` leads this place's figures: "set as primary" or "widest coverage"."""
+    if primary_choice(jurisdiction, metric) == source:
+        return "set as the primary source"
+    return "the widest coverage of this place"
+
+
+def incident_source(
+    metric: Metric, jurisdiction: Jurisdiction, source: str | None = None
+) -> tuple[SourceCoverage, bool] | None:
+    """(the coverage of the incident source ``source`` names, whether it is the primary
+    one); None or "incidents": the primary one. None: no such source records it here."""
+    found = incident_sources(metric, jurisdiction)
+    if not found:
         return None
-    first = min(c.first for c in covering)
-    last = max(c.last for c in covering)
-    place = Incident.objects.filter(jurisdiction_id__in=place_ids)
+    if source in (None, INCIDENTS):
+        return found[0], True
+    for k, coverage in enumerate(found):
+        if coverage.source == source:
+            return coverage, k == 0
+    return None
+
+
+def covered_incidents(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    *,
+    area: Area | None = None,
+    source: str | None = None,
+) -> tuple[QuerySet, dt.date, dt.date] | None:
+    """The metric's incidents in the place from one incident source (``source``; by default
+    the primary one), inside its recorded coverage, with the coverage's first and last day;
+    None: no data. Two sources are never summed. ``coverage_gaps`` gives the spans inside it
+    that are not covered."""
+    chosen = incident_source(metric, jurisdiction, source)
+    if chosen is None:
+        return None
+    coverage = chosen[0]
+    place = Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
     if area is not None:
         place = place.filter(area=area)
     place = place.filter(
         metric_filter(metric),
-        source__in=[c.source for c in covering],
-        occurred_on__gte=first,
-        occurred_on__lte=last,
+        source=coverage.source,
+        occurred_on__gte=coverage.first,
+        occurred_on__lte=coverage.last,
     )
-    return place, first, last
+    return place, coverage.first, coverage.last
 
 
 def incident_series(
@@ -103,21 +167,23 @@ def incident_series(
     area: Area | None = None,
     as_of: dt.date | None = None,
     where: dict[str, list[str]] | None = None,
+    source: str | None = None,
 ) -> CountSeries | None:
-    """Daily counts of ``metric`` in ``jurisdiction`` (and the places inside it), or None
-    when no source of its incidents records the metric's kinds ("no data", never 0).
+    """Daily counts of ``metric`` in ``jurisdiction`` (and the places inside it) from one
+    incident source (``source``, by default the place's primary one), or None when no such
+    source records the metric's kinds ("no data", never 0).
 
-    The series covers its sources' recorded coverage (``gvrs.incidents.coverage``), not the
+    The series covers its source's recorded coverage (``gvrs.incidents.coverage``), not the
     place's own first and last incident: a quiet place's last months are zeros inside the
     coverage, and a stray record outside it is left out. ``as_of`` ends it earlier.
 
     ``where`` (and the metric's own ``victims``) counts only the people whose fields have
     those values (``gvrs.incidents.people``), one by one.
     """
-    found = _covered_window(metric, jurisdiction, area, as_of)
+    found = _covered_window(metric, jurisdiction, area, as_of, source)
     if found is None:
         return None
-    place, first, last, data_end, gaps = found
+    place, first, last, data_end, gaps, chosen = found
     people = _people_filter(metric, where)
     if people is None:
         rows = (
@@ -135,21 +201,23 @@ def incident_series(
             .order_by()
             .values_list("incident__occurred_on", "n")
         )
-    return _series(metric, jurisdiction, area, list(rows), first, last, data_end, gaps)
+    return _series(metric, jurisdiction, area, list(rows), first, last, data_end, gaps, chosen)
 
 
-def _covered_window(metric, jurisdiction, area, as_of):
-    """(incidents, first day, last day, end of the data, gaps), or None: no data."""
-    covered = covered_incidents(metric, jurisdiction, area=area)
-    if covered is None:
+def _covered_window(metric, jurisdiction, area, as_of, source=None):
+    """(incidents, first day, last day, end of the data, gaps, (source, primary)), or None:
+    no data."""
+    chosen = incident_source(metric, jurisdiction, source)
+    if chosen is None:
         return None
+    coverage, primary = chosen
+    covered = covered_incidents(metric, jurisdiction, area=area, source=coverage.source)
     place, first, data_end = covered
-    covering = place_coverage(jurisdiction.descendant_ids(), metric.kinds)
-    gaps = coverage_gaps(covering, first, data_end)
+    gaps = coverage_gaps([coverage], first, data_end)
     last = min(as_of, data_end) if as_of else data_end
     if last < first:
         return None
-    return place, first, last, data_end, gaps
+    return place, first, last, data_end, gaps, (coverage.source, primary)
 
 
 def _people_filter(metric: Metric, where: dict[str, list[str]] | None) -> Q | None:
@@ -170,7 +238,8 @@ def _people_count(metric: Metric):
     return Count("incident", distinct=True) if metric.count == "incidents" else Count("id")
 
 
-def _series(metric, jurisdiction, area, rows, first, last, data_end, gaps, suffix=""):
+def _series(metric, jurisdiction, area, rows, first, last, data_end, gaps, chosen, suffix=""):
+    source, primary = chosen
     frame = pd.DataFrame(rows, columns=["day", "n"])
     daily = pd.Series(frame["n"].to_numpy(), index=pd.to_datetime(frame["day"]), dtype="int64")
     name = jurisdiction.name if area is None else f"{area.name}, {jurisdiction.name}"
@@ -181,11 +250,13 @@ def _series(metric, jurisdiction, area, rows, first, last, data_end, gaps, suffi
         metric=metric.name,
         label=metric.label + suffix,
         place=name,
-        source=INCIDENTS,
-        definition=f"{metric.description} Counted by gvrs from incidents in the registry.",
+        source=source,
+        definition=f"{metric.description} Counted by gvrs from the incident records of {source}.",
         populations=populations(jurisdiction) if area is None else {},
         data_end=data_end,
         gaps=gaps,
+        kind=INCIDENTS,
+        primary=primary,
     )
 
 
@@ -197,15 +268,17 @@ def breakdown_series(
     area: Area | None = None,
     as_of: dt.date | None = None,
     where: dict[str, list[str]] | None = None,
+    source: str | None = None,
 ) -> list[tuple[str, CountSeries]]:
     """One daily series per value of the person field ``field`` among the people ``metric``
     counts here (one grouped query), each with the place's coverage: (value, series), the
-    values in their order and "not recorded" last. Empty: no data."""
+    values in their order and "not recorded" last. Empty: no data. One incident source
+    (``source``, by default the primary one)."""
     person = person_field(field)
-    found = _covered_window(metric, jurisdiction, area, as_of)
+    found = _covered_window(metric, jurisdiction, area, as_of, source)
     if found is None:
         return []
-    place, first, last, data_end, gaps = found
+    place, first, last, data_end, gaps, chosen = found
     people = _people_filter(metric, where) or Q()
     rows = (
         _people(metric, place.filter(occurred_on__lte=last), people)
@@ -230,6 +303,7 @@ def breakdown_series(
                 last,
                 data_end,
                 gaps,
+                chosen,
                 suffix=f" ({person.label.lower()}: {value})",
             ),
         )
@@ -283,15 +357,25 @@ def all_series(
     source: str | None = None,
     where: dict[str, list[str]] | None = None,
 ) -> list[CountSeries]:
-    """Every series for this metric and place: counted from incidents first, then each
-    published source. Sources are never merged: a caller shows them side by side. A filter
-    of people (``where``, or the metric's ``victims``) leaves published counts out: they
-    hold no people."""
+    """Every series for this metric and place: one per incident source (the primary one
+    first), then each published source. Sources are never merged: a caller shows them side
+    by side. ``source`` picks one: an incident source by the name its import gave it,
+    "incidents" for the primary incident source, or a published source. A filter of people
+    (``where``, or the metric's ``victims``) leaves published counts out: they hold no
+    people."""
     found: list[CountSeries] = []
-    if source in (None, INCIDENTS) and not metric.published_only:
-        series = incident_series(metric, jurisdiction, area=area, as_of=as_of, where=where)
-        if series is not None:
-            found.append(series)
+    if not metric.published_only:
+        names = [c.source for c in incident_sources(metric, jurisdiction)]
+        if source == INCIDENTS:
+            names = names[:1]
+        elif source is not None:
+            names = [n for n in names if n == source]
+        for name in names:
+            series = incident_series(
+                metric, jurisdiction, area=area, as_of=as_of, where=where, source=name
+            )
+            if series is not None:
+                found.append(series)
     if where or metric.victims:
         return found
     if area is None and source != INCIDENTS:

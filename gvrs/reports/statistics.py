@@ -69,6 +69,8 @@ def record(item: PeriodCount | Change, jurisdiction: str, series=None) -> dict:
     else:
         out["complete"] = item.complete
     if series is not None:
+        # "incidents" (counted from the incident source ``source`` names) or "published".
+        out["source_type"] = series.kind
         out["data_from"] = series.first.isoformat()
         out["data_through"] = series.covered_through.isoformat()
         out["coverage"] = series.coverage()
@@ -108,6 +110,7 @@ def breakdown_records(
     area: Area | None = None,
     as_of: dt.date | None = None,
     where: dict[str, list[str]] | None = None,
+    source: str | None = None,
 ) -> list[dict]:
     """``gvrs stats --by FIELD``: the records of ``series_records`` for each value of the
     person field, each with the key ``FIELD`` naming its value (incident records only:
@@ -118,7 +121,9 @@ def breakdown_records(
             usage=True,
         )
     try:
-        found = breakdown_series(metric, jurisdiction, field, area=area, as_of=as_of, where=where)
+        found = breakdown_series(
+            metric, jurisdiction, field, area=area, as_of=as_of, where=where, source=source
+        )
     except PersonFieldError as exc:
         raise StatisticsError(str(exc), usage=True) from None
     if not found:
@@ -245,6 +250,7 @@ def _published_windows(metric, jurisdiction, area, period_text, vs_text, as_of, 
 def _window_record(change) -> dict:
     """A published window comparison's record: its coverage is the two windows themselves."""
     out = record(change, change.place)
+    out["source_type"] = "published"
     out["data_from"] = change.baseline.start.isoformat()
     out["data_through"] = change.period.end.isoformat()
     out["coverage"] = (
@@ -293,6 +299,7 @@ def projection_record(
         "metric": metric.name,
         "jurisdiction": series.place,
         "source": series.source,
+        "source_type": series.kind,
         "period": f"{result.year}",
         "as_of": as_of.isoformat(),
         "count": result.ytd_count,

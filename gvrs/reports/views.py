@@ -17,7 +17,7 @@ from gvrs.accounts.audience import audience_of, deployment_policy
 from gvrs.accounts.audit import record
 from gvrs.analysis.disclosure import PUBLIC, Audience
 from gvrs.data.metrics import load_metrics
-from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.incidents.models import Area, Incident, Jurisdiction
 from gvrs.incidents.versions import registry_version
 from gvrs.reports import victims
 from gvrs.reports.overview import Dashboard, build
@@ -35,6 +35,8 @@ class FilterForm(forms.Form):
     metric = forms.ChoiceField(required=False)
     area = forms.ChoiceField(required=False)
     victims_by = forms.ChoiceField(required=False, label="Victims by")
+    # Which incident source leads (blank: the place's primary one); shown when there are two.
+    source = forms.ChoiceField(required=False, label="Incident source")
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -42,8 +44,9 @@ class FilterForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, data, *, metrics, areas, fields=()):
+    def __init__(self, data, *, metrics, areas, fields=(), sources=()):
         super().__init__(data)
+        self.fields["source"].choices = [("", "Primary source")] + [(s, s) for s in sources]
         self.fields["metric"].choices = [(m.name, m.label) for m in metrics.values()]
         self.fields["area"].choices = [("", "Whole jurisdiction")] + [(a, a) for a in areas]
         self.fields["victims_by"].choices = list(fields)
@@ -83,7 +86,7 @@ CODE_VERSION = hashlib.sha256(
 ).hexdigest()[:12]
 
 
-def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level):
+def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level, source=None):
     """The dashboard is pure in the registry's state, the filters and the reader's protection
     level (``gvrs.reports.protected.level_of``): computed once per registry version and shared
     by every app server through the database cache. Only views without dates are cached:
@@ -96,7 +99,7 @@ def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level):
         CELLS: Audience(incidents=True),
         PERTURBED: PUBLIC,
     }[level]
-    options = {"level": level, "audience": audience, "policy": policy}
+    options = {"level": level, "audience": audience, "policy": policy, "source": source}
     if since is not None or until is not None:
         return build(jurisdiction, metric, metrics, area=area, since=since, until=until, **options)
     parts = (
@@ -104,6 +107,7 @@ def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level):
         metric.name,
         area.pk if area else "",
         level,
+        source or "",
         registry_version(),
         CODE_VERSION,
     )
@@ -196,8 +200,16 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         .distinct()[:500]
     )
     offered = victims.offered_fields(jurisdiction)
-    form = FilterForm(request.GET or None, metrics=metrics, areas=areas, fields=offered)
-    metric, area, since, until = metrics["homicides"], None, None, None
+    sources = sorted(
+        Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+        .order_by()
+        .values_list("source", flat=True)
+        .distinct()
+    )
+    form = FilterForm(
+        request.GET or None, metrics=metrics, areas=areas, fields=offered, sources=sources
+    )
+    metric, area, since, until, source = metrics["homicides"], None, None, None, None
     victims_by = "victim_sex"
     if form.is_bound and form.is_valid():
         victims_by = form.cleaned_data["victims_by"] or victims_by
@@ -207,8 +219,9 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
                 jurisdiction_id__in=jurisdiction.descendant_ids(), name=form.cleaned_data["area"]
             ).first()
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+        source = form.cleaned_data["source"] or None
     level = level_of(audience_of(request.user))
-    dashboard = cached_dashboard(jurisdiction, metric, metrics, area, since, until, level)
+    dashboard = cached_dashboard(jurisdiction, metric, metrics, area, since, until, level, source)
     if dashboard.areas is not None and dashboard.areas.points_shown:
         # Exact coordinates are restricted fields: each read is audited, like an incident's
         # page (the dashboard itself may come from the cache; the read is this request's).

@@ -324,7 +324,7 @@ def import_file(
         setattr(run, name, getattr(counts, name))
     if failed:
         run.covers_from = run.covers_through = None
-        run.covers_kinds, run.coverage_warnings = [], []
+        run.covers_kinds, run.coverage_warnings, run.thin_years = [], [], []
     run.message = _summary(report, failed)
     run.duration_s = time.perf_counter() - started
     run.finished_at = timezone.now()
@@ -347,6 +347,7 @@ def _record_coverage(
     run.covers_from, run.covers_through = coverage.first, coverage.last
     run.coverage_basis = coverage.basis
     run.coverage_warnings = coverage.warnings()
+    run.thin_years = [t.year for t in coverage.thin_years]
     return coverage
 
 

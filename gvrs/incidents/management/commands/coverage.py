@@ -98,7 +98,11 @@ class Command(BaseCommand):
                 narrowed = reported_months_coverage(c, ids)
                 if narrowed is not None:
                     c = narrowed
-                    not_reported = [gap_label(a, b) for a, b in c.gaps]
+                    not_reported = [
+                        gap_label(a, b)
+                        for a, b in c.gaps
+                        if not (a.year == b.year and a.year in c.thin_years)
+                    ]
             days = rows.loc[rows["source"] == source].set_index("day")["n"]
             days.index = pd.to_datetime(days.index)
             strays, _, _ = find_strays(days)
@@ -115,6 +119,13 @@ class Command(BaseCommand):
                 )
             if late.get(source):
                 warnings.append(f"{late[source]:,} incidents dated after their import")
+            if c.thin_years:
+                warnings.append(
+                    "not covered: "
+                    + ", ".join(map(str, c.thin_years))
+                    + " (too few records against the years beside it: no figure, test or "
+                    "headline uses it; docs/importing.md)"
+                )
             if not c.recorded:
                 warnings.append("coverage not recorded by an import: taken from the incidents")
             if not_reported:
@@ -137,6 +148,7 @@ class Command(BaseCommand):
                     "strays": [s.describe() for s in strays],
                     "probable_gaps": [m.month for m in low],
                     "not_reported": not_reported,
+                    "thin_years": list(c.thin_years),
                     "dated_after_import": int(late.get(source, 0)),
                     "warnings": warnings,
                 }
@@ -174,6 +186,7 @@ class Command(BaseCommand):
                     "strays": [],
                     "probable_gaps": [],
                     "not_reported": [],
+                    "thin_years": [],
                     "dated_after_import": 0,
                     "warnings": warnings,
                 }

@@ -15,7 +15,7 @@ from gvrs.reports.options import (
     resolve_place,
     where_of,
 )
-from gvrs.reports.series import INCIDENTS, published_series
+from gvrs.reports.series import INCIDENTS, incident_source_names, published_series
 from gvrs.reports.statistics import StatisticsError, breakdown_records, series_records
 
 
@@ -89,7 +89,10 @@ class Command(BaseCommand):
     def _breakdown(self, metric, jurisdiction, area, field, options) -> None:
         """The metric per value of a person field: a series each, as ``gvrs stats`` prints
         one (exact counts: the command line reads the registry itself)."""
-        if options.get("source") not in (None, INCIDENTS):
+        source = options.get("source")
+        if source not in (None, INCIDENTS) and source not in incident_source_names(
+            metric, jurisdiction
+        ):
             raise CommandError(
                 f"--by {field}: people are counted from incident records only", returncode=2
             )
@@ -104,6 +107,7 @@ class Command(BaseCommand):
                 area=area,
                 as_of=options.get("as_of"),
                 where=where_of(options),
+                source=source,
             )
         except StatisticsError as exc:
             raise CommandError(str(exc), returncode=2 if exc.usage else 1) from None
