@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gvrs.analysis.counts import count_in
-from gvrs.analysis.periods import year_to_date
+from gvrs.analysis.periods import day_month_year, year_to_date
 from gvrs.data.mapping import load_format
 from gvrs.data.metrics import get_metric
 from gvrs.data.simulate import simulate
@@ -97,7 +97,7 @@ def test_an_analyst_reads_the_tiles_filters_and_imports(
     # The simulated year is over: its window is shown as such, with the data's coverage.
     assert f"{expected} in {series.last.year} to {series.last:%d %b}" in tile.inner_text()
     assert "so far" not in tile.inner_text()
-    assert f"Data through {series.last.isoformat()}" in tile.inner_text()
+    assert f"Data through {day_month_year(series.last)}" in tile.inner_text()  # house style
 
     # A filter changes the charts in place and is kept in the URL.
     page.select_option("select[name=metric]", "shootings")

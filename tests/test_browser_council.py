@@ -23,7 +23,7 @@ def test_an_analyst_makes_the_report_and_downloads_the_pdf(
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.click("header.site nav >> text=Reports")
+    page.click("header.site nav >> text=Council report")
     page.fill("#id_place", "Bakersfield")
     page.fill("#id_period", "2022")
     page.fill("#id_baseline", "2019")

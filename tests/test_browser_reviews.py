@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from gvrs.accounts.models import AuditEvent, Organization
+from gvrs.analysis.periods import day_month_year
 from gvrs.reviews import actions
 from gvrs.reviews.models import Alert, AlertDelivery, Review
 from tests.partner_helpers import make_participant, make_program
@@ -113,7 +114,7 @@ def test_a_shooting_is_reviewed_and_its_alert_reaches_the_partner_covering_the_a
     phone.goto(f"{base}/reviews/inbox/")
     inbox = phone.locator("[data-testid=inbox-open]").inner_text()
     alert = Alert.objects.get(review=review, area__name="West")
-    assert "West" in inbox and "high" in inbox and f"{alert.ends_on:%Y-%m-%d}" in inbox
+    assert "West" in inbox and "high" in inbox and day_month_year(alert.ends_on) in inbox
     assert "NEW-7" not in phone.content()  # the incident's record number stays police-side
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shot(phone, "reviews-inbox-390")

@@ -127,6 +127,7 @@ def test_the_report_has_every_section_in_order_and_a_note_under_every_table_and_
         "Group involvement",
         "Police workload",
         "Maps by area",
+        "Who was killed or shot",
         "Community partners",
         "Sources, definitions and coverage",
         "Methods",

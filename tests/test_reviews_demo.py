@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from gvrs.accounts import roles
@@ -29,9 +31,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_review_comes_from_the_simulator(tmp_path, client):
-    # The data end yesterday, as the demo's do.
-    this_year = dt.date.today().year
-    city = simulate("small-town", years=(this_year - 1, this_year), seed=3, size=25)
+    # The data end yesterday in the county's own zone, as the demo's do.
+    today = dt.datetime.now(ZoneInfo(settings.GVRS_DEFAULT_TIME_ZONE)).date()
+    city = simulate("small-town", years=(today.year - 1, today.year), seed=3, size=25, today=today)
     paths = write_city(city, tmp_path / "sim")
     assert import_file(paths["incidents.csv"], load_format("gvrs")).ok
     call_command(

@@ -315,11 +315,20 @@ def test_area_boundaries_load_and_the_map_shades_them(people, tmp_path):
     start = page.index('id="chart-map"')
     figure = json.loads(page[page.index(">", start) + 1 : page.index("</script>", start)])
     areas = [t for t in figure["data"] if t["type"] == "choroplethmap"]
-    drawn = {f["id"] for f in areas[0]["geojson"]["features"]}
+    # The shapes are fetched once from their own versioned URL, not written into the page.
+    shapes_url = areas[0]["geojson"]
+    assert isinstance(shapes_url, str) and "?v=" in shapes_url
+    shapes = client_for(people["analyst"]).get(shapes_url).json()
+    drawn = {f["id"] for f in shapes["features"]}
     assert len(drawn) == len(city.geography.neighborhoods)
+    # The largest areas are named over the map (charts.js writes meta.labels as HTML).
+    labels = figure["layout"]["meta"]["labels"]
+    assert labels and {name for name, _, _ in labels} <= set(
+        named_areas := list(city.geography.neighborhoods["name"])
+    )
     # Every area is on the map, shaded by its count or marked suppressed, named on hover.
     named = [name for t in areas for name in t["text"]]
-    assert sorted(named) == sorted(city.geography.neighborhoods["name"])
+    assert sorted(named) == sorted(named_areas)
     assert sum(len(t["locations"]) for t in areas) == len(drawn)
 
 

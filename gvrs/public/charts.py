@@ -155,16 +155,13 @@ def area_map(page: PublicPage, places: list[int]) -> dict | None:
                 showlegend=True,
             )
         )
-    labels = area_labels([(f["id"], f["geometry"]) for f in features])
-    if labels is not None:
-        figure.add_trace(labels)
     figure.update_layout(
         title={
             "text": f"{page.metric.label}: {unit} by area<br>{page.breakdown_year}",
             "font_size": 14,
         },
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
-        **fitted_map(lons, lats),
+        **fitted_map(lons, lats, labels=area_labels([(f["id"], f["geometry"]) for f in features])),
         legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "bottom"},
         height=470,
     )

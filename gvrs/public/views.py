@@ -225,6 +225,12 @@ def page_csv(page: PublicPage) -> bytes:
         ("last imported", page.last_imported.isoformat() if page.last_imported else ""),
         ("made", page.made_at.replace(microsecond=0).isoformat()),
         ("suppression", f"counts from 1 to {page.threshold} shown as {page.fewer_label}"),
+        (
+            "perturbation",
+            f"every figure is its count moved by a fixed amount of at most "
+            f"{page.perturbed_within} (cell-key method; 0 is never moved); totals are sums "
+            "of the figures shown",
+        ),
         ("sources", "; ".join(page.sources)),
     ]
     for name, value in meta:

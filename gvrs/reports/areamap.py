@@ -149,13 +149,25 @@ def _view(lons: list[float], lats: list[float], snap_m: float | None = None) -> 
     return {"center": centre, "zoom": round(max(1.0, min(zoom, 15.0)), 2)}
 
 
-def fitted_map(lons: list[float], lats: list[float], snap_m: float | None = None) -> dict:
+def fitted_map(
+    lons: list[float],
+    lats: list[float],
+    snap_m: float | None = None,
+    labels: list[list] | None = None,
+) -> dict:
     """Layout entries for a map of the given extent: ``map`` (the style, and a centre and zoom
     for a frame of about 900 px) and ``meta.fit``, the extent ([west, south, east, north]) that
-    the page's script (charts.js) fits into the frame the map is drawn in, at every width."""
+    the page's script (charts.js) fits into the frame the map is drawn in, at every width;
+    ``meta.labels`` ([name, lon, lat], from ``area_labels``) are the names it writes over the
+    map."""
     out: dict = {"map": {"style": map_style(), **_view(lons, lats, snap_m)}}
+    meta: dict = {}
     if lons:
-        out["meta"] = {"fit": [min(lons), min(lats), max(lons), max(lats)]}
+        meta["fit"] = [min(lons), min(lats), max(lons), max(lats)]
+    if labels:
+        meta["labels"] = labels
+    if meta:
+        out["meta"] = meta
     return out
 
 
@@ -169,9 +181,15 @@ def _ring_area_centre(ring: list) -> tuple[float, float, float]:
     return area, (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
 
 
-def area_labels(shapes: list[tuple[str, dict]], limit: int = 12):
-    """A text trace naming the ``limit`` largest areas at their centres (every area is named
-    on hover); None without shapes. ``shapes``: (name, simplified GeoJSON geometry)."""
+def area_labels(shapes: list[tuple[str, dict]], limit: int = 12) -> list[list]:
+    """The names of the ``limit`` largest areas at their centres, as [name, lon, lat], the
+    largest first (every area is named on hover too). ``shapes``: (name, simplified GeoJSON
+    geometry).
+
+    The page's script (charts.js) writes them over the map as HTML, hiding one that would
+    overlap a larger one's. Not a Plotly text trace: the map library draws trace text from
+    glyph files it fetches from a font server on the internet, which a deployment without
+    internet (and the pages' Content Security Policy) refuses."""
     placed = []
     for name, shape in shapes:
         polygons = (
@@ -179,20 +197,8 @@ def area_labels(shapes: list[tuple[str, dict]], limit: int = 12):
         )
         area, lon, lat = max(_ring_area_centre(polygon[0]) for polygon in polygons)
         placed.append((area, name, lon, lat))
-    if not placed:
-        return None
     placed.sort(key=lambda t: (-t[0], t[1]))
-    largest = placed[:limit]
-    return go.Scattermap(
-        lon=[round(t[2], 5) for t in largest],
-        lat=[round(t[3], 5) for t in largest],
-        text=[t[1] for t in largest],
-        mode="text",
-        textfont={"size": 11, "color": "#1d2330"},
-        hoverinfo="skip",
-        showlegend=False,
-        name="area names",
-    )
+    return [[name, round(lon, 5), round(lat, 5)] for _, name, lon, lat in placed[:limit]]
 
 
 def map_style() -> str | dict:
@@ -481,14 +487,13 @@ def area_map(
             f"(perturbed, cells under {policy.map_minimum} left out). Exact locations are "
             "shown only to roles allowed to see restricted fields."
         )
-    labels = area_labels(named_shapes)
-    if labels is not None:
-        figure.add_trace(labels)
     window = _days(since, until)
     figure.update_layout(
         title={"text": f"{metric.label}: {unit} by area<br>{window}", "font_size": 14},
         margin={"t": 58, "l": 4, "r": 4, "b": 4},
-        **fitted_map(lons, lats, None if level == EXACT else cell_m),
+        **fitted_map(
+            lons, lats, None if level == EXACT else cell_m, labels=area_labels(named_shapes)
+        ),
         legend={
             "orientation": "h",
             "x": 0,

@@ -129,6 +129,14 @@ def tile_for(metric: Metric, series: CountSeries, baseline_year: int | None) -> 
     )
 
 
+def _year_axis(years: list[int]) -> dict:
+    if not years:
+        return {"tickformat": "d"}
+    span = max(years) - min(years)
+    step = next((s for s in (1, 2, 5, 10, 20, 50) if span / s <= 12), 100)
+    return {"tickformat": "d", "tickmode": "linear", "tick0": min(years), "dtick": step}
+
+
 def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
     figure = go.Figure()
     for series in all_of_them:
@@ -160,12 +168,15 @@ def annual_figure(metric: Metric, all_of_them: list[CountSeries]) -> dict:
             )
         )
     top_count = max((int(s.annual().max()) for s in all_of_them if not s.annual().empty), default=0)
+    years = [int(y) for s in all_of_them for y in s.annual().index]
     coverage = "; ".join(s.coverage() for s in all_of_them)
     figure.update_layout(
         title={"text": f"{metric.label} by year<br><sub>complete years; {coverage}</sub>"},
         margin={"t": 50, "l": 50, "r": 20},
-        # Years on a number line: Plotly spaces the labels so they never overlap.
-        xaxis={"tickformat": "d", "nticks": 12},
+        # Years on a number line, a tick on whole years only (a step of 1, 2, 5 ... years
+        # so that at most 12 are labelled): Plotly's own ticks fall between years on a short
+        # span and then print one year several times.
+        xaxis=_year_axis(years),
         yaxis={
             "range": [0, max(top_count, 1) * 1.18],
             "tickformat": ",d",

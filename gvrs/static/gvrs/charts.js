@@ -85,6 +85,78 @@
       element.dataset.fit = "true";
       Promise.resolve(drawn).then(function () { fitMap(element); });
     }
+    if (figure.layout && figure.layout.meta && figure.layout.meta.labels) {
+      var labels = figure.layout.meta.labels;
+      Promise.resolve(drawn).then(function () { nameAreas(element, labels); });
+    }
+  }
+
+  // A map's area names (layout.meta.labels: [name, lon, lat], the largest area first) are
+  // written over it as HTML, kept at their places as the map moves, and one that would
+  // overlap a larger area's name or run past the map's edge is hidden (every area is named
+  // on hover too). Not a Plotly text trace: the map library fetches the glyphs of trace text
+  // from a font server on the internet, which a deployment without internet, and the
+  // pages' Content Security Policy, refuse.
+  function nameAreas(element, labels) {
+    var full = element._fullLayout;
+    var subplot = full && full.map && full.map._subplot;
+    var map = subplot && subplot.map;
+    if (!map) { return; }
+    var layer = element.querySelector(".area-names");
+    if (!layer) {
+      layer = document.createElement("div");
+      layer.className = "area-names";
+      layer.setAttribute("aria-hidden", "true");  // the table beside the map names them all
+      element.appendChild(layer);
+    }
+    layer.textContent = "";
+    var spans = labels.map(function (label) {
+      var span = document.createElement("span");
+      span.textContent = label[0];
+      layer.appendChild(span);
+      return span;
+    });
+    function place() {
+      var size = element._fullLayout && element._fullLayout._size;
+      if (!size) { return; }
+      var domain = element._fullLayout.map.domain || { x: [0, 1], y: [0, 1] };
+      var left = size.l + size.w * domain.x[0];
+      var top = size.t + size.h * (1 - domain.y[1]);
+      var width = size.w * (domain.x[1] - domain.x[0]);
+      var height = size.h * (domain.y[1] - domain.y[0]);
+      var shown = [];
+      labels.forEach(function (label, i) {
+        var span = spans[i];
+        var point = map.project([label[1], label[2]]);
+        span.style.display = "";
+        span.style.left = (left + point.x) + "px";
+        span.style.top = (top + point.y) + "px";
+        var half = span.offsetWidth / 2, halfUp = span.offsetHeight / 2;
+        var box = {
+          left: point.x - half, right: point.x + half,
+          top: point.y - halfUp, bottom: point.y + halfUp
+        };
+        var outside = box.left < 0 || box.right > width || box.top < 0 || box.bottom > height;
+        var clash = outside || shown.some(function (other) {
+          return box.left < other.right && other.left < box.right &&
+            box.top < other.bottom && other.top < box.bottom;
+        });
+        if (clash) { span.style.display = "none"; } else { shown.push(box); }
+      });
+    }
+    // The handlers call the latest drawing's placing (a redraw makes new names), once per map
+    // object (Plotly may make a new one) and once per chart element.
+    element._placeNames = place;
+    function placeLatest() { if (element._placeNames) { element._placeNames(); } }
+    if (!map._namesPlaced) {
+      map._namesPlaced = true;
+      map.on("move", placeLatest);
+    }
+    if (!element.dataset.named) {
+      element.dataset.named = "true";
+      element.on("plotly_afterplot", placeLatest);
+    }
+    place();
   }
 
   // A chart with data-declutter shows no text label over another: labels are taken in the

@@ -6,12 +6,15 @@ starts, so it never touches the registry an analyst has built.
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count, Sum
 from django.db.models.functions import ExtractYear
-from django.utils import timezone
 
 from gvrs.analysis.counts import compare_periods
 from gvrs.analysis.inference import compare_counts
@@ -139,8 +142,10 @@ class Command(BaseCommand):
 
         # The strategy runs to the day the demo is built: the data end yesterday, so the
         # review queue, the alerts and the year to date are live. Same seed, same county,
-        # apart from where "today" cuts it.
-        today = timezone.localdate()
+        # apart from where "today" cuts it. Today in the county's own zone (the places the
+        # demo makes keep the default zone), so the data never reach the county's today
+        # while the server's clock (UTC) has already turned the day.
+        today = dt.datetime.now(ZoneInfo(settings.GVRS_DEFAULT_TIME_ZONE)).date()
         city = simulate(DEMO_SCENARIO, years=(2015, today.year), seed=1, today=today)
         paths = write_city(city, gvrs_home() / "simulated")
         # The simulated county lies in California, as the city it is modelled on.
@@ -191,7 +196,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"  {city}: {sentence}")
         simulated = Jurisdiction.objects.named("Bakersfield-like")
-        this_year = timezone.localdate().year
+        this_year = simulated.today().year
         self.stdout.write(
             "\nBakersfield-like (simulated, counted from its incidents), this year to date"
             " against the same days last year:"
