@@ -118,6 +118,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for the logs and the time for the metrics, around everything else.
+    "gvrs.operations.logs.RequestMiddleware",
+    # /healthz, /readyz and /metrics, answered before host checks, redirects and sessions.
+    "gvrs.operations.health.OperationsMiddleware",
     "gvrs.accounts.throttle.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gvrs.security.ContentSecurityPolicyMiddleware",
@@ -235,7 +239,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The cache lives in the database so that any number of stateless app servers share it.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        # Django's database cache, counting hits and misses for the metrics.
+        "BACKEND": "gvrs.operations.metrics.CountingDatabaseCache",
         "LOCATION": "gvrs_cache",
         "TIMEOUT": 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 5000},
@@ -396,13 +401,37 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Operations (gvrs.operations.health, docs/deploy.md): /metrics is readable with
+# "Authorization: Bearer $GVRS_METRICS_TOKEN", or with no token set from loopback only;
+# /readyz wants a worker heartbeat younger than GVRS_WORKER_STALE_S seconds.
+GVRS_METRICS_TOKEN = env_str("GVRS_METRICS_TOKEN")
+GVRS_WORKER_STALE_S = env_int("GVRS_WORKER_STALE_S", 60)
+# Logs: "text" lines, or "json" (one object per line, with the request id) for a log shipper.
+GVRS_LOG_FORMAT = env_str("GVRS_LOG_FORMAT", "text")
+if GVRS_LOG_FORMAT not in ("text", "json"):
+    raise ConfigurationError(f"GVRS_LOG_FORMAT={GVRS_LOG_FORMAT!r}: give text or json")
+# One log line per request from gvrs itself (gunicorn's access log has no request id).
+GVRS_ACCESS_LOG = env_bool("GVRS_ACCESS_LOG", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # A refused request (403, 404, 429) is one line, without its traceback.
-    "filters": {"no_traceback_below_500": {"()": "gvrs.security.NoTracebackBelow500"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
+    "filters": {
+        "no_traceback_below_500": {"()": "gvrs.security.NoTracebackBelow500"},
+        "request_id": {"()": "gvrs.operations.logs.RequestIdFilter"},
     },
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "gvrs.operations.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_traceback_below_500", "request_id"],
+            "formatter": GVRS_LOG_FORMAT,
+        }
+    },
+    "loggers": {"gvrs.access": {"level": "INFO"}},
     "root": {"handlers": ["console"], "level": env_str("GVRS_LOG_LEVEL", "WARNING")},
 }

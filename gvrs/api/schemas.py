@@ -308,6 +308,8 @@ class PublicFigures(Schema):
     metric: str
     label: str
     threshold: int
+    # Every figure is its count moved by at most this much (docs/disclosure.md).
+    perturbed_within: int
     coverage: str
     published_from: dt.date | None
     published_through: dt.date | None

@@ -1,8 +1,13 @@
-"""What a place's public dashboard publishes: every figure already suppressed, as labels.
+"""What a place's public dashboard publishes: every figure perturbed and suppressed, as labels.
 
 Nothing here keeps a hidden count. The page, its charts and its CSV are all made from the
 ``PublicPage`` this module returns, so the download is exactly what is shown and no template
 or chart can print a number the suppression hid.
+
+Every count is perturbed by the disclosure policy's cell-key method first (the same figures
+the overview shows a partner: ``Policy.monthly``, ``Policy.grouped``), so that the pages of
+nested places, or of one place before and after new data, cannot be combined into a count
+(docs/disclosure.md); the suppression below then works on those figures.
 
 The figures and how they hang together (each linear relation a reader could use is audited):
 
@@ -18,8 +23,9 @@ The figures and how they hang together (each linear relation a reader could use 
   is loaded (a rate of a hidden count would reveal it).
 - **Breakdowns of one whole year** (areas, victims' age group, sex, race): each its own table
   with complementary suppression. They are published only for a year whose total is shown in
-  the table of months, and each adds up to that same total (an "area not recorded" or
-  "not recorded" row holds the rest), so the tables share one shown number and nothing else.
+  the table of months, and each adds up to that same total when its figures can be fitted to
+  it (``Policy.parts``; an "area not recorded" or "no person record" row holds the rest),
+  otherwise it keeps its own total.
 """
 
 from __future__ import annotations
@@ -29,19 +35,23 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Count, Max, Q
+import pandas as pd
+from django.db.models import Max, Q
 from django.utils import dateformat
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
+from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis.coverage import coverage_phrase
-from gvrs.analysis.disclosure import ExtraFigure, disclosed
+from gvrs.analysis.disclosure import PUBLIC, ExtraFigure, Records, disclosed
+from gvrs.analysis.disclosure.windows import months_between
 from gvrs.analysis.inference import compare_counts
 from gvrs.analysis.narrative import change_sentence, count_text, localize_number, month_abbr
 from gvrs.analysis.suppression import SuppressedTable, suppress_table
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction, PersonInvolved, Population
 from gvrs.reports.labels import code_label, source_title
+from gvrs.reports.protected import RECORD_WEIGHT
 from gvrs.reports.series import (
     count_expression,
     coverage_gaps,
@@ -52,7 +62,7 @@ from gvrs.reports.series import (
 # The page is built in the language active when ``build_page`` runs (the view activates the
 # reader's): every word through the gettext catalogue (gvrs/locale), every number and month
 # through ``gvrs.analysis.narrative``'s formatting of that language. Labels are compared
-# below (``NOT_RECORDED``, ``TOTAL``) in the language they were made in.
+# below (``NOT_RECORDED``, ``TOTAL``) in English, and translated when shown.
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]  # English, kept for old callers
 AGE_GROUPS = ((0, 17, "under 18"), (18, 24, "18–24"), (25, 34, "25–34"), (35, 44, "35–44"))
 AGE_GROUPS += ((45, 54, "45–54"), (55, 200, "55 and over"))
@@ -80,7 +90,7 @@ def month_names() -> list[str]:
     return [month_abbr(m, language()) for m in range(1, 13)]
 
 
-def count(value: int) -> str:
+def count_label(value: int) -> str:
     """A count in the active language's conventions ("12,345", or "12 345")."""
     return count_text(value, language())
 
@@ -91,7 +101,7 @@ def long_date(day: dt.date | dt.datetime) -> str:
 
 
 def fewer_than(threshold: int) -> str:
-    return _("fewer than %(n)s") % {"n": count(threshold + 1)}
+    return _("fewer than %(n)s") % {"n": count_label(threshold + 1)}
 
 
 class NotPublishedError(Exception):
@@ -142,6 +152,8 @@ class PublicPage:
     areas_shown: list[tuple[str, Cell]] = field(default_factory=list)  # for the map
     no_data: str = ""
     places: list[int] = field(default_factory=list)  # the place and those inside it
+    # Every figure is its count moved by at most this much (the cell-key method).
+    perturbed_within: int = 0
 
     @property
     def fewer_label(self) -> str:
@@ -163,7 +175,7 @@ def cell_of(table: SuppressedTable, i: int, j: int) -> Cell:
     if table.suppressed[i, j]:
         return Cell(_("suppressed"), None, "suppressed")
     value = int(table.values[i, j])
-    return Cell(count(value), value, "shown")
+    return Cell(count_label(value), value, "shown")
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -217,27 +229,29 @@ def _one_way(
     title: str,
     header: str,
     counts: dict[str, int],
-    total: int,
+    total: int | None,
     threshold: int,
     column: str,
     note: str,
     rest_label: str,
 ) -> Table:
     """A table of categories adding up to ``total`` (the rest under ``rest_label``), with
-    complementary suppression; its total row is the year's total, shown elsewhere too."""
+    complementary suppression; its total row is the year's total, shown elsewhere too
+    (``total`` None: the table's own total)."""
     order = {label: k for k, (_, _, label) in enumerate(AGE_GROUPS)}
     # Age groups in age order, other categories by name; "not recorded" last.
     names = sorted(counts, key=lambda n: (n == NOT_RECORDED, order.get(n, len(order)), n))
     values = [counts[n] for n in names]
-    rest = total - sum(values)
+    rest = 0 if total is None else total - sum(values)
     if rest > 0:
         names.append(rest_label)
         values.append(rest)
     elif rest < 0:
-        # More records than the metric counts (a victim recorded twice): the table keeps its
-        # own total and says so.
+        # The parts' figures add up to more than the year's (each is moved on its own, or a
+        # victim is recorded twice): the table keeps its own total and says so.
         note = (note + " " if note else "") + _(
-            "These records add up to more than the year's count; the table's own total is shown."
+            "Its figures add up to more than the year's figure (each is moved a little on its "
+            "own); the table's own total is shown."
         )
     result = suppress_table(np.array(values, dtype=float), threshold)
     # Categories are translated as shown (a recorded word the catalogue lacks stays as is).
@@ -274,6 +288,7 @@ def build_page(
         sources=sources,
         made_at=made_at,
         places=places,
+        perturbed_within=deployment_policy().noise.cap,
     )
     if not covering:
         if year is not None:
@@ -313,20 +328,22 @@ def build_page(
         occurred_on__gte=start,
         occurred_on__lte=end,
     )
-    counted = count_expression(metric)
+    policy = deployment_policy()
+    records = _records(selected, metric)
 
-    # The table of months: one grouped query.
+    # The table of months: every month's figure perturbed by the cell-key method (the same
+    # figures a partner reads on the overview), consistent within whole years.
     years = list(range(start.year, end.year + 1))
     grid = np.zeros((len(years), 12))
-    # Counted per day in the database (an index range; extracting months there runs a Python
-    # function per row on SQLite), summed into months here: a few thousand rows.
-    for day, n in (
-        selected.values("occurred_on")
-        .annotate(n=counted)
-        .order_by()
-        .values_list("occurred_on", "n")
-    ):
-        grid[day.year - start.year, day.month - 1] += n or 0
+    n_months = len(months_between(start, end))
+    month_counts, figures = policy.monthly(
+        "incident", records.pk, records.day, start, n_months, weights=records.weight
+    )
+    year_totals: dict[int, tuple[int, int]] = {}  # year: (count, figure) of its records
+    for k, first_day in enumerate(months_between(start, end)):
+        grid[first_day.year - start.year, first_day.month - 1] = figures[0, k]
+        count, figure = year_totals.get(first_day.year, (0, 0))
+        year_totals[first_day.year] = (count + month_counts[0, k], figure + figures[0, k])
     gaps = coverage_gaps(covering, first, last)
     for r, y in enumerate(years):
         for m in range(1, 13):
@@ -379,7 +396,7 @@ def build_page(
         if row_labels[r] != str(y) or not populations.get(y):
             continue
         counted_cell = cell_of(months_table, r, 12)
-        people = Cell(count(populations[y]), populations[y])
+        people = Cell(count_label(populations[y]), populations[y])
         if counted_cell.value is None:
             rate = Cell(_("suppressed"), None, "suppressed")
         else:
@@ -444,8 +461,14 @@ def build_page(
             ),
         )
     in_year = selected.filter(occurred_on__year=chosen)
-    breakdowns = _victims(in_year, metric, total.value, threshold, chosen)
-    areas, areas_shown = _areas(in_year, counted, places, total.value, threshold, label, chosen)
+    # A breakdown adds up to the year's figure when it can (``Policy.parts``): only when
+    # the year's figure is its records' own (no month of it left out as "no data").
+    year_total = tuple(int(n) for n in year_totals[chosen])
+    parts_of = year_total if year_total[1] == total.value else None
+    breakdowns = _victims(in_year, metric, total.value, parts_of, threshold, chosen, policy)
+    areas, areas_shown = _areas(
+        records, places, total.value, parts_of, threshold, label, chosen, policy
+    )
     if areas is not None:
         breakdowns.insert(0, areas)
     return _replace(page, tables=tables + breakdowns, areas_shown=areas_shown)
@@ -486,11 +509,11 @@ def _year_to_date(label, months_table, years, start, end, threshold):
             elif fewer:
                 before = Cell(fewer_than(threshold), None, "fewer")
             else:
-                before = Cell(count(value), value)
+                before = Cell(count_label(value), value)
         elif 1 <= value <= threshold:
             before = Cell(fewer_than(threshold), None, "fewer")
         else:
-            before = Cell(count(value), value)
+            before = Cell(count_label(value), value)
         span = _month_span(dt.date(end.year, 1, 1), end)
         labels = (f"{span} {years[r - 1]}", f"{span} {years[r]}")
     table = Table(
@@ -520,26 +543,39 @@ def _year_to_date(label, months_table, years, start, end, threshold):
     return table, sentence
 
 
-def _areas(in_year, counted, places, total, threshold, label, year):
+def _areas(records, places, total, parts_of, threshold, label, year, policy):
     from gvrs.incidents.models import Area
 
-    counts = {
-        name: 0
-        for name in Area.objects.filter(jurisdiction_id__in=places)
-        .order_by()
-        .values_list("name", flat=True)
-        .distinct()[:1000]
-    }
-    if not counts:
+    names = dict(
+        Area.objects.filter(jurisdiction_id__in=places).order_by().values_list("pk", "name")[:1000]
+    )
+    if not names:
         return None, []  # a place without areas has no table of them
-    for name, n in (
-        in_year.exclude(area__isnull=True)
-        .values("area__name")
-        .annotate(n=counted)
-        .order_by()
-        .values_list("area__name", "n")
-    ):
-        counts[name] = counts.get(name, 0) + int(n or 0)
+    labels = sorted(set(names.values()))
+    index = {name: k for k, name in enumerate(labels)}
+    inside = records.year == year
+    # Records with no area (or one of another place) are a part of their own, keyed by
+    # their records: the last group.
+    groups = [
+        index[names[int(a)]] if int(a) in names else len(labels) for a in records.area[inside]
+    ]
+    ids, weights = records.pk[inside], records.weight[inside]
+    n = len(labels) + 1
+    found = None
+    if parts_of is not None:
+        found = policy.parts("incident", ids, groups, n, parts_of, weights)
+    if found is None:
+        # The areas' own figures (the overview's), "area not recorded" a part like them, and
+        # the table's own total.
+        _counts, shown = policy.grouped(
+            PUBLIC, Records.INCIDENTS, "incident", ids, groups, n, weights=weights
+        )
+        counts = {name: int(shown[k]) for k, name in enumerate(labels)}
+        counts["area not recorded"] = int(shown[-1])
+        total = None
+    else:
+        # Fitted to the year's figure: records with no area are the rest.
+        counts = {name: int(found[1][k]) for k, name in enumerate(labels)}
     table = _one_way(
         "areas",
         _("%(metric)s by area, %(year)s") % {"metric": label, "year": year},
@@ -555,39 +591,79 @@ def _areas(in_year, counted, places, total, threshold, label, year):
     return table, shown
 
 
-def _victims(in_year, metric, total, threshold, year) -> list[Table]:
+def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[Table]:
     people = PersonInvolved.objects.filter(
         _persons_filter(metric), role=PersonInvolved.Role.VICTIM, incident__in=in_year
     )
     rows = list(
-        people.values("incident__source", "age", "age_group", "sex", "race_ethnicity", "ethnicity")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list(
-            "incident__source", "age", "age_group", "sex", "race_ethnicity", "ethnicity", "n"
+        people.order_by().values_list(
+            "pk",
+            "incident_id",
+            "incident__source",
+            "age",
+            "age_group",
+            "sex",
+            "race_ethnicity",
+            "ethnicity",
         )
     )
-    # Every age group is listed, a group with no victims as 0.
-    by_age: dict[str, int] = {label: 0 for _, _, label in AGE_GROUPS}
-    by_sex: dict[str, int] = {}
-    by_race: dict[str, int] = {}
-    # Ethnicity where a source records it apart from race (NIBRS): its own table.
-    by_ethnicity: dict[str, int] = {}
-    for source, age, group, sex, race, ethnicity, n in rows:
-        e = ethnicity or NOT_RECORDED
-        by_ethnicity[e] = by_ethnicity.get(e, 0) + n
-        a = _age_group(age, group or "")
-        by_age[a] = by_age.get(a, 0) + n
+    # Each victim's value in each table. Every age group is listed, a group with no victims
+    # as 0; ethnicity where a source records it apart from race (NIBRS) is its own table.
+    values: dict[str, list[str]] = {"age": [], "sex": [], "race": [], "ethnicity": []}
+    for _pk, _incident, source, age, group, sex, race, ethnicity in rows:
+        values["ethnicity"].append(ethnicity or NOT_RECORDED)
+        values["age"].append(_age_group(age, group or ""))
         s = (sex or "").replace("_", " ") or NOT_RECORDED
-        s = NOT_RECORDED if s == "unknown" else s
-        by_sex[s] = by_sex.get(s, 0) + n
-        r = code_label(source, "victim_race", race) if race else NOT_RECORDED
-        by_race[r] = by_race.get(r, 0) + n
-    # Victims of an incident count can outnumber incidents: such a table keeps its own total.
-    expected = total if metric.unit == "people" else sum(n for *_, n in rows)
-    unit = _("People") if metric.unit == "people" else _("Victims in these incidents")
+        values["sex"].append(NOT_RECORDED if s == "unknown" else s)
+        values["race"].append(code_label(source, "victim_race", race) if race else NOT_RECORDED)
+    # A metric of people counts each victim once (its record key, as the overview's Victims
+    # panel); a metric of incidents counts each incident once per value of its victims.
+    by_people = metric.unit == "people"
+    fitted: dict[str, bool] = {}
+
+    def figures(key: str, listed: tuple[str, ...] = ()) -> dict[str, int]:
+        labels = sorted(set(values[key]) | set(listed))
+        index = {label: k for k, label in enumerate(labels)}
+        if by_people:
+            pairs = [(row[0], index[v]) for row, v in zip(rows, values[key], strict=True)]
+            kind = "person"
+        else:
+            pairs = sorted({(row[1], index[v]) for row, v in zip(rows, values[key], strict=True)})
+            kind = "incident"
+        ids = [pk for pk, _ in pairs]
+        groups = [g for _, g in pairs]
+        # People add up to the year's figure when they can (the rest: "no person record");
+        # otherwise, and for incidents counted once per value of their victims, the figures
+        # of the overview's Victims panel and the table's own total.
+        found = None
+        if by_people and parts_of is not None:
+            found = policy.parts(kind, ids, groups, len(labels), parts_of)
+        if found is None:
+            fitted[key] = False
+            _counts, shown = policy.grouped(
+                PUBLIC, Records.INCIDENTS, kind, ids, groups, len(labels)
+            )
+        else:
+            fitted[key] = True
+            shown = found[1]
+        return {label: int(shown[k]) for k, label in enumerate(labels)}
+
+    by_age = figures("age", tuple(label for _, _, label in AGE_GROUPS))
+    by_sex = figures("sex")
+    by_race = figures("race")
+    by_ethnicity = figures("ethnicity")
+
+    def expected(key: str) -> int | None:
+        return total if fitted[key] else None
+
+    unit = _("People") if by_people else _("Incidents")
     rest = gettext_noop("no person record")
     note = _("As recorded by the police; a victim counts once.")
+    if not by_people:
+        note = _(
+            "As recorded by the police; an incident with victims of several values counts "
+            "under each."
+        )
     ethnicity = []
     if set(by_ethnicity) - {NOT_RECORDED}:
         ethnicity.append(
@@ -596,7 +672,7 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
                 _("Victims by ethnicity, %(year)s") % {"year": year},
                 _("Ethnicity"),
                 by_ethnicity,
-                expected,
+                expected("ethnicity"),
                 threshold,
                 unit,
                 note + " " + _("Recorded apart from race where the source does (NIBRS)."),
@@ -609,7 +685,7 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
             _("Victims by age group, %(year)s") % {"year": year},
             _("Age group"),
             by_age,
-            expected,
+            expected("age"),
             threshold,
             unit,
             note,
@@ -620,7 +696,7 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
             _("Victims by sex, %(year)s") % {"year": year},
             _("Sex"),
             by_sex,
-            expected,
+            expected("sex"),
             threshold,
             unit,
             note,
@@ -631,7 +707,7 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
             _("Victims by race or ethnicity, %(year)s") % {"year": year},
             _("Race or ethnicity"),
             by_race,
-            expected,
+            expected("race"),
             threshold,
             unit,
             note,
@@ -639,3 +715,37 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
         ),
         *ethnicity,
     ]
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The incidents a page counts, one entry each: identity, day, year, area, weight (how
+    many the metric counts in it)."""
+
+    pk: np.ndarray
+    day: np.ndarray  # datetime64[D]
+    year: np.ndarray
+    area: np.ndarray  # the area's pk, -1 when none
+    weight: np.ndarray
+
+
+def _records(selected, metric: Metric) -> _Records:
+    """One query for every incident the page counts (those counting for at least one)."""
+    if metric.count in RECORD_WEIGHT:
+        weighted = selected.annotate(weight=RECORD_WEIGHT[metric.count])
+    else:
+        weighted = selected.annotate(weight=count_expression(metric))
+    rows = list(
+        weighted.filter(weight__gt=0)
+        .values_list("pk", "occurred_on", "area_id", "weight")
+        .order_by()
+    )
+    frame = pd.DataFrame(rows, columns=["pk", "day", "area", "weight"])
+    day = pd.to_datetime(frame["day"]).to_numpy(dtype="datetime64[D]")
+    return _Records(
+        pk=frame["pk"].to_numpy(dtype=np.int64),
+        day=day,
+        year=day.astype("datetime64[Y]").astype(np.int64) + 1970,
+        area=frame["area"].fillna(-1).to_numpy(dtype=np.int64),
+        weight=frame["weight"].to_numpy(dtype=np.int64),
+    )

@@ -261,6 +261,14 @@ def page_csv(page: PublicPage) -> bytes:
             _("counts from 1 to %(threshold)s shown as %(label)s")
             % {"threshold": page.threshold, "label": page.fewer_label},
         ),
+        (
+            "perturbation",
+            _(
+                "every figure is its count moved by a fixed amount of at most %(within)s "
+                "(cell-key method; 0 is never moved); totals are sums of the figures shown"
+            )
+            % {"within": page.perturbed_within},
+        ),
         ("sources", "; ".join(page.sources)),
     ]
     for name, value in meta:
