@@ -63,6 +63,9 @@ class CountSeries:
     # The place's primary source of incident records for this metric (the one its headline
     # figures come from); other sources stand beside it.
     primary: bool = False
+    # Counted from incidents for a place that holds others, where the source records only
+    # some of them: "incidents recorded in 1 of 58 counties" (said with its coverage).
+    partial: str = ""
 
     @property
     def from_incidents(self) -> bool:
@@ -80,6 +83,8 @@ class CountSeries:
         phrase = coverage_phrase(self.covered_through, today)
         if self.gaps:
             phrase += "; no data for " + ", ".join(gap_label(a, b) for a, b in self.gaps)
+        if self.partial:
+            phrase += f"; {self.partial}"
         return phrase
 
     def gap_in(self, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
