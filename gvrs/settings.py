@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "gvrs.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language on the public pages (cookie, else the browser's preference).
+    "gvrs.i18n.PublicLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -285,6 +287,13 @@ FORMAT_MODULE_PATH = ["gvrs.formats"]
 # Stored instants are UTC; an incident's wall-clock time is read in its jurisdiction's zone.
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The public pages are published in English and Spanish (docs/public.md); the rest of the site
+# is in English. The catalogues are gvrs/locale/<lang>/LC_MESSAGES/django.po and its .mo.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+# The reader's choice of language, remembered for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 # A street basemap for maps: a MapLibre style URL (…/style.json) or a raster tile URL template
 # (https://tiles.example.org/{z}/{x}/{y}.png). Unset, maps draw area boundaries on a plain
@@ -384,6 +393,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("GVRS_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
