@@ -3,11 +3,16 @@
 loaded. Target (issue 5): p95 under 300 ms. Uses wrk (Debian package `wrk`).
 
     python bench/web_bench.py [--rows 1000000] [--seconds 20] [--connections 20]
-                              [--baseline REV]
+                              [--baseline REV] [--role ROLE] [--public]
 
 With ``--baseline REV`` the same registry is served by that revision's source too (taken
 from git, run with this environment's packages) and the two are measured in turn, baseline
 first, in one run (issue 25: before/after in one run).
+
+``--role`` signs in as that role (default: strategy analyst; ``viewer`` for issue 24's
+target). ``--public`` publishes the place and measures its public page too, anonymously, on
+the same server (issue 24: the overview and the public page within 1.5x of their p95 before
+the disclosure policy).
 
 The first request computes the dashboard (reported as "cold"); the load then measures what
 users see while the registry does not change (the dashboard is cached per registry version).
@@ -74,6 +79,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--baseline", default="", help="a git revision to compare against")
+    parser.add_argument("--role", default="strategy analyst", help="the signed-in user's role")
+    parser.add_argument("--public", action="store_true", help="measure the public page too")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not shutil.which("wrk"):
@@ -97,7 +104,16 @@ def main() -> None:
                     "from django.contrib.auth.models import User, Group; "
                     "from gvrs.accounts.roles import sync_roles; sync_roles(); "
                     "u = User.objects.create_user('bench', password='bench-password-123'); "
-                    "u.groups.add(Group.objects.get(name='strategy analyst'))"
+                    f"u.groups.add(Group.objects.get(name={args.role!r}))"
+                )
+                + (
+                    "; from gvrs.incidents.models import Jurisdiction; "
+                    "from gvrs.public.models import PublicDashboard; "
+                    "PublicDashboard.objects.update_or_create("
+                    "jurisdiction=Jurisdiction.objects.get(slug='bench-city'), "
+                    "defaults={'enabled': True})"
+                    if args.public
+                    else ""
                 ),
             ],
             env=env,
@@ -110,21 +126,41 @@ def main() -> None:
         results = []
         for label, source in sources.items():
             results.append((label, *_measure(env, source, tmp, args)))
-    for label, loaded_cold, out, size in results:
+    for label, loaded_cold, out, size, public in results:
         cold = loaded_cold
-        result = dict(re.findall(r"(\w+)=(\d+)", out.split("RESULT", 1)[1]))
-        rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
         print(
             f"{label}: incidents loaded {loaded['incidents']:,}; page {size / 1024:.0f} KB; "
             f"cold first render {cold * 1000:.0f} ms"
         )
-        print(
-            f"  overview page, {args.connections} concurrent users, {args.seconds} s: "
-            f"p50 {int(result['p50']) / 1000:.1f} ms, p95 {int(result['p95']) / 1000:.1f} ms, "
-            f"p99 {int(result['p99']) / 1000:.1f} ms; {rps} requests/s; "
-            f"{result['requests']} requests, {result['errors']} errors"
-        )
+        _report(f"overview page as {args.role}", out, args)
+        if public is not None:
+            public_cold, public_out, public_size = public
+            print(
+                f"  public page {public_size / 1024:.0f} KB, cold first render "
+                f"{public_cold * 1000:.0f} ms"
+            )
+            _report("public page, anonymous", public_out, args)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _report(what: str, out: str, args) -> None:
+    result = dict(re.findall(r"(\w+)=(\d+)", out.split("RESULT", 1)[1]))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+    print(
+        f"  {what}, {args.connections} concurrent users, {args.seconds} s: "
+        f"p50 {int(result['p50']) / 1000:.1f} ms, p95 {int(result['p95']) / 1000:.1f} ms, "
+        f"p99 {int(result['p99']) / 1000:.1f} ms; {rps} requests/s; "
+        f"{result['requests']} requests, {result['errors']} errors"
+    )
+
+
+def _wrk(url: str, script: Path, args, cookie: str | None) -> str:
+    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "-s", str(script)]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    return subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, timeout=args.seconds + 60
+    ).stdout
 
 
 def _checkout(rev: str, into: Path) -> Path:
@@ -141,7 +177,7 @@ def _checkout(rev: str, into: Path) -> Path:
     return into
 
 
-def _measure(env: dict, source: Path | None, tmp: Path, args) -> tuple[float, str, int]:
+def _measure(env: dict, source: Path | None, tmp: Path, args):
     """Serve the registry with ``source`` (None: this checkout), sign in, load it with wrk."""
     env = {**env, "GVRS_ALLOWED_HOSTS": "127.0.0.1"}
     if source is not None:
@@ -174,27 +210,21 @@ def _measure(env: dict, source: Path | None, tmp: Path, args) -> tuple[float, st
         session, cold, size = sign_in(base)
         script = tmp / "report.lua"
         script.write_text(WRK_SCRIPT)
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                f"-c{args.connections}",
-                f"-d{args.seconds}s",
-                "-s",
-                str(script),
-                "-H",
-                f"Cookie: sessionid={session}",
-                f"{base}/j/bench-city/",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=args.seconds + 60,
-        ).stdout
+        out = _wrk(f"{base}/j/bench-city/", script, args, f"sessionid={session}")
+        public = None
+        if args.public:
+            started = time.perf_counter()
+            response = urllib.request.urlopen(f"{base}/public/bench-city/", timeout=600)
+            body = response.read()
+            public_cold = time.perf_counter() - started
+            if response.status != 200:
+                sys.exit(f"the public page did not render: {response.status}")
+            public_out = _wrk(f"{base}/public/bench-city/", script, args, None)
+            public = (public_cold, public_out, len(body))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return cold, out, size
+    return cold, out, size, public
 
 
 if __name__ == "__main__":

@@ -125,11 +125,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for the logs and the time for the metrics, around everything else.
+    "gvrs.operations.logs.RequestMiddleware",
+    # /healthz, /readyz and /metrics, answered before host checks, redirects and sessions.
+    "gvrs.operations.health.OperationsMiddleware",
     "gvrs.accounts.throttle.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gvrs.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language on the public pages (cookie, else the browser's preference).
+    "gvrs.i18n.PublicLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -241,7 +247,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The cache lives in the database so that any number of stateless app servers share it.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        # Django's database cache, counting hits and misses for the metrics.
+        "BACKEND": "gvrs.operations.metrics.CountingDatabaseCache",
         "LOCATION": "gvrs_cache",
         "TIMEOUT": 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 5000},
@@ -288,6 +295,13 @@ FORMAT_MODULE_PATH = ["gvrs.formats"]
 # Stored instants are UTC; an incident's wall-clock time is read in its jurisdiction's zone.
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The public pages are published in English and Spanish (docs/public.md); the rest of the site
+# is in English. The catalogues are gvrs/locale/<lang>/LC_MESSAGES/django.po and its .mo.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+# The reader's choice of language, remembered for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 # A street basemap for maps: a MapLibre style URL (…/style.json) or a raster tile URL template
 # (https://tiles.example.org/{z}/{x}/{y}.png). Unset, maps draw area boundaries on a plain
@@ -391,6 +405,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("GVRS_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -398,13 +413,37 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Operations (gvrs.operations.health, docs/deploy.md): /metrics is readable with
+# "Authorization: Bearer $GVRS_METRICS_TOKEN", or with no token set from loopback only;
+# /readyz wants a worker heartbeat younger than GVRS_WORKER_STALE_S seconds.
+GVRS_METRICS_TOKEN = env_str("GVRS_METRICS_TOKEN")
+GVRS_WORKER_STALE_S = env_int("GVRS_WORKER_STALE_S", 60)
+# Logs: "text" lines, or "json" (one object per line, with the request id) for a log shipper.
+GVRS_LOG_FORMAT = env_str("GVRS_LOG_FORMAT", "text")
+if GVRS_LOG_FORMAT not in ("text", "json"):
+    raise ConfigurationError(f"GVRS_LOG_FORMAT={GVRS_LOG_FORMAT!r}: give text or json")
+# One log line per request from gvrs itself (gunicorn's access log has no request id).
+GVRS_ACCESS_LOG = env_bool("GVRS_ACCESS_LOG", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # A refused request (403, 404, 429) is one line, without its traceback.
-    "filters": {"no_traceback_below_500": {"()": "gvrs.security.NoTracebackBelow500"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
+    "filters": {
+        "no_traceback_below_500": {"()": "gvrs.security.NoTracebackBelow500"},
+        "request_id": {"()": "gvrs.operations.logs.RequestIdFilter"},
     },
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "gvrs.operations.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_traceback_below_500", "request_id"],
+            "formatter": GVRS_LOG_FORMAT,
+        }
+    },
+    "loggers": {"gvrs.access": {"level": "INFO"}},
     "root": {"handlers": ["console"], "level": env_str("GVRS_LOG_LEVEL", "WARNING")},
 }

@@ -245,6 +245,7 @@ def test_the_public_figures_need_no_token_and_equal_the_public_csv(city):
         for column, cell in zip(t["columns"], row["cells"], strict=True)
     }
     assert from_api == from_csv
+    assert body["perturbed_within"] == 5  # every figure within 5 of its count
     assert any(c["state"] == "fewer" for t in body["tables"] for r in t["rows"] for c in r["cells"])
     assert [p["slug"] for p in get("/public").json()] == [city]
 

@@ -122,6 +122,43 @@ def _reader_ranges(month_figures: np.ndarray, cap: int) -> list[tuple[float, flo
     return ranges
 
 
+def test_a_breakdown_adds_up_to_its_total_and_never_strays_far_from_its_own_figures():
+    """``Policy.parts``: the parts of a shown total (a public page's areas of a year) are
+    fitted to the total's figure, each within cap - 1 of the figure the same records get on
+    their own (the overview's), so the two figures together still leave every count two
+    values; when that cannot add up, None (the table keeps its own total)."""
+    policy = Policy(key=KEY)
+    cap = policy.noise.cap
+    rng = np.random.default_rng(5)
+    fitted = 0
+    for trial in range(300):
+        n = int(rng.integers(1, 2000))
+        ids = np.arange(trial * 10_000, trial * 10_000 + n)
+        groups = rng.integers(0, int(rng.integers(1, 8)), size=n)
+        k = int(groups.max()) + 1
+        total = (n, int(policy.protect(PUBLIC, Records.INCIDENTS, [n], [trial])[0]))
+        counts, own = policy.grouped(PUBLIC, Records.INCIDENTS, "incident", ids, groups, k)
+        found = policy.parts("incident", ids, groups, k, total)
+        if found is None:
+            continue
+        fitted += 1
+        parts_counts, shown = found
+        assert parts_counts[:k].tolist() == counts.tolist() and parts_counts[k] == 0
+        assert int(shown.sum()) == total[1] and shown[k] == 0
+        assert (np.abs(shown[:k] - own) <= cap - 1).all()
+        assert (np.abs(shown[:k] - counts) <= cap).all() and (shown[:k][counts == 0] == 0).all()
+        # Both figures within cap of the count: at least two counts fit both.
+        low = np.maximum(np.maximum(shown[:k], own) - cap, np.where(counts > 0, 1, 0))
+        high = np.minimum(shown[:k], own) + cap
+        assert (high - low >= 1).all()
+    assert fitted > 250
+    # The rest of a total with fewer records than it counts is a part of its own.
+    counts, shown = policy.parts("person", range(20), [0] * 12 + [1] * 8, 2, (23, 25))
+    assert counts.tolist() == [12, 8, 3] and int(shown.sum()) == 25
+    # More records than the total: no breakdown adds up to it.
+    assert policy.parts("person", range(20), [0] * 20, 1, (10, 10)) is None
+
+
 def test_no_reader_pins_a_month_of_a_whole_year():
     rng = np.random.default_rng(11)
     cap = NoiseTable().cap

@@ -1,5 +1,5 @@
 """The public figures of a published place, without a token: exactly what its public dashboard
-and its ``data.csv`` show (``gvrs.public.published.build_page``), suppression applied; a
+and its ``data.csv`` show (``gvrs.public.published.build_page``), perturbed and suppressed; a
 place that is not published answers as a place that does not exist."""
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def public_figures(
             "metric": page.metric.name,
             "label": page.metric.label,
             "threshold": page.threshold,
+            "perturbed_within": page.perturbed_within,
             "coverage": page.coverage,
             "published_from": page.published_from,
             "published_through": page.published_through,

@@ -47,6 +47,8 @@ class Inside(Schema):
     published_year: int | None
     published_homicides: int | None
     incidents_12_months: int | None
+    # Where the place publishes none of its own: "sum of 12 places inside".
+    published_note: str = ""
 
 
 class Children(Schema):
@@ -308,6 +310,8 @@ class PublicFigures(Schema):
     metric: str
     label: str
     threshold: int
+    # Every figure is its count moved by at most this much (docs/disclosure.md).
+    perturbed_within: int
     coverage: str
     published_from: dt.date | None
     published_through: dt.date | None

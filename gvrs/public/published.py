@@ -1,8 +1,13 @@
-"""What a place's public dashboard publishes: every figure already suppressed, as labels.
+"""What a place's public dashboard publishes: every figure perturbed and suppressed, as labels.
 
 Nothing here keeps a hidden count. The page, its charts and its CSV are all made from the
 ``PublicPage`` this module returns, so the download is exactly what is shown and no template
 or chart can print a number the suppression hid.
+
+Every count is perturbed by the disclosure policy's cell-key method first (the same figures
+the overview shows a partner: ``Policy.monthly``, ``Policy.grouped``), so that the pages of
+nested places, or of one place before and after new data, cannot be combined into a count
+(docs/disclosure.md); the suppression below then works on those figures.
 
 The figures and how they hang together (each linear relation a reader could use is audited):
 
@@ -18,8 +23,9 @@ The figures and how they hang together (each linear relation a reader could use 
   is loaded (a rate of a hidden count would reveal it).
 - **Breakdowns of one whole year** (areas, victims' age group, sex, race): each its own table
   with complementary suppression. They are published only for a year whose total is shown in
-  the table of months, and each adds up to that same total (an "area not recorded" or
-  "not recorded" row holds the rest), so the tables share one shown number and nothing else.
+  the table of months, and each adds up to that same total when its figures can be fitted to
+  it (``Policy.parts``; an "area not recorded" or "no person record" row holds the rest),
+  otherwise it keeps its own total.
 """
 
 from __future__ import annotations
@@ -29,16 +35,23 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Count, Max, Q
+import pandas as pd
+from django.db.models import Max, Q
+from django.utils import dateformat
+from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import gettext as _
 
+from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis.coverage import coverage_phrase
-from gvrs.analysis.disclosure import ExtraFigure, disclosed
+from gvrs.analysis.disclosure import PUBLIC, ExtraFigure, Records, disclosed
+from gvrs.analysis.disclosure.windows import months_between
 from gvrs.analysis.inference import compare_counts
-from gvrs.analysis.narrative import change_sentence
-from gvrs.analysis.suppression import MISSING, SUPPRESSED, SuppressedTable, suppress_table
+from gvrs.analysis.narrative import change_sentence, count_text, localize_number, month_abbr
+from gvrs.analysis.suppression import SuppressedTable, suppress_table
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction, PersonInvolved, Population
 from gvrs.reports.labels import code_label, source_title
+from gvrs.reports.protected import RECORD_WEIGHT
 from gvrs.reports.series import (
     count_expression,
     coverage_gaps,
@@ -46,18 +59,49 @@ from gvrs.reports.series import (
     metric_filter,
 )
 
-MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
+# The page is built in the language active when ``build_page`` runs (the view activates the
+# reader's): every word through the gettext catalogue (gvrs/locale), every number and month
+# through ``gvrs.analysis.narrative``'s formatting of that language. Labels are compared
+# below (``NOT_RECORDED``, ``TOTAL``) in English, and translated when shown.
+MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]  # English, kept for old callers
 AGE_GROUPS = ((0, 17, "under 18"), (18, 24, "18–24"), (25, 34, "25–34"), (35, 44, "35–44"))
 AGE_GROUPS += ((45, 54, "45–54"), (55, 200, "55 and over"))
 NOT_RECORDED = "not recorded"
 TOTAL = "Total"
+# Marked for the catalogue; translated when shown.
+_AGE_WORDS = [gettext_noop("under 18"), gettext_noop("55 and over"), gettext_noop("Total")]
 
-REVISION_POLICY = (
+REVISION_POLICY = gettext_noop(
     "Figures are recounted from the registry whenever new data are imported: a late report, "
     "a reclassified incident or a corrected record changes past months, so a figure may differ "
     "from the one shown last week. The download says when it was made and through which day "
     "the data run. Earlier versions are not kept on this page."
 )
+
+
+def language() -> str:
+    """The active language as the analysis modules take it: "en" or "es"."""
+    code = (get_language() or "en")[:2]
+    return code if code in ("en", "es") else "en"
+
+
+def month_names() -> list[str]:
+    """The month abbreviations in the active language ("Jan", or "ene")."""
+    return [month_abbr(m, language()) for m in range(1, 13)]
+
+
+def count_label(value: int) -> str:
+    """A count in the active language's conventions ("12,345", or "12 345")."""
+    return count_text(value, language())
+
+
+def long_date(day: dt.date | dt.datetime) -> str:
+    """ "1 January 2022", or "1 de enero de 2022"."""
+    return dateformat.format(day, _("j F Y"))
+
+
+def fewer_than(threshold: int) -> str:
+    return _("fewer than %(n)s") % {"n": count_label(threshold + 1)}
 
 
 class NotPublishedError(Exception):
@@ -108,10 +152,12 @@ class PublicPage:
     areas_shown: list[tuple[str, Cell]] = field(default_factory=list)  # for the map
     no_data: str = ""
     places: list[int] = field(default_factory=list)  # the place and those inside it
+    # Every figure is its count moved by at most this much (the cell-key method).
+    perturbed_within: int = 0
 
     @property
     def fewer_label(self) -> str:
-        return f"fewer than {self.threshold + 1}"
+        return fewer_than(self.threshold)
 
     @property
     def ytd_table(self) -> Table | None:
@@ -123,12 +169,13 @@ class PublicPage:
 
 def cell_of(table: SuppressedTable, i: int, j: int) -> Cell:
     if table.missing[i, j]:
-        return Cell(MISSING, None, "missing")
+        return Cell(_("no data"), None, "missing")
     if table.primary[i, j]:
-        return Cell(table.label(i, j), None, "fewer")
+        return Cell(fewer_than(table.threshold), None, "fewer")
     if table.suppressed[i, j]:
-        return Cell(SUPPRESSED, None, "suppressed")
-    return Cell(table.label(i, j), int(table.values[i, j]), "shown")
+        return Cell(_("suppressed"), None, "suppressed")
+    value = int(table.values[i, j])
+    return Cell(count_label(value), value, "shown")
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -145,7 +192,7 @@ def whole_months(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date] | Non
 
 def _month_span(start: dt.date, end: dt.date) -> str:
     """ "Jan–Oct" or "Jan" (the months of one year)."""
-    a, b = MONTHS[start.month - 1], MONTHS[end.month - 1]
+    a, b = month_names()[start.month - 1], month_names()[end.month - 1]
     return a if a == b else f"{a}–{b}"
 
 
@@ -182,31 +229,34 @@ def _one_way(
     title: str,
     header: str,
     counts: dict[str, int],
-    total: int,
+    total: int | None,
     threshold: int,
     column: str,
     note: str,
     rest_label: str,
 ) -> Table:
     """A table of categories adding up to ``total`` (the rest under ``rest_label``), with
-    complementary suppression; its total row is the year's total, shown elsewhere too."""
+    complementary suppression; its total row is the year's total, shown elsewhere too
+    (``total`` None: the table's own total)."""
     order = {label: k for k, (_, _, label) in enumerate(AGE_GROUPS)}
     # Age groups in age order, other categories by name; "not recorded" last.
     names = sorted(counts, key=lambda n: (n == NOT_RECORDED, order.get(n, len(order)), n))
     values = [counts[n] for n in names]
-    rest = total - sum(values)
+    rest = 0 if total is None else total - sum(values)
     if rest > 0:
         names.append(rest_label)
         values.append(rest)
     elif rest < 0:
-        # More records than the metric counts (a victim recorded twice): the table keeps its
-        # own total and says so.
-        note = (note + " " if note else "") + (
-            "These records add up to more than the year's count; the table's own total is shown."
+        # The parts' figures add up to more than the year's (each is moved on its own, or a
+        # victim is recorded twice): the table keeps its own total and says so.
+        note = (note + " " if note else "") + _(
+            "Its figures add up to more than the year's figure (each is moved a little on its "
+            "own); the table's own total is shown."
         )
     result = suppress_table(np.array(values, dtype=float), threshold)
-    rows = [(name, [cell_of(result, i, 0)]) for i, name in enumerate(names)]
-    rows.append((TOTAL, [cell_of(result, len(names), 0)]))
+    # Categories are translated as shown (a recorded word the catalogue lacks stays as is).
+    rows = [(_(name), [cell_of(result, i, 0)]) for i, name in enumerate(names)]
+    rows.append((_(TOTAL), [cell_of(result, len(names), 0)]))
     return Table(key, title, header, [column], rows, note)
 
 
@@ -224,7 +274,8 @@ def build_page(
     places = jurisdiction.descendant_ids()
     covering = _coverage(metric, jurisdiction, places)
     made_at = dt.datetime.now(dt.UTC)
-    sources = sorted(source_title(c.source) for c in covering)
+    sources = sorted(_(source_title(c.source)) for c in covering)
+    label = _(metric.label)
     base = PublicPage(
         jurisdiction=jurisdiction.name,
         slug=jurisdiction.slug,
@@ -237,29 +288,37 @@ def build_page(
         sources=sources,
         made_at=made_at,
         places=places,
+        perturbed_within=deployment_policy().noise.cap,
     )
     if not covering:
         if year is not None:
             raise NotPublishedError(
-                f"No data on {metric.label.lower()} here to publish for {year}."
+                _("No data on %(metric)s here to publish for %(year)s.")
+                % {"metric": label.lower(), "year": year}
             )
-        return _replace(base, no_data=f"No incident data on {metric.label.lower()} yet.")
+        return _replace(
+            base, no_data=_("No incident data on %(metric)s yet.") % {"metric": label.lower()}
+        )
     first = min(c.first for c in covering)
     last = max(c.last for c in covering)
     last_imported = ImportRun.objects.filter(
         source__in=[c.source for c in covering],
         status__in=(ImportRun.Status.SUCCEEDED, ImportRun.Status.PARTIAL),
     ).aggregate(at=Max("finished_at"))["at"]
-    coverage = (
-        f"Incident records from {first:%-d %B %Y} to {last:%-d %B %Y} "
-        f"({coverage_phrase(last, today)})"
-    )
+    coverage = _("Incident records from %(first)s to %(last)s (%(freshness)s)") % {
+        "first": long_date(first),
+        "last": long_date(last),
+        "freshness": coverage_phrase(last, today, lang=language()),
+    }
     months = whole_months(first, last)
     base = _replace(base, coverage=coverage, last_imported=last_imported)
     if months is None:
         if year is not None:
-            raise NotPublishedError(f"{year} is outside the data's coverage ({coverage}).")
-        return _replace(base, no_data="The data do not yet cover a whole month.")
+            raise NotPublishedError(
+                _("%(year)s is outside the data's coverage (%(coverage)s).")
+                % {"year": year, "coverage": coverage}
+            )
+        return _replace(base, no_data=_("The data do not yet cover a whole month."))
     start, end = months
     base = _replace(base, published_from=start, published_through=end)
     selected = Incident.objects.filter(
@@ -269,20 +328,22 @@ def build_page(
         occurred_on__gte=start,
         occurred_on__lte=end,
     )
-    counted = count_expression(metric)
+    policy = deployment_policy()
+    records = _records(selected, metric)
 
-    # The table of months: one grouped query.
+    # The table of months: every month's figure perturbed by the cell-key method (the same
+    # figures a partner reads on the overview), consistent within whole years.
     years = list(range(start.year, end.year + 1))
     grid = np.zeros((len(years), 12))
-    # Counted per day in the database (an index range; extracting months there runs a Python
-    # function per row on SQLite), summed into months here: a few thousand rows.
-    for day, n in (
-        selected.values("occurred_on")
-        .annotate(n=counted)
-        .order_by()
-        .values_list("occurred_on", "n")
-    ):
-        grid[day.year - start.year, day.month - 1] += n or 0
+    n_months = len(months_between(start, end))
+    month_counts, figures = policy.monthly(
+        "incident", records.pk, records.day, start, n_months, weights=records.weight
+    )
+    year_totals: dict[int, tuple[int, int]] = {}  # year: (count, figure) of its records
+    for k, first_day in enumerate(months_between(start, end)):
+        grid[first_day.year - start.year, first_day.month - 1] = figures[0, k]
+        count, figure = year_totals.get(first_day.year, (0, 0))
+        year_totals[first_day.year] = (count + month_counts[0, k], figure + figures[0, k])
     gaps = coverage_gaps(covering, first, last)
     for r, y in enumerate(years):
         for m in range(1, 13):
@@ -304,20 +365,25 @@ def build_page(
         (label, [cell_of(months_table, r, j) for j in range(13)])
         for r, label in enumerate(row_labels)
     ]
-    rows.append((f"All years ({span})", [cell_of(months_table, len(years), j) for j in range(13)]))
+    rows.append(
+        (
+            _("All years (%(span)s)") % {"span": span},
+            [cell_of(months_table, len(years), j) for j in range(13)],
+        )
+    )
     tables = [
         Table(
             "months",
-            f"{metric.label} by month",
-            "Year",
-            [*MONTHS, TOTAL],
+            _("%(metric)s by month") % {"metric": label},
+            _("Year"),
+            [*month_names(), _(TOTAL)],
             rows,
-            "Each year's total is its annual count (the last year's, its count so far).",
+            _("Each year's total is its annual count (the last year's, its count so far)."),
         )
     ]
 
     # Year to date against the same months of last year.
-    ytd_table, sentence = _year_to_date(metric, months_table, years, start, end, threshold)
+    ytd_table, sentence = _year_to_date(label, months_table, years, start, end, threshold)
     if ytd_table is not None:
         tables.append(ytd_table)
 
@@ -329,23 +395,26 @@ def build_page(
     for r, y in enumerate(years):
         if row_labels[r] != str(y) or not populations.get(y):
             continue
-        count = cell_of(months_table, r, 12)
-        people = Cell(f"{populations[y]:,}", populations[y])
-        if count.value is None:
-            rate = Cell(SUPPRESSED, None, "suppressed")
+        counted_cell = cell_of(months_table, r, 12)
+        people = Cell(count_label(populations[y]), populations[y])
+        if counted_cell.value is None:
+            rate = Cell(_("suppressed"), None, "suppressed")
         else:
-            per = 100_000 * count.value / populations[y]
-            rate = Cell(f"{per:,.1f}", None, "shown")
-        rate_rows.append((str(y), [count, people, rate]))
+            per = 100_000 * counted_cell.value / populations[y]
+            rate = Cell(localize_number(f"{per:,.1f}", language()), None, "shown")
+        rate_rows.append((str(y), [counted_cell, people, rate]))
     if rate_rows:
         tables.append(
             Table(
                 "rates",
-                f"{metric.label} per 100,000 residents",
-                "Year",
-                ["Count", "Population", "Per 100,000"],
+                _("%(metric)s per 100,000 residents") % {"metric": label},
+                _("Year"),
+                [_("Count"), _("Population"), _("Per 100,000")],
                 rate_rows,
-                "Whole years with a population loaded; a rate of a suppressed count is not shown.",
+                _(
+                    "Whole years with a population loaded; a rate of a suppressed count is "
+                    "not shown."
+                ),
             )
         )
 
@@ -356,9 +425,16 @@ def build_page(
     ]
     if year is not None and year not in whole_years:
         raise NotPublishedError(
-            f"{year} is not a whole year inside the data's coverage; the page publishes "
-            f"{', '.join(map(str, whole_years)) or 'no whole year yet'} "
-            f"(data from {start:%-d %B %Y} to {end:%-d %B %Y})."
+            _(
+                "%(year)s is not a whole year inside the data's coverage; the page publishes "
+                "%(years)s (data from %(first)s to %(last)s)."
+            )
+            % {
+                "year": year,
+                "years": ", ".join(map(str, whole_years)) or _("no whole year yet"),
+                "first": long_date(start),
+                "last": long_date(end),
+            }
         )
     chosen = year if year is not None else (shown_years[-1] if shown_years else None)
     page = _replace(
@@ -371,19 +447,28 @@ def build_page(
     if chosen is None:
         return _replace(
             page,
-            breakdown_note="No whole year's total can be shown yet, so no breakdown is published.",
+            breakdown_note=_(
+                "No whole year's total can be shown yet, so no breakdown is published."
+            ),
         )
     total = cell_of(months_table, years.index(chosen), 12)
     if total.value is None:
         return _replace(
             page,
             breakdown_note=(
-                f"The breakdowns of {chosen} are not published: its total is suppressed."
+                _("The breakdowns of %(year)s are not published: its total is suppressed.")
+                % {"year": chosen}
             ),
         )
     in_year = selected.filter(occurred_on__year=chosen)
-    breakdowns = _victims(in_year, metric, total.value, threshold, chosen)
-    areas, areas_shown = _areas(in_year, counted, places, total.value, threshold, metric, chosen)
+    # A breakdown adds up to the year's figure when it can (``Policy.parts``): only when
+    # the year's figure is its records' own (no month of it left out as "no data").
+    year_total = tuple(int(n) for n in year_totals[chosen])
+    parts_of = year_total if year_total[1] == total.value else None
+    breakdowns = _victims(in_year, metric, total.value, parts_of, threshold, chosen, policy)
+    areas, areas_shown = _areas(
+        records, places, total.value, parts_of, threshold, label, chosen, policy
+    )
     if areas is not None:
         breakdowns.insert(0, areas)
     return _replace(page, tables=tables + breakdowns, areas_shown=areas_shown)
@@ -395,7 +480,7 @@ def _replace(page: PublicPage, **changes) -> PublicPage:
     return replace(page, **changes)
 
 
-def _year_to_date(metric, months_table, years, start, end, threshold):
+def _year_to_date(label, months_table, years, start, end, threshold):
     """The running year's count so far against the same months last year; when the last
     published month is December, the last whole year against the one before."""
     r = len(years) - 1
@@ -420,141 +505,209 @@ def _year_to_date(metric, months_table, years, start, end, threshold):
             fewer = 1 <= value <= threshold
             extra = ExtraFigure(mask, 1, threshold) if fewer else ExtraFigure(mask, value, value)
             if disclosed(months_table, [extra]):
-                before = Cell(SUPPRESSED, None, "suppressed")
+                before = Cell(_("suppressed"), None, "suppressed")
             elif fewer:
-                before = Cell(f"fewer than {threshold + 1}", None, "fewer")
+                before = Cell(fewer_than(threshold), None, "fewer")
             else:
-                before = Cell(f"{value:,}", value)
+                before = Cell(count_label(value), value)
         elif 1 <= value <= threshold:
-            before = Cell(f"fewer than {threshold + 1}", None, "fewer")
+            before = Cell(fewer_than(threshold), None, "fewer")
         else:
-            before = Cell(f"{value:,}", value)
+            before = Cell(count_label(value), value)
         span = _month_span(dt.date(end.year, 1, 1), end)
         labels = (f"{span} {years[r - 1]}", f"{span} {years[r]}")
     table = Table(
         "year_to_date",
-        "Year to date against last year" if end.month != 12 else "Last year against the one before",
-        "Period",
-        ["Count"],
+        _("Year to date against last year")
+        if end.month != 12
+        else _("Last year against the one before"),
+        _("Period"),
+        [_("Count")],
         [(labels[1], [now]), (labels[0], [before])],
     )
     if now.value is None or before.value is None:
-        sentence = (
-            f"{metric.label}: no change is published for {labels[1]} against {labels[0]}, "
-            "because a count it needs is suppressed (small counts, and counts that would "
-            "reveal them, are not published)."
-        )
+        sentence = _(
+            "%(metric)s: no change is published for %(now)s against %(before)s, because a "
+            "count it needs is suppressed (small counts, and counts that would reveal them, "
+            "are not published)."
+        ) % {"metric": label, "now": labels[1], "before": labels[0]}
     else:
+        # The sentence is generated in the reader's language from the figures themselves.
         sentence = change_sentence(
-            metric.label, compare_counts(before.value, now.value), labels[0], labels[1]
+            label,
+            compare_counts(before.value, now.value),
+            labels[0],
+            labels[1],
+            lang=language(),
         )
     return table, sentence
 
 
-def _areas(in_year, counted, places, total, threshold, metric, year):
+def _areas(records, places, total, parts_of, threshold, label, year, policy):
     from gvrs.incidents.models import Area
 
-    counts = {
-        name: 0
-        for name in Area.objects.filter(jurisdiction_id__in=places)
-        .order_by()
-        .values_list("name", flat=True)
-        .distinct()[:1000]
-    }
-    if not counts:
+    names = dict(
+        Area.objects.filter(jurisdiction_id__in=places).order_by().values_list("pk", "name")[:1000]
+    )
+    if not names:
         return None, []  # a place without areas has no table of them
-    for name, n in (
-        in_year.exclude(area__isnull=True)
-        .values("area__name")
-        .annotate(n=counted)
-        .order_by()
-        .values_list("area__name", "n")
-    ):
-        counts[name] = counts.get(name, 0) + int(n or 0)
+    labels = sorted(set(names.values()))
+    index = {name: k for k, name in enumerate(labels)}
+    inside = records.year == year
+    # Records with no area (or one of another place) are a part of their own, keyed by
+    # their records: the last group.
+    groups = [
+        index[names[int(a)]] if int(a) in names else len(labels) for a in records.area[inside]
+    ]
+    ids, weights = records.pk[inside], records.weight[inside]
+    n = len(labels) + 1
+    found = None
+    if parts_of is not None:
+        found = policy.parts("incident", ids, groups, n, parts_of, weights)
+    if found is None:
+        # The areas' own figures (the overview's), "area not recorded" a part like them, and
+        # the table's own total.
+        _counts, shown = policy.grouped(
+            PUBLIC, Records.INCIDENTS, "incident", ids, groups, n, weights=weights
+        )
+        counts = {name: int(shown[k]) for k, name in enumerate(labels)}
+        counts["area not recorded"] = int(shown[-1])
+        total = None
+    else:
+        # Fitted to the year's figure: records with no area are the rest.
+        counts = {name: int(found[1][k]) for k, name in enumerate(labels)}
     table = _one_way(
         "areas",
-        f"{metric.label} by area, {year}",
-        "Area",
+        _("%(metric)s by area, %(year)s") % {"metric": label, "year": year},
+        _("Area"),
         counts,
         total,
         threshold,
         str(year),
-        "Counts per area, never locations.",
-        "area not recorded",
+        _("Counts per area, never locations."),
+        gettext_noop("area not recorded"),
     )
-    shown = [(name, cells[0]) for name, cells in table.rows if name != TOTAL]
+    shown = [(name, cells[0]) for name, cells in table.rows[:-1]]
     return table, shown
 
 
-def _victims(in_year, metric, total, threshold, year) -> list[Table]:
+def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[Table]:
     people = PersonInvolved.objects.filter(
         _persons_filter(metric), role=PersonInvolved.Role.VICTIM, incident__in=in_year
     )
     rows = list(
-        people.values("incident__source", "age", "age_group", "sex", "race_ethnicity", "ethnicity")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list(
-            "incident__source", "age", "age_group", "sex", "race_ethnicity", "ethnicity", "n"
+        people.order_by().values_list(
+            "pk",
+            "incident_id",
+            "incident__source",
+            "age",
+            "age_group",
+            "sex",
+            "race_ethnicity",
+            "ethnicity",
         )
     )
-    # Every age group is listed, a group with no victims as 0.
-    by_age: dict[str, int] = {label: 0 for _, _, label in AGE_GROUPS}
-    by_sex: dict[str, int] = {}
-    by_race: dict[str, int] = {}
-    # Ethnicity where a source records it apart from race (NIBRS): its own table.
-    by_ethnicity: dict[str, int] = {}
-    for source, age, group, sex, race, ethnicity, n in rows:
-        e = ethnicity or NOT_RECORDED
-        by_ethnicity[e] = by_ethnicity.get(e, 0) + n
-        a = _age_group(age, group or "")
-        by_age[a] = by_age.get(a, 0) + n
+    # Each victim's value in each table. Every age group is listed, a group with no victims
+    # as 0; ethnicity where a source records it apart from race (NIBRS) is its own table.
+    values: dict[str, list[str]] = {"age": [], "sex": [], "race": [], "ethnicity": []}
+    for _pk, _incident, source, age, group, sex, race, ethnicity in rows:
+        values["ethnicity"].append(ethnicity or NOT_RECORDED)
+        values["age"].append(_age_group(age, group or ""))
         s = (sex or "").replace("_", " ") or NOT_RECORDED
-        s = NOT_RECORDED if s == "unknown" else s
-        by_sex[s] = by_sex.get(s, 0) + n
-        r = code_label(source, "victim_race", race) if race else NOT_RECORDED
-        by_race[r] = by_race.get(r, 0) + n
-    # Victims of an incident count can outnumber incidents: such a table keeps its own total.
-    expected = total if metric.unit == "people" else sum(n for *_, n in rows)
-    unit = "People" if metric.unit == "people" else "Victims in these incidents"
-    rest = "no person record"
-    note = "As recorded by the police; a victim counts once."
+        values["sex"].append(NOT_RECORDED if s == "unknown" else s)
+        values["race"].append(code_label(source, "victim_race", race) if race else NOT_RECORDED)
+    # A metric of people counts each victim once (its record key, as the overview's Victims
+    # panel); a metric of incidents counts each incident once per value of its victims.
+    by_people = metric.unit == "people"
+    fitted: dict[str, bool] = {}
+
+    def figures(key: str, listed: tuple[str, ...] = ()) -> dict[str, int]:
+        labels = sorted(set(values[key]) | set(listed))
+        index = {label: k for k, label in enumerate(labels)}
+        if by_people:
+            pairs = [(row[0], index[v]) for row, v in zip(rows, values[key], strict=True)]
+            kind = "person"
+        else:
+            pairs = sorted({(row[1], index[v]) for row, v in zip(rows, values[key], strict=True)})
+            kind = "incident"
+        ids = [pk for pk, _ in pairs]
+        groups = [g for _, g in pairs]
+        # People add up to the year's figure when they can (the rest: "no person record");
+        # otherwise, and for incidents counted once per value of their victims, the figures
+        # of the overview's Victims panel and the table's own total.
+        found = None
+        if by_people and parts_of is not None:
+            found = policy.parts(kind, ids, groups, len(labels), parts_of)
+        if found is None:
+            fitted[key] = False
+            _counts, shown = policy.grouped(
+                PUBLIC, Records.INCIDENTS, kind, ids, groups, len(labels)
+            )
+        else:
+            fitted[key] = True
+            shown = found[1]
+        return {label: int(shown[k]) for k, label in enumerate(labels)}
+
+    by_age = figures("age", tuple(label for _, _, label in AGE_GROUPS))
+    by_sex = figures("sex")
+    by_race = figures("race")
+    by_ethnicity = figures("ethnicity")
+
+    def expected(key: str) -> int | None:
+        return total if fitted[key] else None
+
+    unit = _("People") if by_people else _("Incidents")
+    rest = gettext_noop("no person record")
+    note = _("As recorded by the police; a victim counts once.")
+    if not by_people:
+        note = _(
+            "As recorded by the police; an incident with victims of several values counts "
+            "under each."
+        )
     ethnicity = []
     if set(by_ethnicity) - {NOT_RECORDED}:
         ethnicity.append(
             _one_way(
                 "ethnicity",
-                f"Victims by ethnicity, {year}",
-                "Ethnicity",
+                _("Victims by ethnicity, %(year)s") % {"year": year},
+                _("Ethnicity"),
                 by_ethnicity,
-                expected,
+                expected("ethnicity"),
                 threshold,
                 unit,
-                note + " Recorded apart from race where the source does (NIBRS).",
+                note + " " + _("Recorded apart from race where the source does (NIBRS)."),
                 rest,
             )
         )
     return [
         _one_way(
             "age_group",
-            f"Victims by age group, {year}",
-            "Age group",
+            _("Victims by age group, %(year)s") % {"year": year},
+            _("Age group"),
             by_age,
-            expected,
+            expected("age"),
             threshold,
             unit,
             note,
             rest,
         ),
         _one_way(
-            "sex", f"Victims by sex, {year}", "Sex", by_sex, expected, threshold, unit, note, rest
+            "sex",
+            _("Victims by sex, %(year)s") % {"year": year},
+            _("Sex"),
+            by_sex,
+            expected("sex"),
+            threshold,
+            unit,
+            note,
+            rest,
         ),
         _one_way(
             "race",
-            f"Victims by race or ethnicity, {year}",
-            "Race or ethnicity",
+            _("Victims by race or ethnicity, %(year)s") % {"year": year},
+            _("Race or ethnicity"),
             by_race,
-            expected,
+            expected("race"),
             threshold,
             unit,
             note,
@@ -562,3 +715,37 @@ def _victims(in_year, metric, total, threshold, year) -> list[Table]:
         ),
         *ethnicity,
     ]
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The incidents a page counts, one entry each: identity, day, year, area, weight (how
+    many the metric counts in it)."""
+
+    pk: np.ndarray
+    day: np.ndarray  # datetime64[D]
+    year: np.ndarray
+    area: np.ndarray  # the area's pk, -1 when none
+    weight: np.ndarray
+
+
+def _records(selected, metric: Metric) -> _Records:
+    """One query for every incident the page counts (those counting for at least one)."""
+    if metric.count in RECORD_WEIGHT:
+        weighted = selected.annotate(weight=RECORD_WEIGHT[metric.count])
+    else:
+        weighted = selected.annotate(weight=count_expression(metric))
+    rows = list(
+        weighted.filter(weight__gt=0)
+        .values_list("pk", "occurred_on", "area_id", "weight")
+        .order_by()
+    )
+    frame = pd.DataFrame(rows, columns=["pk", "day", "area", "weight"])
+    day = pd.to_datetime(frame["day"]).to_numpy(dtype="datetime64[D]")
+    return _Records(
+        pk=frame["pk"].to_numpy(dtype=np.int64),
+        day=day,
+        year=day.astype("datetime64[Y]").astype(np.int64) + 1970,
+        area=frame["area"].fillna(-1).to_numpy(dtype=np.int64),
+        weight=frame["weight"].to_numpy(dtype=np.int64),
+    )

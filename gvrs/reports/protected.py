@@ -36,7 +36,7 @@ EXACT = "exact"
 CELLS = "cells"
 PERTURBED = "perturbed"
 
-_WEIGHT = {
+RECORD_WEIGHT = {
     "incidents": Value(1, output_field=IntegerField()),
     "victims": F("killed") + F("injured"),
     "killed": F("killed"),
@@ -91,7 +91,7 @@ def monthly_figures(
     start, end = months
     rows = list(
         qs.filter(occurred_on__gte=start, occurred_on__lte=end)
-        .annotate(weight=_WEIGHT[metric.count])
+        .annotate(weight=RECORD_WEIGHT[metric.count])
         .filter(weight__gt=0)
         .values_list("pk", "occurred_on", "area_id", "weight")
         .order_by()
@@ -203,7 +203,7 @@ def cell_figures(
         longitude__isnull=False,
     )
     rows = list(
-        qs.annotate(weight=_WEIGHT[metric.count])
+        qs.annotate(weight=RECORD_WEIGHT[metric.count])
         .filter(weight__gt=0)
         .values_list("pk", "longitude", "latitude", "weight")
         .order_by()

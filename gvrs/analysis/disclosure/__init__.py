@@ -12,9 +12,10 @@ every face (pages, reports, the API) with the reader's ``Audience``:
 - ``policy.monthly(...)``: a perturbed monthly series, consistent within whole years;
 - ``policy.on_map(figures)``: which perturbed map cells may be drawn.
 
-Fixed publications (the public page) use ``gvrs.analysis.suppression`` (cell suppression over
-linked tables) and the audit ``hidden_ranges`` / ``disclosed`` here. docs/disclosure.md is the
-policy in words.
+The public page perturbs its counts the same way (``policy.monthly``, ``policy.grouped``,
+``policy.parts`` for breakdowns that add up to a shown total), then hides small figures with
+``gvrs.analysis.suppression`` and the audit ``hidden_ranges`` / ``disclosed`` here.
+docs/disclosure.md is the policy in words.
 """
 
 from gvrs.analysis.disclosure.audit import ExtraFigure, disclosed, hidden_ranges

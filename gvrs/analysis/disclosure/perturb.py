@@ -237,14 +237,25 @@ def perturb(counts, keys, table: NoiseTable | None = None) -> np.ndarray:
     return counts + table.offsets(counts, keys)
 
 
-def _fit(offsets: np.ndarray, counts: np.ndarray, keys: np.ndarray, target: int, cap: int):
+def _fit(
+    offsets: np.ndarray,
+    counts: np.ndarray,
+    keys: np.ndarray,
+    target: int,
+    cap: int,
+    max_shift: int | None = None,
+):
     """Move ``offsets`` a unit at a time until they sum to ``target``, each staying within
-    its own bounds (never below -count, never beyond cap; 0 for a count of 0). The unit goes
-    to the offset it brings nearest zero, ties broken by the cell keys: a deterministic
-    choice no reader can reproduce without the keys."""
+    its own bounds (never below -count, never beyond cap; 0 for a count of 0) and, with
+    ``max_shift``, within that many units of where it started. The unit goes to the offset
+    it brings nearest zero, ties broken by the cell keys: a deterministic choice no reader
+    can reproduce without the keys. ValueError when the target cannot be reached."""
     out = offsets.astype(np.int64).copy()
     low = -np.minimum(counts, cap)
     high = np.where(counts > 0, cap, 0)
+    if max_shift is not None:
+        low = np.maximum(low, out - max_shift)
+        high = np.minimum(high, out + max_shift)
     order = np.argsort(keys, kind="stable")
     while (delta := target - int(out.sum())) != 0:
         step = 1 if delta > 0 else -1
@@ -323,3 +334,43 @@ def by_month(
                 offsets[g, span], counts[g, span], ckeys[g, span], int(year_offsets[g]), table.cap
             )
     return counts, counts + offsets
+
+
+def within_total(
+    counts, keys, total_count: int, total_figure: int, table: NoiseTable | None = None
+) -> np.ndarray:
+    """Perturbed figures of the parts of a total that add up to the total's own figure.
+
+    Parameters
+    ----------
+    counts, keys : arrays
+        The parts' true counts and cell keys; they add up to ``total_count`` (a part holding
+        the rest, e.g. "not recorded", is one of them).
+    total_count, total_figure : int
+        The total's count and its perturbed figure (shown elsewhere).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Each part's count plus its offset, the offsets moved a unit at a time (as a whole
+        year's months are, ``by_month``) until they add up to the total's, none by more than
+        ``cap - 1``: a part may be shown elsewhere unmoved (the overview shows the same
+        records' own figure), and two figures ``cap`` or less apart each within ``cap`` of
+        the count always leave it two values. ValueError when that cannot add up.
+
+    Examples
+    --------
+    >>> ids = record_keys(b"k", "incident", range(30))
+    >>> keys = cell_keys(ids, np.ones(30), np.arange(30) % 3, 3)
+    >>> shown = within_total([10, 10, 10], keys, 30, 32)
+    >>> int(shown.sum()), bool((abs(shown - 10) <= 5).all())
+    (32, True)
+    """
+    table = table or NoiseTable()
+    counts = np.asarray(counts, dtype=np.int64)
+    keys = np.asarray(keys, dtype=_U64)
+    if int(counts.sum()) != total_count:
+        raise ValueError("the parts do not add up to the total")
+    offsets = table.offsets(counts, keys)
+    shift = table.cap - 1
+    return counts + _fit(offsets, counts, keys, total_figure - total_count, table.cap, shift)

@@ -13,10 +13,11 @@ can read. Everyone else sees counts through this policy:
   same figure, a difference of two figures carries two perturbations, and a count of 1 or
   more is never pinned to one value by any combination of figures. Map cells are shown for
   whole calendar years only, and only from ``map_minimum`` upwards.
-- **Fixed publications** (the public page and its CSV): exact counts with small counts
-  hidden and complementary suppression (``gvrs.analysis.suppression``), decided as one
-  linked system with every publication they nest with, against the history of what was
-  already published, and audited by linear programming (``gvrs.analysis.disclosure.audit``).
+- **The public page and its CSV**: the same perturbed figures (so the pages of nested places,
+  and releases over time, combine into nothing exact), breakdowns fitted to the year's figure
+  (``parts``), then figures from 1 to the threshold hidden with complementary suppression
+  (``gvrs.analysis.suppression``), audited by linear programming
+  (``gvrs.analysis.disclosure.audit``).
 
 ``Policy`` is the entry point every face uses (pages, reports, the API): it says whether an
 audience may see a kind of record exactly, snaps a window, and protects counts.
@@ -30,7 +31,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gvrs.analysis.disclosure.perturb import NoiseTable, by_month, cell_keys, perturb, record_keys
+from gvrs.analysis.disclosure.perturb import (
+    NoiseTable,
+    by_month,
+    cell_keys,
+    perturb,
+    record_keys,
+    within_total,
+)
 from gvrs.analysis.disclosure.windows import month_index, whole_months
 
 DEFAULT_THRESHOLD = 10
@@ -211,6 +219,46 @@ class Policy:
         counts = np.bincount(groups, weights=weights, minlength=n_groups).astype(np.int64)
         keys = cell_keys(self.keys(kind, ids), weights, groups, n_groups)
         return counts, self.protect(audience, records, counts, keys, organization)
+
+    def parts(
+        self,
+        kind: str,
+        ids,
+        groups,
+        n_groups: int,
+        total: tuple[int, int],
+        weights=None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Counts per group of records that make up a total, and perturbed figures for them
+        that add up to the total's figure (``total``: its count and figure), so a breakdown
+        of a shown total agrees with it (``perturb.within_total``). A group ``n_groups`` is
+        added for the rest of the total when the records are fewer; None when they are more,
+        or when the parts' figures cannot add up to the total's without moving one of them
+        ``cap`` or more from its own figure: then the breakdown keeps its own total.
+
+        Examples
+        --------
+        >>> policy = Policy(key=b"k")
+        >>> counts, shown = policy.parts("person", range(20), [0] * 12 + [1] * 8, 2, (23, 25))
+        >>> counts.tolist(), int(shown.sum())
+        ([12, 8, 3], 25)
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        weights = np.ones(ids.size, dtype=np.int64) if weights is None else np.asarray(weights)
+        groups = np.asarray(groups, dtype=np.intp)
+        counts = np.bincount(groups, weights=weights, minlength=n_groups).astype(np.int64)
+        keys = cell_keys(self.keys(kind, ids), weights, groups, n_groups)
+        rest = total[0] - int(counts.sum())
+        if rest < 0:
+            return None
+        # The rest has no records of its own to key: the middle of the key range, which
+        # starts it at an offset of 0 (the fit then moves it like any part).
+        counts = np.r_[counts, rest]
+        keys = np.r_[keys, np.array([1 << 63], dtype=np.uint64)]
+        try:
+            return counts, within_total(counts, keys, total[0], total[1], self.noise)
+        except ValueError:
+            return None
 
     def monthly(
         self,
