@@ -169,6 +169,25 @@ def _victims(dashboard: Dashboard, field: str, area, since, until, user):
 _MISSING = object()
 
 
+def _choices(jurisdiction) -> tuple[list[tuple[str, str]], list[str]]:
+    """The person fields and the incident sources the filter form offers for a place: each a
+    scan of the place's incidents (a second a view at 1M incidents), so kept per registry
+    version as the dashboard is."""
+    parts = (jurisdiction.pk, registry_version(), CODE_VERSION)
+    key = "choices-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        sources = sorted(
+            Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+            .order_by()
+            .values_list("source", flat=True)
+            .distinct()
+        )
+        found = (victims.offered_fields(jurisdiction), sources)
+        cache.set(key, found)
+    return found
+
+
 @login_required
 @permission_required("incidents.view_publishedcount", raise_exception=True)
 def overview_index(request: HttpRequest) -> HttpResponse:
@@ -229,13 +248,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         .values_list("name", flat=True)
         .distinct()[:500]
     )
-    offered = victims.offered_fields(jurisdiction)
-    sources = sorted(
-        Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
-        .order_by()
-        .values_list("source", flat=True)
-        .distinct()
-    )
+    offered, sources = _choices(jurisdiction)
     form = FilterForm(
         request.GET or None, metrics=metrics, areas=areas, fields=offered, sources=sources
     )
