@@ -9,7 +9,7 @@ export GVRS_TEST_POSTGRES_URL
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean browser
+.PHONY: install demo test test-sqlite test-postgres lint bench clean browser messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  elif command -v sudo >/dev/null; then sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium; \
 	  fi; } || echo "Could not install chromium: the browser tests will be skipped"
+
+# The Spanish catalogue of the public pages (docs/public.md): gather the English messages
+# into gvrs/locale/es/LC_MESSAGES/django.po, then compile the .mo that is committed beside it
+# (so `make install` needs no gettext tools). Needs GNU gettext (apt-get install gettext).
+messages: install
+	cd gvrs && DJANGO_SETTINGS_MODULE=gvrs.settings ../$(BIN)/python -m django makemessages \
+		-l es --no-location --no-wrap
+	cd gvrs && DJANGO_SETTINGS_MODULE=gvrs.settings ../$(BIN)/python -m django compilemessages -l es
 
 demo: install
 	$(BIN)/gvrs demo

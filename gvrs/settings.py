@@ -34,6 +34,14 @@ def _plotly_js_dir() -> Path:
     return Path(spec.origin).resolve().parent / "package_data"
 
 
+def _ninja_dir() -> Path:
+    """django-ninja's templates and static files (the API's Swagger page), found, not
+    imported: as an installed app it was imported at every start-up, and with it pydantic."""
+    from importlib.util import find_spec
+
+    return Path(find_spec("ninja").origin).resolve().parent
+
+
 GVRS_HOME = gvrs_home()
 PRODUCTION = env_bool("GVRS_PRODUCTION", False)
 DEBUG = env_bool("GVRS_DEBUG", False) and not PRODUCTION
@@ -101,7 +109,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
-    "ninja",  # the API's browsable docs: Swagger UI from the installed package, never a CDN
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.public",  # the public dashboard: the only pages open without sign-in
@@ -118,11 +125,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for the logs and the time for the metrics, around everything else.
+    "gvrs.operations.logs.RequestMiddleware",
+    # /healthz, /readyz and /metrics, answered before host checks, redirects and sessions.
+    "gvrs.operations.health.OperationsMiddleware",
     "gvrs.accounts.throttle.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gvrs.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language on the public pages (cookie, else the browser's preference).
+    "gvrs.i18n.PublicLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -140,7 +153,8 @@ WSGI_APPLICATION = "gvrs.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # django-ninja's Swagger page from the installed package (gvrs.api.api.Docs).
+        "DIRS": [BASE_DIR / "templates", _ninja_dir() / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -233,7 +247,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The cache lives in the database so that any number of stateless app servers share it.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        # Django's database cache, counting hits and misses for the metrics.
+        "BACKEND": "gvrs.operations.metrics.CountingDatabaseCache",
         "LOCATION": "gvrs_cache",
         "TIMEOUT": 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 5000},
@@ -280,6 +295,13 @@ FORMAT_MODULE_PATH = ["gvrs.formats"]
 # Stored instants are UTC; an incident's wall-clock time is read in its jurisdiction's zone.
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The public pages are published in English and Spanish (docs/public.md); the rest of the site
+# is in English. The catalogues are gvrs/locale/<lang>/LC_MESSAGES/django.po and its .mo.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+# The reader's choice of language, remembered for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 # A street basemap for maps: a MapLibre style URL (…/style.json) or a raster tile URL template
 # (https://tiles.example.org/{z}/{x}/{y}.png). Unset, maps draw area boundaries on a plain
@@ -304,7 +326,11 @@ STATIC_ROOT = GVRS_HOME / "static"
 if writes_allowed():
     STATIC_ROOT.mkdir(exist_ok=True)
 # Plotly's JavaScript is served from the installed plotly package, never from a CDN.
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_js_dir())]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/plotly", _plotly_js_dir()),
+    ("ninja", _ninja_dir() / "static" / "ninja"),  # the API's Swagger UI, never a CDN
+]
 # Served pages (`gvrs serve`, production) get collected static files with content hashes in
 # their names, compressed with Brotli and gzip, cached immutably by browsers; tests and
 # management commands read them straight from the packages.
@@ -379,6 +405,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("GVRS_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -386,13 +413,37 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Operations (gvrs.operations.health, docs/deploy.md): /metrics is readable with
+# "Authorization: Bearer $GVRS_METRICS_TOKEN", or with no token set from loopback only;
+# /readyz wants a worker heartbeat younger than GVRS_WORKER_STALE_S seconds.
+GVRS_METRICS_TOKEN = env_str("GVRS_METRICS_TOKEN")
+GVRS_WORKER_STALE_S = env_int("GVRS_WORKER_STALE_S", 60)
+# Logs: "text" lines, or "json" (one object per line, with the request id) for a log shipper.
+GVRS_LOG_FORMAT = env_str("GVRS_LOG_FORMAT", "text")
+if GVRS_LOG_FORMAT not in ("text", "json"):
+    raise ConfigurationError(f"GVRS_LOG_FORMAT={GVRS_LOG_FORMAT!r}: give text or json")
+# One log line per request from gvrs itself (gunicorn's access log has no request id).
+GVRS_ACCESS_LOG = env_bool("GVRS_ACCESS_LOG", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # A refused request (403, 404, 429) is one line, without its traceback.
-    "filters": {"no_traceback_below_500": {"()": "gvrs.security.NoTracebackBelow500"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
+    "filters": {
+        "no_traceback_below_500": {"()": "gvrs.security.NoTracebackBelow500"},
+        "request_id": {"()": "gvrs.operations.logs.RequestIdFilter"},
     },
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "gvrs.operations.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_traceback_below_500", "request_id"],
+            "formatter": GVRS_LOG_FORMAT,
+        }
+    },
+    "loggers": {"gvrs.access": {"level": "INFO"}},
     "root": {"handlers": ["console"], "level": env_str("GVRS_LOG_LEVEL", "WARNING")},
 }

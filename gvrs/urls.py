@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from gvrs.api.api import api
+from gvrs.operations import health
 
 urlpatterns = [
     path("", include("gvrs.reports.urls")),
@@ -19,4 +20,8 @@ urlpatterns = [
     path("notifications/", include("gvrs.notifications.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    # Answered by gvrs.operations.health.OperationsMiddleware before the chain; named here too.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
 ]

@@ -195,6 +195,12 @@ OPEN_WITHOUT_SIGN_IN = (
     "/api/v1/openapi.json",
     "/api/v1/docs",
     "/api/v1/public",
+    # Operations endpoints (tests/test_operations_endpoints.py): /healthz and /readyz say
+    # only "ok" or which check fails, for balancers; /metrics answers the test client only
+    # because it comes from loopback (anyone else needs GVRS_METRICS_TOKEN, else 404).
+    "/healthz",
+    "/readyz",
+    "/metrics",
 )
 
 

@@ -25,6 +25,7 @@ _ROUTED = {
     ("accounts", "auditevent"),
     ("accounts", "apitoken"),  # a token's use is written on every request that uses it
     ("evaluation", "evaluationrun"),  # written by the evaluation page as it answers
+    ("operations", "workerheartbeat"),  # written while an import holds the registry's file
     ("django_cache", None),  # the database cache's table (rendered dashboards)
 }
 

@@ -96,11 +96,12 @@ def resolve_place(options):
     if options.get("jurisdiction"):
         jurisdiction = find_jurisdiction(options["jurisdiction"])
     else:
-        tops = list(Jurisdiction.objects.filter(parent__isnull=True)[:2])
+        roots = Jurisdiction.objects.filter(parent__isnull=True).exclude(
+            level=Jurisdiction.Level.NATION
+        )
+        tops = list(roots[:2])
         if len(tops) != 1:
-            names = ", ".join(
-                Jurisdiction.objects.filter(parent__isnull=True).values_list("name", flat=True)[:30]
-            )
+            names = ", ".join(roots.values_list("name", flat=True)[:30])
             raise usage(f"give --jurisdiction; top-level jurisdictions: {names or 'none yet'}")
         jurisdiction = tops[0]
     area = None

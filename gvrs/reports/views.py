@@ -17,7 +17,7 @@ from gvrs.accounts.audience import audience_of, deployment_policy
 from gvrs.accounts.audit import record
 from gvrs.analysis.disclosure import PUBLIC, Audience
 from gvrs.data.metrics import load_metrics
-from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.incidents.models import NATION_SLUG, Area, Incident, Jurisdiction, national_place
 from gvrs.incidents.versions import registry_version
 from gvrs.reports import victims
 from gvrs.reports.overview import Dashboard, build
@@ -240,6 +240,8 @@ def area_boundaries(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @permission_required("incidents.view_publishedcount", raise_exception=True)
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
+    if slug == NATION_SLUG:
+        national_place()  # the place above the states, made the first time it is asked for
     jurisdiction = get_object_or_404(Jurisdiction, slug=slug)
     metrics = load_metrics()
     areas = list(

@@ -109,22 +109,39 @@ class Command(BaseCommand):
         for connection in connections.all(initialized_only=True):
             if getattr(connection, "pool", None) is not None:
                 connection.close_pool()
-        os.execv(
+        prepare_metrics_dir(options["port"])
+        args = [
             gunicorn,
-            [
-                gunicorn,
-                "gvrs.wsgi:application",
-                "--preload",
-                "--bind",
-                address,
-                "--workers",
-                str(options["workers"]),
-                "--threads",
-                str(threads),
-                "--access-logfile",
-                "-",
-            ],
-        )
+            "gvrs.wsgi:application",
+            "--preload",
+            "--bind",
+            address,
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            str(threads),
+            "--config",
+            "python:gvrs.operations.gunicorn_conf",
+        ]
+        if settings.GVRS_LOG_FORMAT == "json":
+            # gvrs's own access lines, in JSON with the request id, instead of gunicorn's.
+            os.environ["GVRS_ACCESS_LOG"] = "1"
+        else:
+            args += ["--access-logfile", "-"]
+        os.execv(gunicorn, args)
+
+
+def prepare_metrics_dir(port: int) -> Path:
+    """An empty folder where gunicorn's worker processes keep their metrics for one another
+    (prometheus-client's multiprocess mode), one per port so that two servers on a machine
+    never mix. Set before gunicorn imports the application."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = Path(given) if given else settings.GVRS_HOME / "metrics" / str(port)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):  # the last run's counters (only prometheus-client's files)
+        old.unlink(missing_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
 
 
 def _die_with_parent() -> None:

@@ -5,7 +5,8 @@ It is django-tasks' database worker, with gvrs's upkeep first: jobs whose worker
 marked interrupted (with the reason) and uploads no job needs are removed; the same upkeep
 runs after every job. Its clock (``gvrs.operations.clock``) queues the scheduled imports that
 are due and the emails to send every ``GVRS_WORKER_CLOCK_S`` seconds (``--no-clock``: not in
-this worker). ``gvrs serve`` starts one beside the server.
+this worker). It writes a heartbeat every few seconds (``gvrs.operations.heartbeat``), which
+``/readyz`` reads. ``gvrs serve`` starts one beside the server.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.conf import settings
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
 
 from gvrs.incidents import jobs
-from gvrs.operations import clock
+from gvrs.operations import clock, heartbeat
 
 
 class Command(DatabaseWorker):
@@ -35,6 +36,7 @@ class Command(DatabaseWorker):
             self.stdout.write(
                 f"{interrupted} interrupted jobs marked, {removed} stale uploads removed"
             )
+        heartbeat.start()  # /readyz: a worker is alive
         if not options.pop("no_clock", False):
             clock.start(settings.GVRS_WORKER_CLOCK_S)
         super().handle(*args, **options)
