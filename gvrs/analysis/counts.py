@@ -349,14 +349,17 @@ def comparable_windows(
         count_in(series, baseline)
         return period, baseline
     end = series.last
-    if period.start > end or period.end < series.first:
+    if not (series.first <= period.start <= end < period.end):
+        # Only a period running past the data's end is compared over a shorter window: any
+        # other is refused, naming the period the data do not cover (the baseline, maybe).
+        missing = period if not series.covers(period) else baseline
+        if missing.start > end or missing.end < series.first:
+            raise SeriesError(
+                f"no data for {missing.label} in {series.place}: the data cover "
+                f"{series.first.isoformat()} to {end.isoformat()}"
+            )
         raise SeriesError(
-            f"no data for {period.label} in {series.place}: the data cover "
-            f"{series.first.isoformat()} to {end.isoformat()}"
-        )
-    if not (series.first <= period.start and period.end > end):
-        raise SeriesError(
-            f"{period.label} is not wholly inside the data for {series.place} "
+            f"{missing.label} is not wholly inside the data for {series.place} "
             f"({series.first.isoformat()} to {end.isoformat()}); no change is shown"
         )
     if (period.start.month, period.start.day, baseline.start.month, baseline.start.day) == (

@@ -273,6 +273,7 @@ def import_file(
                         covers_from or mapping.covers_from,
                         covers_through or mapping.covers_through,
                         "given" if (covers_from or covers_through) else "mapping",
+                        month_only=_month_only(mapping.datetime_formats.get("occurred_at")),
                     )
         except _RollbackError:
             counts = merge.MergeCounts()
@@ -332,10 +333,26 @@ def import_file(
     return report
 
 
+def _month_only(fmt: str | None) -> bool:
+    """Whether a date format gives months, not days ("%B %Y": "December 2018")."""
+    if not fmt:
+        return False
+    return not any(d in fmt for d in ("%d", "%j", "%-d", "%e")) and any(
+        m in fmt for m in ("%m", "%B", "%b", "%-m")
+    )
+
+
 def _record_coverage(
-    days: dict[str, int], run: ImportRun, covers_from, covers_through, basis: str
+    days: dict[str, int],
+    run: ImportRun,
+    covers_from,
+    covers_through,
+    basis: str,
+    *,
+    month_only: bool = False,
 ) -> FileCoverage:
-    """The file's coverage from the dates of its valid rows, recorded on the run."""
+    """The file's coverage from the dates of its valid rows, recorded on the run. A file
+    whose dates are months ("December 2018") covers the whole of its last month."""
     day_counts = pd.Series(days, dtype="int64")
     coverage = file_coverage(
         day_counts,
@@ -344,6 +361,10 @@ def _record_coverage(
         basis=basis,
         today=dt.datetime.now(_EARLIEST_ZONE).date(),
     )
+    if month_only and covers_through is None and coverage.last is not None:
+        last = coverage.last
+        month_end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        coverage = replace(coverage, last=month_end - dt.timedelta(days=1))
     run.covers_from, run.covers_through = coverage.first, coverage.last
     run.coverage_basis = coverage.basis
     run.coverage_warnings = coverage.warnings()
