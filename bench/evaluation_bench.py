@@ -144,7 +144,22 @@ def null_claims(n: int) -> None:
                 claims += result.claims_effect
                 covers += result.ci_low <= 1 <= result.ci_high
             model = "level and slope" if slope else "level (default)"
-            print(f"{kind:<9}{model:<17}{claims / n:>18.1%}{covers / n:>19.1%}")
+            print(f"{kind:<9}{model:<17}{claims / n:>18.1%}{covers / n:>19.1%}", flush=True)
+    # The simulator's treated city without an effect (people shot per month, population).
+    scenario = replace(SCENARIOS["evaluation"], citywide_effect=1.0)
+    for slope in (False, True):
+        claims = covers = 0
+        for seed in range(1, n + 1):
+            city = simulate(scenario, years=(2015, 2025), seed=seed, today=dt.date(2026, 1, 1))
+            counts = counts_by_town(city)
+            people = populations_by_town(city, counts.index)
+            result = interrupted_time_series(
+                counts[TREATED], START, populations=people[TREATED], slope_change=slope
+            )
+            claims += result.claims_effect
+            covers += result.ci_low <= 1 <= result.ci_high
+        model = "level and slope" if slope else "level (default)"
+        print(f"{'simulator':<9}{model:<17}{claims / n:>18.1%}{covers / n:>19.1%}", flush=True)
 
 
 def main() -> None:

@@ -199,3 +199,52 @@ def test_its_claims_no_more_false_effects_than_its_level_on_null_poisson_series(
         counts = pd.Series(np.random.default_rng(seed).poisson(mean), index=months)
         claims += interrupted_time_series(counts, dt.date(2022, 1, 1)).claims_effect
     assert claims <= 10
+
+
+@pytest.mark.slow
+def test_its_claims_no_more_false_effects_than_its_level_on_null_ar1_series():
+    """200 null monthly series whose log rate is AR(1) with rho = 0.6 (persistent swings,
+    no effect): the default model (a HAC variance with its fixed-b reference) claims an
+    effect in at most 10% at the 90% level. The ARMA(1,1) sandwich it replaces claimed 14%
+    (``bench/evaluation_bench.py --null 200`` prints the table)."""
+    from gvrs.analysis.evaluation import interrupted_time_series
+
+    months = pd.date_range("2015-01-01", "2025-12-01", freq="MS")
+    t = np.arange(len(months)) / 12
+    mean = 30 * np.exp(-0.03 * t) * (1 + 0.3 * np.cos(2 * np.pi * (months.month - 7) / 12))
+    claims = 0
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        e, u = np.zeros(len(months)), rng.normal(0, 0.15, len(months))
+        for i in range(1, len(months)):
+            e[i] = 0.6 * e[i - 1] + u[i]
+        counts = pd.Series(rng.poisson(mean * np.exp(e)), index=months)
+        claims += interrupted_time_series(counts, dt.date(2022, 1, 1)).claims_effect
+    assert claims <= 20
+
+
+def test_its_interval_is_a_fixed_b_hac_wider_than_the_model_based_one():
+    """The interval's variance is a Bartlett HAC over every lag, read against its own
+    simulated fixed-b reference (details["hac"]); on persistent swings it is wider than the
+    quasi-Poisson interval that trusts independent months, and the p-value agrees with it."""
+    from gvrs.analysis.evaluation import interrupted_time_series
+
+    months = pd.date_range("2015-01-01", "2025-12-01", freq="MS")
+    rng = np.random.default_rng(3)
+    e, u = np.zeros(len(months)), rng.normal(0, 0.15, len(months))
+    for i in range(1, len(months)):
+        e[i] = 0.6 * e[i - 1] + u[i]
+    counts = pd.Series(rng.poisson(30 * np.exp(e)), index=months)
+    result = interrupted_time_series(counts, dt.date(2022, 1, 1))
+    hac = result.details["hac"]
+    assert hac["bandwidth"] == len(months)
+    assert hac["critical_value"] > 3  # far from a normal's 1.64: the variance is estimated
+    assert result.ci_low < result.effect_ratio < result.ci_high
+    excludes_one = not (result.ci_low <= 1 <= result.ci_high)
+    assert excludes_one == (result.p_value < 0.1)
+    again = interrupted_time_series(counts, dt.date(2022, 1, 1))
+    assert (again.ci_low, again.ci_high, again.p_value) == (
+        result.ci_low,
+        result.ci_high,
+        result.p_value,
+    )
