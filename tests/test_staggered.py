@@ -204,7 +204,7 @@ def test_its_claims_no_more_false_effects_than_its_level_on_null_poisson_series(
 @pytest.mark.slow
 def test_its_claims_no_more_false_effects_than_its_level_on_null_ar1_series():
     """200 null monthly series whose log rate is AR(1) with rho = 0.6 (persistent swings,
-    no effect): the default model (a HAC variance with its fixed-b reference) claims an
+    no effect): the default model (a cosine HAC variance with its fixed-b reference) claims an
     effect in at most 10% at the 90% level. The ARMA(1,1) sandwich it replaces claimed 14%
     (``bench/evaluation_bench.py --null 200`` prints the table)."""
     from gvrs.analysis.evaluation import interrupted_time_series
@@ -224,9 +224,9 @@ def test_its_claims_no_more_false_effects_than_its_level_on_null_ar1_series():
 
 
 def test_its_interval_is_a_fixed_b_hac_wider_than_the_model_based_one():
-    """The interval's variance is a Bartlett HAC over every lag, read against its own
-    simulated fixed-b reference (details["hac"]); on persistent swings it is wider than the
-    quasi-Poisson interval that trusts independent months, and the p-value agrees with it."""
+    """The interval's variance is an equal-weighted cosine HAC (10 cosines for 132 months),
+    read against its own simulated fixed-b reference (details["hac"]), whose critical value
+    is above a normal's; the p-value agrees with the interval, and a run is repeatable."""
     from gvrs.analysis.evaluation import interrupted_time_series
 
     months = pd.date_range("2015-01-01", "2025-12-01", freq="MS")
@@ -237,8 +237,8 @@ def test_its_interval_is_a_fixed_b_hac_wider_than_the_model_based_one():
     counts = pd.Series(rng.poisson(30 * np.exp(e)), index=months)
     result = interrupted_time_series(counts, dt.date(2022, 1, 1))
     hac = result.details["hac"]
-    assert hac["bandwidth"] == len(months)
-    assert hac["critical_value"] > 3  # far from a normal's 1.64: the variance is estimated
+    assert hac["kernel"] == "equal-weighted cosine" and hac["cosines"] == 10
+    assert hac["critical_value"] > 1.9  # above a normal's 1.64: the variance is estimated
     assert result.ci_low < result.effect_ratio < result.ci_high
     excludes_one = not (result.ci_low <= 1 <= result.ci_high)
     assert excludes_one == (result.p_value < 0.1)
