@@ -73,3 +73,30 @@ def test_month_only_dates_cover_their_whole_month(tmp_path):
         dt.date(2018, 11, 1),
         dt.date(2018, 12, 31),
     )
+
+
+@pytest.mark.django_db
+def test_published_counts_take_their_year_from_a_date_column(tmp_path):
+    mapping = parse_mapping(
+        {
+            "format": {"name": "dated", "target": "published_counts", "source": "city-annual"},
+            "period": {"year_from": "as_of", "year_format": "%m/%d/%Y"},
+            "place": {"name": "city", "state": "PA", "kind": "city"},
+            "series": [{"metric": "homicides", "column": "homicides"}],
+        },
+        "dated.toml",
+    )
+    path = tmp_path / "annual.csv"
+    path.write_text(
+        "city,as_of,homicides\nPhiladelphia,12/31/2022,516\nPhiladelphia,12/31/2023,410\n"
+    )
+    report = import_file(path, mapping, new_places=True)
+    assert report.ok, report.errors[:3]
+    figures = dict(
+        PublishedCount.objects.filter(source="city-annual").values_list("period_start", "count")
+    )
+    assert figures == {dt.date(2022, 1, 1): 516, dt.date(2023, 1, 1): 410}
+    path.write_text("city,as_of,homicides\nPhiladelphia,sometime,516\n")
+    refused = import_file(path, mapping)
+    assert not refused.ok
+    assert any(e.column == "as_of" and e.value == "sometime" for e in refused.errors)

@@ -234,6 +234,9 @@ class Mapping:
     unpivot: Unpivot | None = None
     end_column: str = ""  # the last day of a part-of-year window, per row
     end_format: str | None = None
+    # The figure's year taken from a date column ([period] year_from, year_format).
+    year_date_column: str = ""
+    year_date_format: str | None = None
     # both targets
     state: str | None = None  # USPS code of places whose path names no state
     time_zone: str | None = None  # IANA zone of the places this mapping creates
@@ -267,6 +270,7 @@ class Mapping:
         required or not (an optional field silently empty would count as zero)."""
         if self.target == "published_counts":
             named = [self.year_column] if self.year_column else []
+            named += [self.year_date_column] if self.year_date_column else []
             if self.place_path:
                 named += [c for t in self.place_path for c in template_columns(t)]
             else:
@@ -728,7 +732,8 @@ def _published(document, meta, place, common, where) -> Mapping:
             )
         )
     has_place = "name" in place or "path" in place
-    if not series or ("year" not in period and unpivot is None) or not has_place:
+    dated = "year" in period or "year_from" in period
+    if not series or (not dated and unpivot is None) or not has_place:
         raise MappingError(
             f"{where}: published counts need [period] year (or [unpivot]), [place] name "
             "(or path) and at least one [[series]]"
@@ -749,6 +754,8 @@ def _published(document, meta, place, common, where) -> Mapping:
         year_column=period.get("year", ""),
         end_column=period.get("end", ""),
         end_format=period.get("end_format"),
+        year_date_column=period.get("year_from", ""),
+        year_date_format=_checked_format(period.get("year_format"), f"{where}: period.year_format"),
         place_column=place.get("name", ""),
         place_path=tuple(path),
         negative_counts=negative,
