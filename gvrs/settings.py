@@ -34,6 +34,14 @@ def _plotly_js_dir() -> Path:
     return Path(spec.origin).resolve().parent / "package_data"
 
 
+def _ninja_dir() -> Path:
+    """django-ninja's templates and static files (the API's Swagger page), found, not
+    imported: as an installed app it was imported at every start-up, and with it pydantic."""
+    from importlib.util import find_spec
+
+    return Path(find_spec("ninja").origin).resolve().parent
+
+
 GVRS_HOME = gvrs_home()
 PRODUCTION = env_bool("GVRS_PRODUCTION", False)
 DEBUG = env_bool("GVRS_DEBUG", False) and not PRODUCTION
@@ -101,7 +109,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
-    "ninja",  # the API's browsable docs: Swagger UI from the installed package, never a CDN
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.public",  # the public dashboard: the only pages open without sign-in
@@ -146,7 +153,8 @@ WSGI_APPLICATION = "gvrs.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # django-ninja's Swagger page from the installed package (gvrs.api.api.Docs).
+        "DIRS": [BASE_DIR / "templates", _ninja_dir() / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -318,7 +326,11 @@ STATIC_ROOT = GVRS_HOME / "static"
 if writes_allowed():
     STATIC_ROOT.mkdir(exist_ok=True)
 # Plotly's JavaScript is served from the installed plotly package, never from a CDN.
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_js_dir())]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/plotly", _plotly_js_dir()),
+    ("ninja", _ninja_dir() / "static" / "ninja"),  # the API's Swagger UI, never a CDN
+]
 # Served pages (`gvrs serve`, production) get collected static files with content hashes in
 # their names, compressed with Brotli and gzip, cached immutably by browsers; tests and
 # management commands read them straight from the packages.
