@@ -170,6 +170,9 @@ class ColumnRule:
     path: tuple[str, ...] = ()
     # Implied by [format] identity (the canonical CSV): absent from a file, it is just empty.
     optional: bool = False
+    # invalid = "blank": an invalid cell of this (optional) field is emptied, and the import
+    # summary lists it, instead of refusing the row (a real death lost to an impossible age).
+    blank_invalid: bool = False
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -313,6 +316,11 @@ class Mapping:
         return mask
 
     @property
+    def blank_invalid(self) -> frozenset[str]:
+        """The fields whose invalid cells are emptied (and listed) instead of refused."""
+        return frozenset(name for name, rule in self.rules.items() if rule.blank_invalid)
+
+    @property
     def datetime_formats(self) -> dict[str, str]:
         return {name: rule.format for name, rule in self.rules.items() if rule.format}
 
@@ -408,9 +416,21 @@ def _rule(name: str, spec: Any, defaults: dict[str, str], where: str) -> ColumnR
         return ColumnRule(path=tuple(spec), default=default)
     if not isinstance(spec, dict):
         raise MappingError(f"{where}: columns.{name} must be a column name, a list or a table")
-    unknown = set(spec) - {"column", "columns", "value", "values", "other", "default", "format"}
+    keys = {"column", "columns", "value", "values", "other", "default", "format", "invalid"}
+    unknown = set(spec) - keys
     if unknown:
         raise MappingError(f"{where}: columns.{name} has unknown keys {sorted(unknown)}")
+    invalid = spec.get("invalid", "refuse")
+    if invalid not in ("refuse", "blank"):
+        raise MappingError(f"{where}: columns.{name}.invalid must be 'refuse' or 'blank'")
+    if (
+        invalid == "blank"
+        and FIELDS_BY_NAME.get(name) is not None
+        and FIELDS_BY_NAME[name].required
+    ):
+        raise MappingError(
+            f"{where}: columns.{name}.invalid = 'blank' is for optional fields; {name} is required"
+        )
     if "value" in spec:
         return ColumnRule(constant=str(spec["value"]))
     columns = spec.get("columns") or ([spec["column"]] if "column" in spec else [])
@@ -422,6 +442,7 @@ def _rule(name: str, spec: Any, defaults: dict[str, str], where: str) -> ColumnR
         other=None if spec.get("other") is None else str(spec["other"]),
         default=str(spec["default"]) if "default" in spec else default,
         format=_checked_format(spec.get("format"), f"{where}: columns.{name}.format"),
+        blank_invalid=invalid == "blank",
     )
 
 
