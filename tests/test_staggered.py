@@ -248,3 +248,24 @@ def test_its_interval_is_a_fixed_b_hac_wider_than_the_model_based_one():
         result.ci_high,
         result.p_value,
     )
+
+
+def test_its_interval_when_the_residual_pattern_is_not_a_correlation_matrix():
+    """The castle panel's 2007 cohort summed (homicides per year, 2000-2010, with its
+    population): the residuals' ARMA(1,1) pattern is not positive definite (smallest
+    eigenvalue -0.015; Cholesky failed and gvrs evaluate stopped); the reference is still
+    drawn, its negative eigenvalues taken as 0, and an interval given."""
+    from gvrs.analysis.evaluation import interrupted_time_series
+    from gvrs.analysis.evaluation.its import _fit, residual_correlation
+
+    years = pd.RangeIndex(2000, 2011)
+    counts = pd.Series(
+        [4280, 4273, 4107, 4178, 3994, 3898, 4213, 4389, 3864, 3684, 3451], index=years
+    )
+    people = pd.Series(58344817.51, index=years)
+    y = counts.to_numpy(dtype=float)
+    fit, *_ = _fit(y, years, dt.date(2007, 1, 1), np.log(people.to_numpy()), False)
+    assert np.linalg.eigvalsh(residual_correlation(fit, y)).min() < 0
+    result = interrupted_time_series(counts, dt.date(2007, 1, 1), populations=people)
+    assert result.ci_low < result.effect_ratio < result.ci_high
+    assert 0 < result.p_value <= 1

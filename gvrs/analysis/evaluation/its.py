@@ -185,7 +185,10 @@ def fixed_b_interval(
         # Draws with the residuals' own correlation pattern: the fixed-b reference is only
         # asymptotically free of the correlation, and 132 months of persistent errors are
         # not asymptotic (independent draws: 15% false claims on AR(1) nulls).
-        draws = np.linalg.cholesky(correlation + 1e-10 * np.eye(n)) @ draws
+        # An ARMA(1,1) pattern with a large r1 and a small phi need not be a correlation
+        # matrix (not positive semi-definite): its negative eigenvalues are taken as 0.
+        values, vectors = np.linalg.eigh(correlation)
+        draws = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ (vectors.T @ draws)
     residuals = draws - root @ (bread @ (root.T @ draws))
     t_null = (a @ draws) / np.sqrt(np.maximum(_long_run(a[:, None] * residuals, n), 1e-300))
     critical = float(np.quantile(np.abs(t_null), level))
