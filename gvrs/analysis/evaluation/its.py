@@ -252,8 +252,10 @@ def interrupted_time_series(
     Segmented regression of interrupted time series (Wagner et al. 2002; Bernal, Cummins &
     Gasparrini 2017, "Interrupted time series regression for the evaluation of public health
     interventions: a tutorial"), as a quasi-Poisson log-linear model with month-of-year
-    effects and a log-population offset, its covariance allowing AR(1) errors
-    (``serially_correlated``).
+    effects and a log-population offset. The interval and p-value allow any stationary
+    serial correlation: a HAC variance read against its simulated fixed-b reference
+    (``fixed_b_interval``); the in-time placebos rank each fit's ARMA(1,1)-pattern sandwich
+    z (``serially_correlated``).
 
     Examples
     --------
