@@ -17,10 +17,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core, which the browser tests inject into each page to check it against WCAG 2.1 AA
+# (tests/a11y.py), from the npm registry at the version package-lock.json pins; never served
+# to users. Without npm the accessibility checks are skipped.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $(AXE); \
+	else echo "npm not found: the accessibility checks (axe-core) will be skipped"; fi
+
+install: $(STAMP) $(AXE)
 
 # The browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
-browser:
+browser: $(AXE)
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  elif command -v sudo >/dev/null; then sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium; \

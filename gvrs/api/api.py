@@ -31,6 +31,7 @@ figure is the one the pages show your role, with the same suppression of small c
 docs/api.md (in the application under Help) for worked examples.
 """.strip()
 
+
 class Docs(Swagger):
     """Swagger UI from the installed package's files (settings add its templates and static
     folders). django-ninja serves them only when it is an installed app, and otherwise

@@ -131,6 +131,23 @@ class Table:
     rows: list[tuple[str, list[Cell]]]
     note: str = ""
 
+    # The last row of these tables is their total (years, areas, victims); year to date and
+    # rates have none. On the page it sits in <tfoot>, where sorting leaves it.
+    @property
+    def total_row(self) -> tuple[str, list[Cell]] | None:
+        if self.key in ("year_to_date", "rates") or not self.rows:
+            return None
+        return self.rows[-1]
+
+    @property
+    def body_rows(self) -> list[tuple[str, list[Cell]]]:
+        return self.rows if self.total_row is None else self.rows[:-1]
+
+    @property
+    def sortable(self) -> bool:
+        """The tables of one year's categories (areas, victims) sort by any column."""
+        return self.key in ("areas", "age_group", "sex", "race", "ethnicity")
+
 
 @dataclass(frozen=True)
 class PublicPage:

@@ -537,15 +537,32 @@ class _Checking:
                 self.report.rows_filtered += int((~keep).sum())
                 frame, lines = frame[keep], lines[keep]
             canonical = mapping.apply(frame, self.jurisdiction)
-            checked = validate_rows(
-                canonical,
-                lines,
-                today=today,
-                datetime_formats=mapping.datetime_formats,
-                kind_derived=mapping.kind_derived,
-                kind_rules=mapping.kind_rules,
-                victim_fields=tuple(mapping.victim_fields),
-            )
+
+            def check(rows, lines=lines):
+                return validate_rows(
+                    rows,
+                    lines,
+                    today=today,
+                    datetime_formats=mapping.datetime_formats,
+                    kind_derived=mapping.kind_derived,
+                    kind_rules=mapping.kind_rules,
+                    victim_fields=tuple(mapping.victim_fields),
+                )
+
+            checked = check(canonical)
+            blanked = [e for e in checked.errors if e.column in mapping.blank_invalid]
+            if blanked:
+                # The mapping empties these fields' invalid cells (invalid = "blank"): the
+                # rows are checked again without them, and the summary lists each one.
+                canonical = canonical.copy()
+                position = {int(n): k for k, n in enumerate(lines)}
+                for e in blanked:
+                    canonical.iloc[position[e.line], canonical.columns.get_loc(e.column)] = ""
+                checked = check(canonical)
+                self.report.warnings += [
+                    RowError(e.line, self.label(e.column), e.value, f"blanked: {e.reason}")
+                    for e in blanked
+                ]
             self.report.errors += [
                 RowError(e.line, self.label(e.column), e.value, e.reason) for e in checked.errors
             ]
