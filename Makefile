@@ -9,7 +9,7 @@ export GVRS_TEST_POSTGRES_URL
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean browser
+.PHONY: install demo test test-sqlite test-postgres lint bench clean browser cluster-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .test-home .test-home-pg .pytest_cache .ruff_cache
+
+# Two app servers behind nginx, two workers, PostgreSQL, under load and faults (issue 29;
+# bench/cluster_test.py, docs/deploy.md). Not part of `make test`: it takes many minutes.
+cluster-test: install
+	$(BIN)/python bench/cluster_test.py
