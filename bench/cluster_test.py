@@ -398,7 +398,15 @@ def report(title: str, records, seconds: float) -> dict:
 OK = (200, 302, 304)
 
 
+FAULTS: list[tuple[str, float, float]] = []  # (name, start, end): told once the load ends
+
+
+def fault_window(name: str, at: float, until: float) -> None:
+    FAULTS.append((name, at, until))
+
+
 def fault_summary(name: str, load: Load, at: float, until: float) -> None:
+    """Requests that started in the window (each finished or failed by now: the load ended)."""
     records = load.window(at, until)
     bad = [(started, label, status) for started, label, _, status in records if status not in OK]
     last = max((s for s, _, _ in bad), default=None)
@@ -406,9 +414,10 @@ def fault_summary(name: str, load: Load, at: float, until: float) -> None:
     for _, label, status in bad:
         kinds[f"{label} {status}"] += 1
     recovered = f"last error {last - at:.1f} s after the fault" if last else "no error"
+    worst = max((t for _, _, t, _ in records), default=0.0)
     print(
-        f"  {name}: {len(records):,} requests in the {until - at:.0f} s after it, "
-        f"{len(bad)} errors {dict(kinds) or ''}; {recovered}"
+        f"  {name}: {len(records):,} requests started in the {until - at:.0f} s after it, "
+        f"{len(bad)} errors {dict(kinds) or ''}; {recovered}; slowest {worst:.1f} s"
     )
 
 
@@ -419,7 +428,7 @@ def kill_app_server(cluster: Cluster, load: Load, port: int, window_s: float) ->
     at = time.monotonic()
     cluster.kill(cluster.apps[port])
     time.sleep(window_s)
-    fault_summary(f"kill -9 of app server :{port}", load, at, time.monotonic())
+    fault_window(f"kill -9 of app server :{port}", at, time.monotonic())
 
 
 SUBMIT = """
@@ -525,9 +534,7 @@ def drop_database_connections(load: Load, window_s: float) -> None:
             [DATABASE],
         ).fetchone()[0]
     time.sleep(window_s)
-    fault_summary(
-        f"every gvrs connection to PostgreSQL terminated ({killed})", load, at, time.monotonic()
-    )
+    fault_window(f"every gvrs connection to PostgreSQL terminated ({killed})", at, time.monotonic())
 
 
 def restart_is_possible() -> str:
@@ -597,8 +604,14 @@ def main() -> None:
             kill_worker_mid_import(cluster, home, args.import_rows)
             drop_database_connections(load, window_s=15)
             print(f"  postgres restart: {restart_is_possible()}")
-            readyz = urllib.request.urlopen(f"http://127.0.0.1:{PROXY}/readyz", timeout=10)
-            print(f"  /readyz after the faults: {readyz.status} {readyz.read().decode()}")
+            try:
+                readyz = urllib.request.urlopen(f"http://127.0.0.1:{APPS[0]}/readyz", timeout=60)
+                print(f"  /readyz after the faults: {readyz.status} {readyz.read().decode()}")
+            except (OSError, urllib.error.HTTPError) as exc:
+                print(f"  /readyz after the faults: {exc}")
+        print("  requests during each fault (counted once every request of the load had ended):")
+        for name, at, until in FAULTS:
+            fault_summary(name, load, at, until)
         targets = [
             ("public dashboard", 200),
             ("overview", 500),
