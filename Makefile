@@ -9,7 +9,7 @@ export GVRS_TEST_POSTGRES_URL
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean browser cluster-test
+.PHONY: install demo test test-sqlite test-postgres lint bench clean browser messages cluster-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +17,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core, which the browser tests inject into each page to check it against WCAG 2.1 AA
+# (tests/a11y.py), from the npm registry at the version package-lock.json pins; never served
+# to users. Without npm the accessibility checks are skipped.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $(AXE); \
+	else echo "npm not found: the accessibility checks (axe-core) will be skipped"; fi
+
+install: $(STAMP) $(AXE)
 
 # The browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
-browser:
+browser: $(AXE)
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  elif command -v sudo >/dev/null; then sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium; \
 	  fi; } || echo "Could not install chromium: the browser tests will be skipped"
+
+# The Spanish catalogue of the public pages (docs/public.md): gather the English messages
+# into gvrs/locale/es/LC_MESSAGES/django.po, then compile the .mo that is committed beside it
+# (so `make install` needs no gettext tools). Needs GNU gettext (apt-get install gettext).
+messages: install
+	cd gvrs && DJANGO_SETTINGS_MODULE=gvrs.settings ../$(BIN)/python -m django makemessages \
+		-l es --no-location --no-wrap
+	cd gvrs && DJANGO_SETTINGS_MODULE=gvrs.settings ../$(BIN)/python -m django compilemessages -l es
 
 demo: install
 	$(BIN)/gvrs demo

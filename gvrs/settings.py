@@ -34,6 +34,14 @@ def _plotly_js_dir() -> Path:
     return Path(spec.origin).resolve().parent / "package_data"
 
 
+def _ninja_dir() -> Path:
+    """django-ninja's templates and static files (the API's Swagger page), found, not
+    imported: as an installed app it was imported at every start-up, and with it pydantic."""
+    from importlib.util import find_spec
+
+    return Path(find_spec("ninja").origin).resolve().parent
+
+
 GVRS_HOME = gvrs_home()
 PRODUCTION = env_bool("GVRS_PRODUCTION", False)
 DEBUG = env_bool("GVRS_DEBUG", False) and not PRODUCTION
@@ -101,7 +109,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
-    "ninja",  # the API's browsable docs: Swagger UI from the installed package, never a CDN
     "gvrs.incidents",
     "gvrs.reports",
     "gvrs.public",  # the public dashboard: the only pages open without sign-in
@@ -127,6 +134,8 @@ MIDDLEWARE = [
     "gvrs.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language on the public pages (cookie, else the browser's preference).
+    "gvrs.i18n.PublicLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -144,7 +153,8 @@ WSGI_APPLICATION = "gvrs.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # django-ninja's Swagger page from the installed package (gvrs.api.api.Docs).
+        "DIRS": [BASE_DIR / "templates", _ninja_dir() / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -285,6 +295,13 @@ FORMAT_MODULE_PATH = ["gvrs.formats"]
 # Stored instants are UTC; an incident's wall-clock time is read in its jurisdiction's zone.
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The public pages are published in English and Spanish (docs/public.md); the rest of the site
+# is in English. The catalogues are gvrs/locale/<lang>/LC_MESSAGES/django.po and its .mo.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+# The reader's choice of language, remembered for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 # A street basemap for maps: a MapLibre style URL (…/style.json) or a raster tile URL template
 # (https://tiles.example.org/{z}/{x}/{y}.png). Unset, maps draw area boundaries on a plain
@@ -309,7 +326,11 @@ STATIC_ROOT = GVRS_HOME / "static"
 if writes_allowed():
     STATIC_ROOT.mkdir(exist_ok=True)
 # Plotly's JavaScript is served from the installed plotly package, never from a CDN.
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_js_dir())]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/plotly", _plotly_js_dir()),
+    ("ninja", _ninja_dir() / "static" / "ninja"),  # the API's Swagger UI, never a CDN
+]
 # Served pages (`gvrs serve`, production) get collected static files with content hashes in
 # their names, compressed with Brotli and gzip, cached immutably by browsers; tests and
 # management commands read them straight from the packages.
@@ -384,6 +405,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("GVRS_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -99,7 +99,12 @@ class Reader:
     def assert_nothing_pinned(self) -> None:
         for name, (low, high) in self.ranges().items():
             assert high - low >= 1 - 1e-6, f"{name} is pinned to {low:g}..{high:g}"
-            assert low - 1e-6 <= self.truth[name] <= high + 1e-6
+            assert low - 1e-6 <= self.truth[name] <= high + 1e-6, (
+                name,
+                low,
+                high,
+                self.truth[name],
+            )
 
     def assert_no_small_count_pinned(self) -> None:
         """What an insider (a partner that knows its own counts) may not do: narrow a hidden

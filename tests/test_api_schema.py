@@ -24,7 +24,7 @@ CHECKS = ",".join(
         "response_schema_conformance",
     ]
 )
-EXAMPLES = 8  # per operation and phase: enough to reach every parameter's edge cases
+EXAMPLES = 5  # per operation and phase: with the coverage phase, every parameter's edges
 
 
 def schemathesis(base: str, config: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -75,9 +75,16 @@ def test_no_server_error_and_no_answer_outside_the_schema(
         "anonymous": None,
     }
     for who, secret in runs.items():
-        extra = ("--header", f"Authorization: Bearer {secret}") if secret else ()
+        # Anonymously, the public figures only: every other operation answers 401 before it
+        # reads a parameter (tests/test_api.py), so fuzzing its parameters again finds nothing.
+        extra = (
+            ("--header", f"Authorization: Bearer {secret}")
+            if secret
+            else ("--include-path-regex", "/public")
+        )
         result = schemathesis(live_server.url, config, *extra)
         assert result.returncode == 0, (
             f"as {who}:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
         )
-        assert "14 selected" in result.stdout or "/api/v1/incidents" in result.stdout, who
+        if secret:
+            assert "14 selected" in result.stdout or "/api/v1/incidents" in result.stdout, who

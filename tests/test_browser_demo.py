@@ -239,3 +239,25 @@ def test_the_review_queue_holds_reviews_still_due(demo, browser):
         assert len(not_late) == sum(due >= today for due in open_due)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_california_leads_with_its_published_homicides(demo, browser, width):
+    """Issue 23: the simulated county's incidents are not California's figure; the state's
+    published series leads, the incident series says it records 1 county of many, and the
+    counties inside show their agencies' published figures summed."""
+    base, _ = demo
+    context, page = _signed_in(browser, base, "analyst", width)
+    try:
+        page.goto(f"{base}/j/california/")
+        tile = page.locator(".tile").first.inner_text()
+        assert "California DOJ OpenJustice" in tile, tile
+        assert "2022" in tile, tile
+        text = page.inner_text("body")
+        assert "incidents recorded in 1 of" in text
+        inside = page.locator("[data-testid=places-inside]").inner_text()
+        assert "Kern County" in inside and "places inside)" in inside, inside
+        assert _sideways(page) <= 0
+        _shot(page, f"california-{width}")
+    finally:
+        context.close()

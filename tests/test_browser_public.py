@@ -83,3 +83,40 @@ def test_a_visitor_reads_the_public_dashboard(browser, live_server, county):  # 
     # No cookie was ever set for the visitor.
     assert context.cookies() == []
     context.close()
+
+
+def test_a_visitor_switches_the_dashboard_to_spanish(browser, live_server, county):  # noqa: F811
+    """The language switch is a link: the page comes back in Spanish, with its charts, and
+    stays in Spanish on the next visit (the cookie); a browser that prefers Spanish gets it
+    at once. Screenshots of the Spanish page at 1,440 and 390 px."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server.url}/public/{county.slug}/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.click("[data-testid=languages] a[lang=es]")
+    page.wait_for_selector("html[lang=es]")
+    for chart in ("chart-annual", "chart-monthly", "chart-map"):
+        page.wait_for_selector(f"[data-chart={chart}][data-drawn=true]")
+    assert page.locator("[data-testid=coverage]").inner_text().startswith("Período de los datos.")
+    assert "ene–" in page.locator("[data-testid=ytd-sentence]").inner_text()
+    hidden = {t.strip() for t in page.locator("td.fewer, td.suppressed").all_inner_texts()}
+    assert hidden <= {"menos de 11", "oculto"} and hidden
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / f"public-es-{width}.png"), full_page=True)
+    # Remembered: a new visit is in Spanish.
+    page.goto(f"{live_server.url}/public/{county.slug}/?year=2021")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert [c["name"] for c in context.cookies()] == ["django_language"]
+    context.close()
+    # A browser whose first language is Spanish.
+    context = browser.new_context(locale="es-MX")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/public/{county.slug}/")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert errors == []
+    context.close()

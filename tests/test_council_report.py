@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -187,3 +188,42 @@ def test_a_strategy_start_runs_the_evaluation_and_the_report_cites_it(kern):
         "The evaluation (interrupted time series, strategy from 1 January 2022) says: "
         f"“{expected.sentence}”",
     ]
+
+
+def _structure(node, found: list[tuple[str, str]]) -> None:
+    """(structure type, alt text) of every element of a PDF's structure tree, in order."""
+    node = node.get_object() if hasattr(node, "get_object") else node
+    if isinstance(node, list):
+        for child in node:
+            _structure(child, found)
+        return
+    if not hasattr(node, "get"):
+        return
+    if "/S" in node:
+        found.append((str(node["/S"]), str(node.get("/Alt", ""))))
+    if "/K" in node:
+        _structure(node["/K"], found)
+
+
+def test_the_pdf_is_tagged_for_screen_readers(kern):
+    """PDF/UA-1 (issue 30): marked content with a structure tree in reading order, the title
+    shown as the window's, the language, and every chart with its alt text."""
+    report = build_report(ReportRequest(jurisdiction=kern, period="2022", vs="2021"))
+    reader = PdfReader(io.BytesIO(render.pdf(report)))
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "en"
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    metadata = root["/Metadata"].get_object().get_data().decode()
+    assert "<pdfuaid:part>1</pdfuaid:part>" in metadata
+    assert report.title in metadata
+    found: list[tuple[str, str]] = []
+    _structure(root["/StructTreeRoot"], found)
+    kinds = [kind for kind, _ in found]
+    assert "/H1" in kinds and "/Table" in kinds and "/P" in kinds
+    figures = [alt for kind, alt in found if kind == "/Figure"]
+    assert figures and all(alt.strip() for alt in figures)
+    # The first page, to look at.
+    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "council-pdf-page-1.png").write_bytes(render.page_images(report, ppi=80)[0])

@@ -126,6 +126,8 @@ def _url(name: str, pattern: URLPattern, world) -> str:
         kwargs = {"slug": world["place"]}
     elif keys == {"name"}:
         kwargs = {"name": "index"}
+    elif keys == {"code"}:
+        kwargs = {"code": "es"}  # the public pages' language switch
     elif name.startswith("partners-"):
         kwargs = {"pk": world["pk"].get(name, world["person"])}
     elif name in ("reviews-review", "reviews-response-add", "reviews-plan"):

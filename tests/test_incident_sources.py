@@ -259,3 +259,25 @@ def test_the_overview_page_picks_a_source_and_maps_one_source_only(two_sources, 
     for role in ("partner", "viewer"):
         shown = client_for(people[role]).get(url, {"metric": "shootings", "source": ARCHIVE})
         assert shown.status_code == 200
+
+
+def test_a_linked_union_is_asked_for_by_name_and_counts_each_event_once(two_sources):
+    """The archive lists every second incident of the city's file (2015–2016): linked, its
+    incidents are all the city's, so the union of the two is the city's own count."""
+    union = json_of(
+        "stats", "--metric", "shootings", "--jurisdiction", "Philadelphia",
+        "--source", f"philly-shootings+{ARCHIVE}",
+    )  # fmt: skip
+    assert {r["source"] for r in union} == {f"philly-shootings+{ARCHIVE}"}
+    counts = _by_source_year(union)
+    for year in (2015, 2016):
+        city = two_sources[("philly-shootings", year)][0]
+        # Each event once: the city's count, never city + archive.
+        assert counts[(f"philly-shootings+{ARCHIVE}", str(year))] == city
+    out = run("stats", "--metric", "shootings", "--jurisdiction", "Philadelphia",
+              "--source", f"philly-shootings+{ARCHIVE}")  # fmt: skip
+    assert "linked union of philly-shootings and gun-archive" in out
+    assert "0 only in gun-archive" in out
+    # Never offered unasked: the default rows are the two sources side by side.
+    default = json_of("stats", "--metric", "shootings", "--jurisdiction", "Philadelphia")
+    assert all("+" not in r["source"] for r in default)

@@ -99,8 +99,12 @@ def test_no_coordinate_finer_than_a_cell_reaches_roles_without_the_right(people,
     lats = np.array([p[0] for p in scattered])
     lons = np.array([p[1] for p in scattered])
     lat_step = CELL_M / 110_574
-    # Every row of cells this data touches, with its column width (the row's poleward edge).
-    rows = np.unique(np.floor(lats / lat_step))
+    # Every row of cells across the data's extent, with its column width (the row's poleward
+    # edge): the map's centre is snapped to the cell it falls in, which may lie in a row
+    # between the data's rows (which cells are shown, and so the extent, depends on the
+    # perturbation, and so on the records' keys).
+    low, high = np.floor(lats.min() / lat_step), np.floor(lats.max() / lat_step)
+    rows = np.arange(low - 1, high + 2)
     lon_steps = [
         CELL_M / (111_320 * math.cos(math.radians(max(abs(r), abs(r + 1)) * lat_step)))
         for r in rows

@@ -130,7 +130,12 @@ def read_every_view(views: dict, insider: str | None) -> Reader:
                     if insider is not None and row.startswith(f"{insider}: "):
                         known[key] = None if np.isnan(truth[key]) else truth[key]
                     elif key not in known and key not in reader.unknown:
-                        known[key] = reader.see(key, label, truth[key], within)
+                        # A program's Total column (services, referrals) is the sum of the
+                        # figures shown beside it, each within the bound: within that many
+                        # bounds of its count, not within one (with some keys it strays 7).
+                        total = name in ADDITIVE and j == len(cells) - 1
+                        bound = within * (len(cells) - 1) if total else within
+                        known[key] = reader.see(key, label, truth[key], bound)
     # What the rows mean: each column of a program is a count; a program's Total column is
     # the sum of its other columns; the funnel's stages and the outcomes are ordered.
     programs = sorted({k[1] for k in shown})

@@ -63,6 +63,9 @@ class CountSeries:
     # The place's primary source of incident records for this metric (the one its headline
     # figures come from); other sources stand beside it.
     primary: bool = False
+    # Counted from incidents for a place that holds others, where the source records only
+    # some of them: "incidents recorded in 1 of 58 counties" (said with its coverage).
+    partial: str = ""
 
     @property
     def from_incidents(self) -> bool:
@@ -80,6 +83,8 @@ class CountSeries:
         phrase = coverage_phrase(self.covered_through, today)
         if self.gaps:
             phrase += "; no data for " + ", ".join(gap_label(a, b) for a, b in self.gaps)
+        if self.partial:
+            phrase += f"; {self.partial}"
         return phrase
 
     def gap_in(self, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -344,14 +349,17 @@ def comparable_windows(
         count_in(series, baseline)
         return period, baseline
     end = series.last
-    if period.start > end or period.end < series.first:
+    if not (series.first <= period.start <= end < period.end):
+        # Only a period running past the data's end is compared over a shorter window: any
+        # other is refused, naming the period the data do not cover (the baseline, maybe).
+        missing = period if not series.covers(period) else baseline
+        if missing.start > end or missing.end < series.first:
+            raise SeriesError(
+                f"no data for {missing.label} in {series.place}: the data cover "
+                f"{series.first.isoformat()} to {end.isoformat()}"
+            )
         raise SeriesError(
-            f"no data for {period.label} in {series.place}: the data cover "
-            f"{series.first.isoformat()} to {end.isoformat()}"
-        )
-    if not (series.first <= period.start and period.end > end):
-        raise SeriesError(
-            f"{period.label} is not wholly inside the data for {series.place} "
+            f"{missing.label} is not wholly inside the data for {series.place} "
             f"({series.first.isoformat()} to {end.isoformat()}); no change is shown"
         )
     if (period.start.month, period.start.day, baseline.start.month, baseline.start.day) == (

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from gvrs.analysis.narrative import format_p
+from gvrs.analysis.narrative import format_p, localize_number, month_abbr
 
 STRAY_GAP_DAYS = 60
 STRAY_SHARE = 0.01  # a cluster of records is a stray when it holds under 1% of the source
@@ -368,17 +368,30 @@ def find_thin_years(
     return out
 
 
-def coverage_phrase(last: dt.date, today: dt.date | None = None) -> str:
-    """ "data through 26 Jan 2025, 22 months ago" (or "3 days ago", "today").
+def coverage_phrase(last: dt.date, today: dt.date | None = None, lang: str = "en") -> str:
+    """ "data through 26 Jan 2025, 22 months ago" (or "3 days ago", "today"); in Spanish
+    (``lang="es"``) "datos hasta el 26 ene 2025, hace 22 meses".
 
     Examples
     --------
     >>> import datetime as dt
     >>> coverage_phrase(dt.date(2025, 1, 26), dt.date(2025, 11, 26))
     'data through 26 Jan 2025, 10 months ago'
+    >>> coverage_phrase(dt.date(2025, 1, 26), dt.date(2025, 11, 26), lang="es")
+    'datos hasta el 26 ene 2025, hace 10 meses'
     """
     today = today or dt.date.today()
     days = (today - last).days
+    if lang[:2] == "es":
+        if days <= 0:
+            ago = "hoy" if days == 0 else "posterior a hoy"
+        elif days < 45:
+            ago = f"hace {days} día{'s' if days != 1 else ''}"
+        elif days < 730:
+            ago = f"hace {round(days / 30.44)} meses"
+        else:
+            ago = f"hace {localize_number(f'{days / 365.25:.1f}', 'es')} años"
+        return f"datos hasta el {last.day} {month_abbr(last.month, 'es')} {last.year}, {ago}"
     if days <= 0:
         ago = "today" if days == 0 else "ahead of today"
     elif days < 45:

@@ -1,7 +1,15 @@
-"""Plain-English sentences for results, each with its numbers and its caveat.
+"""Plain-English (and Spanish) sentences for results, each with its numbers and its caveat.
 
 The statistics policy (DESIGN.md): every change is shown with the counts behind it, and a
 change that an exact test cannot tell from ordinary variation says so in the same sentence.
+
+The sentences a resident reads on the public pages take a ``lang`` ("en" or "es"): the
+Spanish sentence is built from the same figures by its own grammar, never by translating a
+finished English sentence, and its numbers follow Spanish conventions (decimal comma, a
+non-breaking space between thousands from five digits on, "37 %"; the RAE's rules, which
+Django's ``es`` formats also follow). The caller passes labels already in the reader's
+language (the site translates them through its gettext catalogue; this module never imports
+Django).
 """
 
 from __future__ import annotations
@@ -11,14 +19,66 @@ import re
 from gvrs.analysis.inference import CountComparison
 
 EVIDENCE_THRESHOLD = 0.05
+LANGUAGES = ("en", "es")
+NBSP = "\u00a0"
 
 
-def format_p(p_value: float) -> str:
-    """ "p = 0.033", "p = 0.25", "p < 0.001": two significant digits, never "p = 0"."""
+# Month abbreviations as a Spanish reader writes them (lower case; the RAE's abbreviations).
+MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_abbr(month: int, lang: str = "en") -> str:
+    """ "Jan" in English, "ene" in Spanish (``month`` from 1 to 12)."""
+    return (MONTHS_ES if _language(lang) == "es" else MONTHS_EN)[month - 1]
+
+
+def _language(lang: str) -> str:
+    """ "es-mx" -> "es"; anything else not supported -> "en"."""
+    code = (lang or "en").lower()[:2]
+    return code if code in LANGUAGES else "en"
+
+
+def localize_number(text: str, lang: str = "en") -> str:
+    """An English-formatted number ("1,234.5") in ``lang``'s conventions.
+
+    Examples
+    --------
+    >>> [localize_number(t, "es") for t in ("2022", "1,234", "12,345.6", "0.033")]
+    ['2022', '1234', '12\xa0345,6', '0,033']
+    """
+    if _language(lang) == "en":
+        return text
+    whole, _, fraction = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-").replace(",", "")
+    if len(digits) > 4:  # the RAE groups thousands from five digits on: 2022, 12 345
+        groups = []
+        while digits:
+            groups.insert(0, digits[-3:])
+            digits = digits[:-3]
+        digits = NBSP.join(groups)
+    return sign + digits + ("," + fraction if fraction else "")
+
+
+def count_text(value: int, lang: str = "en") -> str:
+    """ "2,338" in English, "2338" and "12 345" in Spanish."""
+    return localize_number(f"{value:,}", lang)
+
+
+def percent_text(value: float, lang: str = "en", digits: int = 0) -> str:
+    """ "37%" in English, "37 %" in Spanish (with a non-breaking space)."""
+    shown = localize_number(f"{value:,.{digits}f}", lang)
+    return shown + ("%" if _language(lang) == "en" else NBSP + "%")
+
+
+def format_p(p_value: float, lang: str = "en") -> str:
+    """ "p = 0.033", "p = 0.25", "p < 0.001": two significant digits, never "p = 0"
+    ("p = 0,033" in Spanish)."""
     if p_value < 0.001:
-        return "p < 0.001"
+        return f"p < {localize_number('0.001', lang)}"
     shown = f"{p_value:.2g}" if p_value < 0.1 else f"{p_value:.2f}".rstrip("0").rstrip(".")
-    return f"p = {shown}"
+    return f"p = {localize_number(shown, lang)}"
 
 
 def format_probability(p: float) -> str:
@@ -416,15 +476,23 @@ def change_sentence(
     period_b: str,
     *,
     threshold: float = EVIDENCE_THRESHOLD,
+    lang: str = "en",
 ) -> str:
-    """One sentence for a change between two counts.
+    """One sentence for a change between two counts, in English or Spanish (``lang``); the
+    label and periods are given in that language.
 
     Examples
     --------
     >>> from gvrs.analysis.inference import compare_counts
     >>> change_sentence("Homicides", compare_counts(60, 38), "2021", "2022")
     'Homicides fell 37%, from 60 in 2021 to 38 in 2022 (exact test p = 0.033).'
+    >>> change_sentence("Homicidios", compare_counts(60, 38), "2021", "2022", lang="es")[:64]
+    'El número de homicidios bajó un 37\\xa0%, de 60 en 2021 a 38 en 2022'
+    >>> change_sentence("Homicidios", compare_counts(60, 38), "2021", "2022", lang="es")[64:]
+    ' (prueba exacta, p = 0,033).'
     """
+    if _language(lang) == "es":
+        return _change_sentence_es(label, comparison, period_a, period_b, threshold)
     a, b = comparison.count_a, comparison.count_b
     p = format_p(comparison.p_value)
     if b == 0 and a > 0:
@@ -446,6 +514,34 @@ def change_sentence(
     yearly = all(_is_yearly(label) for label in (period_a, period_b))
     variation = "year-to-year variation" if yearly else "variation"
     return f"{head}; a change this {size} is within ordinary {variation} ({p})."
+
+
+def _change_sentence_es(
+    label: str, comparison: CountComparison, period_a: str, period_b: str, threshold: float
+) -> str:
+    """The Spanish grammar of ``change_sentence``. "El número de …" carries the verb in the
+    singular whatever the label's gender (homicidios, personas heridas de bala), so no label
+    needs an article of its own."""
+    a, b = comparison.count_a, comparison.count_b
+    noun = label[:1].lower() + label[1:]
+    n_a, n_b = count_text(a, "es"), count_text(b, "es")
+    p = format_p(comparison.p_value, "es")
+    if b == 0 and a > 0:
+        head = f"Cero {noun} en {period_b}, frente a {n_a} en {period_a}"
+    elif a == b:
+        head = f"El número de {noun} no cambió: {n_a} en {period_a} y en {period_b}"
+    elif a == 0:
+        head = f"El número de {noun} subió de 0 en {period_a} a {n_b} en {period_b}"
+    else:
+        verb = "bajó" if b < a else "subió"
+        pct = percent_text(abs(100 * (b - a) / a), "es")
+        head = f"El número de {noun} {verb} un {pct}, de {n_a} en {period_a} a {n_b} en {period_b}"
+    if comparison.p_value < threshold:
+        return f"{head} (prueba exacta, {p})."
+    size = "tan pequeño" if abs(b - a) < 5 else "de este tamaño"
+    yearly = all(_is_yearly(label) for label in (period_a, period_b))
+    variation = "variación ordinaria de un año a otro" if yearly else "variación ordinaria"
+    return f"{head}; un cambio {size} está dentro de la {variation} ({p})."
 
 
 def _is_yearly(label: str) -> bool:

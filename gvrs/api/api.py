@@ -8,9 +8,11 @@ many requests for this token), so the schema says everything a client can get ba
 
 from __future__ import annotations
 
+import json
 import math
 
-from ninja import NinjaAPI
+from django.shortcuts import render
+from ninja import NinjaAPI, Swagger
 from ninja.errors import Throttled
 
 from gvrs.analysis.counts import SeriesError
@@ -29,7 +31,24 @@ figure is the one the pages show your role, with the same suppression of small c
 docs/api.md (in the application under Help) for worked examples.
 """.strip()
 
+
+class Docs(Swagger):
+    """Swagger UI from the installed package's files (settings add its templates and static
+    folders). django-ninja serves them only when it is an installed app, and otherwise
+    fetches Swagger from a CDN; as an installed app it is imported at every start-up."""
+
+    def render_page(self, request, api, **kwargs):
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": False,  # token authentication only: no session, no CSRF
+        }
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
+    docs=Docs(),
     title="gvrs API",
     version="1",
     description=DESCRIPTION,

@@ -14,7 +14,7 @@ from ninja.errors import HttpError
 import gvrs
 from gvrs.cliutil import did_you_mean
 from gvrs.data.metrics import Metric, load_metrics
-from gvrs.incidents.models import Area, Jurisdiction
+from gvrs.incidents.models import NATION_SLUG, Area, Jurisdiction, national_place
 from gvrs.incidents.versions import registry_version
 
 FIGURES = "incidents.view_publishedcount"  # what the overview asks of a role
@@ -26,6 +26,8 @@ def require(request, permission: str, what: str) -> None:
 
 
 def place_of(slug: str) -> Jurisdiction:
+    if slug == NATION_SLUG:
+        national_place()  # the place above the states, made the first time it is asked for
     place = Jurisdiction.objects.filter(slug=slug).first()
     if place is None:
         raise HttpError(

@@ -74,6 +74,7 @@ def children(request, slug: str):
                 published_year=row.published_year,
                 published_homicides=row.published_homicides,
                 incidents_12_months=row.incidents_12_months,
+                published_note=row.published_note,
             )
             for row in inside.rows
         ],

@@ -47,6 +47,8 @@ class Inside(Schema):
     published_year: int | None
     published_homicides: int | None
     incidents_12_months: int | None
+    # Where the place publishes none of its own: "sum of 12 places inside".
+    published_note: str = ""
 
 
 class Children(Schema):

@@ -28,10 +28,19 @@ def html(report: CouncilReport, *, standalone: bool = True) -> str:
     return render_to_string(name, {"report": report})
 
 
+# The PDF is tagged and declares PDF/UA-1 (ISO 14289-1): a structure tree in reading order
+# (title, headings, paragraphs, tables with their header row, figures with their alt text),
+# the page header and footer as artifacts, the document's title shown by viewers and its
+# language. Typst checks the rules it can (a title, alt text on every image) and refuses a
+# document that breaks them, so a report without them cannot be written.
+PDF_STANDARDS = ["ua-1"]
+
+
 def _compile(report: CouncilReport, fmt: str, ppi: float | None = None):
     import typst
 
     template = resources.files("gvrs.council") / TEMPLATE
+    standards = {"pdf_standards": PDF_STANDARDS} if fmt == "pdf" else {}
     with resources.as_file(template) as path:
         try:
             return typst.compile(
@@ -41,13 +50,14 @@ def _compile(report: CouncilReport, fmt: str, ppi: float | None = None):
                 ppi=ppi,
                 sys_inputs={"report": json.dumps(report.as_dict())},
                 ignore_system_fonts=True,
+                **standards,
             )
         except typst.TypstError as exc:  # pragma: no cover - a template bug
             raise RenderError(f"typst could not lay out the report: {exc}") from None
 
 
 def pdf(report: CouncilReport) -> bytes:
-    """The report as a PDF."""
+    """The report as a tagged PDF (PDF/UA-1)."""
     return _compile(report, "pdf")
 
 

@@ -170,6 +170,9 @@ class ColumnRule:
     path: tuple[str, ...] = ()
     # Implied by [format] identity (the canonical CSV): absent from a file, it is just empty.
     optional: bool = False
+    # invalid = "blank": an invalid cell of this (optional) field is emptied, and the import
+    # summary lists it, instead of refusing the row (a real death lost to an impossible age).
+    blank_invalid: bool = False
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -234,6 +237,9 @@ class Mapping:
     unpivot: Unpivot | None = None
     end_column: str = ""  # the last day of a part-of-year window, per row
     end_format: str | None = None
+    # The figure's year taken from a date column ([period] year_from, year_format).
+    year_date_column: str = ""
+    year_date_format: str | None = None
     # both targets
     state: str | None = None  # USPS code of places whose path names no state
     time_zone: str | None = None  # IANA zone of the places this mapping creates
@@ -267,6 +273,7 @@ class Mapping:
         required or not (an optional field silently empty would count as zero)."""
         if self.target == "published_counts":
             named = [self.year_column] if self.year_column else []
+            named += [self.year_date_column] if self.year_date_column else []
             if self.place_path:
                 named += [c for t in self.place_path for c in template_columns(t)]
             else:
@@ -307,6 +314,11 @@ class Mapping:
         for row_filter in self.filters:
             mask &= row_filter.keep(frame)
         return mask
+
+    @property
+    def blank_invalid(self) -> frozenset[str]:
+        """The fields whose invalid cells are emptied (and listed) instead of refused."""
+        return frozenset(name for name, rule in self.rules.items() if rule.blank_invalid)
 
     @property
     def datetime_formats(self) -> dict[str, str]:
@@ -404,9 +416,21 @@ def _rule(name: str, spec: Any, defaults: dict[str, str], where: str) -> ColumnR
         return ColumnRule(path=tuple(spec), default=default)
     if not isinstance(spec, dict):
         raise MappingError(f"{where}: columns.{name} must be a column name, a list or a table")
-    unknown = set(spec) - {"column", "columns", "value", "values", "other", "default", "format"}
+    keys = {"column", "columns", "value", "values", "other", "default", "format", "invalid"}
+    unknown = set(spec) - keys
     if unknown:
         raise MappingError(f"{where}: columns.{name} has unknown keys {sorted(unknown)}")
+    invalid = spec.get("invalid", "refuse")
+    if invalid not in ("refuse", "blank"):
+        raise MappingError(f"{where}: columns.{name}.invalid must be 'refuse' or 'blank'")
+    if (
+        invalid == "blank"
+        and FIELDS_BY_NAME.get(name) is not None
+        and FIELDS_BY_NAME[name].required
+    ):
+        raise MappingError(
+            f"{where}: columns.{name}.invalid = 'blank' is for optional fields; {name} is required"
+        )
     if "value" in spec:
         return ColumnRule(constant=str(spec["value"]))
     columns = spec.get("columns") or ([spec["column"]] if "column" in spec else [])
@@ -418,6 +442,7 @@ def _rule(name: str, spec: Any, defaults: dict[str, str], where: str) -> ColumnR
         other=None if spec.get("other") is None else str(spec["other"]),
         default=str(spec["default"]) if "default" in spec else default,
         format=_checked_format(spec.get("format"), f"{where}: columns.{name}.format"),
+        blank_invalid=invalid == "blank",
     )
 
 
@@ -728,7 +753,8 @@ def _published(document, meta, place, common, where) -> Mapping:
             )
         )
     has_place = "name" in place or "path" in place
-    if not series or ("year" not in period and unpivot is None) or not has_place:
+    dated = "year" in period or "year_from" in period
+    if not series or (not dated and unpivot is None) or not has_place:
         raise MappingError(
             f"{where}: published counts need [period] year (or [unpivot]), [place] name "
             "(or path) and at least one [[series]]"
@@ -749,6 +775,8 @@ def _published(document, meta, place, common, where) -> Mapping:
         year_column=period.get("year", ""),
         end_column=period.get("end", ""),
         end_format=period.get("end_format"),
+        year_date_column=period.get("year_from", ""),
+        year_date_format=_checked_format(period.get("year_format"), f"{where}: period.year_format"),
         place_column=place.get("name", ""),
         place_path=tuple(path),
         negative_counts=negative,

@@ -5,6 +5,9 @@ Reads are bulk (``values_list`` into columns), never row by row through model in
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import pandas as pd
 from django.db.models import Exists, OuterRef
 
@@ -67,3 +70,36 @@ def incident_queryset(
         )
         qs = qs.filter(Exists(people))
     return qs.between(since, until)
+
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def linkage_frame(source: str, place_ids, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """One source's incidents in the places, first..last, as ``link_incidents`` reads them
+    (one query)."""
+    qs = Incident.objects.filter(source=source, occurred_on__gte=first, occurred_on__lte=last)
+    if place_ids is not None:
+        qs = qs.filter(jurisdiction_id__in=place_ids)
+    columns = ["pk", "source_id", "occurred_on", "occurred_time", "jurisdiction_id", "latitude",
+               "longitude", "killed", "injured"]  # fmt: skip
+    frame = pd.DataFrame(list(qs.order_by().values_list(*columns)), columns=columns)
+    days = np.array([(d - EPOCH).days for d in frame["occurred_on"]], dtype=np.int64)
+    minutes = np.array(
+        [np.nan if t is None else t.hour * 60 + t.minute for t in frame["occurred_time"]],
+        dtype=float,
+    )
+    return pd.DataFrame(
+        {
+            "pk": frame["pk"].astype(np.int64),
+            "source_id": frame["source_id"].astype(str),
+            "year": [d.year for d in frame["occurred_on"]],
+            "day": days,
+            "minute": days * 1440.0 + minutes,
+            "place": frame["jurisdiction_id"].astype(np.int64),
+            "lat": frame["latitude"].astype(float),
+            "lon": frame["longitude"].astype(float),
+            "killed": frame["killed"].astype(np.int64),
+            "injured": frame["injured"].astype(np.int64),
+        }
+    )

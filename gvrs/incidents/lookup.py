@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django.core.management.base import CommandError
+from django.utils.text import slugify
 
 from gvrs.cliutil import did_you_mean
-from gvrs.incidents.models import Jurisdiction
+from gvrs.incidents.models import NATION_NAMES, Jurisdiction, national_place
 
 
 def find_jurisdiction(name: str) -> Jurisdiction:
     """The place a command names (name, slug or path); unknown or ambiguous, a usage error
     (exit 2) that offers the names it could have meant."""
+    if slugify(name) in NATION_NAMES and national_place() is not None:
+        return national_place()
     try:
         return Jurisdiction.objects.named(name)
     except Jurisdiction.DoesNotExist:

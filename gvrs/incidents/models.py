@@ -53,6 +53,11 @@ class JurisdictionQuerySet(models.QuerySet):
             text = parts[0] if parts else name
             q = models.Q(name__iexact=text) | models.Q(slug=slugify(text))
             exact = list(self.filter(q).select_related("parent")[:20])
+            # A place's own slug, given as it is, is that place, whatever others share its
+            # name ("springfield" where there are three Springfields).
+            own = [j for j in exact if j.slug == text]
+            if own:
+                return own
             # "California" is the state, not a county or city that happens to share the name.
             states = [j for j in exact if j.level == Jurisdiction.Level.STATE]
             return states or exact
@@ -82,6 +87,7 @@ class Jurisdiction(models.Model):
     """
 
     class Level(models.TextChoices):
+        NATION = "nation"  # "United States": every state inside it (``national_place``)
         STATE = "state"
         COUNTY = "county"
         CITY = "city"
@@ -144,8 +150,17 @@ class Jurisdiction(models.Model):
     def today(self) -> dt.date:
         return dt.datetime.now(self.zone).date()
 
+    def inside(self) -> models.QuerySet:
+        """The places directly inside this one: its children; the nation's are the states
+        (which stay the roots of their own trees, so paths start at the state)."""
+        if self.level == self.Level.NATION:
+            return Jurisdiction.objects.filter(level=self.Level.STATE)
+        return self.children.all()
+
     def descendant_ids(self) -> list[int]:
         """This jurisdiction and everything below it, for roll-ups (a few levels deep)."""
+        if self.level == self.Level.NATION:
+            return list(Jurisdiction.objects.values_list("pk", flat=True))
         ids, frontier = [self.pk], [self.pk]
         while frontier:
             frontier = list(
@@ -153,6 +168,25 @@ class Jurisdiction(models.Model):
             )
             ids.extend(frontier)
         return ids
+
+
+NATION_SLUG = "united-states"
+NATION_NAMES = {"united-states", "us", "usa", "united-states-of-america", "nation"}
+
+
+def national_place() -> Jurisdiction | None:
+    """The "United States" place above the states (made the first time it is asked for,
+    once the registry holds a state): its figures are its states' summed, per source, with
+    the coverage rules of any place that holds others. None: no state yet."""
+    found = Jurisdiction.objects.filter(level=Jurisdiction.Level.NATION).first()
+    if found is not None:
+        return found
+    if not Jurisdiction.objects.filter(level=Jurisdiction.Level.STATE).exists():
+        return None
+    found, _ = Jurisdiction.objects.get_or_create(
+        slug=NATION_SLUG, defaults={"name": "United States", "level": Jurisdiction.Level.NATION}
+    )
+    return found
 
 
 class Population(models.Model):

@@ -11,16 +11,25 @@ from __future__ import annotations
 import json
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from gvrs.analysis.narrative import NBSP, month_abbr
 from gvrs.incidents.models import Area
-from gvrs.public.published import MONTHS, PublicPage, Table
+from gvrs.public.published import PublicPage, Table, language, month_names
 from gvrs.reports.areamap import _COLOURS, _simplified, area_labels, fitted_map
 
 _BAR = "#8c2a17"
-_HIDDEN = "#c9ced8"
+_HIDDEN = "#c9ced8"  # a suppressed area's fill on the map (its outline and legend name it)
+# A hidden count's mark on a bar chart: 3.1:1 against the plot's background and 3.7:1 against
+# white (WCAG 2.1's 3:1 for graphics), and labelled in text ("<11", "s") besides.
+_HIDDEN_MARK = "#7d8696"
 
 
 def _json(figure: go.Figure) -> dict:
+    # Plotly's own number formatting (axes, hover) in the reader's convention: decimal and
+    # thousands separators, "1,234.5" or "1 234,5".
+    figure.update_layout(separators="," + NBSP if language() == "es" else ".,")
     return json.loads(figure.to_json())
 
 
@@ -40,20 +49,27 @@ def _bars(x: list[str], cells, title: str, unit: str) -> dict:
     if hidden:
         figure.add_trace(
             go.Scatter(
-                x=[label for label, _ in hidden],
+                x=[label for label, _cell in hidden],
                 y=[0] * len(hidden),
                 # A gap says nothing: each hidden count is marked and labelled in its place.
                 mode="markers+text",
-                marker={"symbol": "line-ew-open", "size": 14, "color": _HIDDEN, "line_width": 3},
-                text=[c.text for _, c in hidden],
+                marker={
+                    "symbol": "line-ew-open",
+                    "size": 14,
+                    "color": _HIDDEN_MARK,
+                    "line_width": 3,
+                },
+                text=[c.text for _label, c in hidden],
                 texttemplate=[
-                    "<" + c.text.rsplit(" ", 1)[-1] if c.state == "fewer" else "s"
-                    for _, c in hidden
+                    "<" + c.text.rsplit(" ", 1)[-1]
+                    if c.state == "fewer"
+                    else pgettext("the mark of a suppressed count on a chart", "s")
+                    for _label, c in hidden
                 ],
                 textposition="top center",
                 textfont={"size": 9, "color": "#5b6577"},
                 cliponaxis=False,
-                name="suppressed (a small count)",
+                name=_("suppressed (a small count)"),
                 hovertemplate="%{x}: %{text}<extra></extra>",
             )
         )
@@ -71,12 +87,14 @@ def _bars(x: list[str], cells, title: str, unit: str) -> dict:
 
 def annual_chart(page: PublicPage, months: Table) -> dict:
     rows = months.rows[:-1]  # without the all-years row
+    through = page.published_through
+    day = f"{through.day} {month_abbr(through.month, language())} {through.year}"
     return _bars(
-        [label for label, _ in rows],
-        [cells[-1] for _, cells in rows],
-        f"{page.metric.label} by year<br><sub>whole months through "
-        f"{page.published_through:%-d %b %Y}; the last year so far</sub>",
-        page.metric.unit,
+        [label for label, _cells in rows],
+        [cells[-1] for _label, cells in rows],
+        _("%(metric)s by year<br><sub>whole months through %(day)s; the last year so far</sub>")
+        % {"metric": _(page.metric.label), "day": day},
+        _(page.metric.unit),
     )
 
 
@@ -84,7 +102,7 @@ def monthly_chart(page: PublicPage, months: Table, last: int = 36) -> dict:
     x, cells = [], []
     for label, row in months.rows[:-1]:
         year = label.split(" ")[0]
-        for name, cell in zip(MONTHS, row[:12], strict=True):
+        for name, cell in zip(month_names(), row[:12], strict=True):
             if cell.state == "missing":
                 continue
             x.append(f"{name} {year}")
@@ -92,8 +110,9 @@ def monthly_chart(page: PublicPage, months: Table, last: int = 36) -> dict:
     return _bars(
         x[-last:],
         cells[-last:],
-        f"{page.metric.label} by month<br><sub>the last {min(last, len(x))} months published</sub>",
-        page.metric.unit,
+        _("%(metric)s by month<br><sub>the last %(n)s months published</sub>")
+        % {"metric": _(page.metric.label), "n": min(last, len(x))},
+        _(page.metric.unit),
     )
 
 
@@ -123,7 +142,7 @@ def area_map(page: PublicPage, places: list[int]) -> dict | None:
     geojson = {"type": "FeatureCollection", "features": features}
     visible = [n for n in names if shown[n].value is not None]
     veiled = [n for n in names if shown[n].value is None]
-    unit = page.metric.unit
+    unit = _(page.metric.unit)
     figure = go.Figure()
     if visible:
         figure.add_trace(
@@ -137,7 +156,7 @@ def area_map(page: PublicPage, places: list[int]) -> dict | None:
                 marker={"opacity": 0.75, "line": {"width": 1, "color": "#5b6577"}},
                 colorbar={"title": {"text": unit}, "thickness": 14},
                 hovertemplate="<b>%{location}</b><br>%{z:,} " + unit + "<extra></extra>",
-                name=f"{unit} by area",
+                name=_("%(unit)s by area") % {"unit": unit},
             )
         )
     if veiled:
@@ -151,13 +170,14 @@ def area_map(page: PublicPage, places: list[int]) -> dict | None:
                 showscale=False,
                 marker={"opacity": 0.6, "line": {"width": 1, "color": "#5b6577"}},
                 hovertemplate="<b>%{location}</b><br>%{text}<extra></extra>",
-                name="suppressed (a small count)",
+                name=_("suppressed (a small count)"),
                 showlegend=True,
             )
         )
     figure.update_layout(
         title={
-            "text": f"{page.metric.label}: {unit} by area<br>{page.breakdown_year}",
+            "text": _("%(metric)s: %(unit)s by area<br>%(year)s")
+            % {"metric": _(page.metric.label), "unit": unit, "year": page.breakdown_year},
             "font_size": 14,
         },
         margin={"t": 58, "l": 4, "r": 4, "b": 4},

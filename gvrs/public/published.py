@@ -37,14 +37,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from django.db.models import Max, Q
+from django.utils import dateformat
+from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import gettext as _
 
 from gvrs.accounts.audience import deployment_policy
 from gvrs.analysis.coverage import coverage_phrase
 from gvrs.analysis.disclosure import PUBLIC, ExtraFigure, Records, disclosed
 from gvrs.analysis.disclosure.windows import months_between
 from gvrs.analysis.inference import compare_counts
-from gvrs.analysis.narrative import change_sentence
-from gvrs.analysis.suppression import MISSING, SUPPRESSED, SuppressedTable, suppress_table
+from gvrs.analysis.narrative import change_sentence, count_text, localize_number, month_abbr
+from gvrs.analysis.suppression import SuppressedTable, suppress_table
 from gvrs.data.metrics import Metric
 from gvrs.incidents.models import ImportRun, Incident, Jurisdiction, PersonInvolved, Population
 from gvrs.reports.labels import code_label, source_title
@@ -56,18 +59,49 @@ from gvrs.reports.series import (
     metric_filter,
 )
 
-MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
+# The page is built in the language active when ``build_page`` runs (the view activates the
+# reader's): every word through the gettext catalogue (gvrs/locale), every number and month
+# through ``gvrs.analysis.narrative``'s formatting of that language. Labels are compared
+# below (``NOT_RECORDED``, ``TOTAL``) in English, and translated when shown.
+MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]  # English, kept for old callers
 AGE_GROUPS = ((0, 17, "under 18"), (18, 24, "18–24"), (25, 34, "25–34"), (35, 44, "35–44"))
 AGE_GROUPS += ((45, 54, "45–54"), (55, 200, "55 and over"))
 NOT_RECORDED = "not recorded"
 TOTAL = "Total"
+# Marked for the catalogue; translated when shown.
+_AGE_WORDS = [gettext_noop("under 18"), gettext_noop("55 and over"), gettext_noop("Total")]
 
-REVISION_POLICY = (
+REVISION_POLICY = gettext_noop(
     "Figures are recounted from the registry whenever new data are imported: a late report, "
     "a reclassified incident or a corrected record changes past months, so a figure may differ "
     "from the one shown last week. The download says when it was made and through which day "
     "the data run. Earlier versions are not kept on this page."
 )
+
+
+def language() -> str:
+    """The active language as the analysis modules take it: "en" or "es"."""
+    code = (get_language() or "en")[:2]
+    return code if code in ("en", "es") else "en"
+
+
+def month_names() -> list[str]:
+    """The month abbreviations in the active language ("Jan", or "ene")."""
+    return [month_abbr(m, language()) for m in range(1, 13)]
+
+
+def count_label(value: int) -> str:
+    """A count in the active language's conventions ("12,345", or "12 345")."""
+    return count_text(value, language())
+
+
+def long_date(day: dt.date | dt.datetime) -> str:
+    """ "1 January 2022", or "1 de enero de 2022"."""
+    return dateformat.format(day, _("j F Y"))
+
+
+def fewer_than(threshold: int) -> str:
+    return _("fewer than %(n)s") % {"n": count_label(threshold + 1)}
 
 
 class NotPublishedError(Exception):
@@ -97,6 +131,23 @@ class Table:
     rows: list[tuple[str, list[Cell]]]
     note: str = ""
 
+    # The last row of these tables is their total (years, areas, victims); year to date and
+    # rates have none. On the page it sits in <tfoot>, where sorting leaves it.
+    @property
+    def total_row(self) -> tuple[str, list[Cell]] | None:
+        if self.key in ("year_to_date", "rates") or not self.rows:
+            return None
+        return self.rows[-1]
+
+    @property
+    def body_rows(self) -> list[tuple[str, list[Cell]]]:
+        return self.rows if self.total_row is None else self.rows[:-1]
+
+    @property
+    def sortable(self) -> bool:
+        """The tables of one year's categories (areas, victims) sort by any column."""
+        return self.key in ("areas", "age_group", "sex", "race", "ethnicity")
+
 
 @dataclass(frozen=True)
 class PublicPage:
@@ -123,7 +174,7 @@ class PublicPage:
 
     @property
     def fewer_label(self) -> str:
-        return f"fewer than {self.threshold + 1}"
+        return fewer_than(self.threshold)
 
     @property
     def ytd_table(self) -> Table | None:
@@ -135,12 +186,13 @@ class PublicPage:
 
 def cell_of(table: SuppressedTable, i: int, j: int) -> Cell:
     if table.missing[i, j]:
-        return Cell(MISSING, None, "missing")
+        return Cell(_("no data"), None, "missing")
     if table.primary[i, j]:
-        return Cell(table.label(i, j), None, "fewer")
+        return Cell(fewer_than(table.threshold), None, "fewer")
     if table.suppressed[i, j]:
-        return Cell(SUPPRESSED, None, "suppressed")
-    return Cell(table.label(i, j), int(table.values[i, j]), "shown")
+        return Cell(_("suppressed"), None, "suppressed")
+    value = int(table.values[i, j])
+    return Cell(count_label(value), value, "shown")
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -157,7 +209,7 @@ def whole_months(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date] | Non
 
 def _month_span(start: dt.date, end: dt.date) -> str:
     """ "Jan–Oct" or "Jan" (the months of one year)."""
-    a, b = MONTHS[start.month - 1], MONTHS[end.month - 1]
+    a, b = month_names()[start.month - 1], month_names()[end.month - 1]
     return a if a == b else f"{a}–{b}"
 
 
@@ -214,13 +266,14 @@ def _one_way(
     elif rest < 0:
         # The parts' figures add up to more than the year's (each is moved on its own, or a
         # victim is recorded twice): the table keeps its own total and says so.
-        note = (note + " " if note else "") + (
+        note = (note + " " if note else "") + _(
             "Its figures add up to more than the year's figure (each is moved a little on its "
             "own); the table's own total is shown."
         )
     result = suppress_table(np.array(values, dtype=float), threshold)
-    rows = [(name, [cell_of(result, i, 0)]) for i, name in enumerate(names)]
-    rows.append((TOTAL, [cell_of(result, len(names), 0)]))
+    # Categories are translated as shown (a recorded word the catalogue lacks stays as is).
+    rows = [(_(name), [cell_of(result, i, 0)]) for i, name in enumerate(names)]
+    rows.append((_(TOTAL), [cell_of(result, len(names), 0)]))
     return Table(key, title, header, [column], rows, note)
 
 
@@ -238,7 +291,8 @@ def build_page(
     places = jurisdiction.descendant_ids()
     covering = _coverage(metric, jurisdiction, places)
     made_at = dt.datetime.now(dt.UTC)
-    sources = sorted(source_title(c.source) for c in covering)
+    sources = sorted(_(source_title(c.source)) for c in covering)
+    label = _(metric.label)
     base = PublicPage(
         jurisdiction=jurisdiction.name,
         slug=jurisdiction.slug,
@@ -256,25 +310,32 @@ def build_page(
     if not covering:
         if year is not None:
             raise NotPublishedError(
-                f"No data on {metric.label.lower()} here to publish for {year}."
+                _("No data on %(metric)s here to publish for %(year)s.")
+                % {"metric": label.lower(), "year": year}
             )
-        return _replace(base, no_data=f"No incident data on {metric.label.lower()} yet.")
+        return _replace(
+            base, no_data=_("No incident data on %(metric)s yet.") % {"metric": label.lower()}
+        )
     first = min(c.first for c in covering)
     last = max(c.last for c in covering)
     last_imported = ImportRun.objects.filter(
         source__in=[c.source for c in covering],
         status__in=(ImportRun.Status.SUCCEEDED, ImportRun.Status.PARTIAL),
     ).aggregate(at=Max("finished_at"))["at"]
-    coverage = (
-        f"Incident records from {first:%-d %B %Y} to {last:%-d %B %Y} "
-        f"({coverage_phrase(last, today)})"
-    )
+    coverage = _("Incident records from %(first)s to %(last)s (%(freshness)s)") % {
+        "first": long_date(first),
+        "last": long_date(last),
+        "freshness": coverage_phrase(last, today, lang=language()),
+    }
     months = whole_months(first, last)
     base = _replace(base, coverage=coverage, last_imported=last_imported)
     if months is None:
         if year is not None:
-            raise NotPublishedError(f"{year} is outside the data's coverage ({coverage}).")
-        return _replace(base, no_data="The data do not yet cover a whole month.")
+            raise NotPublishedError(
+                _("%(year)s is outside the data's coverage (%(coverage)s).")
+                % {"year": year, "coverage": coverage}
+            )
+        return _replace(base, no_data=_("The data do not yet cover a whole month."))
     start, end = months
     base = _replace(base, published_from=start, published_through=end)
     selected = Incident.objects.filter(
@@ -321,20 +382,25 @@ def build_page(
         (label, [cell_of(months_table, r, j) for j in range(13)])
         for r, label in enumerate(row_labels)
     ]
-    rows.append((f"All years ({span})", [cell_of(months_table, len(years), j) for j in range(13)]))
+    rows.append(
+        (
+            _("All years (%(span)s)") % {"span": span},
+            [cell_of(months_table, len(years), j) for j in range(13)],
+        )
+    )
     tables = [
         Table(
             "months",
-            f"{metric.label} by month",
-            "Year",
-            [*MONTHS, TOTAL],
+            _("%(metric)s by month") % {"metric": label},
+            _("Year"),
+            [*month_names(), _(TOTAL)],
             rows,
-            "Each year's total is its annual count (the last year's, its count so far).",
+            _("Each year's total is its annual count (the last year's, its count so far)."),
         )
     ]
 
     # Year to date against the same months of last year.
-    ytd_table, sentence = _year_to_date(metric, months_table, years, start, end, threshold)
+    ytd_table, sentence = _year_to_date(label, months_table, years, start, end, threshold)
     if ytd_table is not None:
         tables.append(ytd_table)
 
@@ -346,23 +412,26 @@ def build_page(
     for r, y in enumerate(years):
         if row_labels[r] != str(y) or not populations.get(y):
             continue
-        count = cell_of(months_table, r, 12)
-        people = Cell(f"{populations[y]:,}", populations[y])
-        if count.value is None:
-            rate = Cell(SUPPRESSED, None, "suppressed")
+        counted_cell = cell_of(months_table, r, 12)
+        people = Cell(count_label(populations[y]), populations[y])
+        if counted_cell.value is None:
+            rate = Cell(_("suppressed"), None, "suppressed")
         else:
-            per = 100_000 * count.value / populations[y]
-            rate = Cell(f"{per:,.1f}", None, "shown")
-        rate_rows.append((str(y), [count, people, rate]))
+            per = 100_000 * counted_cell.value / populations[y]
+            rate = Cell(localize_number(f"{per:,.1f}", language()), None, "shown")
+        rate_rows.append((str(y), [counted_cell, people, rate]))
     if rate_rows:
         tables.append(
             Table(
                 "rates",
-                f"{metric.label} per 100,000 residents",
-                "Year",
-                ["Count", "Population", "Per 100,000"],
+                _("%(metric)s per 100,000 residents") % {"metric": label},
+                _("Year"),
+                [_("Count"), _("Population"), _("Per 100,000")],
                 rate_rows,
-                "Whole years with a population loaded; a rate of a suppressed count is not shown.",
+                _(
+                    "Whole years with a population loaded; a rate of a suppressed count is "
+                    "not shown."
+                ),
             )
         )
 
@@ -373,9 +442,16 @@ def build_page(
     ]
     if year is not None and year not in whole_years:
         raise NotPublishedError(
-            f"{year} is not a whole year inside the data's coverage; the page publishes "
-            f"{', '.join(map(str, whole_years)) or 'no whole year yet'} "
-            f"(data from {start:%-d %B %Y} to {end:%-d %B %Y})."
+            _(
+                "%(year)s is not a whole year inside the data's coverage; the page publishes "
+                "%(years)s (data from %(first)s to %(last)s)."
+            )
+            % {
+                "year": year,
+                "years": ", ".join(map(str, whole_years)) or _("no whole year yet"),
+                "first": long_date(start),
+                "last": long_date(end),
+            }
         )
     chosen = year if year is not None else (shown_years[-1] if shown_years else None)
     page = _replace(
@@ -388,14 +464,17 @@ def build_page(
     if chosen is None:
         return _replace(
             page,
-            breakdown_note="No whole year's total can be shown yet, so no breakdown is published.",
+            breakdown_note=_(
+                "No whole year's total can be shown yet, so no breakdown is published."
+            ),
         )
     total = cell_of(months_table, years.index(chosen), 12)
     if total.value is None:
         return _replace(
             page,
             breakdown_note=(
-                f"The breakdowns of {chosen} are not published: its total is suppressed."
+                _("The breakdowns of %(year)s are not published: its total is suppressed.")
+                % {"year": chosen}
             ),
         )
     in_year = selected.filter(occurred_on__year=chosen)
@@ -405,7 +484,7 @@ def build_page(
     parts_of = year_total if year_total[1] == total.value else None
     breakdowns = _victims(in_year, metric, total.value, parts_of, threshold, chosen, policy)
     areas, areas_shown = _areas(
-        records, places, total.value, parts_of, threshold, metric, chosen, policy
+        records, places, total.value, parts_of, threshold, label, chosen, policy
     )
     if areas is not None:
         breakdowns.insert(0, areas)
@@ -418,7 +497,7 @@ def _replace(page: PublicPage, **changes) -> PublicPage:
     return replace(page, **changes)
 
 
-def _year_to_date(metric, months_table, years, start, end, threshold):
+def _year_to_date(label, months_table, years, start, end, threshold):
     """The running year's count so far against the same months last year; when the last
     published month is December, the last whole year against the one before."""
     r = len(years) - 1
@@ -443,38 +522,45 @@ def _year_to_date(metric, months_table, years, start, end, threshold):
             fewer = 1 <= value <= threshold
             extra = ExtraFigure(mask, 1, threshold) if fewer else ExtraFigure(mask, value, value)
             if disclosed(months_table, [extra]):
-                before = Cell(SUPPRESSED, None, "suppressed")
+                before = Cell(_("suppressed"), None, "suppressed")
             elif fewer:
-                before = Cell(f"fewer than {threshold + 1}", None, "fewer")
+                before = Cell(fewer_than(threshold), None, "fewer")
             else:
-                before = Cell(f"{value:,}", value)
+                before = Cell(count_label(value), value)
         elif 1 <= value <= threshold:
-            before = Cell(f"fewer than {threshold + 1}", None, "fewer")
+            before = Cell(fewer_than(threshold), None, "fewer")
         else:
-            before = Cell(f"{value:,}", value)
+            before = Cell(count_label(value), value)
         span = _month_span(dt.date(end.year, 1, 1), end)
         labels = (f"{span} {years[r - 1]}", f"{span} {years[r]}")
     table = Table(
         "year_to_date",
-        "Year to date against last year" if end.month != 12 else "Last year against the one before",
-        "Period",
-        ["Count"],
+        _("Year to date against last year")
+        if end.month != 12
+        else _("Last year against the one before"),
+        _("Period"),
+        [_("Count")],
         [(labels[1], [now]), (labels[0], [before])],
     )
     if now.value is None or before.value is None:
-        sentence = (
-            f"{metric.label}: no change is published for {labels[1]} against {labels[0]}, "
-            "because a count it needs is suppressed (small counts, and counts that would "
-            "reveal them, are not published)."
-        )
+        sentence = _(
+            "%(metric)s: no change is published for %(now)s against %(before)s, because a "
+            "count it needs is suppressed (small counts, and counts that would reveal them, "
+            "are not published)."
+        ) % {"metric": label, "now": labels[1], "before": labels[0]}
     else:
+        # The sentence is generated in the reader's language from the figures themselves.
         sentence = change_sentence(
-            metric.label, compare_counts(before.value, now.value), labels[0], labels[1]
+            label,
+            compare_counts(before.value, now.value),
+            labels[0],
+            labels[1],
+            lang=language(),
         )
     return table, sentence
 
 
-def _areas(records, places, total, parts_of, threshold, metric, year, policy):
+def _areas(records, places, total, parts_of, threshold, label, year, policy):
     from gvrs.incidents.models import Area
 
     names = dict(
@@ -498,7 +584,7 @@ def _areas(records, places, total, parts_of, threshold, metric, year, policy):
     if found is None:
         # The areas' own figures (the overview's), "area not recorded" a part like them, and
         # the table's own total.
-        _, shown = policy.grouped(
+        _counts, shown = policy.grouped(
             PUBLIC, Records.INCIDENTS, "incident", ids, groups, n, weights=weights
         )
         counts = {name: int(shown[k]) for k, name in enumerate(labels)}
@@ -509,16 +595,16 @@ def _areas(records, places, total, parts_of, threshold, metric, year, policy):
         counts = {name: int(found[1][k]) for k, name in enumerate(labels)}
     table = _one_way(
         "areas",
-        f"{metric.label} by area, {year}",
-        "Area",
+        _("%(metric)s by area, %(year)s") % {"metric": label, "year": year},
+        _("Area"),
         counts,
         total,
         threshold,
         str(year),
-        "Counts per area, never locations.",
-        "area not recorded",
+        _("Counts per area, never locations."),
+        gettext_noop("area not recorded"),
     )
-    shown = [(name, cells[0]) for name, cells in table.rows if name != TOTAL]
+    shown = [(name, cells[0]) for name, cells in table.rows[:-1]]
     return table, shown
 
 
@@ -541,7 +627,7 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
     # Each victim's value in each table. Every age group is listed, a group with no victims
     # as 0; ethnicity where a source records it apart from race (NIBRS) is its own table.
     values: dict[str, list[str]] = {"age": [], "sex": [], "race": [], "ethnicity": []}
-    for _, _, source, age, group, sex, race, ethnicity in rows:
+    for _pk, _incident, source, age, group, sex, race, ethnicity in rows:
         values["ethnicity"].append(ethnicity or NOT_RECORDED)
         values["age"].append(_age_group(age, group or ""))
         s = (sex or "").replace("_", " ") or NOT_RECORDED
@@ -571,7 +657,9 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
             found = policy.parts(kind, ids, groups, len(labels), parts_of)
         if found is None:
             fitted[key] = False
-            _, shown = policy.grouped(PUBLIC, Records.INCIDENTS, kind, ids, groups, len(labels))
+            _counts, shown = policy.grouped(
+                PUBLIC, Records.INCIDENTS, kind, ids, groups, len(labels)
+            )
         else:
             fitted[key] = True
             shown = found[1]
@@ -585,11 +673,11 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
     def expected(key: str) -> int | None:
         return total if fitted[key] else None
 
-    unit = "People" if by_people else "Incidents"
-    rest = "no person record"
-    note = "As recorded by the police; a victim counts once."
+    unit = _("People") if by_people else _("Incidents")
+    rest = gettext_noop("no person record")
+    note = _("As recorded by the police; a victim counts once.")
     if not by_people:
-        note = (
+        note = _(
             "As recorded by the police; an incident with victims of several values counts "
             "under each."
         )
@@ -598,21 +686,21 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
         ethnicity.append(
             _one_way(
                 "ethnicity",
-                f"Victims by ethnicity, {year}",
-                "Ethnicity",
+                _("Victims by ethnicity, %(year)s") % {"year": year},
+                _("Ethnicity"),
                 by_ethnicity,
                 expected("ethnicity"),
                 threshold,
                 unit,
-                note + " Recorded apart from race where the source does (NIBRS).",
+                note + " " + _("Recorded apart from race where the source does (NIBRS)."),
                 rest,
             )
         )
     return [
         _one_way(
             "age_group",
-            f"Victims by age group, {year}",
-            "Age group",
+            _("Victims by age group, %(year)s") % {"year": year},
+            _("Age group"),
             by_age,
             expected("age"),
             threshold,
@@ -622,8 +710,8 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
         ),
         _one_way(
             "sex",
-            f"Victims by sex, {year}",
-            "Sex",
+            _("Victims by sex, %(year)s") % {"year": year},
+            _("Sex"),
             by_sex,
             expected("sex"),
             threshold,
@@ -633,8 +721,8 @@ def _victims(in_year, metric, total, parts_of, threshold, year, policy) -> list[
         ),
         _one_way(
             "race",
-            f"Victims by race or ethnicity, {year}",
-            "Race or ethnicity",
+            _("Victims by race or ethnicity, %(year)s") % {"year": year},
+            _("Race or ethnicity"),
             by_race,
             expected("race"),
             threshold,

@@ -15,13 +15,19 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from gvrs.data import csvsafe
@@ -29,7 +35,13 @@ from gvrs.data.metrics import load_metrics
 from gvrs.incidents.models import Jurisdiction
 from gvrs.public.charts import charts
 from gvrs.public.models import PublicDashboard
-from gvrs.public.published import REVISION_POLICY, NotPublishedError, PublicPage, build_page
+from gvrs.public.published import (
+    REVISION_POLICY,
+    NotPublishedError,
+    PublicPage,
+    build_page,
+    language,
+)
 
 # Browsers and proxies may keep a public page this long; the server's own cache is
 # invalidated at once by an import or a setting change.
@@ -119,7 +131,8 @@ _RECENT_SIZE = 32
 
 
 def _key(kind: str, dashboard: _Published, year: int | None) -> str:
-    parts = ("public", kind, dashboard.pk, year or "", dashboard.version)
+    """The cache key of a page or download: its place, year, version and language."""
+    parts = ("public", kind, dashboard.pk, year or "", dashboard.version, language())
     return "public-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
 
 
@@ -168,13 +181,16 @@ def _not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
 def index(request: HttpRequest) -> HttpResponse:
     """The places that publish a dashboard."""
     published = PublicDashboard.objects.published().select_related("jurisdiction")
-    return _public(render(request, "public/index.html", {"dashboards": published}))
+    context = {"dashboards": published, "here": reverse("public-index")}
+    return _public(render(request, "public/index.html", context))
 
 
 @require_safe
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     published = _published(slug)
     year = _year(request)
+
+    here = reverse("public-dashboard", args=[slug]) + (f"?year={year}" if year else "")
 
     def render_it() -> bytes:
         try:
@@ -183,14 +199,25 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             return (
                 b"refused:"
                 + render_to_string(
-                    "public/refused.html", {"reason": str(exc), "slug": slug}
+                    "public/refused.html",
+                    {"reason": str(exc), "slug": slug, "here": here},
                 ).encode()
             )
         context = {
             "page": page,
             "charts": charts(page, page.places),
-            "revision_policy": REVISION_POLICY,
+            "revision_policy": _(REVISION_POLICY),
             "year_param": year,
+            # Where the language switch returns to: built from the URL's parts, never from
+            # the request's query (the body is cached and served to everyone).
+            "here": here,
+            "metric": {
+                "label": _(page.metric.label),
+                "description": _(page.metric.description),
+                "unit": _(page.metric.unit),
+            },
+            "download_url": reverse("public-download", args=[slug])
+            + (f"?year={year}" if year else ""),
         }
         return render_to_string("public/dashboard.html", context).encode()
 
@@ -213,23 +240,34 @@ def page_csv(page: PublicPage) -> bytes:
     out = io.StringIO()
     writer = csvsafe.writer(out)
     writer.writerow(["table", "row", "column", "value"])
+    # The ``about`` names and the table keys are the file's contract (English in every
+    # language); the values and the tables' row and column labels are in the page's language.
     meta = [
         ("place", page.jurisdiction),
-        ("metric", f"{page.metric.name}: {page.metric.description}"),
-        ("counting unit", page.metric.unit),
+        ("metric", f"{page.metric.name}: {_(page.metric.description)}"),
+        ("counting unit", _(page.metric.unit)),
         ("coverage", page.coverage),
         (
             "published",
-            f"{page.published_from} to {page.published_through}" if page.published_from else "",
+            _("%(first)s to %(last)s")
+            % {"first": page.published_from, "last": page.published_through}
+            if page.published_from
+            else "",
         ),
         ("last imported", page.last_imported.isoformat() if page.last_imported else ""),
         ("made", page.made_at.replace(microsecond=0).isoformat()),
-        ("suppression", f"counts from 1 to {page.threshold} shown as {page.fewer_label}"),
+        (
+            "suppression",
+            _("counts from 1 to %(threshold)s shown as %(label)s")
+            % {"threshold": page.threshold, "label": page.fewer_label},
+        ),
         (
             "perturbation",
-            f"every figure is its count moved by a fixed amount of at most "
-            f"{page.perturbed_within} (cell-key method; 0 is never moved); totals are sums "
-            "of the figures shown",
+            _(
+                "every figure is its count moved by a fixed amount of at most %(within)s "
+                "(cell-key method; 0 is never moved); totals are sums of the figures shown"
+            )
+            % {"within": page.perturbed_within},
         ),
         ("sources", "; ".join(page.sources)),
     ]
@@ -270,3 +308,29 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["ETag"] = etag
     return _public(response)
+
+
+@never_cache
+@require_safe
+def choose_language(request: HttpRequest, code: str) -> HttpResponse:
+    """The language switch of the public pages: remembers the reader's choice in the
+    language cookie and goes back to the page (``next``, a path on this site)."""
+    if code not in dict(settings.LANGUAGES) or not check_for_language(code):
+        raise Http404("no such language")
+    back = request.GET.get("next", "")
+    if not back.startswith("/public/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("public-index")
+    response = HttpResponseRedirect(back)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

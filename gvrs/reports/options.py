@@ -24,7 +24,11 @@ def add_series_arguments(parser) -> None:
     parser.add_argument("--metrics", help="TOML file of your own metric definitions")
     parser.add_argument("--jurisdiction", help="name or slug (required if there are several)")
     parser.add_argument("--area", help="neighborhood or beat inside the jurisdiction")
-    parser.add_argument("--source", help="'incidents' or a published source; default: all")
+    parser.add_argument(
+        "--source",
+        help="an incident source by its import name, 'incidents' (the primary one), A+B "
+        "(their linked union) or a published source; default: all, side by side",
+    )
     parser.add_argument("--as-of", type=parse_date, help="last day counted (default: latest data)")
     parser.add_argument(
         "--where",
@@ -96,11 +100,12 @@ def resolve_place(options):
     if options.get("jurisdiction"):
         jurisdiction = find_jurisdiction(options["jurisdiction"])
     else:
-        tops = list(Jurisdiction.objects.filter(parent__isnull=True)[:2])
+        roots = Jurisdiction.objects.filter(parent__isnull=True).exclude(
+            level=Jurisdiction.Level.NATION
+        )
+        tops = list(roots[:2])
         if len(tops) != 1:
-            names = ", ".join(
-                Jurisdiction.objects.filter(parent__isnull=True).values_list("name", flat=True)[:30]
-            )
+            names = ", ".join(roots.values_list("name", flat=True)[:30])
             raise usage(f"give --jurisdiction; top-level jurisdictions: {names or 'none yet'}")
         jurisdiction = tops[0]
     area = None

@@ -37,7 +37,12 @@ from gvrs.reports.protected import (
     monthly_figures,
     protected_series,
 )
-from gvrs.reports.series import all_series, incident_source_names, published_series
+from gvrs.reports.series import (
+    all_series,
+    by_coverage,
+    incident_source_names,
+    published_series,
+)
 
 KEY_METRICS = ("homicides", "shootings", "shooting_incidents", "nonfatal_shootings")
 MAP_POINTS = 5_000
@@ -447,6 +452,7 @@ def _build_perturbed(
                 found.append(protected)
         if area is None:
             found += published_series(m, jurisdiction)
+            return by_coverage(found, jurisdiction)
         return found
 
     window_note = ""

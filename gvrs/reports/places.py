@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 
 from gvrs.incidents.coverage import source_coverage
 from gvrs.incidents.models import Incident, Jurisdiction, PublishedCount
@@ -30,6 +30,9 @@ class Inside:
     published_year: int | None
     published_homicides: int | None
     incidents_12_months: int | None
+    # Where the place publishes no figure of its own: "sum of 12 agencies" (its places'
+    # figures of one source and year, summed).
+    published_note: str = ""
 
 
 def home_jurisdiction() -> Jurisdiction | None:
@@ -90,7 +93,7 @@ def find_places(query: str, limit: int = 30) -> list[Place]:
 def outermost():
     """The outermost places: the states, or, when the registry holds one state only, its
     counties (a one-state deployment is found by county, not by its state)."""
-    tops = Jurisdiction.objects.filter(parent__isnull=True)
+    tops = Jurisdiction.objects.filter(parent__isnull=True).exclude(level=Jurisdiction.Level.NATION)
     only = list(tops[:2])
     if len(only) == 1 and only[0].level == Jurisdiction.Level.STATE:
         return only[0].children.all()
@@ -116,7 +119,7 @@ def places_inside(jurisdiction: Jurisdiction, *, limit: int = 200) -> PlacesInsi
     """The places directly inside ``jurisdiction`` with the latest published homicides and the
     incidents recorded in each (including the places inside them) over the 12 months to the
     latest incident under ``jurisdiction``: a window past the data's end would read as zero."""
-    children = list(jurisdiction.children.order_by("name")[:limit])
+    children = list(jurisdiction.inside().order_by("name")[:limit])
     if not children:
         return PlacesInside([], None)
     parents = _parents()
@@ -128,19 +131,7 @@ def places_inside(jurisdiction: Jurisdiction, *, limit: int = 200) -> PlacesInsi
         return pk
 
     subtree = [pk for pk in parents if child_of(pk) is not None]
-    latest = dict(
-        PublishedCount.objects.filter(jurisdiction_id__in=child_ids, metric="homicides")
-        .values("jurisdiction_id")
-        .annotate(year=Max("period_start__year"))
-        .values_list("jurisdiction_id", "year")
-    )
-    published = {
-        (pk, start.year): count
-        for pk, start, count in PublishedCount.objects.filter(
-            Q(jurisdiction_id__in=child_ids, metric="homicides"),
-            period_start__year__in=set(latest.values()) or {0},
-        ).values_list("jurisdiction_id", "period_start", "count")
-    }
+    latest, published, notes = _latest_published(child_ids, subtree, child_of)
     # One pass over the places' incidents gives which places have any and from which sources.
     # The data's end is those sources' recorded coverage, never the latest (maybe stray) record.
     pairs = list(
@@ -152,26 +143,76 @@ def places_inside(jurisdiction: Jurisdiction, *, limit: int = 200) -> PlacesInsi
     has_incidents = {child_of(pk) for pk, _ in pairs}
     coverage = source_coverage(sorted({source for _, source in pairs}))
     through = max((c.last for c in coverage.values()), default=None)
-    recent: dict[int, int] = {}
+    # Per place and source: a place with two incident sources shows the larger count, never
+    # the two added (they would count the same shootings twice).
+    by_source: dict[tuple[int, str], int] = {}
     if through is not None:
-        for pk, n in (
+        for pk, source, n in (
             Incident.objects.filter(
                 jurisdiction_id__in=subtree,
                 occurred_on__gt=through - dt.timedelta(days=365),
                 occurred_on__lte=through,
             )
-            .values("jurisdiction_id")
+            .values("jurisdiction_id", "source")
             .annotate(n=Count("id"))
-            .values_list("jurisdiction_id", "n")
+            .values_list("jurisdiction_id", "source", "n")
         ):
-            recent[child_of(pk)] = recent.get(child_of(pk), 0) + n
+            key = (child_of(pk), source)
+            by_source[key] = by_source.get(key, 0) + n
+    recent: dict[int, int] = {}
+    for (pk, _), n in by_source.items():
+        recent[pk] = max(recent.get(pk, 0), n)
     rows = [
         Inside(
             place=Place(c.slug, c.name, c.level, ""),
             published_year=latest.get(c.pk),
-            published_homicides=published.get((c.pk, latest.get(c.pk))),
+            published_homicides=published.get(c.pk),
             incidents_12_months=recent.get(c.pk, 0) if c.pk in has_incidents else None,
+            published_note=notes.get(c.pk, ""),
         )
         for c in children
     ]
     return PlacesInside(rows, through)
+
+
+def _latest_published(child_ids, subtree, child_of):
+    """Each child's latest whole-year published homicides: its own figure (the latest
+    year), else its places' figures of one source summed for the latest year that source
+    gives (a county that publishes none: its agencies, "sum of 12 agencies"). Returns
+    ({child: year}, {child: count}, {child: note})."""
+    rows = (
+        PublishedCount.objects.filter(
+            Q(jurisdiction_id__in=subtree, metric="homicides"),
+            period_start__month=1,
+            period_start__day=1,
+            period_end__month=12,
+            period_end__day=31,
+        )
+        .values_list("jurisdiction_id", "source", "period_start__year", "count")
+        .order_by()
+    )
+    own: dict[int, tuple[int, int]] = {}
+    summed: dict[tuple[int, str, int], list[int]] = {}
+    for pk, source, year, count in rows:
+        if pk in child_ids:
+            if pk not in own or year > own[pk][0]:
+                own[pk] = (year, count)
+            continue
+        child = child_of(pk)
+        if child is not None:
+            summed.setdefault((child, source, year), []).append(count)
+    latest, published, notes = {}, {}, {}
+    for pk, (year, count) in own.items():
+        latest[pk], published[pk] = year, count
+    best: dict[int, tuple[int, int, str]] = {}
+    for (child, source, year), counts in summed.items():
+        if child in own:
+            continue
+        key = (year, len(counts), source)
+        if child not in best or key > best[child]:
+            best[child] = key
+    for child, (year, _, source) in best.items():
+        counts = summed[(child, source, year)]
+        latest[child], published[child] = year, sum(counts)
+        notes[child] = f"sum of {len(counts)} place{'s' if len(counts) != 1 else ''} inside"
+    return latest, published, notes

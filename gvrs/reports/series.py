@@ -6,14 +6,17 @@ source, children rolled up into their parent."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from gvrs.analysis.counts import CountSeries
+from gvrs.analysis.linkage import link_incidents
 from gvrs.data.metrics import Metric
-from gvrs.incidents.coverage import SourceCoverage, place_coverage
+from gvrs.incidents.coverage import SourceCoverage, merge_spans, place_coverage
+from gvrs.incidents.frames import linkage_frame
 from gvrs.incidents.models import (
     Area,
     Incident,
@@ -364,6 +367,12 @@ def all_series(
     (``where``, or the metric's ``victims``) leaves published counts out: they hold no
     people."""
     found: list[CountSeries] = []
+    if source is not None and "+" in source:
+        if where or metric.victims or metric.published_only:
+            return []
+        first, _, second = source.partition("+")
+        linked = linked_series(metric, jurisdiction, first, second, area=area, as_of=as_of)
+        return [linked] if linked is not None else []
     if not metric.published_only:
         names = [c.source for c in incident_sources(metric, jurisdiction)]
         if source == INCIDENTS:
@@ -384,7 +393,150 @@ def all_series(
             for s in published_series(metric, jurisdiction)
             if source is None or s.source == source
         ]
-    return found
+    return found if area is not None else by_coverage(found, jurisdiction)
+
+
+def linked_series(
+    metric: Metric,
+    jurisdiction: Jurisdiction,
+    first_source: str,
+    second_source: str,
+    *,
+    area: Area | None = None,
+    as_of: dt.date | None = None,
+) -> CountSeries | None:
+    """The linked union of two incident sources ("A+B", asked for by name, never a
+    default): every incident of A, and those of B that ``gvrs link`` finds in no pair with
+    one of A's, so each event counts once; over the period both cover. Its definition says
+    how many were linked and how many each alone holds. None: no such pair of sources here."""
+    held = {c.source: c for c in incident_sources(metric, jurisdiction)}
+    if first_source not in held or second_source not in held or first_source == second_source:
+        return None
+    a, b = held[first_source], held[second_source]
+    first, data_end = max(a.first, b.first), min(a.last, b.last)
+    last = min(as_of, data_end) if as_of else data_end
+    if last < first:
+        return None
+    ids = jurisdiction.descendant_ids()
+    left = linkage_frame(a.source, ids, first, data_end)
+    right = linkage_frame(b.source, ids, first, data_end)
+    linkage = link_incidents(left, right)
+    only_b = right["pk"].to_numpy()[linkage.only_b].tolist()
+    place = Incident.objects.filter(
+        metric_filter(metric),
+        Q(source=a.source) | Q(pk__in=only_b),
+        jurisdiction_id__in=ids,
+        occurred_on__gte=first,
+        occurred_on__lte=last,
+    )
+    if area is not None:
+        place = place.filter(area=area)
+    rows = list(
+        place.values("occurred_on")
+        .annotate(n=_AGGREGATE[metric.count])
+        .order_by()
+        .values_list("occurred_on", "n")
+    )
+    gaps = tuple(
+        (max(x, first), min(y, data_end))
+        for x, y in merge_spans(a.gaps, b.gaps)
+        if x <= data_end and y >= first
+    )
+    name = f"{a.source}+{b.source}"
+    series = _series(metric, jurisdiction, area, rows, first, last, data_end, gaps, (name, False))
+    return replace(
+        series,
+        definition=(
+            f"{metric.description} Counted by gvrs from the linked union of {a.source} and "
+            f"{b.source}, each event once: {len(linkage.pairs):,} incidents linked, "
+            f"{len(linkage.only_a):,} only in {a.source}, {len(linkage.only_b):,} only in "
+            f"{b.source} ({first} to {data_end}; gvrs link)."
+        ),
+    )
+
+
+_PLURAL = {"state": "states", "county": "counties", "city": "cities", "agency": "agencies"}
+
+
+class PlaceParts:
+    """The places directly inside a place that hold any data (incidents of any source, or
+    published counts), and which of them each incident source records incidents in."""
+
+    def __init__(self, jurisdiction: Jurisdiction) -> None:
+        ids = jurisdiction.descendant_ids()
+        parents = dict(Jurisdiction.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
+        levels = dict(jurisdiction.inside().values_list("pk", "level"))
+        self.children = set(levels)
+
+        def child_of(pk):
+            while pk is not None and pk not in self.children:
+                pk = parents.get(pk)
+            return pk
+
+        pairs = (
+            Incident.objects.filter(jurisdiction_id__in=ids)
+            .order_by()
+            .values_list("jurisdiction_id", "source")
+            .distinct()
+        )
+        self.by_source: dict[str, set[int]] = {}
+        for pk, source in pairs:
+            child = child_of(pk)
+            if child is not None:
+                self.by_source.setdefault(source, set()).add(child)
+        published = (
+            PublishedCount.objects.filter(jurisdiction_id__in=ids)
+            .order_by()
+            .values_list("jurisdiction_id", "source")
+            .distinct()
+        )
+        self.by_publisher: dict[str, set[int]] = {}
+        for pk, source in published:
+            child = child_of(pk)
+            if child is not None:
+                self.by_publisher.setdefault(source, set()).add(child)
+        self.known: set[int] = set()
+        for held in [*self.by_source.values(), *self.by_publisher.values()]:
+            self.known |= held
+        words = [levels[c] for c in self.known]
+        common = max(set(words), key=words.count) if words else "place"
+        self.word = _PLURAL.get(common, "places")
+
+    def partial(self, source: str, published: bool = False) -> str:
+        """ "incidents recorded in 1 of 58 counties" (or "published for 1 of 2 states")
+        when ``source`` holds figures for only some of the places here that hold data; ""
+        when it covers them all."""
+        held = (self.by_publisher if published else self.by_source).get(source, set())
+        if not self.known or self.known <= held:
+            return ""
+        what = "published for" if published else "incidents recorded in"
+        return f"{what} {len(held & self.known)} of {len(self.known)} {self.word}"
+
+
+def by_coverage(found: list[CountSeries], jurisdiction: Jurisdiction) -> list[CountSeries]:
+    """Series of a place that holds others, in the order a reader is shown them: a figure
+    counted from incidents leads only where its source records the whole place; a source
+    that records some of the places inside (the simulated county's incidents, for all of
+    California) says so and stands after the published series, which then lead."""
+    if not found or not jurisdiction.inside().exists():
+        return found
+    parts = PlaceParts(jurisdiction)
+    groups: dict[tuple[bool, bool], list[CountSeries]] = {}
+    for s in found:
+        note = parts.partial(s.source, published=not s.from_incidents)
+        if note:
+            s = replace(s, partial=note, primary=False)
+        groups.setdefault((bool(note), s.from_incidents), []).append(s)
+    whole = groups.get((False, True), [])
+    if whole and not whole[0].primary:
+        whole[0] = replace(whole[0], primary=True)
+    # Whole-place incident series, then published ones, then the partial: published first.
+    return (
+        whole
+        + groups.get((False, False), [])
+        + groups.get((True, False), [])
+        + groups.get((True, True), [])
+    )
 
 
 def count_expression(metric: Metric):

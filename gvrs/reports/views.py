@@ -17,7 +17,7 @@ from gvrs.accounts.audience import audience_of, deployment_policy
 from gvrs.accounts.audit import record
 from gvrs.analysis.disclosure import PUBLIC, Audience
 from gvrs.data.metrics import load_metrics
-from gvrs.incidents.models import Area, Incident, Jurisdiction
+from gvrs.incidents.models import NATION_SLUG, Area, Incident, Jurisdiction, national_place
 from gvrs.incidents.versions import registry_version
 from gvrs.reports import victims
 from gvrs.reports.overview import Dashboard, build
@@ -86,6 +86,13 @@ CODE_VERSION = hashlib.sha256(
 ).hexdigest()[:12]
 
 
+_LEVEL_AUDIENCE = {
+    EXACT: Audience(incidents=True, locations=True),
+    CELLS: Audience(incidents=True),
+    PERTURBED: PUBLIC,
+}
+
+
 def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level, source=None):
     """The dashboard is pure in the registry's state, the filters and the reader's protection
     level (``gvrs.reports.protected.level_of``): computed once per registry version and shared
@@ -94,11 +101,7 @@ def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level, s
     bounded."""
     policy = deployment_policy()
     # The audience a level stands for: what it may read is all the dashboard depends on.
-    audience = {
-        EXACT: Audience(incidents=True, locations=True),
-        CELLS: Audience(incidents=True),
-        PERTURBED: PUBLIC,
-    }[level]
+    audience = _LEVEL_AUDIENCE[level]
     options = {"level": level, "audience": audience, "policy": policy, "source": source}
     if since is not None or until is not None:
         return build(jurisdiction, metric, metrics, area=area, since=since, until=until, **options)
@@ -121,22 +124,68 @@ def cached_dashboard(jurisdiction, metric, metrics, area, since, until, level, s
 
 def _victims(dashboard: Dashboard, field: str, area, since, until, user):
     """Who was killed or shot in the dashboard's window (the last twelve months of the data
-    by default), as the disclosure policy lets this reader see it."""
+    by default), as the disclosure policy lets this reader see it. Without dates it is pure
+    in the registry's state, the field and the reader's level, and cached as the dashboard
+    is (a scan of a year's victims on every view held a viewer's overview at 1M incidents
+    to seconds per request)."""
     daily = next((s for s in dashboard.series if s.resolution == "day"), None)
     if daily is None or dashboard.metric.published_only:
         return None
     end = until or daily.last
     start = since or end - dt.timedelta(days=365)
-    return victims.for_reader(
-        dashboard.metric,
-        dashboard.jurisdiction,
+    level = level_of(audience_of(user))
+
+    def compute():
+        return victims.for_reader(
+            dashboard.metric,
+            dashboard.jurisdiction,
+            field,
+            start,
+            end,
+            _LEVEL_AUDIENCE[level],
+            deployment_policy(),
+            area=area,
+        )
+
+    if since is not None or until is not None:
+        return compute()
+    parts = (
+        dashboard.jurisdiction.pk,
+        dashboard.metric.name,
+        area.pk if area else "",
+        level,
         field,
-        start,
-        end,
-        audience_of(user),
-        deployment_policy(),
-        area=area,
+        registry_version(),
+        CODE_VERSION,
     )
+    key = "victims-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        cache.set(key, found)
+    return found
+
+
+_MISSING = object()
+
+
+def _choices(jurisdiction) -> tuple[list[tuple[str, str]], list[str]]:
+    """The person fields and the incident sources the filter form offers for a place: each a
+    scan of the place's incidents (a second a view at 1M incidents), so kept per registry
+    version as the dashboard is."""
+    parts = (jurisdiction.pk, registry_version(), CODE_VERSION)
+    key = "choices-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        sources = sorted(
+            Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
+            .order_by()
+            .values_list("source", flat=True)
+            .distinct()
+        )
+        found = (victims.offered_fields(jurisdiction), sources)
+        cache.set(key, found)
+    return found
 
 
 @login_required
@@ -191,6 +240,8 @@ def area_boundaries(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @permission_required("incidents.view_publishedcount", raise_exception=True)
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
+    if slug == NATION_SLUG:
+        national_place()  # the place above the states, made the first time it is asked for
     jurisdiction = get_object_or_404(Jurisdiction, slug=slug)
     metrics = load_metrics()
     areas = list(
@@ -199,13 +250,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         .values_list("name", flat=True)
         .distinct()[:500]
     )
-    offered = victims.offered_fields(jurisdiction)
-    sources = sorted(
-        Incident.objects.filter(jurisdiction_id__in=jurisdiction.descendant_ids())
-        .order_by()
-        .values_list("source", flat=True)
-        .distinct()
-    )
+    offered, sources = _choices(jurisdiction)
     form = FilterForm(
         request.GET or None, metrics=metrics, areas=areas, fields=offered, sources=sources
     )

@@ -165,6 +165,9 @@ class PlaceResolver:
         self.created: list[str] = []
         self.areas_created = 0
         self._ids: dict[str, int] = {}
+        # The code each path was first given in this file, and on which line: one place
+        # given two codes (in one chunk or across chunks) is refused, never merged.
+        self._given: dict[tuple[str, str], tuple[str, int | None]] = {}
         self._states: dict[str, _State] = {}
         self._slugs: set[str] | None = None
         self._areas: dict[tuple[int, str], int] = {}
@@ -464,6 +467,8 @@ class PlaceResolver:
         by indexing with their codes: no per-row Python, no join of the chunk's rows."""
         factor, uniques = pd.factorize(names)
         distinct = [str(u) for u in uniques]
+        if codes is not None:
+            self._refuse_two_codes(factor, distinct, codes, lines)
         positions = np.unique(factor, return_index=True)[1]
         first = None if lines is None else [int(lines[p]) for p in positions]
         place_codes = None
@@ -490,6 +495,48 @@ class PlaceResolver:
             )
             area_ids[named] = pair_ids[pair_codes]
         return jurisdiction_ids, area_ids
+
+    def _refuse_two_codes(self, factor, distinct, codes: pd.DataFrame, lines) -> None:
+        """Raise PlaceError when one place (path) of the file is given two different codes
+        (an FBI file giving Broomfield, CO both CO00702 and CO06401): which one is the
+        place's cannot be told, so nothing is imported (docs/mappings.md, "Codes")."""
+        problems = []
+        for attribute in ("ori", "geoid"):
+            given = codes[attribute].astype(str).str.strip().to_numpy()
+            keep = (given != "") & (given != "nan") & (given != "None")
+            if not keep.any():
+                continue
+            frame = pd.DataFrame(
+                {
+                    "path": factor[keep],
+                    "code": given[keep],
+                    "line": lines[keep] if lines is not None else np.zeros(keep.sum(), int),
+                }
+            ).drop_duplicates(["path", "code"])
+            for path_code, group in frame.groupby("path", sort=True):
+                text = distinct[path_code]
+                seen = self._given.get((text, attribute))
+                found = list(zip(group["code"], group["line"], strict=True))
+                if seen is not None:
+                    found = [seen, *[(c, line) for c, line in found if c != seen[0]]]
+                if len({c for c, _ in found}) > 1:
+                    (a, line_a), (b, line_b) = found[0], found[1]
+                    where = f"lines {line_a} and {line_b}: " if lines is not None else ""
+                    problems.append(
+                        f"{where}{text!r} is given two {attribute.upper()}s, {a!r} and {b!r}: "
+                        "one place has one code (map the two apart, e.g. by the agency's "
+                        "name, or correct the file)"
+                    )
+                else:
+                    self._given.setdefault((text, attribute), found[0])
+        if problems:
+            shown = problems[:_SHOWN]
+            more = f"\n  ... and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+            raise PlaceError(
+                self.file_name,
+                f"{len(problems)} place{'s' if len(problems) > 1 else ''} given two codes; "
+                "nothing was imported:\n  " + "\n  ".join(shown) + more,
+            )
 
 
 _NOT_SLUG = re.compile(r"[^\w\s-]")

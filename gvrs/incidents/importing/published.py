@@ -27,8 +27,15 @@ def _validate(
     frame, lines = chunk.frame, chunk.lines
     errors: list[RowError] = []
     skipped: list[RowError] = []
-    year_column = mapping.year_column or UNPIVOT_YEAR
+    year_column = mapping.year_column or mapping.year_date_column or UNPIVOT_YEAR
     year_text = frame[year_column].str.strip()
+    if mapping.year_date_column and not mapping.year_column:
+        # The year of a date ("2018-12-31", "12/31/2018"): a date that does not parse keeps
+        # its text, and is refused as not a year.
+        parsed = pd.to_datetime(
+            year_text, format=mapping.year_date_format or "mixed", errors="coerce"
+        )
+        year_text = parsed.dt.strftime("%Y").fillna(year_text)
     year = pd.to_numeric(year_text, errors="coerce")
     bad_year = (year.isna() | (year % 1 != 0) | (year < 1900)).to_numpy()
     future = (year > this_year).fillna(False).to_numpy()

@@ -273,6 +273,7 @@ def import_file(
                         covers_from or mapping.covers_from,
                         covers_through or mapping.covers_through,
                         "given" if (covers_from or covers_through) else "mapping",
+                        month_only=_month_only(mapping.datetime_formats.get("occurred_at")),
                     )
         except _RollbackError:
             counts = merge.MergeCounts()
@@ -332,10 +333,26 @@ def import_file(
     return report
 
 
+def _month_only(fmt: str | None) -> bool:
+    """Whether a date format gives months, not days ("%B %Y": "December 2018")."""
+    if not fmt:
+        return False
+    return not any(d in fmt for d in ("%d", "%j", "%-d", "%e")) and any(
+        m in fmt for m in ("%m", "%B", "%b", "%-m")
+    )
+
+
 def _record_coverage(
-    days: dict[str, int], run: ImportRun, covers_from, covers_through, basis: str
+    days: dict[str, int],
+    run: ImportRun,
+    covers_from,
+    covers_through,
+    basis: str,
+    *,
+    month_only: bool = False,
 ) -> FileCoverage:
-    """The file's coverage from the dates of its valid rows, recorded on the run."""
+    """The file's coverage from the dates of its valid rows, recorded on the run. A file
+    whose dates are months ("December 2018") covers the whole of its last month."""
     day_counts = pd.Series(days, dtype="int64")
     coverage = file_coverage(
         day_counts,
@@ -344,6 +361,10 @@ def _record_coverage(
         basis=basis,
         today=dt.datetime.now(_EARLIEST_ZONE).date(),
     )
+    if month_only and covers_through is None and coverage.last is not None:
+        last = coverage.last
+        month_end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        coverage = replace(coverage, last=month_end - dt.timedelta(days=1))
     run.covers_from, run.covers_through = coverage.first, coverage.last
     run.coverage_basis = coverage.basis
     run.coverage_warnings = coverage.warnings()
@@ -516,15 +537,32 @@ class _Checking:
                 self.report.rows_filtered += int((~keep).sum())
                 frame, lines = frame[keep], lines[keep]
             canonical = mapping.apply(frame, self.jurisdiction)
-            checked = validate_rows(
-                canonical,
-                lines,
-                today=today,
-                datetime_formats=mapping.datetime_formats,
-                kind_derived=mapping.kind_derived,
-                kind_rules=mapping.kind_rules,
-                victim_fields=tuple(mapping.victim_fields),
-            )
+
+            def check(rows, lines=lines):
+                return validate_rows(
+                    rows,
+                    lines,
+                    today=today,
+                    datetime_formats=mapping.datetime_formats,
+                    kind_derived=mapping.kind_derived,
+                    kind_rules=mapping.kind_rules,
+                    victim_fields=tuple(mapping.victim_fields),
+                )
+
+            checked = check(canonical)
+            blanked = [e for e in checked.errors if e.column in mapping.blank_invalid]
+            if blanked:
+                # The mapping empties these fields' invalid cells (invalid = "blank"): the
+                # rows are checked again without them, and the summary lists each one.
+                canonical = canonical.copy()
+                position = {int(n): k for k, n in enumerate(lines)}
+                for e in blanked:
+                    canonical.iloc[position[e.line], canonical.columns.get_loc(e.column)] = ""
+                checked = check(canonical)
+                self.report.warnings += [
+                    RowError(e.line, self.label(e.column), e.value, f"blanked: {e.reason}")
+                    for e in blanked
+                ]
             self.report.errors += [
                 RowError(e.line, self.label(e.column), e.value, e.reason) for e in checked.errors
             ]

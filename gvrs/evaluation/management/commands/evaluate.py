@@ -75,7 +75,11 @@ class Command(BaseCommand):
             help="a file of place, start: where and when strategies began; those places are "
             "never comparison places once they have begun",
         )
-        parser.add_argument("--source", help="'incidents' or a published source")
+        parser.add_argument(
+            "--source",
+            help="an incident source by its import name, 'incidents' (the primary one), or a "
+            "published source",
+        )
         parser.add_argument(
             "--from",
             dest="since",

@@ -157,13 +157,24 @@ class Command(BaseCommand):
 
     def _published_sources(self, published, place: str) -> list[dict]:
         rows = pd.DataFrame(
-            list(published.values_list("source", "metric", "jurisdiction__name", "period_start")),
-            columns=["source", "metric", "place", "start"],
+            list(
+                published.values_list(
+                    "source", "metric", "jurisdiction__name", "period_start", "period_end"
+                )
+            ),
+            columns=["source", "metric", "place", "start", "end"],
         )
         out = []
         for source, group in rows.groupby("source"):
             years = pd.to_datetime(group["start"]).dt.year
             first, last = int(years.min()), int(years.max())
+            starts, ends = pd.to_datetime(group["start"]), pd.to_datetime(group["end"])
+            # A year-to-date or other part-year figure is part-year, never "published years".
+            whole = bool(
+                ((starts.dt.month == 1) & (starts.dt.day == 1))
+                .mul((ends.dt.month == 12) & (ends.dt.day == 31))
+                .all()
+            )
             warnings = []
             for (metric, name), figures in group.groupby(["metric", "place"]):
                 have = set(pd.to_datetime(figures["start"]).dt.year)
@@ -176,10 +187,15 @@ class Command(BaseCommand):
                     "source": source,
                     "type": "published counts",
                     "jurisdiction": place,
-                    "covers_from": f"{first}-01-01",
-                    "covers_through": f"{last}-12-31",
-                    "coverage": f"data for {first}–{last}",
-                    "basis": "published years",
+                    "covers_from": f"{first}-01-01" if whole else starts.min().date().isoformat(),
+                    "covers_through": f"{last}-12-31" if whole else ends.max().date().isoformat(),
+                    "coverage": (
+                        f"data for {first}–{last}"
+                        if whole
+                        else f"part-year figures, {starts.min():%-d %b %Y} to "
+                        f"{ends.max():%-d %b %Y}"
+                    ),
+                    "basis": "published years" if whole else "published part-years",
                     "kinds": sorted(group["metric"].unique()),
                     "records": len(group),
                     "records_outside": 0,
