@@ -186,6 +186,8 @@ def test_json_format_is_one_object_per_line_with_the_exception():
     assert "ValueError: boom" in line["exception"]
 
 
+# Committed: the beat thread's own connection would otherwise wait on the test's row lock.
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_heartbeat_does_its_chore_after_each_beat():
     import threading
 
