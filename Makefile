@@ -9,7 +9,7 @@ export GVRS_TEST_POSTGRES_URL
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean browser messages
+.PHONY: install demo test test-sqlite test-postgres lint bench clean browser messages cluster-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,3 +78,12 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .test-home .test-home-pg .pytest_cache .ruff_cache
+
+# Two app servers behind nginx, two workers, PostgreSQL, under load and faults (issue 29;
+# bench/cluster_test.py, docs/deploy.md). Not part of `make test`: it takes many minutes.
+cluster-test: install
+	@command -v nginx >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light; \
+	  elif command -v sudo >/dev/null; then sudo -n apt-get update -qq && sudo -n apt-get install -y -qq nginx-light; \
+	  fi; } || echo "Could not install nginx: the cluster test needs it"
+	$(BIN)/python bench/cluster_test.py

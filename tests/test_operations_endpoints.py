@@ -184,3 +184,16 @@ def test_json_format_is_one_object_per_line_with_the_exception():
     line = json.loads(text)
     assert line["message"] == "failed x" and line["request_id"] == "-"
     assert "ValueError: boom" in line["exception"]
+
+
+# Committed: the beat thread's own connection would otherwise wait on the test's row lock.
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_heartbeat_does_its_chore_after_each_beat():
+    import threading
+
+    done = threading.Event()
+    stop = heartbeat.start(every_s=0.05, chore=done.set)
+    try:
+        assert done.wait(10)
+    finally:
+        stop.set()

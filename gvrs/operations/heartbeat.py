@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import close_old_connections
@@ -31,8 +32,12 @@ def beat(name: str, started_at) -> None:
     )
 
 
-def start(every_s: float = HEARTBEAT_S) -> threading.Event:
-    """Beat now and every ``every_s`` seconds until the event is set or the process ends."""
+def start(
+    every_s: float = HEARTBEAT_S, chore: Callable[[], object] | None = None
+) -> threading.Event:
+    """Beat now and every ``every_s`` seconds until the event is set or the process ends,
+    doing ``chore`` after each beat (the worker: marking jobs of dead workers interrupted,
+    which must not wait for another job to finish on an idle worker)."""
     name, started_at, stop = worker_name(), timezone.now(), threading.Event()
     WorkerHeartbeat.objects.filter(beat_at__lt=timezone.now() - FORGET_AFTER).delete()
     beat(name, started_at)
@@ -43,6 +48,11 @@ def start(every_s: float = HEARTBEAT_S) -> threading.Event:
                 beat(name, started_at)
             except Exception:  # the database restarting: the next beat tries again
                 log.exception("the worker could not write its heartbeat")
+            try:
+                if chore is not None:
+                    chore()
+            except Exception:
+                log.exception("the worker's heartbeat could not do its chore")
             finally:
                 close_old_connections()
 

@@ -36,7 +36,9 @@ class Command(DatabaseWorker):
             self.stdout.write(
                 f"{interrupted} interrupted jobs marked, {removed} stale uploads removed"
             )
-        heartbeat.start()  # /readyz: a worker is alive
+        # /readyz: a worker is alive; and a job whose worker was killed is marked interrupted
+        # within STALE_AFTER_S + 10 s, even when no other job runs here to trigger the upkeep.
+        heartbeat.start(chore=jobs.interrupt_dead_jobs)
         if not options.pop("no_clock", False):
             clock.start(settings.GVRS_WORKER_CLOCK_S)
         super().handle(*args, **options)
