@@ -136,3 +136,15 @@ def test_demo_builds_its_own_database_with_one_user_per_role(gvrs, tmp_path):
             " ON j.id = d.jurisdiction_id WHERE d.enabled"
         ).fetchall()
     assert published == [("kern-like-county",)]
+
+
+def test_a_plain_migrate_makes_the_cache_table_too(gvrs, tmp_path):
+    """A deployment recipe runs `gvrs django migrate`: the page cache's table (no migration
+    makes it) must come with it, or the first page of the new server answers 500."""
+    import sqlite3
+
+    result = gvrs("django", "migrate", "-v0")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "home" / "gvrs-activity.sqlite3") as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert "gvrs_cache" in tables
