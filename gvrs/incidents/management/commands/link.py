@@ -15,6 +15,7 @@ from gvrs.analysis.linkage import (
     link_incidents,
 )
 from gvrs.cliutil import OUTPUT_FORMATS, write_frame
+from gvrs.data import csvsafe
 from gvrs.incidents.coverage import source_coverage
 from gvrs.incidents.frames import linkage_frame
 from gvrs.incidents.lookup import find_jurisdiction
@@ -61,12 +62,15 @@ class Command(BaseCommand):
             people_tolerance=options["people_tolerance"],
         )
         if options["pairs"]:
-            pd.DataFrame(
+            pairs = pd.DataFrame(
                 {
                     f"source_id_{a.source}": left["source_id"].to_numpy()[linkage.pairs[:, 0]],
                     f"source_id_{b.source}": right["source_id"].to_numpy()[linkage.pairs[:, 1]],
                 }
-            ).to_csv(options["pairs"], index=False)
+            )
+            # Through the one CSV writer: a source's ids are its own text (quoted, inert).
+            with open(options["pairs"], "w", newline="", encoding="utf-8") as fh:
+                csvsafe.write_frame(pairs, fh)
         records = _report(left, right, linkage, a.source, b.source, first, last)
         if options["format"] != "table":
             write_frame(pd.DataFrame(records), options["format"], self.stdout)
