@@ -23,7 +23,9 @@ IMPACTS = ("critical", "serious", "moderate", "minor")
 
 def require_axe() -> None:
     if not AXE.exists():
-        pytest.skip("axe-core is not installed (make install runs npm ci)")
+        # make install and make browser run `npm ci`: a missing axe-core is a broken install,
+        # which must fail the accessibility tests, never skip them unseen.
+        pytest.fail(f"axe-core is not installed at {AXE}: run make install (it runs npm ci)")
 
 
 def context(browser, **options):

@@ -256,16 +256,20 @@ def test_an_incident_limit_set_higher_lets_a_larger_incident_in(tmp_path, monkey
     assert Incident.objects.get(source_id="G-1").people.count() == 10_001
 
 
-# The command's own peak, read by itself as it exits: VmHWM of its own address space. The
-# kernel's ru_maxrss would also count the pytest process it was forked from, whose size
-# depends on what ran before it in the suite.
-_PEAK_AT_EXIT = (
-    "import atexit, sys\n"
-    "def peak():\n"
+# A process's own peak resident memory: VmHWM of its own address space. The kernel's
+# ru_maxrss would also count the pytest process it was forked from (Linux carries it over
+# exec), whose size depends on what ran before it in the suite: a gigabyte late in a suite.
+_HIGH_WATER_KB = (
+    "def high_water_kb():\n"
     "    for line in open('/proc/self/status'):\n"
     "        if line.startswith('VmHWM:'):\n"
-    "            print('peak-kb', line.split()[1], file=sys.stderr)\n"
-    "atexit.register(peak)\n"
+    "            return int(line.split()[1])\n"
+)
+# The command's own peak, read by itself as it exits.
+_PEAK_AT_EXIT = (
+    "import atexit, sys\n"
+    + _HIGH_WATER_KB
+    + "atexit.register(lambda: print('peak-kb', high_water_kb(), file=sys.stderr))\n"
     "from gvrs.cli import main\n"
     "main(sys.argv[1:])\n"
 )
@@ -322,9 +326,9 @@ def test_a_folder_or_a_device_as_mapping_is_a_usage_error(tmp_path, db, where, m
 
 
 WORST = {
-    "gzip-one-long-line": "gzip_one_long_line(d / 'f.csv.gz', 64 * 2**20)",
-    "parquet-huge-cells": "parquet_huge_cells(d / 'f.parquet')",
-    "xlsx-false-dimension": "xlsx_false_dimension(d / 'f.xlsx')",
+    "gzip-one-long-line": ("gzip_one_long_line", "f.csv.gz", 64 * 2**20),
+    "parquet-huge-cells": ("parquet_huge_cells", "f.parquet"),
+    "xlsx-false-dimension": ("xlsx_false_dimension", "f.xlsx"),
 }
 
 
@@ -333,39 +337,18 @@ def test_reading_the_worst_files_stays_far_under_a_gigabyte(tmp_path, name):
     """In a fresh process, so its peak resident memory is this file's alone: the file is
     made in another process first (making a file of 20 million strings or a 300 MB cell took
     a gigabyte of its own, which counted as the reader's when both ran in one process)."""
-    made = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-            "from pathlib import Path\nfrom tests import hostile\n"
-            f"d = Path({str(tmp_path)!r})\nprint(hostile.{WORST[name]})\n",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert made.returncode == 0, made.stderr
-    made_path = made.stdout.strip().splitlines()[-1]
+    maker, file_name, *arguments = WORST[name]
+    path = _make_in_a_process_of_its_own(maker, tmp_path / file_name, *arguments)
     script = f"""
-import json, re, sys
-from pathlib import Path
+import json, sys
 sys.path.insert(0, {str(ROOT)!r})
-
-
-def high_water_kb():
-    # VmHWM: this process image's own peak. Not getrusage's ru_maxrss, which Linux carries
-    # over exec from the forking process (the test run itself, a gigabyte late in a suite).
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
-
-
+{_HIGH_WATER_KB}
+from pathlib import Path
 from gvrs.data.readers import open_table
 from gvrs.data.errors import FileError
-path = Path({made_path!r})
 before = high_water_kb()
 try:
-    rows = sum(len(c.frame) for c in open_table(path).chunks())
+    rows = sum(len(c.frame) for c in open_table(Path({str(path)!r})).chunks())
     outcome = f"read {{rows}} rows"
 except FileError as exc:
     outcome = str(exc)
@@ -382,13 +365,14 @@ print(json.dumps({{"before_kb": before, "peak_kb": after, "outcome": outcome}}))
     assert result["peak_kb"] - result["before_kb"] < 300 * 1024, result
 
 
-def _make_in_a_process_of_its_own(maker: str, path: Path) -> Path:
+def _make_in_a_process_of_its_own(maker: str, path: Path, *arguments) -> Path:
     """Build a hostile file in another process: making a 300 MB cell takes memory that must
     not count towards the reader's peak, nor swell the test run."""
+    extra = "".join(f", {a!r}" for a in arguments)
     script = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from pathlib import Path\nfrom tests import hostile\n"
-        f"hostile.{maker}(Path({str(path)!r}))\n"
+        f"hostile.{maker}(Path({str(path)!r}){extra})\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=600)
     return path

@@ -211,8 +211,8 @@ def test_no_english_is_left_on_the_spanish_page(client, town):
         text = text.replace(name, " ")
     left = sorted({w for w in re.findall(r"[^\W\d_]+", text) if w.lower() in ENGLISH})
     assert left == []
-    # Every English message of the catalogue that has a Spanish one is translated on the page.
-    # (its words up to the first placeholder, when they are two words or more).
+    # Every English message of the catalogue that has a Spanish one is translated on the page:
+    # its words up to the first placeholder (when two words or more) never appear on it.
     for english, spanish in _catalogue().items():
         lead = english.split("%(")[0].strip() if isinstance(english, str) else ""
         if english != spanish and len(lead.split()) >= 2:
